@@ -1,0 +1,107 @@
+//! Start-up that tests can drive: build binds the listener, `port()` tells where.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+
+use crate::config::Settings;
+use crate::crypto::Vault;
+use crate::metrics::Metrics;
+use crate::routes::{self, AppState};
+use crate::sessions::SessionStore;
+use crate::store::Store;
+
+/// Seconds SIGTERM waits for requests in flight before the workers stop.
+const SHUTDOWN_GRACE_SECS: u64 = 30;
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    address: std::net::SocketAddr,
+    public_url: String,
+    server: Server,
+    store: Store,
+}
+
+impl Application {
+    /// Opens the database (applying migrations), the session store and the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let key = settings.resolve_data_key()?;
+        let store = Store::connect(&settings.database_url, settings.db_max_connections).await?;
+        store.migrate().await?;
+        Self::build_with_store(settings, store, key).await
+    }
+
+    /// As [`Application::build`], on a store that is already open and migrated.
+    pub async fn build_with_store(
+        settings: Settings,
+        store: Store,
+        key: [u8; 32],
+    ) -> anyhow::Result<Self> {
+        let sessions = match &settings.redis_url {
+            Some(url) => SessionStore::redis(url, &settings.redis_prefix).await?,
+            None => SessionStore::memory(),
+        };
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("binding {}", settings.bind))?;
+        let address = listener.local_addr()?;
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}"));
+        let state = web::Data::new(AppState {
+            store: store.clone(),
+            vault: Arc::new(Vault::new(&key)),
+            sessions,
+            metrics: Metrics::new(),
+            settings,
+            public_url: public_url.clone(),
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(Compress::default())
+                .wrap(from_fn(routes::observe::observe))
+                .configure(routes::configure)
+        })
+        .listen(listener)?
+        .shutdown_timeout(SHUTDOWN_GRACE_SECS)
+        .run();
+        Ok(Self {
+            address,
+            public_url,
+            server,
+            store,
+        })
+    }
+
+    /// The port the listener is bound to (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// The bound address.
+    pub fn address(&self) -> std::net::SocketAddr {
+        self.address
+    }
+
+    /// The base of poster URLs.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// The store the server uses.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Serves until SIGTERM or SIGINT; requests in flight are finished first.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.store.close().await;
+        result
+    }
+}

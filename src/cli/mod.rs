@@ -1,0 +1,77 @@
+//! The `renfang` command line: the same domain and store functions as the routes.
+
+mod demo;
+pub mod user;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::Application;
+use crate::config::Settings;
+use crate::store::Store;
+
+/// renfang — 人房共管 QR-code rental registration.
+#[derive(Debug, Parser)]
+#[command(name = "renfang", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the HTTP server.
+    Serve,
+    /// Creates (or reuses) data/demo.db with sample data, prints logins, then serves.
+    Demo {
+        /// Listen address, e.g. 127.0.0.1:8080 (port 0 picks a free port).
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Applies database migrations and exits.
+    Migrate,
+    /// Manages staff accounts.
+    User {
+        #[command(subcommand)]
+        command: user::UserCommand,
+    },
+}
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve => serve(Settings::load()?).await,
+        Command::Demo { bind } => demo::run(bind).await,
+        Command::Migrate => {
+            let settings = Settings::load()?;
+            let store = open(&settings).await?;
+            store.close().await;
+            println!("migrations applied");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command } => user::run(command, Settings::load()?).await,
+    }
+}
+
+/// Opens the configured database and applies pending migrations.
+pub async fn open(settings: &Settings) -> anyhow::Result<Store> {
+    let store = Store::connect(&settings.database_url, settings.db_max_connections).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// Builds the application, announces the address and serves until stopped.
+pub async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
+    let app = Application::build(settings).await?;
+    announce(&app);
+    app.run_until_stopped().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the contract's `listening on` line; the listener already accepts connections.
+pub fn announce(app: &Application) {
+    println!("listening on http://{}", app.address());
+    let _ = std::io::stdout().flush();
+}

@@ -1,0 +1,53 @@
+//! The rules of the programme, with no I/O: values that can only hold what the rules allow.
+
+pub mod document;
+pub mod notice;
+pub mod person;
+pub mod registration;
+pub mod role;
+pub mod token;
+pub mod unit;
+
+/// One rejected input field, named the way the client sent it (`occupants[0].id_number`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// Path of the field in the request.
+    pub field: String,
+    /// Stable machine-readable reason (`format`, `check_digit`, `required`, …).
+    pub code: &'static str,
+    /// Plain Chinese sentence for the person filling in the form.
+    pub message_zh: &'static str,
+    /// The same sentence in English, for the English page.
+    pub message_en: &'static str,
+}
+
+impl FieldError {
+    /// A field error from its parts.
+    pub fn new(
+        field: impl Into<String>,
+        code: &'static str,
+        message_zh: &'static str,
+        message_en: &'static str,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            code,
+            message_zh,
+            message_en,
+        }
+    }
+}
+
+/// Folds full-width ASCII to half-width and drops every kind of white space: the same
+/// text typed on a Chinese and a Latin keyboard compares equal afterwards.
+pub fn fold_width(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(document::fold_full_width)
+        .collect()
+}
+
+/// Whether text holds a control character (never valid in one-line fields).
+pub fn has_control(text: &str) -> bool {
+    text.chars().any(char::is_control)
+}

@@ -1,0 +1,71 @@
+//! Who may do what: the staff roles of the contract and the sublandlord.
+
+/// A user's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    Admin,
+    Police,
+    Enforcement,
+    Community,
+    Property,
+    Sublandlord,
+}
+
+impl Role {
+    /// Every role, staff first.
+    pub const ALL: [Role; 6] = [
+        Role::Admin,
+        Role::Police,
+        Role::Enforcement,
+        Role::Community,
+        Role::Property,
+        Role::Sublandlord,
+    ];
+
+    /// Parses the wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Police => "police",
+            Role::Enforcement => "enforcement",
+            Role::Community => "community",
+            Role::Property => "property",
+            Role::Sublandlord => "sublandlord",
+        }
+    }
+
+    /// The Chinese name shown in the console.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Role::Admin => "平安办管理员",
+            Role::Police => "社区民警",
+            Role::Enforcement => "综合执法队",
+            Role::Community => "居委",
+            Role::Property => "物业",
+            Role::Sublandlord => "二房东",
+        }
+    }
+
+    /// Staff accounts are made by an admin; sublandlords register themselves.
+    pub fn is_staff(self) -> bool {
+        self != Role::Sublandlord
+    }
+
+    /// Admins see every community; other staff only those they are assigned to.
+    pub fn sees_all_communities(self) -> bool {
+        self == Role::Admin
+    }
+
+    /// Roles that may create units and rotate posters.
+    pub fn manages_units(self) -> bool {
+        matches!(
+            self,
+            Role::Admin | Role::Police | Role::Community | Role::Property
+        )
+    }
+}

@@ -1,0 +1,149 @@
+//! The application-wide error: each variant documents its status code and JSON body.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::domain::FieldError;
+
+/// Every failure a route can answer with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: the body is not JSON, or not the declared encoding.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: no session, or a bad one.
+    #[error("请先登录")]
+    Unauthorized,
+    /// 403: the role may not do this.
+    #[error("无权进行此操作")]
+    Forbidden,
+    /// 404: no such record, or one outside the caller's scope.
+    #[error("未找到")]
+    NotFound,
+    /// 409: the request conflicts with stored data.
+    #[error("{0}")]
+    Conflict(String),
+    /// 410: the record existed and was replaced (a rotated poster).
+    #[error("{0}")]
+    Gone(String),
+    /// 413: the body is larger than the documented limit.
+    #[error("请求内容过大")]
+    PayloadTooLarge,
+    /// 415: the body is not `application/json`.
+    #[error("请求内容类型应为 application/json")]
+    UnsupportedMediaType,
+    /// 422: fields failed their checks.
+    #[error("提交的内容有误，请检查标出的字段")]
+    Validation(Vec<FieldError>),
+    /// 429: slow down.
+    #[error("请求过于频繁，请稍后再试")]
+    TooManyRequests,
+    /// 503: a dependency is down; nothing was changed.
+    #[error("服务暂时不可用，请稍后再试")]
+    Unavailable,
+    /// 500: logged with its chain; the client sees a generic message.
+    #[error("服务器内部错误")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        AppError::Internal(anyhow::Error::new(err))
+    }
+}
+
+impl AppError {
+    /// One field error as a 422.
+    pub fn field(error: FieldError) -> Self {
+        AppError::Validation(vec![error])
+    }
+
+    /// The stable machine-readable code of the JSON body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::Conflict(_) => "conflict",
+            AppError::Gone(_) => "gone",
+            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::Validation(_) => "validation",
+            AppError::TooManyRequests => "too_many_requests",
+            AppError::Unavailable => "unavailable",
+            AppError::Internal(_) => "internal",
+        }
+    }
+}
+
+/// The JSON error body of the contract.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Machine-readable code.
+    pub error: &'static str,
+    /// Plain Chinese text for people.
+    pub message: String,
+    /// On 422: each rejected field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<FieldErrorBody>>,
+}
+
+/// One rejected field in an [`ErrorBody`].
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FieldErrorBody {
+    /// Path of the field, e.g. `occupants[0].id_number`.
+    pub field: String,
+    /// Machine-readable reason.
+    pub code: &'static str,
+    /// Plain Chinese text.
+    pub message: &'static str,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Gone(_) => StatusCode::GONE,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::Internal(err) = self {
+            tracing::error!(error = format!("{err:#}"), "internal error");
+        }
+        let fields = match self {
+            AppError::Validation(fields) => Some(
+                fields
+                    .iter()
+                    .map(|f| FieldErrorBody {
+                        field: f.field.clone(),
+                        code: f.code,
+                        message: f.message_zh,
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        };
+        let mut response = HttpResponse::build(self.status_code());
+        if let AppError::Unauthorized = self {
+            response.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        response.json(ErrorBody {
+            error: self.code(),
+            message: self.to_string(),
+            fields,
+        })
+    }
+}

@@ -1,0 +1,20 @@
+//! renfang: the 人房共管 QR-code registration service.
+//!
+//! Layers, one direction only: `routes` (HTTP) and `cli` call `domain` (rules, no I/O) and
+//! `store` (SQL). See the README's "Design" section.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod domain;
+pub mod error;
+pub mod metrics;
+pub mod qr;
+pub mod routes;
+pub mod sessions;
+pub mod store;
+pub mod telemetry;
+
+pub use app::Application;
+pub use config::Settings;

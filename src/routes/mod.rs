@@ -1,0 +1,71 @@
+//! HTTP only: parse, authorise, call the domain and the store, render.
+
+pub mod auth;
+pub mod health;
+pub mod json;
+pub mod observe;
+pub mod openapi;
+pub mod scan;
+pub mod scan_page;
+pub mod units;
+
+use std::sync::Arc;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{NaiveDate, Utc};
+
+use crate::config::Settings;
+use crate::crypto::Vault;
+use crate::error::AppError;
+use crate::metrics::Metrics;
+use crate::sessions::SessionStore;
+use crate::store::Store;
+
+/// What every handler may use; one per application.
+pub struct AppState {
+    pub store: Store,
+    pub vault: Arc<Vault>,
+    pub sessions: SessionStore,
+    pub metrics: Metrics,
+    pub settings: Settings,
+    /// Base of poster URLs, without a trailing slash.
+    pub public_url: String,
+}
+
+impl AppState {
+    /// The URL printed in a unit's QR code.
+    pub fn poster_url(&self, token: &crate::domain::token::QrToken) -> String {
+        format!("{}/q/{}", self.public_url, token.as_ref())
+    }
+
+    /// Today's date in the configured time zone.
+    pub fn today(&self) -> NaiveDate {
+        Utc::now().with_timezone(&self.settings.tz).date_naive()
+    }
+}
+
+/// Shorthand for the shared state in handlers.
+pub type State = web::Data<AppState>;
+
+/// Registers every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(health::configure)
+        .configure(openapi::configure)
+        .configure(auth::configure)
+        .configure(units::configure)
+        .configure(scan::configure)
+        .configure(scan_page::configure)
+        .default_service(web::to(not_found));
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    if req.path().starts_with("/api/") {
+        return Err(AppError::NotFound);
+    }
+    Ok(scan_page::message_page(
+        actix_web::http::StatusCode::NOT_FOUND,
+        scan_page::Lang::Zh,
+        "页面不存在",
+        "您访问的页面不存在。如果您是扫码登记，请重新扫描门上的二维码。",
+    ))
+}

@@ -1,0 +1,52 @@
+//! The OpenAPI 3 document, generated from the handlers' annotations.
+
+use actix_web::{HttpResponse, web};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{auth, scan, units};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Every `/api/v1` route.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "renfang", description = "人房共管 QR-code rental registration API"),
+    paths(
+        scan::scan_info,
+        scan::register,
+        auth::login,
+        auth::logout,
+        units::create_community,
+        units::create_unit,
+        units::get_unit,
+        units::rotate_qr,
+        units::poster_png,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "public", description = "Poster scans, no account"),
+        (name = "accounts", description = "Login and logout"),
+        (name = "staff", description = "Staff routes, scoped to communities"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Registers `/api/openapi.json`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/openapi.json", web::get().to(document));
+}
+
+async fn document() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

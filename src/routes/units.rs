@@ -1,0 +1,315 @@
+//! Staff routes for communities, units and their posters.
+
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::State;
+use super::auth::{Caller, store_error};
+use super::json::ApiJson;
+use crate::domain::FieldError;
+use crate::domain::role::Role;
+use crate::domain::unit::{Address, RentalMode, UnitKind, parse_rooms};
+use crate::error::AppError;
+use crate::store::{self, Constraint, StoreError, communities, registrations, units};
+
+/// Registers the staff unit routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/communities", web::post().to(create_community))
+        .route("/api/v1/units", web::post().to(create_unit))
+        .route("/api/v1/units/{id}", web::get().to(get_unit))
+        .route("/api/v1/units/{id}/qr/rotate", web::post().to(rotate_qr))
+        .route("/api/v1/units/{id}/poster.png", web::get().to(poster_png));
+}
+
+/// A new community.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommunityRequest {
+    /// The community's name, e.g. 影佳.
+    pub name: String,
+}
+
+/// The id of a created record.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    pub id: i64,
+}
+
+/// Creates a community (admin).
+#[utoipa::path(post, path = "/api/v1/communities", tag = "staff",
+    request_body = CommunityRequest,
+    responses((status = 201, body = Created), (status = 409, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_community(
+    state: State,
+    caller: Caller,
+    body: ApiJson<CommunityRequest>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(|r| r == Role::Admin)?;
+    let name = body.value.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 40 || crate::domain::has_control(&name) {
+        return Err(AppError::field(FieldError::new(
+            "name",
+            "format",
+            "社区名称应为 1 到 40 个字",
+            "Name must be 1 to 40 characters",
+        )));
+    }
+    match communities::create(&state.store, &name, store::millis(Utc::now())).await {
+        Ok(id) => Ok(HttpResponse::Created().json(Created { id })),
+        Err(StoreError::Unique(Constraint::CommunityName)) => {
+            Err(AppError::Conflict("该社区已存在".into()))
+        }
+        Err(e) => Err(store_error(e)),
+    }
+}
+
+/// A new unit.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitRequest {
+    /// Community name.
+    pub community: String,
+    /// One line: road, lane 弄, number 号, room 室.
+    pub address: String,
+    /// Rooms that may be let (1–50).
+    pub rooms: i64,
+    /// `flat`, `villa`, `garage`, `dormitory` or `other`.
+    pub kind: String,
+    /// `whole`, `shared`, `daily` or `group`.
+    pub rental_mode: String,
+}
+
+/// A created unit and the URL its poster carries.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitCreated {
+    pub unit_id: i64,
+    pub poster_url: String,
+}
+
+/// Creates a unit in one of the caller's communities and issues its poster.
+#[utoipa::path(post, path = "/api/v1/units", tag = "staff",
+    request_body = UnitRequest,
+    responses((status = 201, body = UnitCreated), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_unit(
+    state: State,
+    caller: Caller,
+    body: ApiJson<UnitRequest>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Role::manages_units)?;
+    let req = body.value;
+    let mut errors = Vec::new();
+    let address = Address::parse(&req.address)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let rooms = parse_rooms(req.rooms).map_err(|e| errors.push(e)).ok();
+    let kind = UnitKind::parse(&req.kind);
+    if kind.is_none() {
+        errors.push(enum_error("kind"));
+    }
+    let mode = RentalMode::parse(&req.rental_mode);
+    if mode.is_none() {
+        errors.push(enum_error("rental_mode"));
+    }
+    let community = communities::find_by_name(&state.store, req.community.trim())
+        .await
+        .map_err(store_error)?
+        .filter(|c| caller.sees(c.id));
+    if community.is_none() {
+        errors.push(FieldError::new(
+            "community",
+            "unknown",
+            "没有这个社区，或您无权管理它",
+            "No such community in your scope",
+        ));
+    }
+    let (Some(address), Some(rooms), Some(kind), Some(mode), Some(community)) =
+        (address, rooms, kind, mode, community)
+    else {
+        return Err(AppError::Validation(errors));
+    };
+    let new = units::NewUnit {
+        community_id: community.id,
+        address: address.display().to_string(),
+        address_key: address.key().to_string(),
+        kind: kind.as_str(),
+        rental_mode: mode.as_str(),
+        rooms,
+    };
+    match units::create(&state.store, &state.vault, new, store::millis(Utc::now())).await {
+        Ok((unit_id, token)) => Ok(HttpResponse::Created().json(UnitCreated {
+            unit_id,
+            poster_url: state.poster_url(&token),
+        })),
+        Err(StoreError::Unique(Constraint::UnitAddress)) => {
+            Err(AppError::Conflict("该社区已有相同地址的房屋".into()))
+        }
+        Err(e) => Err(store_error(e)),
+    }
+}
+
+fn enum_error(field: &str) -> FieldError {
+    FieldError::new(
+        field,
+        "invalid",
+        "取值不在允许范围内",
+        "Not an allowed value",
+    )
+}
+
+/// A current occupant, masked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OccupantOut {
+    pub name: String,
+    pub id_type: String,
+    /// Masked, e.g. `310***********1234`.
+    pub id_number: String,
+    pub phone: Option<String>,
+    pub room: Option<String>,
+    pub move_in: String,
+    pub registered_at: String,
+}
+
+/// A unit with its occupants and door checks.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitOut {
+    pub unit_id: i64,
+    pub community: String,
+    pub address: String,
+    pub kind: String,
+    pub rental_mode: String,
+    pub rooms: i64,
+    pub state: String,
+    pub last_upload_at: Option<String>,
+    pub qr_version: i64,
+    pub registrations: i64,
+    pub occupants: Vec<OccupantOut>,
+    /// Door checks (filled from the door-check queue).
+    pub door_checks: Vec<serde_json::Value>,
+}
+
+/// Loads a unit the caller may see, or 404 (never 403: that would confirm it exists).
+async fn visible_unit(state: &State, caller: &Caller, id: i64) -> Result<units::Unit, AppError> {
+    units::get(&state.store, id)
+        .await
+        .map_err(store_error)?
+        .filter(|u| caller.role.is_staff() && caller.sees(u.community_id))
+        .ok_or(AppError::NotFound)
+}
+
+/// The unit, its current occupants (masked) and its door checks.
+#[utoipa::path(get, path = "/api/v1/units/{id}", tag = "staff",
+    params(("id" = i64, Path, description = "unit id")),
+    responses((status = 200, body = UnitOut), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_unit(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<web::Json<UnitOut>, AppError> {
+    let unit = visible_unit(&state, &caller, id.into_inner()).await?;
+    let occupants = registrations::current_occupants(&state.store, unit.id)
+        .await
+        .map_err(store_error)?;
+    let count = registrations::count_for_unit(&state.store, unit.id)
+        .await
+        .map_err(store_error)?;
+    Ok(web::Json(UnitOut {
+        unit_id: unit.id,
+        community: unit.community,
+        address: unit.address,
+        kind: unit.kind,
+        rental_mode: unit.rental_mode,
+        rooms: unit.rooms,
+        state: unit.state,
+        last_upload_at: unit.last_upload_at.map(rfc3339),
+        qr_version: unit.qr_version,
+        registrations: count,
+        occupants: occupants
+            .into_iter()
+            .map(|o| OccupantOut {
+                name: o.name,
+                id_type: o.id_type,
+                id_number: o.id_number_masked,
+                phone: o.phone_masked,
+                room: o.room,
+                move_in: o.move_in,
+                registered_at: rfc3339(o.created_at),
+            })
+            .collect(),
+        door_checks: Vec::new(),
+    }))
+}
+
+/// RFC 3339 in UTC with second precision.
+pub fn rfc3339(ms: i64) -> String {
+    store::instant(ms).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The new poster URL after a rotation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PosterUrl {
+    pub poster_url: String,
+}
+
+/// Issues a new poster token; the old poster answers 410 from now on.
+#[utoipa::path(post, path = "/api/v1/units/{id}/qr/rotate", tag = "staff",
+    params(("id" = i64, Path, description = "unit id")),
+    responses((status = 200, body = PosterUrl), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn rotate_qr(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<web::Json<PosterUrl>, AppError> {
+    let unit = visible_unit(&state, &caller, id.into_inner()).await?;
+    caller.require(Role::manages_units)?;
+    let token = units::rotate_token(
+        &state.store,
+        &state.vault,
+        unit.id,
+        store::millis(Utc::now()),
+    )
+    .await
+    .map_err(store_error)?
+    .ok_or(AppError::NotFound)?;
+    tracing::info!(
+        unit_id = unit.id,
+        by = caller.user_id,
+        "poster token rotated"
+    );
+    Ok(web::Json(PosterUrl {
+        poster_url: state.poster_url(&token),
+    }))
+}
+
+/// The unit's current poster: for now the bare QR code of its URL.
+#[utoipa::path(get, path = "/api/v1/units/{id}/poster.png", tag = "staff",
+    params(("id" = i64, Path, description = "unit id")),
+    responses((status = 200, content_type = "image/png", body = Vec<u8>),
+        (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn poster_png(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let unit = visible_unit(&state, &caller, id.into_inner()).await?;
+    let token = units::current_token(&state.store, &state.vault, unit.id)
+        .await
+        .map_err(store_error)?
+        .ok_or(AppError::NotFound)?;
+    let url = state.poster_url(&token);
+    let png = web::block(move || crate::qr::qr_png(&url))
+        .await
+        .map_err(|e| anyhow::anyhow!("poster task: {e}"))??;
+    Ok(HttpResponse::Ok()
+        .content_type("image/png")
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(png))
+}

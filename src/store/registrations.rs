@@ -1,0 +1,247 @@
+//! Registrations (uploads), occupants and the answers remembered for idempotency keys.
+
+use sqlx::{AnyConnection, FromRow};
+
+use super::{Store, StoreResult};
+use crate::crypto::{Purpose, Vault};
+use crate::domain::registration::NewRegistration;
+
+/// Where an upload came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Scan,
+    Sublandlord,
+    Officer,
+    Confirm,
+}
+
+impl Source {
+    fn as_str(self) -> &'static str {
+        match self {
+            Source::Scan => "scan",
+            Source::Sublandlord => "sublandlord",
+            Source::Officer => "officer",
+            Source::Confirm => "confirm",
+        }
+    }
+}
+
+/// The first answer given to an idempotency key, stored with the registration it made.
+#[derive(Debug, Clone, FromRow)]
+pub struct RememberedAnswer {
+    pub request_hash: Vec<u8>,
+    pub status: i64,
+    pub body: String,
+}
+
+/// An idempotency key to remember with the registration.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    pub scope: Vec<u8>,
+    pub key: String,
+    pub request_hash: Vec<u8>,
+    pub status: i64,
+    pub body: String,
+}
+
+/// One occupant row, sealed for storage.
+struct SealedOccupant {
+    name: String,
+    id_type: &'static str,
+    id_number_enc: Vec<u8>,
+    id_number_index: Vec<u8>,
+    id_number_masked: String,
+    phone_enc: Option<Vec<u8>>,
+    phone_masked: Option<String>,
+    room: Option<String>,
+    move_in: String,
+}
+
+/// Stores a registration, its occupants (replacing the same person's current row in this
+/// unit) and the unit's new `last_upload_at`, all in one transaction. With `idempotency`,
+/// the answer is remembered in the same transaction, first, so that a racing duplicate
+/// fails on the key before it writes anything.
+#[allow(clippy::too_many_arguments)]
+pub async fn record(
+    store: &Store,
+    vault: &Vault,
+    unit_id: i64,
+    registration: &NewRegistration,
+    source: Source,
+    receipt: String,
+    idempotency: Option<Idempotency>,
+    now_ms: i64,
+) -> StoreResult<()> {
+    let occupants: Vec<SealedOccupant> = registration
+        .occupants
+        .iter()
+        .map(|o| {
+            let number = o.document.as_ref();
+            SealedOccupant {
+                name: o.name.as_ref().to_string(),
+                id_type: o.document.id_type().as_str(),
+                id_number_enc: vault.seal(Purpose::DocumentNumber, number),
+                id_number_index: vault.blind_index(Purpose::DocumentNumber, number),
+                id_number_masked: o.document.masked(),
+                phone_enc: o
+                    .phone
+                    .as_ref()
+                    .map(|p| vault.seal(Purpose::Phone, p.as_ref())),
+                phone_masked: o.phone.as_ref().map(|p| p.masked()),
+                room: o.room.clone(),
+                move_in: o.move_in.format("%Y-%m-%d").to_string(),
+            }
+        })
+        .collect();
+    let notice_version = registration.notice_version.clone();
+    store
+        .write(Box::new(move |conn| {
+            Box::pin(async move {
+                if let Some(idem) = idempotency {
+                    remember(conn, idem, now_ms).await?;
+                }
+                let count = occupants.len() as i64;
+                let registration_id: i64 = sqlx::query_scalar(
+                    r"insert into registrations
+                          (unit_id, receipt, source, notice_version, occupant_count, created_at)
+                      values ($1, $2, $3, $4, $5, $6) returning id",
+                )
+                .bind(unit_id)
+                .bind(receipt)
+                .bind(source.as_str())
+                .bind(notice_version)
+                .bind(count)
+                .bind(now_ms)
+                .fetch_one(&mut *conn)
+                .await?;
+                for occupant in occupants {
+                    insert_occupant(conn, unit_id, registration_id, occupant, now_ms).await?;
+                }
+                mark_upload(conn, unit_id, now_ms).await
+            })
+        }))
+        .await
+}
+
+async fn remember(conn: &mut AnyConnection, idem: Idempotency, now_ms: i64) -> StoreResult<()> {
+    sqlx::query(
+        r"insert into idempotency_keys (scope, key, request_hash, status, body, created_at)
+          values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(idem.scope)
+    .bind(idem.key)
+    .bind(idem.request_hash)
+    .bind(idem.status)
+    .bind(idem.body)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn insert_occupant(
+    conn: &mut AnyConnection,
+    unit_id: i64,
+    registration_id: i64,
+    o: SealedOccupant,
+    now_ms: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        r"update occupants set moved_out_at = $1
+          where unit_id = $2 and id_number_index = $3 and moved_out_at is null",
+    )
+    .bind(now_ms)
+    .bind(unit_id)
+    .bind(o.id_number_index.clone())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        r"insert into occupants (unit_id, registration_id, name, id_type, id_number_enc,
+              id_number_index, id_number_masked, phone_enc, phone_masked, room, move_in,
+              created_at)
+          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(unit_id)
+    .bind(registration_id)
+    .bind(o.name)
+    .bind(o.id_type)
+    .bind(o.id_number_enc)
+    .bind(o.id_number_index)
+    .bind(o.id_number_masked)
+    .bind(o.phone_enc)
+    .bind(o.phone_masked)
+    .bind(o.room)
+    .bind(o.move_in)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Moves the unit's newest upload forward (never back) and ends a declared vacancy: people
+/// registering there means it is let again.
+async fn mark_upload(conn: &mut AnyConnection, unit_id: i64, now_ms: i64) -> StoreResult<()> {
+    sqlx::query(
+        r"update units set
+              last_upload_at = case when last_upload_at is null or last_upload_at < $1
+                                    then $1 else last_upload_at end,
+              watched_since = case when state = 'vacant' then $1 else watched_since end,
+              state = case when state = 'vacant' then 'active' else state end
+          where id = $2",
+    )
+    .bind(now_ms)
+    .bind(unit_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The answer remembered for an idempotency key, if any.
+pub async fn remembered(
+    store: &Store,
+    scope: &[u8],
+    key: &str,
+) -> StoreResult<Option<RememberedAnswer>> {
+    Ok(sqlx::query_as(
+        "select request_hash, status, body from idempotency_keys where scope = $1 and key = $2",
+    )
+    .bind(scope.to_vec())
+    .bind(key.to_string())
+    .fetch_optional(store.pool())
+    .await?)
+}
+
+/// A current occupant as staff see it (masked).
+#[derive(Debug, Clone, FromRow)]
+pub struct OccupantView {
+    pub id: i64,
+    pub name: String,
+    pub id_type: String,
+    pub id_number_masked: String,
+    pub phone_masked: Option<String>,
+    pub room: Option<String>,
+    pub move_in: String,
+    pub created_at: i64,
+}
+
+/// The people currently living in a unit.
+pub async fn current_occupants(store: &Store, unit_id: i64) -> StoreResult<Vec<OccupantView>> {
+    Ok(sqlx::query_as(
+        r"select id, name, id_type, id_number_masked, phone_masked, room, move_in, created_at
+          from occupants where unit_id = $1 and moved_out_at is null
+          order by room, id",
+    )
+    .bind(unit_id)
+    .fetch_all(store.pool())
+    .await?)
+}
+
+/// How many registrations a unit has had (history size; used by tests and the unit page).
+pub async fn count_for_unit(store: &Store, unit_id: i64) -> StoreResult<i64> {
+    Ok(
+        sqlx::query_scalar("select count(*) from registrations where unit_id = $1")
+            .bind(unit_id)
+            .fetch_one(store.pool())
+            .await?,
+    )
+}

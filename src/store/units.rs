@@ -1,0 +1,232 @@
+//! Units and their poster tokens.
+
+use sqlx::{AnyConnection, FromRow};
+
+use super::{Store, StoreResult};
+use crate::crypto::{Purpose, Vault};
+use crate::domain::token::QrToken;
+
+/// What a new unit is made of (already checked by the domain).
+#[derive(Debug, Clone)]
+pub struct NewUnit {
+    pub community_id: i64,
+    pub address: String,
+    pub address_key: String,
+    pub kind: &'static str,
+    pub rental_mode: &'static str,
+    pub rooms: i64,
+}
+
+/// A unit as staff see it.
+#[derive(Debug, Clone, FromRow)]
+pub struct Unit {
+    pub id: i64,
+    pub community_id: i64,
+    pub community: String,
+    pub address: String,
+    pub kind: String,
+    pub rental_mode: String,
+    pub rooms: i64,
+    pub state: String,
+    pub watched_since: i64,
+    pub last_upload_at: Option<i64>,
+    pub qr_version: i64,
+    pub created_at: i64,
+}
+
+/// What a poster token leads to.
+#[derive(Debug, Clone)]
+pub enum TokenLookup {
+    /// The unit's current poster.
+    Current(ScanTarget),
+    /// A poster that was replaced by a newer one.
+    Replaced,
+    /// No such poster.
+    Unknown,
+}
+
+/// The little a poster may show about its unit.
+#[derive(Debug, Clone, FromRow)]
+pub struct ScanTarget {
+    pub unit_id: i64,
+    pub community: String,
+    pub address: String,
+    pub rooms: i64,
+    pub state: String,
+}
+
+/// Creates a unit, puts it under watch and issues its first poster token.
+pub async fn create(
+    store: &Store,
+    vault: &Vault,
+    unit: NewUnit,
+    now_ms: i64,
+) -> StoreResult<(i64, QrToken)> {
+    let token = QrToken::generate();
+    let token_hash = vault.token_hash(token.as_ref());
+    let token_enc = vault.seal(Purpose::QrToken, token.as_ref());
+    let id = store
+        .write(Box::new(move |conn| {
+            Box::pin(async move {
+                let id: i64 = sqlx::query_scalar(
+                    r"insert into units (community_id, address, address_key, kind, rental_mode,
+                          rooms, state, watched_since, qr_version, created_at)
+                      values ($1, $2, $3, $4, $5, $6, 'active', $7, 1, $7) returning id",
+                )
+                .bind(unit.community_id)
+                .bind(unit.address)
+                .bind(unit.address_key)
+                .bind(unit.kind)
+                .bind(unit.rental_mode)
+                .bind(unit.rooms)
+                .bind(now_ms)
+                .fetch_one(&mut *conn)
+                .await?;
+                insert_token(conn, id, 1, token_hash, token_enc, now_ms).await?;
+                Ok(id)
+            })
+        }))
+        .await?;
+    Ok((id, token))
+}
+
+async fn insert_token(
+    conn: &mut AnyConnection,
+    unit_id: i64,
+    version: i64,
+    token_hash: Vec<u8>,
+    token_enc: Vec<u8>,
+    now_ms: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        r"insert into qr_tokens (token_hash, unit_id, version, token_enc, created_at)
+          values ($1, $2, $3, $4, $5)",
+    )
+    .bind(token_hash)
+    .bind(unit_id)
+    .bind(version)
+    .bind(token_enc)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Replaces a unit's poster token; the old one answers 410 from now on. Returns the new
+/// token, or `None` if there is no such unit.
+pub async fn rotate_token(
+    store: &Store,
+    vault: &Vault,
+    unit_id: i64,
+    now_ms: i64,
+) -> StoreResult<Option<QrToken>> {
+    let token = QrToken::generate();
+    let token_hash = vault.token_hash(token.as_ref());
+    let token_enc = vault.seal(Purpose::QrToken, token.as_ref());
+    let rotated = store
+        .write(Box::new(move |conn| {
+            Box::pin(async move {
+                let version: Option<i64> = sqlx::query_scalar(
+                    "update units set qr_version = qr_version + 1 where id = $1 returning qr_version",
+                )
+                .bind(unit_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+                let Some(version) = version else {
+                    return Ok(false);
+                };
+                // The replaced token keeps only its hash: enough to say "replaced", useless
+                // to anyone holding a dump.
+                sqlx::query(
+                    r"update qr_tokens set replaced_at = $1, token_enc = null
+                      where unit_id = $2 and replaced_at is null",
+                )
+                .bind(now_ms)
+                .bind(unit_id)
+                .execute(&mut *conn)
+                .await?;
+                insert_token(conn, unit_id, version, token_hash, token_enc, now_ms).await?;
+                Ok(true)
+            })
+        }))
+        .await?;
+    Ok(rotated.then_some(token))
+}
+
+/// The unit a poster token belongs to.
+pub async fn find_by_token(
+    store: &Store,
+    vault: &Vault,
+    token: &QrToken,
+) -> StoreResult<TokenLookup> {
+    let hash = vault.token_hash(token.as_ref());
+    let row: Option<(i64, Option<i64>)> =
+        sqlx::query_as("select unit_id, replaced_at from qr_tokens where token_hash = $1")
+            .bind(hash)
+            .fetch_optional(store.pool())
+            .await?;
+    let Some((unit_id, replaced_at)) = row else {
+        return Ok(TokenLookup::Unknown);
+    };
+    if replaced_at.is_some() {
+        return Ok(TokenLookup::Replaced);
+    }
+    let target: Option<ScanTarget> = sqlx::query_as(
+        r"select u.id as unit_id, c.name as community, u.address, u.rooms, u.state
+          from units u join communities c on c.id = u.community_id
+          where u.id = $1",
+    )
+    .bind(unit_id)
+    .fetch_optional(store.pool())
+    .await?;
+    Ok(target.map_or(TokenLookup::Unknown, TokenLookup::Current))
+}
+
+/// The current token of a unit, decrypted (for printing its poster).
+pub async fn current_token(
+    store: &Store,
+    vault: &Vault,
+    unit_id: i64,
+) -> StoreResult<Option<QrToken>> {
+    let sealed: Option<Option<Vec<u8>>> = sqlx::query_scalar(
+        "select token_enc from qr_tokens where unit_id = $1 and replaced_at is null",
+    )
+    .bind(unit_id)
+    .fetch_optional(store.pool())
+    .await?;
+    let Some(Some(sealed)) = sealed else {
+        return Ok(None);
+    };
+    let text = vault
+        .open(Purpose::QrToken, &sealed)
+        .map_err(anyhow::Error::new)?;
+    Ok(QrToken::parse(&text))
+}
+
+/// A unit with its community name.
+pub async fn get(store: &Store, unit_id: i64) -> StoreResult<Option<Unit>> {
+    Ok(sqlx::query_as(
+        r"select u.id, u.community_id, c.name as community, u.address, u.kind, u.rental_mode,
+                 u.rooms, u.state, u.watched_since, u.last_upload_at, u.qr_version, u.created_at
+          from units u join communities c on c.id = u.community_id
+          where u.id = $1",
+    )
+    .bind(unit_id)
+    .fetch_optional(store.pool())
+    .await?)
+}
+
+/// Some units of a community, oldest first (for the demo and the CLI).
+pub async fn ids_in_community(
+    store: &Store,
+    community_id: i64,
+    limit: i64,
+) -> StoreResult<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "select id from units where community_id = $1 and state = 'active' order by id limit $2",
+    )
+    .bind(community_id)
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?)
+}

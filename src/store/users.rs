@@ -1,0 +1,88 @@
+//! Staff and sublandlord accounts.
+
+use sqlx::FromRow;
+
+use super::{Store, StoreResult};
+
+/// An account as stored.
+#[derive(Debug, Clone, FromRow)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub password_hash: String,
+    pub role: String,
+    pub disabled_at: Option<i64>,
+}
+
+/// Creates an account and its community assignments in one transaction.
+pub async fn create(
+    store: &Store,
+    username: &str,
+    password_hash: &str,
+    role: &str,
+    community_ids: &[i64],
+    now_ms: i64,
+) -> StoreResult<i64> {
+    let (username, password_hash, role) = (
+        username.to_string(),
+        password_hash.to_string(),
+        role.to_string(),
+    );
+    let community_ids = community_ids.to_vec();
+    store
+        .write(Box::new(move |conn| {
+            Box::pin(async move {
+                let id: i64 = sqlx::query_scalar(
+                    r"insert into users (username, password_hash, role, created_at)
+                      values ($1, $2, $3, $4) returning id",
+                )
+                .bind(username)
+                .bind(password_hash)
+                .bind(role)
+                .bind(now_ms)
+                .fetch_one(&mut *conn)
+                .await?;
+                for community_id in community_ids {
+                    sqlx::query(
+                        "insert into user_communities (user_id, community_id) values ($1, $2)",
+                    )
+                    .bind(id)
+                    .bind(community_id)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Ok(id)
+            })
+        }))
+        .await
+}
+
+/// The account with this login name.
+pub async fn find_by_username(store: &Store, username: &str) -> StoreResult<Option<User>> {
+    Ok(sqlx::query_as(
+        "select id, username, password_hash, role, disabled_at from users where username = $1",
+    )
+    .bind(username)
+    .fetch_optional(store.pool())
+    .await?)
+}
+
+/// The account with this id.
+pub async fn get(store: &Store, id: i64) -> StoreResult<Option<User>> {
+    Ok(sqlx::query_as(
+        "select id, username, password_hash, role, disabled_at from users where id = $1",
+    )
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?)
+}
+
+/// The communities a staff account is assigned to.
+pub async fn community_ids(store: &Store, user_id: i64) -> StoreResult<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "select community_id from user_communities where user_id = $1 order by community_id",
+    )
+    .bind(user_id)
+    .fetch_all(store.pool())
+    .await?)
+}

@@ -1,0 +1,117 @@
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{ID_A, occupant, registration, spawn_app};
+
+#[tokio::test]
+async fn healthz_and_readyz_answer_ok_while_the_database_answers() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/healthz", None).await.status(), StatusCode::OK);
+    assert_eq!(app.get("/readyz", None).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn readyz_answers_503_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    app.store.close().await;
+    assert_eq!(
+        app.get("/readyz", None).await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = spawn_app().await;
+    let res = app.get("/healthz", None).await;
+    assert!(res.headers().contains_key("x-request-id"));
+    let res = app
+        .client
+        .get(app.url("/healthz"))
+        .header("X-Request-Id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "abc-123");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_pattern_and_registrations_without_tokens() {
+    let app = spawn_app().await;
+    let (_, _, poster) = app.unit_fixture().await;
+    let res = app
+        .register(&poster, &registration(&[occupant(ID_A)]), None)
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let text = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(text.contains("renfang_registrations_total 1"), "{text}");
+    assert!(
+        text.contains(r#"route="/api/v1/scan/{token}/registrations""#),
+        "{text}"
+    );
+    assert!(text.contains("renfang_http_request_duration_seconds_bucket"));
+    assert!(
+        !text.contains(&poster),
+        "a poster token leaked into the metrics"
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_api_route() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .get("/api/openapi.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/api/v1/scan/{token}", "get"),
+        ("/api/v1/scan/{token}/registrations", "post"),
+        ("/api/v1/login", "post"),
+        ("/api/v1/logout", "post"),
+        ("/api/v1/communities", "post"),
+        ("/api/v1/units", "post"),
+        ("/api/v1/units/{id}", "get"),
+        ("/api/v1/units/{id}/qr/rotate", "post"),
+        ("/api/v1/units/{id}/poster.png", "get"),
+    ] {
+        assert!(
+            paths[path][method].is_object(),
+            "{method} {path} is missing"
+        );
+    }
+    // Every documented operation is really routed: called without a session or with an
+    // empty body it answers, but never with the router's 404.
+    let (_, unit_id, poster) = app.unit_fixture().await;
+    for (path, item) in paths {
+        let concrete = path
+            .replace("{token}", &poster)
+            .replace("{id}", &unit_id.to_string());
+        for method in item.as_object().unwrap().keys() {
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let res = app
+                .client
+                .request(method.clone(), app.url(&concrete))
+                .json(&serde_json::json!({}))
+                .send()
+                .await
+                .unwrap();
+            assert_ne!(res.status(), StatusCode::NOT_FOUND, "{method} {path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_api_path_is_a_json_404_and_an_unknown_page_is_html() {
+    let app = spawn_app().await;
+    let res = app.get("/api/v1/nothing", None).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "not_found");
+    let res = app.get("/nothing", None).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(res.text().await.unwrap().contains("页面不存在"));
+}

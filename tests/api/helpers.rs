@@ -1,0 +1,262 @@
+//! `spawn_app()` and typed request helpers.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use renfang::store::Store;
+use renfang::{Application, Settings};
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+
+/// A fixed data key for tests (base64 of 32 bytes).
+pub const TEST_KEY: &str = "dGVzdC1rZXktZm9yLXJlbmZhbmctdGVzdHMtb25seSE=";
+
+/// Valid resident ID numbers (check digits computed by hand and by the validator).
+pub const ID_A: &str = "11010519491231002X";
+pub const ID_B: &str = "440524198001010013";
+
+/// Where the test's database lives.
+pub enum TestDb {
+    /// Dropped with the folder when the test ends.
+    Sqlite(tempfile::TempDir),
+    /// A database made for this test on the server of `RENFANG_TEST_DATABASE_URL`.
+    Postgres { url: String },
+}
+
+/// A running application and a client for it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub store: Store,
+    pub db: TestDb,
+    pub database_url: String,
+    next_user: std::sync::atomic::AtomicU32,
+}
+
+fn require_services() -> bool {
+    std::env::var("RENFANG_TEST_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
+}
+
+fn postgres_base() -> Option<String> {
+    std::env::var("RENFANG_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// The Redis URL for tests, if one is configured and reachable (required when
+/// `RENFANG_TEST_REQUIRE_SERVICES=1`).
+pub fn redis_url() -> Option<String> {
+    static CHECKED: OnceLock<Option<String>> = OnceLock::new();
+    CHECKED
+        .get_or_init(|| {
+            let url = std::env::var("RENFANG_TEST_REDIS_URL")
+                .ok()
+                .filter(|u| !u.is_empty())?;
+            let reachable = redis::Client::open(url.as_str())
+                .and_then(|c| c.get_connection_with_timeout(std::time::Duration::from_secs(2)))
+                .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
+                .is_ok();
+            if !reachable {
+                assert!(!require_services(), "Redis at {url} is unreachable");
+                eprintln!("Redis at {url} is unreachable; using in-process sessions");
+                return None;
+            }
+            Some(url)
+        })
+        .clone()
+}
+
+/// A fresh, empty database URL for one test.
+pub async fn fresh_database() -> (TestDb, String) {
+    if let Some(base) = postgres_base() {
+        let name = format!("renfang_t_{:016x}", rand::random::<u64>());
+        let admin = base.clone();
+        let created = async {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&admin).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
+                .execute(&mut conn)
+                .await?;
+            conn.close().await
+        }
+        .await;
+        match created {
+            Ok(()) => {
+                let mut url = url::Url::parse(&base).expect("RENFANG_TEST_DATABASE_URL is a URL");
+                url.set_path(&format!("/{name}"));
+                let url = url.to_string();
+                return (TestDb::Postgres { url: url.clone() }, url);
+            }
+            Err(err) => {
+                assert!(
+                    !require_services(),
+                    "PostgreSQL at {base} is unreachable: {err}"
+                );
+                eprintln!("PostgreSQL unreachable ({err}); using SQLite");
+            }
+        }
+    }
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let url = format!("sqlite://{}/renfang.db", dir.path().display());
+    (TestDb::Sqlite(dir), url)
+}
+
+/// Settings for a test application on `database_url`.
+pub fn test_settings(database_url: &str) -> Settings {
+    let mut values = HashMap::new();
+    values.insert("database_url".to_string(), database_url.to_string());
+    values.insert("bind".to_string(), "127.0.0.1:0".to_string());
+    values.insert("data_key".to_string(), TEST_KEY.to_string());
+    values.insert("db_max_connections".to_string(), "5".to_string());
+    if let Some(url) = redis_url() {
+        values.insert("redis_url".to_string(), url);
+        values.insert(
+            "redis_prefix".to_string(),
+            format!("t{:012x}:", rand::random::<u64>() & 0xffff_ffff_ffff),
+        );
+    }
+    Settings::from_values(&values).expect("test settings are valid")
+}
+
+/// Starts an application on a database of its own.
+pub async fn spawn_app() -> TestApp {
+    let (db, database_url) = fresh_database().await;
+    let app = Application::build(test_settings(&database_url))
+        .await
+        .expect("application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let store = app.store().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        store,
+        db,
+        database_url,
+        next_user: Default::default(),
+    }
+}
+
+/// A valid occupant as JSON.
+pub fn occupant(id_number: &str) -> Value {
+    json!({
+        "name": "张三", "id_type": "resident_id", "id_number": id_number,
+        "phone": "13800138000", "room": "A", "move_in": "2026-11-01"
+    })
+}
+
+/// A valid registration body for the current notice.
+pub fn registration(occupants: &[Value]) -> Value {
+    json!({"notice_version": renfang::domain::notice::NOTICE_VERSION, "occupants": occupants})
+}
+
+/// The token at the end of a poster URL.
+pub fn token_of(poster_url: &str) -> String {
+    poster_url.rsplit('/').next().unwrap().to_string()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    /// Creates a staff user with the CLI's own function and logs in.
+    pub async fn login_as(&self, role: &str, communities: &[&str]) -> String {
+        let n = self
+            .next_user
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let username = format!("{role}{n}");
+        let names: Vec<String> = communities.iter().map(|c| c.to_string()).collect();
+        renfang::cli::user::add_staff(&self.store, &username, role, &names, "correct-horse-9")
+            .await
+            .expect("staff user created");
+        let res = self
+            .post_json(
+                "/api/v1/login",
+                &json!({"username": username, "password": "correct-horse-9"}),
+                None,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let body: Value = res.json().await.unwrap();
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    /// An admin token, with the communities created.
+    pub async fn admin_with(&self, communities: &[&str]) -> String {
+        let admin = self.login_as("admin", &[]).await;
+        for name in communities {
+            let res = self
+                .post_json("/api/v1/communities", &json!({"name": name}), Some(&admin))
+                .await;
+            assert_eq!(res.status(), StatusCode::CREATED, "community {name}");
+        }
+        admin
+    }
+
+    /// Creates a unit and returns its id and poster token.
+    pub async fn create_unit(&self, token: &str, community: &str, address: &str) -> (i64, String) {
+        let res = self
+            .post_json(
+                "/api/v1/units",
+                &json!({"community": community, "address": address, "rooms": 2,
+                        "kind": "flat", "rental_mode": "shared"}),
+                Some(token),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let body: Value = res.json().await.unwrap();
+        (
+            body["unit_id"].as_i64().unwrap(),
+            token_of(body["poster_url"].as_str().unwrap()),
+        )
+    }
+
+    /// A ready unit: an admin token, a community "影佳" and one unit's id and poster token.
+    pub async fn unit_fixture(&self) -> (String, i64, String) {
+        let admin = self.admin_with(&["影佳"]).await;
+        let (unit_id, poster) = self
+            .create_unit(&admin, "影佳", "影佳路 100弄 1号 201室")
+            .await;
+        (admin, unit_id, poster)
+    }
+
+    /// Posts a registration through a poster token.
+    pub async fn register(&self, poster: &str, body: &Value, key: Option<&str>) -> Response {
+        let mut req = self
+            .client
+            .post(self.url(&format!("/api/v1/scan/{poster}/registrations")))
+            .json(body);
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    /// Counts rows of a table (tests only).
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("select count(*) from {table}")))
+            .fetch_one(self.store.pool())
+            .await
+            .unwrap()
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests through HTTP, each test with a database of its own: a temporary SQLite
+//! file by default, a fresh PostgreSQL database when `RENFANG_TEST_DATABASE_URL` is set.
+
+mod auth;
+mod health;
+mod helpers;
+mod page;
+mod scan;
+mod storage;
+mod units;
