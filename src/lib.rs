@@ -9,6 +9,8 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod error;
+pub mod export;
+pub mod jobs;
 pub mod metrics;
 pub mod qr;
 pub mod routes;

@@ -44,7 +44,7 @@ pub async fn run(bind: Option<String>) -> anyhow::Result<ExitCode> {
     if fresh {
         seed(&store, &vault).await.context("creating demo data")?;
     }
-    let app = Application::build_with_store(settings, store.clone(), key).await?;
+    let app = Application::build_with_store(settings.clone(), store.clone(), key).await?;
     let sample = sample_poster(&store, &vault, app.public_url()).await?;
     println!(
         "演示数据 demo data: data/demo.db ({})",
@@ -60,9 +60,7 @@ pub async fn run(bind: Option<String>) -> anyhow::Result<ExitCode> {
     }
     println!("  {:<12} {:<20} sublandlord", SUBLANDLORD.0, SUBLANDLORD.1);
     println!("样例二维码 sample poster URL: {sample}");
-    super::announce(&app);
-    app.run_until_stopped().await?;
-    Ok(ExitCode::SUCCESS)
+    super::run_with_jobs(app, &settings).await
 }
 
 async fn seed(store: &Store, vault: &Vault) -> anyhow::Result<()> {

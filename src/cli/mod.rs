@@ -6,6 +6,7 @@ pub mod user;
 use std::io::Write;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::app::Application;
@@ -37,6 +38,12 @@ enum Command {
         #[command(subcommand)]
         command: user::UserCommand,
     },
+    /// Runs the overdue sweep once and prints how many door checks it created.
+    Sweep {
+        /// The instant to sweep as of (RFC 3339); default now.
+        #[arg(long)]
+        at: Option<String>,
+    },
 }
 
 /// Runs one command.
@@ -52,6 +59,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::User { command } => user::run(command, Settings::load()?).await,
+        Command::Sweep { at } => {
+            let at = match at {
+                Some(text) => chrono::DateTime::parse_from_rfc3339(&text)
+                    .with_context(|| format!("--at {text:?} is not an RFC 3339 instant"))?
+                    .with_timezone(&chrono::Utc),
+                None => chrono::Utc::now(),
+            };
+            let settings = Settings::load()?;
+            let store = open(&settings).await?;
+            let created = crate::jobs::sweep::run(&store, settings.overdue_days, at).await?;
+            store.close().await;
+            println!("created {created} door checks");
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -62,11 +83,20 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-/// Builds the application, announces the address and serves until stopped.
+/// Builds the application, announces the address and serves until stopped, with the
+/// scheduled jobs beside it.
 pub async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
-    let app = Application::build(settings).await?;
+    let app = Application::build(settings.clone()).await?;
+    run_with_jobs(app, &settings).await
+}
+
+/// Serves `app` with the scheduler; both stop when the server stops.
+pub async fn run_with_jobs(app: Application, settings: &Settings) -> anyhow::Result<ExitCode> {
+    let mut scheduler = crate::jobs::start(app.store().clone(), settings).await?;
     announce(&app);
-    app.run_until_stopped().await?;
+    let served = app.run_until_stopped().await;
+    let _ = scheduler.shutdown().await;
+    served?;
     Ok(ExitCode::SUCCESS)
 }
 

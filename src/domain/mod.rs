@@ -1,12 +1,43 @@
 //! The rules of the programme, with no I/O: values that can only hold what the rules allow.
 
 pub mod document;
+pub mod door_check;
 pub mod notice;
 pub mod person;
 pub mod registration;
 pub mod role;
 pub mod token;
 pub mod unit;
+
+/// Declares an enum with the contract's wire names and Chinese labels.
+#[macro_export]
+macro_rules! wire_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $wire:literal / $zh:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            /// Every value, in display order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// Parses the contract's wire name.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($wire => Some($name::$variant),)+ _ => None }
+            }
+
+            /// The contract's wire name.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $wire),+ }
+            }
+
+            /// The Chinese name.
+            pub fn label_zh(self) -> &'static str {
+                match self { $($name::$variant => $zh),+ }
+            }
+        }
+    };
+}
 
 /// One rejected input field, named the way the client sent it (`occupants[0].id_number`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,34 +1,7 @@
 //! Rental units: kinds, rental modes, states and standard addresses.
 
 use super::{FieldError, fold_width, has_control};
-
-macro_rules! wire_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident = $wire:literal / $zh:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            /// Every value, in display order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// Parses the contract's wire name.
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($wire => Some($name::$variant),)+ _ => None }
-            }
-
-            /// The contract's wire name.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $wire),+ }
-            }
-
-            /// The Chinese name.
-            pub fn label_zh(self) -> &'static str {
-                match self { $($name::$variant => $zh),+ }
-            }
-        }
-    };
-}
+use crate::wire_enum;
 
 wire_enum!(
     /// What kind of dwelling a unit is.

@@ -1,6 +1,7 @@
 //! HTTP only: parse, authorise, call the domain and the store, render.
 
 pub mod auth;
+pub mod door_checks;
 pub mod health;
 pub mod json;
 pub mod observe;
@@ -53,6 +54,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(openapi::configure)
         .configure(auth::configure)
         .configure(units::configure)
+        .configure(door_checks::configure)
         .configure(scan::configure)
         .configure(scan_page::configure)
         .default_service(web::to(not_found));

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{auth, scan, units};
+use super::{auth, door_checks, scan, units};
 
 struct BearerAuth;
 
@@ -32,6 +32,11 @@ impl Modify for BearerAuth {
         units::get_unit,
         units::rotate_qr,
         units::poster_png,
+        door_checks::list,
+        door_checks::list_csv,
+        door_checks::list_xlsx,
+        door_checks::record,
+        door_checks::referrals,
     ),
     modifiers(&BearerAuth),
     tags(

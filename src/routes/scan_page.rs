@@ -171,6 +171,7 @@ struct ScanPage<'a> {
     submission: String,
     form_error: Option<&'static str>,
     has_errors: bool,
+    consent: bool,
 }
 
 #[derive(Template)]
@@ -281,13 +282,19 @@ fn id_types(lang: Lang) -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
+/// What a redrawn form keeps besides the occupants.
+struct FormState {
+    submission: String,
+    form_error: Option<&'static str>,
+    consent: bool,
+}
+
 fn form_page(
     lang: Lang,
     token: &str,
     target: &ScanTarget,
     occupants: Vec<OccupantForm>,
-    submission: String,
-    form_error: Option<&'static str>,
+    state: FormState,
     status: StatusCode,
 ) -> HttpResponse {
     html(
@@ -301,8 +308,9 @@ fn form_page(
             id_types: id_types(lang),
             has_errors: occupants.iter().any(|o| !o.errors.is_empty()),
             occupants,
-            submission,
-            form_error,
+            submission: state.submission,
+            form_error: state.form_error,
+            consent: state.consent,
         }
         .render(),
     )
@@ -334,8 +342,11 @@ async fn show(
         &token,
         &target,
         vec![first],
-        new_submission_key(),
-        None,
+        FormState {
+            submission: new_submission_key(),
+            form_error: None,
+            consent: false,
+        },
         StatusCode::OK,
     ))
 }
@@ -415,13 +426,17 @@ async fn submit(
             posted.occupants.remove(i);
         }
         let forms = as_forms(posted.occupants);
+        let kept = FormState {
+            submission,
+            form_error: None,
+            consent: posted.consent,
+        };
         return Ok(form_page(
             lang,
             &token,
             &target,
             forms,
-            submission,
-            None,
+            kept,
             StatusCode::OK,
         ));
     }
@@ -437,13 +452,17 @@ async fn submit(
             });
         }
         let forms = as_forms(posted.occupants);
+        let kept = FormState {
+            submission,
+            form_error: None,
+            consent: posted.consent,
+        };
         return Ok(form_page(
             lang,
             &token,
             &target,
             forms,
-            submission,
-            None,
+            kept,
             StatusCode::OK,
         ));
     }
@@ -467,8 +486,11 @@ async fn submit(
                 &token,
                 &target,
                 forms,
-                submission,
-                form_error,
+                FormState {
+                    submission,
+                    form_error,
+                    consent,
+                },
                 StatusCode::UNPROCESSABLE_ENTITY,
             ));
         }

@@ -12,7 +12,7 @@ use crate::domain::FieldError;
 use crate::domain::role::Role;
 use crate::domain::unit::{Address, RentalMode, UnitKind, parse_rooms};
 use crate::error::AppError;
-use crate::store::{self, Constraint, StoreError, communities, registrations, units};
+use crate::store::{self, Constraint, StoreError, communities, door_checks, registrations, units};
 
 /// Registers the staff unit routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -189,8 +189,21 @@ pub struct UnitOut {
     pub qr_version: i64,
     pub registrations: i64,
     pub occupants: Vec<OccupantOut>,
-    /// Door checks (filled from the door-check queue).
-    pub door_checks: Vec<serde_json::Value>,
+    /// Door checks, newest first.
+    pub door_checks: Vec<DoorCheckOut>,
+}
+
+/// A door check of a unit.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DoorCheckOut {
+    pub id: i64,
+    pub reason: String,
+    pub status: String,
+    pub outcome: Option<String>,
+    pub created_at: String,
+    pub closed_at: Option<String>,
+    pub attempts: i64,
+    pub note: Option<String>,
 }
 
 /// Loads a unit the caller may see, or 404 (never 403: that would confirm it exists).
@@ -219,6 +232,9 @@ pub async fn get_unit(
     let count = registrations::count_for_unit(&state.store, unit.id)
         .await
         .map_err(store_error)?;
+    let checks = door_checks::for_unit(&state.store, unit.id)
+        .await
+        .map_err(store_error)?;
     Ok(web::Json(UnitOut {
         unit_id: unit.id,
         community: unit.community,
@@ -242,7 +258,19 @@ pub async fn get_unit(
                 registered_at: rfc3339(o.created_at),
             })
             .collect(),
-        door_checks: Vec::new(),
+        door_checks: checks
+            .into_iter()
+            .map(|c| DoorCheckOut {
+                id: c.id,
+                reason: c.reason,
+                status: c.status,
+                outcome: c.outcome,
+                created_at: rfc3339(c.opened_at),
+                closed_at: c.closed_at.map(rfc3339),
+                attempts: c.attempts,
+                note: c.note,
+            })
+            .collect(),
     }))
 }
 

@@ -5,6 +5,7 @@
 //! text, doubles and bytes. The backend is chosen from the URL scheme in [`Store::connect`].
 
 pub mod communities;
+pub mod door_checks;
 pub mod registrations;
 pub mod units;
 pub mod users;

@@ -178,16 +178,39 @@ async fn insert_occupant(
     Ok(())
 }
 
-/// Moves the unit's newest upload forward (never back) and ends a declared vacancy: people
-/// registering there means it is let again.
-async fn mark_upload(conn: &mut AnyConnection, unit_id: i64, now_ms: i64) -> StoreResult<()> {
+/// Moves the unit's newest upload (and its N-day clock) forward, never back; ends a declared
+/// vacancy, since people registering there means it is let again; and closes an open
+/// `no_upload` door check as `resolved_by_upload`, keeping its history.
+pub(crate) async fn mark_upload(
+    conn: &mut AnyConnection,
+    unit_id: i64,
+    now_ms: i64,
+) -> StoreResult<()> {
     sqlx::query(
         r"update units set
               last_upload_at = case when last_upload_at is null or last_upload_at < $1
                                     then $1 else last_upload_at end,
+              clock_from = case when clock_from < $1 then $1 else clock_from end,
               watched_since = case when state = 'vacant' then $1 else watched_since end,
               state = case when state = 'vacant' then 'active' else state end
           where id = $2",
+    )
+    .bind(now_ms)
+    .bind(unit_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        r"insert into door_check_events (door_check_id, outcome, created_at)
+          select id, 'resolved_by_upload', $1 from door_checks
+          where unit_id = $2 and reason = 'no_upload' and status = 'open'",
+    )
+    .bind(now_ms)
+    .bind(unit_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        r"update door_checks set status = 'closed', outcome = 'resolved_by_upload', closed_at = $1
+          where unit_id = $2 and reason = 'no_upload' and status = 'open'",
     )
     .bind(now_ms)
     .bind(unit_id)

@@ -70,8 +70,8 @@ pub async fn create(
             Box::pin(async move {
                 let id: i64 = sqlx::query_scalar(
                     r"insert into units (community_id, address, address_key, kind, rental_mode,
-                          rooms, state, watched_since, qr_version, created_at)
-                      values ($1, $2, $3, $4, $5, $6, 'active', $7, 1, $7) returning id",
+                          rooms, state, watched_since, clock_from, qr_version, created_at)
+                      values ($1, $2, $3, $4, $5, $6, 'active', $7, $7, 1, $7) returning id",
                 )
                 .bind(unit.community_id)
                 .bind(unit.address)

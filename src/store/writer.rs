@@ -104,7 +104,6 @@ impl Writer {
 }
 
 async fn run(pool: AnyPool, mut jobs: mpsc::Receiver<Box<dyn Job>>) {
-    let mut conn: Option<PoolConnection<Any>> = None;
     while let Some(first) = jobs.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -113,23 +112,20 @@ async fn run(pool: AnyPool, mut jobs: mpsc::Receiver<Box<dyn Job>>) {
                 Err(_) => break,
             }
         }
-        if conn.is_none() {
-            match pool.acquire().await {
-                Ok(c) => conn = Some(c),
-                Err(err) => {
-                    let message = format!("no database connection: {err}");
-                    batch.into_iter().for_each(|job| job.fail(&message));
-                    continue;
-                }
+        // The connection goes back to the pool after each batch, so that closing the pool
+        // never waits on an idle writer.
+        let mut conn: PoolConnection<Any> = match pool.acquire().await {
+            Ok(c) => c,
+            Err(err) => {
+                let message = format!("no database connection: {err}");
+                batch.into_iter().for_each(|job| job.fail(&message));
+                continue;
             }
-        }
-        let c = conn.as_mut().expect("connection acquired above");
-        if let Err(err) = commit_batch(c, batch).await {
-            tracing::error!(error = %err, "write batch failed; reconnecting");
-            // A connection that failed mid-transaction may be in any state: start afresh.
-            if let Some(broken) = conn.take() {
-                let _ = broken.detach().close().await;
-            }
+        };
+        if let Err(err) = commit_batch(&mut conn, batch).await {
+            tracing::error!(error = %err, "write batch failed");
+            // A connection that failed mid-transaction may be in any state: drop it.
+            let _ = conn.detach().close().await;
         }
     }
 }

@@ -2,6 +2,8 @@
 //! file by default, a fresh PostgreSQL database when `RENFANG_TEST_DATABASE_URL` is set.
 
 mod auth;
+mod cli;
+mod door_checks;
 mod health;
 mod helpers;
 mod page;

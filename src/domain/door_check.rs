@@ -1,0 +1,105 @@
+//! The 5-day rule and door checks.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::wire_enum;
+
+wire_enum!(
+    /// Why a unit is in the door-check queue.
+    Reason {
+        NoUpload = "no_upload" / "逾期未上传",
+        Tip = "tip" / "线索举报",
+        FilingMismatch = "filing_mismatch" / "与报备不符",
+        Overcrowding = "overcrowding" / "超员居住",
+        Manual = "manual" / "人工发起",
+    }
+);
+
+wire_enum!(
+    /// What an officer found at the door.
+    Outcome {
+        Verified = "verified" / "已核实",
+        Vacant = "vacant" / "空置",
+        Violation = "violation" / "发现违规",
+        Unreachable = "unreachable" / "未遇到人",
+    }
+);
+
+wire_enum!(
+    /// Whether a check is still in the queue.
+    Status {
+        Open = "open" / "待核查",
+        Closed = "closed" / "已完成",
+    }
+);
+
+/// How long an unreachable attempt moves a check down the queue.
+pub const UNREACHABLE_DEFERRAL: Duration = Duration::days(1);
+
+/// A unit whose clock started at or before this instant is overdue at `at`.
+///
+/// The rule counts elapsed time (N × 24 hours), not calendar days: an upload at 23:30 is
+/// not overdue at 00:30 five calendar days later, only at 23:30.
+pub fn overdue_cutoff(at: DateTime<Utc>, overdue_days: u32) -> DateTime<Utc> {
+    at - Duration::days(i64::from(overdue_days))
+}
+
+/// Whether a unit whose clock started at `clock_from` is overdue at `at`.
+pub fn is_overdue(clock_from: DateTime<Utc>, at: DateTime<Utc>, overdue_days: u32) -> bool {
+    clock_from <= overdue_cutoff(at, overdue_days)
+}
+
+/// Whole days since the clock started (what the queue shows as `days_since_upload`).
+pub fn days_since(clock_from: DateTime<Utc>, at: DateTime<Utc>) -> i64 {
+    (at - clock_from).num_days().max(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use chrono_tz::Asia::Shanghai;
+
+    fn shanghai(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+        Shanghai
+            .with_ymd_and_hms(y, m, d, h, min, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_unit_is_overdue_at_exactly_n_days_and_not_a_second_before() {
+        let upload = shanghai(2026, 11, 1, 10, 0);
+        let exactly = upload + Duration::days(5);
+        assert!(is_overdue(upload, exactly, 5));
+        assert!(!is_overdue(upload, exactly - Duration::seconds(1), 5));
+        assert!(is_overdue(upload, exactly + Duration::seconds(1), 5));
+    }
+
+    #[test]
+    fn the_rule_counts_elapsed_time_across_a_local_day_boundary() {
+        // 23:30 in Shanghai is 15:30 UTC: the local date changes long before N days pass.
+        let upload = shanghai(2026, 11, 1, 23, 30);
+        let five_dates_later = shanghai(2026, 11, 6, 0, 30);
+        assert!(!is_overdue(upload, five_dates_later, 5));
+        assert_eq!(days_since(upload, five_dates_later), 4);
+        assert!(is_overdue(upload, shanghai(2026, 11, 6, 23, 30), 5));
+        assert_eq!(days_since(upload, shanghai(2026, 11, 6, 23, 30)), 5);
+    }
+
+    #[test]
+    fn the_number_of_days_is_configurable() {
+        let upload = shanghai(2026, 11, 1, 12, 0);
+        assert!(is_overdue(upload, upload + Duration::days(3), 3));
+        assert!(!is_overdue(upload, upload + Duration::days(3), 4));
+    }
+
+    #[test]
+    fn wire_names_round_trip() {
+        for r in Reason::ALL {
+            assert_eq!(Reason::parse(r.as_str()), Some(*r));
+        }
+        assert_eq!(Outcome::parse("unreachable"), Some(Outcome::Unreachable));
+        assert_eq!(Outcome::parse("resolved_by_upload"), None);
+    }
+}

@@ -1,0 +1,436 @@
+//! The police door-check queue: list, exports, results, referrals.
+
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::State;
+use super::auth::{Caller, store_error};
+use super::json::ApiJson;
+use super::units::rfc3339;
+use crate::domain::FieldError;
+use crate::domain::door_check::{Outcome, Reason, days_since};
+use crate::domain::registration::new_receipt;
+use crate::domain::role::Role;
+use crate::error::AppError;
+use crate::export::{self, Table};
+use crate::store::door_checks::{self, Order, QueueFilter, Scope, VisitResult};
+use crate::store::{self, communities};
+
+/// Registers the queue routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/door-checks", web::get().to(list))
+        .route("/api/v1/door-checks.csv", web::get().to(list_csv))
+        .route("/api/v1/door-checks.xlsx", web::get().to(list_xlsx))
+        .route("/api/v1/door-checks/{id}/result", web::post().to(record))
+        .route("/api/v1/referrals", web::get().to(referrals));
+}
+
+/// Roles that work the queue.
+pub fn works_queue(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::Police | Role::Community)
+}
+
+/// Query of the queue and its exports.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct QueueQuery {
+    /// Community name; default: all of the caller's.
+    pub community: Option<String>,
+    /// `open` (default) or `closed`.
+    pub status: Option<String>,
+    /// `no_upload`, `tip`, `filing_mismatch`, `overcrowding` or `manual`.
+    pub reason: Option<String>,
+    /// `urgency` (most overdue first, default) or `address` (walking order).
+    pub sort: Option<String>,
+    /// 1-based page (default 1).
+    pub page: Option<i64>,
+    /// Items per page, 1–200 (default 50).
+    pub per_page: Option<i64>,
+}
+
+/// One line of the queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueItemOut {
+    pub id: i64,
+    pub unit_id: i64,
+    pub address: String,
+    pub community: String,
+    pub reason: String,
+    pub status: String,
+    pub outcome: Option<String>,
+    pub created_at: String,
+    pub closed_at: Option<String>,
+    /// Whole days since the unit's last upload (or since it was put under watch).
+    pub days_since_upload: i64,
+    /// Unreachable visits so far.
+    pub attempts: i64,
+}
+
+/// A page of the queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueuePage {
+    pub items: Vec<QueueItemOut>,
+    pub total: i64,
+}
+
+/// The caller's filter from a query, or 422/404 naming what is wrong.
+pub async fn filter_for(
+    state: &State,
+    caller: &Caller,
+    q: &QueueQuery,
+) -> Result<QueueFilter, AppError> {
+    caller.require(works_queue)?;
+    let status = match q.status.as_deref().unwrap_or("open") {
+        "open" => "open",
+        "closed" => "closed",
+        _ => return Err(invalid("status")),
+    };
+    let reason = match q.reason.as_deref().filter(|r| !r.is_empty()) {
+        None => None,
+        Some(r) => Some(Reason::parse(r).ok_or_else(|| invalid("reason"))?.as_str()),
+    };
+    let order = match q.sort.as_deref().unwrap_or("urgency") {
+        "urgency" => Order::Urgency,
+        "address" => Order::Address,
+        _ => return Err(invalid("sort")),
+    };
+    let scope = match q
+        .community
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(name) => {
+            let community = communities::find_by_name(&state.store, name)
+                .await
+                .map_err(store_error)?
+                .filter(|c| caller.sees(c.id))
+                .ok_or(AppError::NotFound)?;
+            Scope::Community(community.id)
+        }
+        None if caller.role.sees_all_communities() => Scope::All,
+        None => Scope::UserCommunities(caller.user_id),
+    };
+    Ok(QueueFilter {
+        scope,
+        status,
+        reason,
+        order,
+    })
+}
+
+fn invalid(field: &str) -> AppError {
+    AppError::field(FieldError::new(
+        field,
+        "invalid",
+        "取值不在允许范围内",
+        "Not an allowed value",
+    ))
+}
+
+/// Turns stored rows into answers as of `now_ms`.
+pub fn items_out(items: Vec<door_checks::QueueItem>, now_ms: i64) -> Vec<QueueItemOut> {
+    let now = store::instant(now_ms);
+    items
+        .into_iter()
+        .map(|i| QueueItemOut {
+            id: i.id,
+            unit_id: i.unit_id,
+            address: i.address,
+            community: i.community,
+            reason: i.reason,
+            status: i.status,
+            outcome: i.outcome,
+            created_at: rfc3339(i.opened_at),
+            closed_at: i.closed_at.map(rfc3339),
+            days_since_upload: days_since(store::instant(i.clock_from), now),
+            attempts: i.attempts,
+        })
+        .collect()
+}
+
+/// The door-check queue, most overdue first.
+#[utoipa::path(get, path = "/api/v1/door-checks", tag = "staff", params(QueueQuery),
+    responses((status = 200, body = QueuePage), (status = 403, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list(
+    state: State,
+    caller: Caller,
+    q: web::Query<QueueQuery>,
+) -> Result<web::Json<QueuePage>, AppError> {
+    let filter = filter_for(&state, &caller, &q).await?;
+    let per_page = q.per_page.unwrap_or(50);
+    if !(1..=200).contains(&per_page) {
+        return Err(invalid("per_page"));
+    }
+    let page = q.page.unwrap_or(1);
+    if page < 1 {
+        return Err(invalid("page"));
+    }
+    let now = store::millis(Utc::now());
+    let (items, total) =
+        door_checks::list(&state.store, &filter, now, (page - 1) * per_page, per_page)
+            .await
+            .map_err(store_error)?;
+    Ok(web::Json(QueuePage {
+        items: items_out(items, now),
+        total,
+    }))
+}
+
+/// Most rows one export holds; a larger list must be narrowed by community or reason.
+const EXPORT_LIMIT: i64 = 100_000;
+
+async fn export_table(state: &State, caller: &Caller, q: &QueueQuery) -> Result<Table, AppError> {
+    let filter = filter_for(state, caller, q).await?;
+    let now = store::millis(Utc::now());
+    let (items, _) = door_checks::list(&state.store, &filter, now, 0, EXPORT_LIMIT)
+        .await
+        .map_err(store_error)?;
+    tracing::info!(
+        user_id = caller.user_id,
+        rows = items.len(),
+        "door-check export"
+    );
+    Ok(Table {
+        headers: vec![
+            "编号",
+            "社区",
+            "地址",
+            "原因",
+            "状态",
+            "结果",
+            "发起时间",
+            "未上传天数",
+            "未遇次数",
+        ],
+        rows: items_out(items, now)
+            .into_iter()
+            .map(|i| {
+                vec![
+                    i.id.to_string(),
+                    i.community,
+                    i.address,
+                    Reason::parse(&i.reason).map_or(i.reason.clone(), |r| r.label_zh().into()),
+                    i.status,
+                    i.outcome.unwrap_or_default(),
+                    i.created_at,
+                    i.days_since_upload.to_string(),
+                    i.attempts.to_string(),
+                ]
+            })
+            .collect(),
+    })
+}
+
+fn download(body: Vec<u8>, content_type: &str, name: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(body)
+}
+
+/// The queue as CSV (UTF-8 with BOM).
+#[utoipa::path(get, path = "/api/v1/door-checks.csv", tag = "staff", params(QueueQuery),
+    responses((status = 200, content_type = "text/csv", body = String)),
+    security(("bearer" = [])))]
+pub async fn list_csv(
+    state: State,
+    caller: Caller,
+    q: web::Query<QueueQuery>,
+) -> Result<HttpResponse, AppError> {
+    let table = export_table(&state, &caller, &q).await?;
+    Ok(download(
+        export::csv(&table),
+        "text/csv; charset=utf-8",
+        "door-checks.csv",
+    ))
+}
+
+/// The queue as XLSX.
+#[utoipa::path(get, path = "/api/v1/door-checks.xlsx", tag = "staff", params(QueueQuery),
+    responses((status = 200,
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        body = Vec<u8>)),
+    security(("bearer" = [])))]
+pub async fn list_xlsx(
+    state: State,
+    caller: Caller,
+    q: web::Query<QueueQuery>,
+) -> Result<HttpResponse, AppError> {
+    let table = export_table(&state, &caller, &q).await?;
+    let bytes = web::block(move || export::xlsx("上门核查", &table))
+        .await
+        .map_err(|e| anyhow::anyhow!("export task: {e}"))??;
+    Ok(download(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "door-checks.xlsx",
+    ))
+}
+
+/// What an officer found.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResultRequest {
+    /// `verified`, `vacant`, `violation` or `unreachable`.
+    pub outcome: String,
+    /// What the officer saw (required for `violation`).
+    #[serde(default)]
+    pub note: Option<String>,
+    /// On `verified`: ids of the current occupants met in person.
+    #[serde(default)]
+    pub met_occupants: Vec<i64>,
+}
+
+/// The check after the result.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResultOut {
+    pub id: i64,
+    pub status: String,
+    pub outcome: String,
+}
+
+const MAX_NOTE_CHARS: usize = 500;
+
+/// Loads a check within the caller's scope, or 404.
+pub async fn visible_check(
+    state: &State,
+    caller: &Caller,
+    id: i64,
+) -> Result<door_checks::DoorCheck, AppError> {
+    caller.require(works_queue)?;
+    door_checks::get(&state.store, id)
+        .await
+        .map_err(store_error)?
+        .filter(|c| caller.sees(c.community_id))
+        .ok_or(AppError::NotFound)
+}
+
+/// Checks a result request into a visit.
+pub fn parse_result(
+    req: ResultRequest,
+    caller: &Caller,
+    check_id: i64,
+) -> Result<VisitResult, AppError> {
+    let outcome = Outcome::parse(&req.outcome).ok_or_else(|| invalid("outcome"))?;
+    let note = req
+        .note
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty());
+    if note
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
+    {
+        return Err(AppError::field(FieldError::new(
+            "note",
+            "too_long",
+            "备注最多 500 字",
+            "At most 500 characters",
+        )));
+    }
+    if outcome == Outcome::Violation && note.is_none() {
+        return Err(AppError::field(FieldError::new(
+            "note",
+            "required",
+            "发现违规时请写明情况",
+            "Describe the violation",
+        )));
+    }
+    Ok(VisitResult {
+        check_id,
+        user_id: caller.user_id,
+        outcome,
+        note,
+        met_occupants: req.met_occupants,
+        receipt: new_receipt(Utc::now().date_naive()),
+    })
+}
+
+/// Records a visit result.
+#[utoipa::path(post, path = "/api/v1/door-checks/{id}/result", tag = "staff",
+    params(("id" = i64, Path, description = "door check id")),
+    request_body = ResultRequest,
+    responses((status = 200, body = ResultOut), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn record(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: ApiJson<ResultRequest>,
+) -> Result<web::Json<ResultOut>, AppError> {
+    let check = visible_check(&state, &caller, id.into_inner()).await?;
+    let visit = parse_result(body.value, &caller, check.id)?;
+    let outcome = visit.outcome;
+    door_checks::record_result(&state.store, visit, store::millis(Utc::now()))
+        .await
+        .map_err(store_error)?
+        .map_err(|_| AppError::Conflict("该核查已完成".into()))?;
+    tracing::info!(
+        check = check.id,
+        by = caller.user_id,
+        outcome = outcome.as_str(),
+        "door check result"
+    );
+    let status = if outcome == Outcome::Unreachable {
+        "open"
+    } else {
+        "closed"
+    };
+    Ok(web::Json(ResultOut {
+        id: check.id,
+        status: status.into(),
+        outcome: outcome.as_str().into(),
+    }))
+}
+
+/// An open referral.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReferralOut {
+    pub id: i64,
+    pub door_check_id: i64,
+    pub unit_id: i64,
+    pub address: String,
+    pub community: String,
+    pub note: Option<String>,
+    pub created_at: String,
+}
+
+/// Open referrals from door checks, for the law-enforcement team.
+#[utoipa::path(get, path = "/api/v1/referrals", tag = "staff",
+    responses((status = 200, body = Vec<ReferralOut>)),
+    security(("bearer" = [])))]
+pub async fn referrals(
+    state: State,
+    caller: Caller,
+) -> Result<web::Json<Vec<ReferralOut>>, AppError> {
+    caller.require(|r| matches!(r, Role::Admin | Role::Enforcement | Role::Police))?;
+    let scope = if caller.role.sees_all_communities() {
+        Scope::All
+    } else {
+        Scope::UserCommunities(caller.user_id)
+    };
+    let rows = door_checks::referrals(&state.store, scope, 500)
+        .await
+        .map_err(store_error)?;
+    Ok(web::Json(
+        rows.into_iter()
+            .map(|r| ReferralOut {
+                id: r.id,
+                door_check_id: r.door_check_id,
+                unit_id: r.unit_id,
+                address: r.address,
+                community: r.community,
+                note: r.note,
+                created_at: rfc3339(r.created_at),
+            })
+            .collect(),
+    ))
+}

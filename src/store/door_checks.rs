@@ -1,0 +1,448 @@
+//! The overdue sweep and the door-check queue.
+
+use sqlx::{AnyConnection, AssertSqlSafe, FromRow};
+
+use super::registrations::mark_upload;
+use super::{Store, StoreError, StoreResult};
+use crate::domain::door_check::{Outcome, UNREACHABLE_DEFERRAL};
+
+/// Units swept per transaction: keeps each write short so registrations never wait long
+/// behind a sweep of a whole city.
+const SWEEP_CHUNK: i64 = 50_000;
+
+/// Opens a `no_upload` check for every active unit whose clock started at or before
+/// `cutoff_ms`, as of `at_ms`. Returns how many checks it created. Idempotent: the unique
+/// index on open checks makes a second sweep, or a concurrent one on another instance,
+/// create nothing again.
+pub async fn sweep(store: &Store, at_ms: i64, cutoff_ms: i64) -> StoreResult<u64> {
+    let max_id: Option<i64> = sqlx::query_scalar("select max(id) from units")
+        .fetch_one(store.pool())
+        .await?;
+    let mut created = 0;
+    let mut low = 0;
+    while low < max_id.unwrap_or(0) {
+        let high = low + SWEEP_CHUNK;
+        created += store
+            .write(Box::new(move |conn| {
+                Box::pin(async move {
+                    // `on conflict do nothing` covers the partial unique index of open checks.
+                    let done = sqlx::query(
+                        r"insert into door_checks
+                              (unit_id, community_id, reason, status, opened_at, queue_key)
+                          select id, community_id, 'no_upload', 'open', $1, clock_from
+                          from units
+                          where state = 'active' and clock_from <= $2 and id > $3 and id <= $4
+                          on conflict do nothing",
+                    )
+                    .bind(at_ms)
+                    .bind(cutoff_ms)
+                    .bind(low)
+                    .bind(high)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(done.rows_affected())
+                })
+            }))
+            .await?;
+        low = high;
+    }
+    Ok(created)
+}
+
+/// Which communities a list covers.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope {
+    /// Every community (admins).
+    All,
+    /// The communities assigned to this user.
+    UserCommunities(i64),
+    /// One community (already checked to be within the caller's scope).
+    Community(i64),
+}
+
+/// How the open queue is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Most overdue first; unreachable attempts move a check down for a day.
+    Urgency,
+    /// By address, so that one road and lane can be walked in order.
+    Address,
+}
+
+/// Filters of the queue.
+#[derive(Debug, Clone)]
+pub struct QueueFilter {
+    pub scope: Scope,
+    pub status: &'static str,
+    pub reason: Option<&'static str>,
+    pub order: Order,
+}
+
+/// One line of the queue.
+#[derive(Debug, Clone, FromRow)]
+pub struct QueueItem {
+    pub id: i64,
+    pub unit_id: i64,
+    pub address: String,
+    pub community: String,
+    pub reason: String,
+    pub status: String,
+    pub outcome: Option<String>,
+    pub opened_at: i64,
+    pub closed_at: Option<i64>,
+    pub clock_from: i64,
+    pub attempts: i64,
+    pub deferred_until: i64,
+}
+
+const ITEM_COLUMNS: &str = r"select d.id, d.unit_id, u.address, c.name as community, d.reason,
+        d.status, d.outcome, d.opened_at, d.closed_at, u.clock_from, d.attempts, d.deferred_until
+    from door_checks d
+    join units u on u.id = d.unit_id
+    join communities c on c.id = d.community_id";
+
+/// The `where` clause of a filter, with `$1` = status, `$2` = scope id (or unused),
+/// `$3` = reason (or unused). Built only from fixed fragments; every value is bound.
+fn where_clause(filter: &QueueFilter) -> String {
+    let mut sql = String::from(" where d.status = $1");
+    sql.push_str(match filter.scope {
+        Scope::All => " and $2 = $2",
+        Scope::UserCommunities(_) => {
+            " and d.community_id in (select community_id from user_communities where user_id = $2)"
+        }
+        Scope::Community(_) => " and d.community_id = $2",
+    });
+    sql.push_str(if filter.reason.is_some() {
+        " and d.reason = $3"
+    } else {
+        " and $3 = $3"
+    });
+    sql
+}
+
+fn scope_id(scope: Scope) -> i64 {
+    match scope {
+        Scope::All => 0,
+        Scope::UserCommunities(id) | Scope::Community(id) => id,
+    }
+}
+
+/// One page of the queue and the total number of matching checks.
+pub async fn list(
+    store: &Store,
+    filter: &QueueFilter,
+    now_ms: i64,
+    offset: i64,
+    limit: i64,
+) -> StoreResult<(Vec<QueueItem>, i64)> {
+    let clause = where_clause(filter);
+    let reason = filter.reason.unwrap_or("");
+    let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+        "select count(*) from door_checks d{clause}"
+    )))
+    .bind(filter.status)
+    .bind(scope_id(filter.scope))
+    .bind(reason)
+    .fetch_one(store.pool())
+    .await?;
+    let page = |extra: &str, order: &str, offset: i64, limit: i64| {
+        let sql = format!("{ITEM_COLUMNS}{clause}{extra} order by {order} limit $5 offset $6");
+        sqlx::query_as::<_, QueueItem>(AssertSqlSafe(sql))
+            .bind(filter.status)
+            .bind(scope_id(filter.scope))
+            .bind(reason)
+            .bind(now_ms)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(store.pool())
+    };
+    let items = match (filter.status, filter.order) {
+        ("open", Order::Urgency) => {
+            // Two index-ordered segments instead of one sort over the whole queue: checks
+            // ready now, then those deferred by an unreachable attempt.
+            let ready = " and d.deferred_until <= $4";
+            let deferred = " and d.deferred_until > $4";
+            let mut items = page(ready, "d.queue_key, d.id", offset, limit).await?;
+            if (items.len() as i64) < limit {
+                let ready_count = if items.is_empty() {
+                    count_ready(store, filter, &clause, now_ms).await?
+                } else {
+                    offset + items.len() as i64
+                };
+                let rest = limit - items.len() as i64;
+                let skip = (offset - ready_count).max(0);
+                items.extend(page(deferred, "d.queue_key, d.id", skip, rest).await?);
+            }
+            items
+        }
+        ("open", Order::Address) => {
+            page(" and $4 = $4", "u.address_key, d.id", offset, limit).await?
+        }
+        _ => page(" and $4 = $4", "d.closed_at desc, d.id desc", offset, limit).await?,
+    };
+    Ok((items, total))
+}
+
+async fn count_ready(
+    store: &Store,
+    filter: &QueueFilter,
+    clause: &str,
+    now_ms: i64,
+) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(AssertSqlSafe(format!(
+        "select count(*) from door_checks d{clause} and d.deferred_until <= $4"
+    )))
+    .bind(filter.status)
+    .bind(scope_id(filter.scope))
+    .bind(filter.reason.unwrap_or(""))
+    .bind(now_ms)
+    .fetch_one(store.pool())
+    .await?)
+}
+
+/// Counts of open checks by reason within a scope.
+pub async fn open_counts(store: &Store, scope: Scope) -> StoreResult<Vec<(String, i64)>> {
+    let filter = QueueFilter {
+        scope,
+        status: "open",
+        reason: None,
+        order: Order::Urgency,
+    };
+    let sql = format!(
+        "select d.reason, count(*) from door_checks d{} group by d.reason order by d.reason",
+        where_clause(&filter)
+    );
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind("open")
+        .bind(scope_id(scope))
+        .bind("")
+        .fetch_all(store.pool())
+        .await?)
+}
+
+/// A door check with what scope checks need.
+#[derive(Debug, Clone, FromRow)]
+pub struct DoorCheck {
+    pub id: i64,
+    pub unit_id: i64,
+    pub community_id: i64,
+    pub reason: String,
+    pub status: String,
+    pub outcome: Option<String>,
+    pub details: Option<String>,
+    pub opened_at: i64,
+    pub closed_at: Option<i64>,
+    pub attempts: i64,
+    pub note: Option<String>,
+}
+
+const CHECK_COLUMNS: &str = r"select id, unit_id, community_id, reason, status, outcome, details,
+        opened_at, closed_at, attempts, note from door_checks";
+
+/// One door check.
+pub async fn get(store: &Store, id: i64) -> StoreResult<Option<DoorCheck>> {
+    Ok(
+        sqlx::query_as(AssertSqlSafe(format!("{CHECK_COLUMNS} where id = $1")))
+            .bind(id)
+            .fetch_optional(store.pool())
+            .await?,
+    )
+}
+
+/// Every door check of a unit, newest first.
+pub async fn for_unit(store: &Store, unit_id: i64) -> StoreResult<Vec<DoorCheck>> {
+    Ok(sqlx::query_as(AssertSqlSafe(format!(
+        "{CHECK_COLUMNS} where unit_id = $1 order by opened_at desc, id desc"
+    )))
+    .bind(unit_id)
+    .fetch_all(store.pool())
+    .await?)
+}
+
+/// One recorded visit.
+#[derive(Debug, Clone, FromRow)]
+pub struct Event {
+    pub door_check_id: i64,
+    pub user_id: Option<i64>,
+    pub outcome: String,
+    pub note: Option<String>,
+    pub created_at: i64,
+}
+
+/// The visits recorded for a unit's checks, newest first.
+pub async fn events_for_unit(store: &Store, unit_id: i64) -> StoreResult<Vec<Event>> {
+    Ok(sqlx::query_as(
+        r"select e.door_check_id, e.user_id, e.outcome, e.note, e.created_at
+          from door_check_events e join door_checks d on d.id = e.door_check_id
+          where d.unit_id = $1 order by e.created_at desc, e.id desc",
+    )
+    .bind(unit_id)
+    .fetch_all(store.pool())
+    .await?)
+}
+
+/// A visit result to record.
+#[derive(Debug, Clone)]
+pub struct VisitResult {
+    pub check_id: i64,
+    pub user_id: i64,
+    pub outcome: Outcome,
+    pub note: Option<String>,
+    /// Ids of the occupants met in person (on `verified`).
+    pub met_occupants: Vec<i64>,
+    /// Receipt of the upload that a verification counts as.
+    pub receipt: String,
+}
+
+/// The check was closed by someone else first.
+#[derive(Debug, thiserror::Error)]
+#[error("the door check is no longer open")]
+pub struct NotOpen;
+
+/// Records a visit and its consequences in one transaction: `verified` counts as an upload,
+/// `vacant` declares a vacancy, `violation` opens a referral, `unreachable` keeps the check
+/// open and moves it down the queue for a day.
+pub async fn record_result(
+    store: &Store,
+    result: VisitResult,
+    now_ms: i64,
+) -> StoreResult<Result<(), NotOpen>> {
+    store
+        .write(Box::new(move |conn| {
+            Box::pin(async move { record_in(conn, result, now_ms).await })
+        }))
+        .await
+}
+
+async fn record_in(
+    conn: &mut AnyConnection,
+    r: VisitResult,
+    now_ms: i64,
+) -> StoreResult<Result<(), NotOpen>> {
+    let check: Option<(i64, i64)> = sqlx::query_as(
+        "select unit_id, community_id from door_checks where id = $1 and status = 'open'",
+    )
+    .bind(r.check_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((unit_id, community_id)) = check else {
+        return Ok(Err(NotOpen));
+    };
+    let met = (!r.met_occupants.is_empty())
+        .then(|| serde_json::to_string(&r.met_occupants).expect("ids serialise"));
+    sqlx::query(
+        r"insert into door_check_events
+              (door_check_id, user_id, outcome, note, met_occupants, created_at)
+          values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(r.check_id)
+    .bind(r.user_id)
+    .bind(r.outcome.as_str())
+    .bind(r.note.clone())
+    .bind(met)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
+    if r.outcome == Outcome::Unreachable {
+        sqlx::query(
+            r"update door_checks set attempts = attempts + 1, deferred_until = $1
+              where id = $2",
+        )
+        .bind(now_ms + UNREACHABLE_DEFERRAL.num_milliseconds())
+        .bind(r.check_id)
+        .execute(&mut *conn)
+        .await?;
+        return Ok(Ok(()));
+    }
+    // Closed first, so that the upload a verification counts as does not also close this
+    // very check as `resolved_by_upload`.
+    let closed = sqlx::query(
+        r"update door_checks set status = 'closed', outcome = $1, closed_at = $2,
+              closed_by = $3, note = $4
+          where id = $5",
+    )
+    .bind(r.outcome.as_str())
+    .bind(now_ms)
+    .bind(r.user_id)
+    .bind(r.note.clone())
+    .bind(r.check_id)
+    .execute(&mut *conn)
+    .await?;
+    if closed.rows_affected() != 1 {
+        return Err(StoreError::Other(anyhow::anyhow!("door check vanished")));
+    }
+    match r.outcome {
+        Outcome::Unreachable => {}
+        Outcome::Verified => {
+            sqlx::query(
+                r"insert into registrations (unit_id, receipt, source, occupant_count, created_at)
+                  values ($1, $2, 'officer', 0, $3)",
+            )
+            .bind(unit_id)
+            .bind(r.receipt)
+            .bind(now_ms)
+            .execute(&mut *conn)
+            .await?;
+            mark_upload(conn, unit_id, now_ms).await?;
+        }
+        Outcome::Vacant => {
+            sqlx::query("update units set state = 'vacant' where id = $1 and state = 'active'")
+                .bind(unit_id)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Outcome::Violation => {
+            sqlx::query(
+                r"insert into referrals
+                      (door_check_id, unit_id, community_id, note, created_by, created_at)
+                  values ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(r.check_id)
+            .bind(unit_id)
+            .bind(community_id)
+            .bind(r.note.clone())
+            .bind(r.user_id)
+            .bind(now_ms)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// An open referral for the law-enforcement team.
+#[derive(Debug, Clone, FromRow)]
+pub struct Referral {
+    pub id: i64,
+    pub door_check_id: i64,
+    pub unit_id: i64,
+    pub address: String,
+    pub community: String,
+    pub note: Option<String>,
+    pub created_by: Option<i64>,
+    pub created_at: i64,
+}
+
+/// Open referrals within a scope, newest first.
+pub async fn referrals(store: &Store, scope: Scope, limit: i64) -> StoreResult<Vec<Referral>> {
+    let scope_sql = match scope {
+        Scope::All => " and $1 = $1",
+        Scope::UserCommunities(_) => {
+            " and r.community_id in (select community_id from user_communities where user_id = $1)"
+        }
+        Scope::Community(_) => " and r.community_id = $1",
+    };
+    let sql = format!(
+        r"select r.id, r.door_check_id, r.unit_id, u.address, c.name as community, r.note,
+                 r.created_by, r.created_at
+          from referrals r join units u on u.id = r.unit_id
+          join communities c on c.id = r.community_id
+          where r.status = 'open'{scope_sql}
+          order by r.created_at desc, r.id desc limit $2"
+    );
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(scope_id(scope))
+        .bind(limit)
+        .fetch_all(store.pool())
+        .await?)
+}

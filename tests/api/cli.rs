@@ -1,0 +1,155 @@
+//! The `renfang` binary itself: the contract's command lines.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::helpers::{TEST_KEY, fresh_database};
+
+fn renfang(database_url: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_renfang"));
+    cmd.env("RENFANG_DATABASE_URL", database_url)
+        .env("RENFANG_DATA_KEY", TEST_KEY)
+        .env("RENFANG_BIND", "127.0.0.1:0")
+        .env_remove("RENFANG_REDIS_URL");
+    cmd
+}
+
+#[tokio::test]
+async fn migrate_then_user_add_reads_the_password_from_stdin() {
+    let (_db, url) = fresh_database().await;
+    let out = renfang(&url).arg("migrate").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let mut child = renfang(&url)
+        .args(["user", "add", "--username", "root1", "--role", "admin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a-long-password\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created user root1"));
+
+    let out = renfang(&url)
+        .args([
+            "user",
+            "add",
+            "--username",
+            "p",
+            "--role",
+            "police",
+            "--community",
+            "nowhere",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "an unknown community must be refused"
+    );
+}
+
+#[tokio::test]
+async fn serve_announces_its_port_answers_and_stops_cleanly_on_sigterm() {
+    let (_db, url) = fresh_database().await;
+    let mut child = renfang(&url)
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let address = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    assert!(address.starts_with("http://127.0.0.1:"));
+    let res = reqwest::get(format!("{address}/readyz")).await.unwrap();
+    assert_eq!(res.status(), 200);
+
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "serve exited with {status}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "serve did not stop on SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn sweep_at_an_instant_prints_how_many_checks_it_created() {
+    let (_db, url) = fresh_database().await;
+    let app = {
+        let app = renfang::Application::build(crate::helpers::test_settings(&url))
+            .await
+            .unwrap();
+        let store = app.store().clone();
+        tokio::spawn(app.run_until_stopped());
+        store
+    };
+    let community = renfang::store::communities::create(&app, "影佳", 0)
+        .await
+        .unwrap();
+    let vault = renfang::crypto::Vault::new(&[7; 32]);
+    let unit = renfang::store::units::NewUnit {
+        community_id: community,
+        address: "影佳路 1弄 1号".into(),
+        address_key: "影佳路1弄1号".into(),
+        kind: "flat",
+        rental_mode: "whole",
+        rooms: 1,
+    };
+    renfang::store::units::create(&app, &vault, unit, chrono::Utc::now().timestamp_millis())
+        .await
+        .unwrap();
+    let at = (chrono::Utc::now() + chrono::Duration::days(5) + chrono::Duration::minutes(1))
+        .to_rfc3339();
+    for expected in ["created 1 door checks", "created 0 door checks"] {
+        let out = renfang(&url).args(["sweep", "--at", &at]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), expected);
+    }
+    let out = renfang(&url)
+        .args(["sweep", "--at", "yesterday"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
