@@ -59,6 +59,7 @@ impl Application {
             metrics: Metrics::new(),
             settings,
             public_url: public_url.clone(),
+            scan_cache: Default::default(),
         });
         let server = HttpServer::new(move || {
             App::new()

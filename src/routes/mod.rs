@@ -31,6 +31,8 @@ pub struct AppState {
     pub settings: Settings,
     /// Base of poster URLs, without a trailing slash.
     pub public_url: String,
+    /// Recently resolved posters, for showing scan pages.
+    pub scan_cache: scan::ScanCache,
 }
 
 impl AppState {

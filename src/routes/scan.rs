@@ -1,7 +1,11 @@
 //! The poster's JSON API, and the acceptance of a registration shared with the page.
 
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
+use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -37,18 +41,76 @@ pub enum Refusal {
     Closed,
 }
 
+/// How long a resolved poster is reused for showing its page.
+const SCAN_CACHE_TTL: Duration = Duration::from_secs(10);
+/// Most posters remembered; past this the cache starts afresh (a town has ~10k).
+const SCAN_CACHE_MAX: usize = 50_000;
+
+/// Recently resolved current posters, so that showing the page a tenant opens before
+/// submitting costs no database round trip. Only current posters are kept, for at most
+/// `SCAN_CACHE_TTL`: a rotation evicts at once on this instance and within the TTL on
+/// others. Submissions always resolve against the database, so a replaced poster never
+/// stores anything.
+#[derive(Default)]
+pub struct ScanCache {
+    entries: Mutex<HashMap<Vec<u8>, (Instant, ScanTarget)>>,
+}
+
+impl ScanCache {
+    fn get(&self, key: &[u8]) -> Option<ScanTarget> {
+        let entries = self.entries.lock();
+        let (at, target) = entries.get(key)?;
+        (at.elapsed() < SCAN_CACHE_TTL).then(|| target.clone())
+    }
+
+    fn put(&self, key: Vec<u8>, target: ScanTarget) {
+        let mut entries = self.entries.lock();
+        if entries.len() >= SCAN_CACHE_MAX {
+            entries.clear();
+        }
+        entries.insert(key, (Instant::now(), target));
+    }
+
+    /// Forgets every poster of a unit (after a rotation or a closure).
+    pub fn evict_unit(&self, unit_id: i64) {
+        self.entries.lock().retain(|_, (_, t)| t.unit_id != unit_id);
+    }
+}
+
+/// How fresh a poster look-up must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// May come from the scan cache (showing a page).
+    Cached,
+    /// From the database (storing a registration).
+    Fresh,
+}
+
 /// Resolves a poster token to its unit. Malformed tokens never reach the database.
-pub async fn resolve(state: &State, token: &str) -> Result<Result<ScanTarget, Refusal>, AppError> {
+pub async fn resolve(
+    state: &State,
+    token: &str,
+    freshness: Freshness,
+) -> Result<Result<ScanTarget, Refusal>, AppError> {
     let Some(token) = QrToken::parse(token) else {
         return Ok(Err(Refusal::Unknown));
     };
+    let key = state.vault.token_hash(token.as_ref());
+    if freshness == Freshness::Cached
+        && let Some(target) = state.scan_cache.get(&key)
+    {
+        return Ok(Ok(target));
+    }
     Ok(
         match units::find_by_token(&state.store, &state.vault, &token)
             .await
             .map_err(store_error)?
         {
             TokenLookup::Current(t) if t.state == "closed" => Err(Refusal::Closed),
-            TokenLookup::Current(t) => Ok(t),
+            TokenLookup::Current(t) => {
+                state.scan_cache.put(key, t.clone());
+                Ok(t)
+            }
             TokenLookup::Replaced => Err(Refusal::Replaced),
             TokenLookup::Unknown => Err(Refusal::Unknown),
         },
@@ -91,7 +153,9 @@ pub async fn scan_info(
     state: State,
     token: web::Path<String>,
 ) -> Result<web::Json<ScanInfo>, AppError> {
-    let target = resolve(&state, &token).await?.map_err(refusal_error)?;
+    let target = resolve(&state, &token, Freshness::Cached)
+        .await?
+        .map_err(refusal_error)?;
     Ok(web::Json(ScanInfo {
         unit: ScanUnit {
             community: target.community,
@@ -155,7 +219,9 @@ pub async fn register(
     token: web::Path<String>,
     body: ApiJson<RegistrationBody>,
 ) -> Result<HttpResponse, AppError> {
-    let target = resolve(&state, &token).await?.map_err(refusal_error)?;
+    let target = resolve(&state, &token, Freshness::Fresh)
+        .await?
+        .map_err(refusal_error)?;
     let key = idempotency_key(&req)?;
     let inputs: Vec<OccupantInput> = body
         .value

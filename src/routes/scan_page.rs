@@ -6,7 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::State;
-use super::scan::{ReceiptBody, Refusal, accept, resolve};
+use super::scan::{Freshness, ReceiptBody, Refusal, accept, resolve};
 use crate::domain::FieldError;
 use crate::domain::document::IdType;
 use crate::domain::notice::{NOTICE_EN, NOTICE_VERSION, NOTICE_ZH, NoticeSection};
@@ -326,7 +326,7 @@ async fn show(
     query: web::Query<LangQuery>,
 ) -> Result<HttpResponse, AppError> {
     let lang = query.lang();
-    let target = match resolve(&state, &token).await? {
+    let target = match resolve(&state, &token, Freshness::Cached).await? {
         Ok(t) => t,
         Err(refusal) => return Ok(refusal_page(refusal, lang)),
     };
@@ -410,7 +410,7 @@ async fn submit(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let lang = query.lang();
-    let target = match resolve(&state, &token).await? {
+    let target = match resolve(&state, &token, Freshness::Fresh).await? {
         Ok(t) => t,
         Err(refusal) => return Ok(refusal_page(refusal, lang)),
     };

@@ -199,23 +199,27 @@ pub(crate) async fn mark_upload(
     .bind(unit_id)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        r"insert into door_check_events (door_check_id, outcome, created_at)
-          select id, 'resolved_by_upload', $1 from door_checks
-          where unit_id = $2 and reason = 'no_upload' and status = 'open'",
-    )
-    .bind(now_ms)
-    .bind(unit_id)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
+    // Usually there is no open check: one statement finds and closes it, and only a closed
+    // one costs the history row.
+    let closed: Vec<i64> = sqlx::query_scalar(
         r"update door_checks set status = 'closed', outcome = 'resolved_by_upload', closed_at = $1
-          where unit_id = $2 and reason = 'no_upload' and status = 'open'",
+          where unit_id = $2 and reason = 'no_upload' and status = 'open'
+          returning id",
     )
     .bind(now_ms)
     .bind(unit_id)
-    .execute(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
+    for check_id in closed {
+        sqlx::query(
+            r"insert into door_check_events (door_check_id, outcome, created_at)
+              values ($1, 'resolved_by_upload', $2)",
+        )
+        .bind(check_id)
+        .bind(now_ms)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 

@@ -46,7 +46,7 @@ pub enum TokenLookup {
 }
 
 /// The little a poster may show about its unit.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct ScanTarget {
     pub unit_id: i64,
     pub community: String,
@@ -153,33 +153,36 @@ pub async fn rotate_token(
     Ok(rotated.then_some(token))
 }
 
-/// The unit a poster token belongs to.
+/// The unit a poster token belongs to, in one query (this is the hottest read: every scan).
 pub async fn find_by_token(
     store: &Store,
     vault: &Vault,
     token: &QrToken,
 ) -> StoreResult<TokenLookup> {
     let hash = vault.token_hash(token.as_ref());
-    let row: Option<(i64, Option<i64>)> =
-        sqlx::query_as("select unit_id, replaced_at from qr_tokens where token_hash = $1")
-            .bind(hash)
-            .fetch_optional(store.pool())
-            .await?;
-    let Some((unit_id, replaced_at)) = row else {
-        return Ok(TokenLookup::Unknown);
-    };
-    if replaced_at.is_some() {
-        return Ok(TokenLookup::Replaced);
-    }
-    let target: Option<ScanTarget> = sqlx::query_as(
-        r"select u.id as unit_id, c.name as community, u.address, u.rooms, u.state
-          from units u join communities c on c.id = u.community_id
-          where u.id = $1",
+    let row: Option<(Option<i64>, i64, String, String, i64, String)> = sqlx::query_as(
+        r"select t.replaced_at, u.id, c.name, u.address, u.rooms, u.state
+          from qr_tokens t
+          join units u on u.id = t.unit_id
+          join communities c on c.id = u.community_id
+          where t.token_hash = $1",
     )
-    .bind(unit_id)
+    .bind(hash)
     .fetch_optional(store.pool())
     .await?;
-    Ok(target.map_or(TokenLookup::Unknown, TokenLookup::Current))
+    Ok(match row {
+        None => TokenLookup::Unknown,
+        Some((Some(_), ..)) => TokenLookup::Replaced,
+        Some((None, unit_id, community, address, rooms, state)) => {
+            TokenLookup::Current(ScanTarget {
+                unit_id,
+                community,
+                address,
+                rooms,
+                state,
+            })
+        }
+    })
 }
 
 /// The current token of a unit, decrypted (for printing its poster).

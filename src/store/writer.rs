@@ -149,13 +149,15 @@ async fn commit_batch(conn: &mut AnyConnection, batch: Vec<Box<dyn Job>>) -> Res
         let Ok(finish) = AssertUnwindSafe(job.run(conn)).catch_unwind().await else {
             return abort(conn, finishes, "a write job panicked".into()).await;
         };
+        // A successful job's savepoint is simply left open: the commit releases them all,
+        // and `rollback to` always finds the newest one. One statement fewer per job.
         let undo = if finish.succeeded() {
-            sqlx::query("release job").execute(&mut *conn).await
+            Ok(())
         } else {
-            match sqlx::query("rollback to job").execute(&mut *conn).await {
-                Ok(_) => sqlx::query("release job").execute(&mut *conn).await,
-                Err(err) => Err(err),
-            }
+            sqlx::query("rollback to job")
+                .execute(&mut *conn)
+                .await
+                .map(|_| ())
         };
         finishes.push(finish);
         if let Err(err) = undo {

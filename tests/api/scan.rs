@@ -303,3 +303,35 @@ async fn concurrent_registrations_all_land() {
     assert_eq!(app.count("registrations").await, 60);
     assert_eq!(app.count("occupants").await, 60);
 }
+
+#[tokio::test]
+async fn a_poster_rotated_by_another_instance_never_stores_a_registration() {
+    let app = spawn_app().await;
+    let (_, unit_id, poster) = app.unit_fixture().await;
+    // The page is shown (and its poster remembered) on this instance ...
+    assert_eq!(
+        app.get(&format!("/q/{poster}"), None).await.status(),
+        StatusCode::OK
+    );
+    // ... then another instance rotates the poster, bypassing this one's memory.
+    let vault = renfang::crypto::Vault::new(&{
+        use base64::Engine;
+        let key = base64::engine::general_purpose::STANDARD
+            .decode(crate::helpers::TEST_KEY)
+            .unwrap();
+        <[u8; 32]>::try_from(key).unwrap()
+    });
+    renfang::store::units::rotate_token(&app.store, &vault, unit_id, 0)
+        .await
+        .unwrap()
+        .unwrap();
+    let res = app
+        .register(&poster, &registration(&[occupant(ID_A)]), None)
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::GONE,
+        "submissions always check the database"
+    );
+    assert_eq!(app.count("registrations").await, 0);
+}

@@ -117,3 +117,32 @@ async fn stored_data_does_not_contain_a_document_number_phone_or_poster_token() 
         assert!(!text.contains(secret), "{secret} is stored in plain text");
     }
 }
+
+#[tokio::test]
+async fn a_failing_write_undoes_only_itself_even_inside_a_shared_commit() {
+    let app = spawn_app().await;
+    let jobs = (0..60).map(|i| {
+        let store = app.store.clone();
+        async move {
+            store
+                .write(Box::new(move |conn| {
+                    Box::pin(async move {
+                        sqlx::query("insert into communities (name, created_at) values ($1, 0)")
+                            .bind(format!("c{i}"))
+                            .execute(&mut *conn)
+                            .await?;
+                        if i % 2 == 1 {
+                            return Err(anyhow::anyhow!("job {i} fails after writing").into());
+                        }
+                        Ok(i)
+                    })
+                }))
+                .await
+        }
+    });
+    let results = futures_util::future::join_all(jobs).await;
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(r.is_ok(), i % 2 == 0, "job {i}");
+    }
+    assert_eq!(app.count("communities").await, 30);
+}
