@@ -47,6 +47,40 @@ impl Caller {
     }
 }
 
+impl Caller {
+    /// The caller behind a session token (bearer or cookie), or 401.
+    pub async fn from_token(state: &State, token: String) -> Result<Caller, AppError> {
+        let session = state
+            .sessions
+            .get(&token)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "session check failed");
+                AppError::Unavailable
+            })?
+            .ok_or(AppError::Unauthorized)?;
+        let user = users::get(&state.store, session.user_id)
+            .await
+            .map_err(store_error)?
+            .filter(|u| u.disabled_at.is_none())
+            .ok_or(AppError::Unauthorized)?;
+        let community_ids = users::community_ids(&state.store, user.id)
+            .await
+            .map_err(store_error)?;
+        Ok(Caller {
+            user_id: user.id,
+            role: session.role,
+            community_ids,
+            token,
+        })
+    }
+
+    /// The session token (pages derive their CSRF token from it).
+    pub fn session_token(&self) -> &str {
+        &self.token
+    }
+}
+
 impl FromRequest for Caller {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
@@ -57,29 +91,7 @@ impl FromRequest for Caller {
         Box::pin(async move {
             let state = state.ok_or_else(|| anyhow::anyhow!("application state missing"))?;
             let token = token.ok_or(AppError::Unauthorized)?;
-            let session = state
-                .sessions
-                .get(&token)
-                .await
-                .map_err(|e| {
-                    tracing::error!(error = %e, "session check failed");
-                    AppError::Unavailable
-                })?
-                .ok_or(AppError::Unauthorized)?;
-            let user = users::get(&state.store, session.user_id)
-                .await
-                .map_err(store_error)?
-                .filter(|u| u.disabled_at.is_none())
-                .ok_or(AppError::Unauthorized)?;
-            let community_ids = users::community_ids(&state.store, user.id)
-                .await
-                .map_err(store_error)?;
-            Ok(Caller {
-                user_id: user.id,
-                role: session.role,
-                community_ids,
-                token,
-            })
+            Caller::from_token(&state, token).await
         })
     }
 }
@@ -125,6 +137,21 @@ pub async fn login(
     body: ApiJson<LoginRequest>,
 ) -> Result<web::Json<LoginResponse>, AppError> {
     let LoginRequest { username, password } = body.value;
+    let (token, role) = sign_in(&state, &username, password).await?;
+    Ok(web::Json(LoginResponse {
+        token,
+        role: role.as_str().to_string(),
+    }))
+}
+
+/// Checks a username and password (Argon2id, off the async workers) and starts a session:
+/// the one path behind the API login and the login page. A wrong username costs as much as
+/// a wrong password.
+pub async fn sign_in(
+    state: &State,
+    username: &str,
+    password: String,
+) -> Result<(String, Role), AppError> {
     let user = users::find_by_username(&state.store, username.trim())
         .await
         .map_err(store_error)?
@@ -152,10 +179,7 @@ pub async fn login(
             AppError::Unavailable
         })?;
     tracing::info!(user_id = user.id, role = role.as_str(), "login");
-    Ok(web::Json(LoginResponse {
-        token,
-        role: role.as_str().to_string(),
-    }))
+    Ok((token, role))
 }
 
 /// Ends the caller's session.

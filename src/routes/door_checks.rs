@@ -183,7 +183,11 @@ pub async fn list(
 /// Most rows one export holds; a larger list must be narrowed by community or reason.
 const EXPORT_LIMIT: i64 = 100_000;
 
-async fn export_table(state: &State, caller: &Caller, q: &QueueQuery) -> Result<Table, AppError> {
+pub async fn export_table(
+    state: &State,
+    caller: &Caller,
+    q: &QueueQuery,
+) -> Result<Table, AppError> {
     let filter = filter_for(state, caller, q).await?;
     let now = store::millis(Utc::now());
     let (items, _) = door_checks::list(&state.store, &filter, now, 0, EXPORT_LIMIT)
@@ -225,7 +229,7 @@ async fn export_table(state: &State, caller: &Caller, q: &QueueQuery) -> Result<
     })
 }
 
-fn download(body: Vec<u8>, content_type: &str, name: &str) -> HttpResponse {
+pub fn download(body: Vec<u8>, content_type: &str, name: &str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(content_type)
         .insert_header((

@@ -6,6 +6,8 @@ pub mod health;
 pub mod json;
 pub mod observe;
 pub mod openapi;
+pub mod pages;
+pub mod police;
 pub mod scan;
 pub mod scan_page;
 pub mod units;
@@ -59,6 +61,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(door_checks::configure)
         .configure(scan::configure)
         .configure(scan_page::configure)
+        .configure(pages::configure)
+        .configure(police::configure)
         .default_service(web::to(not_found));
 }
 

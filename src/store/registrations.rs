@@ -272,3 +272,24 @@ pub async fn count_for_unit(store: &Store, unit_id: i64) -> StoreResult<i64> {
             .await?,
     )
 }
+
+/// One upload in a unit's history.
+#[derive(Debug, Clone, FromRow)]
+pub struct Upload {
+    pub created_at: i64,
+    pub source: String,
+    pub occupant_count: i64,
+    pub receipt: String,
+}
+
+/// A unit's newest uploads.
+pub async fn history(store: &Store, unit_id: i64, limit: i64) -> StoreResult<Vec<Upload>> {
+    Ok(sqlx::query_as(
+        r"select created_at, source, occupant_count, receipt from registrations
+          where unit_id = $1 order by created_at desc, id desc limit $2",
+    )
+    .bind(unit_id)
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?)
+}

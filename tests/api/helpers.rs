@@ -201,6 +201,11 @@ impl TestApp {
         body["token"].as_str().unwrap().to_string()
     }
 
+    /// How many users `login_as` has made (the last one is `{role}{users_made() - 1}`).
+    pub fn users_made(&self) -> u32 {
+        self.next_user.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// An admin token, with the communities created.
     pub async fn admin_with(&self, communities: &[&str]) -> String {
         let admin = self.login_as("admin", &[]).await;

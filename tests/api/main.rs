@@ -2,11 +2,13 @@
 //! file by default, a fresh PostgreSQL database when `RENFANG_TEST_DATABASE_URL` is set.
 
 mod auth;
+mod browser;
 mod cli;
 mod door_checks;
 mod health;
 mod helpers;
 mod page;
+mod police;
 mod scan;
 mod storage;
 mod units;

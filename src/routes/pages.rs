@@ -1,0 +1,208 @@
+//! What every staff page shares: the cookie session, CSRF tokens, login and logout.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::State;
+use super::auth::{Caller, sign_in};
+use crate::domain::role::Role;
+use crate::error::AppError;
+
+/// Name of the session cookie of the web pages.
+pub const SESSION_COOKIE: &str = "renfang_session";
+
+/// Registers the login pages.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/login", web::get().to(login_form))
+        .route("/login", web::post().to(login_submit))
+        .route("/logout", web::post().to(logout));
+}
+
+/// An HTML answer.
+pub fn html(status: StatusCode, page: askama::Result<String>) -> HttpResponse {
+    match page {
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .insert_header(("Cache-Control", "no-store"))
+            .body(body),
+        Err(err) => {
+            tracing::error!(error = %err, "page rendering failed");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("服务器内部错误")
+        }
+    }
+}
+
+/// A 303 to `to` (after a form post).
+pub fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((LOCATION, to.to_string()))
+        .finish()
+}
+
+/// The signed-in staff member of a page request, or the answer to send instead: a
+/// redirect to the login page.
+pub async fn page_caller(req: &HttpRequest, state: &State) -> Result<Caller, HttpResponse> {
+    let to_login = || see_other(&format!("/login?next={}", next_param(req)));
+    let Some(cookie) = req.cookie(SESSION_COOKIE) else {
+        return Err(to_login());
+    };
+    match Caller::from_token(state, cookie.value().to_string()).await {
+        Ok(caller) => Ok(caller),
+        Err(AppError::Unauthorized) => Err(to_login()),
+        Err(err) => Err(actix_web::ResponseError::error_response(&err)),
+    }
+}
+
+fn next_param(req: &HttpRequest) -> String {
+    let path = req.path();
+    // Only local paths: a login link must never send anyone to another site.
+    if path.starts_with('/') && !path.starts_with("//") {
+        url::form_urlencoded::byte_serialize(path.as_bytes()).collect()
+    } else {
+        "/".into()
+    }
+}
+
+/// The CSRF token of a session: derived from the session token, which another site cannot
+/// read, so it cannot forge a form post either.
+pub fn csrf_token(caller: &Caller) -> String {
+    let digest = crate::crypto::sha256(format!("csrf:{}", caller.session_token()).as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// 403 unless the posted form carries the session's CSRF token.
+pub fn check_csrf(caller: &Caller, posted: &str) -> Result<(), AppError> {
+    if posted == csrf_token(caller) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// The first page of each role after login.
+pub fn home_of(role: Role) -> &'static str {
+    match role {
+        Role::Police | Role::Community | Role::Admin => "/police",
+        _ => "/login?done=1",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    next: &'a str,
+    error: Option<&'a str>,
+    username: &'a str,
+}
+
+/// `?next=` of the login page.
+#[derive(Debug, Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") => n,
+        _ => "",
+    }
+}
+
+async fn login_form(q: web::Query<NextQuery>) -> HttpResponse {
+    html(
+        StatusCode::OK,
+        LoginPage {
+            next: safe_next(q.next.as_deref()),
+            error: None,
+            username: "",
+        }
+        .render(),
+    )
+}
+
+/// The login form.
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+async fn login_submit(
+    state: State,
+    req: HttpRequest,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let LoginForm {
+        username,
+        password,
+        next,
+    } = form.into_inner();
+    match sign_in(&state, &username, password).await {
+        Ok((token, role)) => {
+            let next = safe_next(Some(&next));
+            let to = if next.is_empty() { home_of(role) } else { next };
+            let secure = state.public_url.starts_with("https://")
+                || req.connection_info().scheme() == "https";
+            let cookie = Cookie::build(SESSION_COOKIE, token)
+                .path("/")
+                .http_only(true)
+                .secure(secure)
+                .same_site(SameSite::Lax)
+                .max_age(actix_web::cookie::time::Duration::seconds(
+                    crate::sessions::SESSION_TTL.as_secs() as i64,
+                ))
+                .finish();
+            Ok(HttpResponse::SeeOther()
+                .insert_header((LOCATION, to.to_string()))
+                .cookie(cookie)
+                .finish())
+        }
+        Err(AppError::Unauthorized) => Ok(html(
+            StatusCode::UNAUTHORIZED,
+            LoginPage {
+                next: safe_next(Some(&next)),
+                error: Some("用户名或密码错误"),
+                username: &username,
+            }
+            .render(),
+        )),
+        Err(err) => Err(err),
+    }
+}
+
+/// The logout form.
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(
+    state: State,
+    req: HttpRequest,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AppError> {
+    let caller = match page_caller(&req, &state).await {
+        Ok(c) => c,
+        Err(_) => return Ok(see_other("/login")),
+    };
+    check_csrf(&caller, &form.csrf)?;
+    state
+        .sessions
+        .revoke(caller.session_token())
+        .await
+        .map_err(|_| AppError::Unavailable)?;
+    let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").finish();
+    gone.make_removal();
+    Ok(HttpResponse::SeeOther()
+        .insert_header((LOCATION, "/login"))
+        .cookie(gone)
+        .finish())
+}

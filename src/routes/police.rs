@@ -1,0 +1,336 @@
+//! Pages for the officer on the street: the open queue, a unit, a result in two taps.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::State;
+use super::auth::{Caller, store_error};
+use super::door_checks::{
+    QueueItemOut, QueueQuery, ResultRequest, filter_for, items_out, parse_result, visible_check,
+    works_queue,
+};
+use super::pages::{check_csrf, csrf_token, html, page_caller, see_other};
+use crate::domain::door_check::{Outcome, Reason};
+use crate::domain::unit::UnitState;
+use crate::error::AppError;
+use crate::export;
+use crate::store::{self, door_checks, registrations, units};
+
+/// Registers the police pages.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/police", web::get().to(queue_page))
+        .route("/police/export.{format}", web::get().to(export_file))
+        .route("/police/units/{id}", web::get().to(unit_page))
+        .route("/police/checks/{id}/result", web::post().to(record_result));
+}
+
+const PAGE_SIZE: i64 = 50;
+
+/// A row of the list page, with labels ready for display.
+struct Row {
+    item: QueueItemOut,
+    reason_label: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "police_list.html")]
+struct ListPage {
+    csrf: String,
+    role_label: &'static str,
+    counts: Vec<(&'static str, i64)>,
+    total: i64,
+    rows: Vec<Row>,
+    sort: &'static str,
+    page: i64,
+    pages: i64,
+}
+
+fn reason_label(reason: &str) -> &'static str {
+    Reason::parse(reason).map_or("其他", Reason::label_zh)
+}
+
+/// Query of the list page.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    sort: Option<String>,
+    page: Option<i64>,
+}
+
+async fn queue_page(
+    state: State,
+    req: HttpRequest,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let caller = match page_caller(&req, &state).await {
+        Ok(c) => c,
+        Err(to_login) => return Ok(to_login),
+    };
+    let sort = if q.sort.as_deref() == Some("address") {
+        "address"
+    } else {
+        "urgency"
+    };
+    let page = q.page.unwrap_or(1).max(1);
+    let query = QueueQuery {
+        community: None,
+        status: None,
+        reason: None,
+        sort: Some(sort.into()),
+        page: Some(page),
+        per_page: Some(PAGE_SIZE),
+    };
+    let filter = filter_for(&state, &caller, &query).await?;
+    let now = store::millis(Utc::now());
+    let (items, total) = door_checks::list(
+        &state.store,
+        &filter,
+        now,
+        (page - 1) * PAGE_SIZE,
+        PAGE_SIZE,
+    )
+    .await
+    .map_err(store_error)?;
+    let counts = door_checks::open_counts(&state.store, filter.scope)
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .map(|(reason, n)| (reason_label(&reason), n))
+        .collect();
+    let rows = items_out(items, now)
+        .into_iter()
+        .map(|item| Row {
+            reason_label: reason_label(&item.reason),
+            item,
+        })
+        .collect();
+    Ok(html(
+        StatusCode::OK,
+        ListPage {
+            csrf: csrf_token(&caller),
+            role_label: caller.role.label_zh(),
+            counts,
+            total,
+            rows,
+            sort,
+            page,
+            pages: (total + PAGE_SIZE - 1) / PAGE_SIZE,
+        }
+        .render(),
+    ))
+}
+
+async fn export_file(
+    state: State,
+    req: HttpRequest,
+    format: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let caller = match page_caller(&req, &state).await {
+        Ok(c) => c,
+        Err(to_login) => return Ok(to_login),
+    };
+    let query = QueueQuery {
+        community: None,
+        status: None,
+        reason: None,
+        sort: None,
+        page: None,
+        per_page: None,
+    };
+    let table = super::door_checks::export_table(&state, &caller, &query).await?;
+    match format.as_str() {
+        "csv" => Ok(super::door_checks::download(
+            export::csv(&table),
+            "text/csv; charset=utf-8",
+            "door-checks.csv",
+        )),
+        "xlsx" => {
+            let bytes = web::block(move || export::xlsx("上门核查", &table))
+                .await
+                .map_err(|e| anyhow::anyhow!("export task: {e}"))??;
+            Ok(super::door_checks::download(
+                bytes,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "door-checks.xlsx",
+            ))
+        }
+        _ => Err(AppError::NotFound),
+    }
+}
+
+struct CheckView {
+    check: door_checks::DoorCheck,
+    reason_label: &'static str,
+    outcome_label: &'static str,
+    opened: String,
+}
+
+struct EventView {
+    when: String,
+    outcome_label: &'static str,
+    note: String,
+}
+
+struct UploadView {
+    when: String,
+    source_label: &'static str,
+    count: i64,
+}
+
+#[derive(Template)]
+#[template(path = "police_unit.html")]
+struct UnitPage {
+    csrf: String,
+    unit: units::Unit,
+    state_label: &'static str,
+    last_upload: String,
+    occupants: Vec<registrations::OccupantView>,
+    open_checks: Vec<CheckView>,
+    past_checks: Vec<CheckView>,
+    events: Vec<EventView>,
+    uploads: Vec<UploadView>,
+    saved: bool,
+}
+
+/// `?saved=1` after a result.
+#[derive(Debug, Deserialize)]
+pub struct SavedQuery {
+    saved: Option<u8>,
+}
+
+fn local_time(state: &State, ms: i64) -> String {
+    store::instant(ms)
+        .with_timezone(&state.settings.tz)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+async fn unit_page(
+    state: State,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    q: web::Query<SavedQuery>,
+) -> Result<HttpResponse, AppError> {
+    let caller = match page_caller(&req, &state).await {
+        Ok(c) => c,
+        Err(to_login) => return Ok(to_login),
+    };
+    caller.require(works_queue)?;
+    let unit = units::get(&state.store, id.into_inner())
+        .await
+        .map_err(store_error)?
+        .filter(|u| caller.sees(u.community_id))
+        .ok_or(AppError::NotFound)?;
+    let occupants = registrations::current_occupants(&state.store, unit.id)
+        .await
+        .map_err(store_error)?;
+    let checks = door_checks::for_unit(&state.store, unit.id)
+        .await
+        .map_err(store_error)?;
+    let events = door_checks::events_for_unit(&state.store, unit.id)
+        .await
+        .map_err(store_error)?;
+    let uploads = registrations::history(&state.store, unit.id, 20)
+        .await
+        .map_err(store_error)?;
+    let view = |c: door_checks::DoorCheck| CheckView {
+        reason_label: reason_label(&c.reason),
+        outcome_label: c.outcome.as_deref().map_or("", outcome_label),
+        opened: local_time(&state, c.opened_at),
+        check: c,
+    };
+    let (open, past): (Vec<_>, Vec<_>) = checks.into_iter().partition(|c| c.status == "open");
+    Ok(html(
+        StatusCode::OK,
+        UnitPage {
+            csrf: csrf_token(&caller),
+            state_label: UnitState::parse(&unit.state).map_or("", UnitState::label_zh),
+            last_upload: unit
+                .last_upload_at
+                .map_or_else(|| "从未上传".into(), |ms| local_time(&state, ms)),
+            occupants,
+            open_checks: open.into_iter().map(view).collect(),
+            past_checks: past.into_iter().map(view).collect(),
+            events: events
+                .into_iter()
+                .map(|e| EventView {
+                    when: local_time(&state, e.created_at),
+                    outcome_label: outcome_label(&e.outcome),
+                    note: e.note.unwrap_or_default(),
+                })
+                .collect(),
+            uploads: uploads
+                .into_iter()
+                .map(|u| UploadView {
+                    when: local_time(&state, u.created_at),
+                    source_label: source_label(&u.source),
+                    count: u.occupant_count,
+                })
+                .collect(),
+            unit,
+            saved: q.saved == Some(1),
+        }
+        .render(),
+    ))
+}
+
+fn outcome_label(outcome: &str) -> &'static str {
+    match outcome {
+        "resolved_by_upload" => "已有新上传",
+        "cancelled" => "已撤销",
+        other => Outcome::parse(other).map_or("其他", Outcome::label_zh),
+    }
+}
+
+fn source_label(source: &str) -> &'static str {
+    match source {
+        "scan" => "扫码登记",
+        "sublandlord" => "二房东登记",
+        "officer" => "民警核实",
+        "confirm" => "确认无变化",
+        _ => "其他",
+    }
+}
+
+/// The result form: one button per outcome.
+#[derive(Debug, Deserialize)]
+pub struct ResultForm {
+    csrf: String,
+    outcome: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn record_result(
+    state: State,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    form: web::Form<ResultForm>,
+) -> Result<HttpResponse, AppError> {
+    let caller: Caller = match page_caller(&req, &state).await {
+        Ok(c) => c,
+        Err(to_login) => return Ok(to_login),
+    };
+    check_csrf(&caller, &form.csrf)?;
+    let check = visible_check(&state, &caller, id.into_inner()).await?;
+    let form = form.into_inner();
+    let visit = parse_result(
+        ResultRequest {
+            outcome: form.outcome,
+            note: Some(form.note),
+            met_occupants: Vec::new(),
+        },
+        &caller,
+        check.id,
+    )?;
+    door_checks::record_result(&state.store, visit, store::millis(Utc::now()))
+        .await
+        .map_err(store_error)?
+        .map_err(|_| AppError::Conflict("该核查已完成".into()))?;
+    Ok(see_other(&format!(
+        "/police/units/{}?saved=1",
+        check.unit_id
+    )))
+}

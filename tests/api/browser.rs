@@ -1,0 +1,223 @@
+//! One walk through the police pages in headless Chromium at a phone's width, driven over
+//! the WebDriver protocol (chromedriver), with screenshots saved under `target/screenshots/`.
+//!
+//! Needs Debian's `chromium` and `chromium-driver`. Without them the test says so on stderr
+//! and passes, unless `RENFANG_TEST_REQUIRE_SERVICES=1` (as in CI), where it fails.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine;
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use crate::helpers::spawn_app;
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+struct Driver {
+    child: Child,
+    base: String,
+    session: String,
+    http: reqwest::Client,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn find_binary(name: &str) -> Option<String> {
+    let out = Command::new("which").arg(name).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+impl Driver {
+    async fn start(width: u32, height: u32) -> Option<Driver> {
+        let (Some(driver), Some(browser)) = (find_binary("chromedriver"), find_binary("chromium"))
+        else {
+            assert!(
+                std::env::var("RENFANG_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
+                "chromium and chromedriver are required (apt-get install chromium chromium-driver)"
+            );
+            eprintln!("SKIPPED browser test: chromium or chromedriver is not installed");
+            return None;
+        };
+        let port = 20000 + (rand::random::<u16>() % 20000);
+        let child = Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if http.get(format!("{base}/status")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().unwrap().keep();
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": browser,
+                // A phone's viewport: headless windows cannot be narrower than 500 px.
+                "mobileEmulation": {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 1.0}},
+                "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--no-first-run", "--disable-dev-shm-usage", "--disable-component-update",
+                format!("--window-size={width},{height}"),
+                format!("--user-data-dir={}", profile.display()),
+            ]}
+        }}});
+        let res: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .expect("new session")
+            .json()
+            .await
+            .unwrap();
+        let session = res["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {res}"))
+            .to_string();
+        Some(Driver {
+            child,
+            base,
+            session,
+            http,
+        })
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let req = self.http.request(method.clone(), url);
+        let req = if method == reqwest::Method::GET {
+            req
+        } else {
+            req.json(&body)
+        };
+        let res: Value = req.send().await.unwrap().json().await.unwrap();
+        assert!(res["value"]["error"].is_null(), "{path}: {res}");
+        res["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", json!({"url": url}))
+            .await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        v[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {v}"))
+            .to_string()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let id = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            json!({"text": text}),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let id = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/click"),
+            json!({}),
+        )
+        .await;
+    }
+
+    async fn source(&self) -> String {
+        self.call(reqwest::Method::GET, "/source", Value::Null)
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let data = self
+            .call(reqwest::Method::GET, "/screenshot", Value::Null)
+            .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(data.as_str().unwrap())
+            .unwrap();
+        assert_eq!(&png[..4], b"\x89PNG");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(name), png).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn an_officer_works_the_queue_on_a_360_px_phone() {
+    let Some(driver) = Driver::start(360, 780).await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let admin = app.admin_with(&["影佳"]).await;
+    let (unit, _) = app
+        .create_unit(&admin, "影佳", "影佳路 88弄 6号 302室")
+        .await;
+    app.create_unit(&admin, "影佳", "影佳路 88弄 7号 101室")
+        .await;
+    renfang::jobs::sweep::run(&app.store, 5, Utc::now() + chrono::Duration::days(6))
+        .await
+        .unwrap();
+    app.login_as("police", &["影佳"]).await;
+    let username = format!("police{}", app.users_made() - 1);
+
+    driver.goto(&app.url("/police")).await;
+    assert!(
+        driver.source().await.contains("工作人员登录"),
+        "redirected to the login page"
+    );
+    driver.type_into("#username", &username).await;
+    driver.type_into("#password", "correct-horse-9").await;
+    driver.click("button[type=submit]").await;
+    let list = driver.source().await;
+    assert!(
+        list.contains("待核查") && list.contains("影佳路 88弄 6号 302室"),
+        "{list}"
+    );
+    driver.screenshot("police-list-360.png").await;
+
+    // Two taps: the unit in the list, then the outcome.
+    driver
+        .click(&format!("a[href='/police/units/{unit}']"))
+        .await;
+    driver.screenshot("police-unit-360.png").await;
+    driver.click("button[value=verified]").await;
+    let after = driver.source().await;
+    assert!(after.contains("已记录核查结果"), "{after}");
+    driver.screenshot("police-unit-saved-360.png").await;
+
+    let unit_json: Value = app
+        .get(&format!("/api/v1/units/{unit}"), Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unit_json["door_checks"][0]["outcome"], "verified");
+}
