@@ -7,7 +7,7 @@ alter table units add column clock_from bigint not null default 0;
 update units set clock_from = case
     when last_upload_at is not null and last_upload_at > watched_since then last_upload_at
     else watched_since end;
-create index units_clock on units (state, clock_from);
+create index units_clock on units (state, clock_from, id);
 
 create table door_checks (
     id bigint generated always as identity primary key,

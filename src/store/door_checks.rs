@@ -6,45 +6,86 @@ use super::registrations::mark_upload;
 use super::{Store, StoreError, StoreResult};
 use crate::domain::door_check::{Outcome, UNREACHABLE_DEFERRAL};
 
-/// Units swept per transaction: keeps each write short so registrations never wait long
-/// behind a sweep of a whole city.
+/// Overdue units swept per transaction: keeps each write short so registrations never wait
+/// long behind the sweep of a whole city.
 const SWEEP_CHUNK: i64 = 50_000;
 
 /// Opens a `no_upload` check for every active unit whose clock started at or before
 /// `cutoff_ms`, as of `at_ms`. Returns how many checks it created. Idempotent: the unique
 /// index on open checks makes a second sweep, or a concurrent one on another instance,
 /// create nothing again.
+///
+/// It walks only the overdue units, in `(clock_from, id)` order along the `units_clock`
+/// index, a chunk per transaction; memory stays flat whatever the number of units.
 pub async fn sweep(store: &Store, at_ms: i64, cutoff_ms: i64) -> StoreResult<u64> {
-    let max_id: Option<i64> = sqlx::query_scalar("select max(id) from units")
-        .fetch_one(store.pool())
-        .await?;
+    sweep_in_chunks(store, at_ms, cutoff_ms, SWEEP_CHUNK).await
+}
+
+/// [`sweep`] with a chosen chunk size (tests use small ones to cross chunk boundaries).
+pub async fn sweep_in_chunks(
+    store: &Store,
+    at_ms: i64,
+    cutoff_ms: i64,
+    chunk: i64,
+) -> StoreResult<u64> {
     let mut created = 0;
-    let mut low = 0;
-    while low < max_id.unwrap_or(0) {
-        let high = low + SWEEP_CHUNK;
+    let mut after = (i64::MIN, i64::MIN);
+    loop {
+        // Where this chunk ends: the CHUNK-th overdue unit after the previous chunk.
+        let end: Option<(i64, i64)> = sqlx::query_as(
+            r"select clock_from, id from units
+              where state = 'active' and clock_from <= $1 and (clock_from, id) > ($2, $3)
+              order by clock_from, id limit 1 offset $4",
+        )
+        .bind(cutoff_ms)
+        .bind(after.0)
+        .bind(after.1)
+        .bind(chunk - 1)
+        .fetch_optional(store.pool())
+        .await?;
+        let upto = end.unwrap_or((i64::MAX, i64::MAX));
         created += store
             .write(Box::new(move |conn| {
                 Box::pin(async move {
-                    // `on conflict do nothing` covers the partial unique index of open checks.
+                    // `not exists` skips units already in the queue cheaply; `on conflict do
+                    // nothing` settles the race with a sweep running elsewhere.
                     let done = sqlx::query(
                         r"insert into door_checks
                               (unit_id, community_id, reason, status, opened_at, queue_key)
-                          select id, community_id, 'no_upload', 'open', $1, clock_from
-                          from units
-                          where state = 'active' and clock_from <= $2 and id > $3 and id <= $4
+                          select u.id, u.community_id, 'no_upload', 'open', $1, u.clock_from
+                          from units u
+                          where u.state = 'active' and u.clock_from <= $2
+                            and (u.clock_from, u.id) > ($3, $4)
+                            and (u.clock_from, u.id) <= ($5, $6)
+                            and not exists (
+                                select 1 from door_checks d
+                                where d.unit_id = u.id and d.reason = 'no_upload'
+                                  and d.status = 'open')
                           on conflict do nothing",
                     )
                     .bind(at_ms)
                     .bind(cutoff_ms)
-                    .bind(low)
-                    .bind(high)
+                    .bind(after.0)
+                    .bind(after.1)
+                    .bind(upto.0)
+                    .bind(upto.1)
                     .execute(&mut *conn)
                     .await?;
                     Ok(done.rows_affected())
                 })
             }))
             .await?;
-        low = high;
+        match end {
+            Some(end) => after = end,
+            None => break,
+        }
+    }
+    if created > 10_000 && store.backend() == super::Backend::Postgres {
+        // Fresh statistics right away: until autovacuum notices, the planner would take a
+        // table that grew by a city's worth of checks for an empty one.
+        sqlx::query("analyze door_checks")
+            .execute(store.pool())
+            .await?;
     }
     Ok(created)
 }

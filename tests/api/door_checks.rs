@@ -392,3 +392,29 @@ async fn a_bad_cron_expression_is_refused_at_start_up() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn a_sweep_in_small_chunks_still_takes_every_overdue_unit_exactly_once() {
+    let app = spawn_app().await;
+    let admin = app.admin_with(&["影佳"]).await;
+    for i in 0..10 {
+        app.create_unit(&admin, "影佳", &format!("影佳路 3弄 {i}号"))
+            .await;
+    }
+    // Several units share one clock instant: ties are broken by id across chunk ends.
+    sqlx::query("update units set clock_from = 1000 where id % 3 = 0")
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    let at = Utc::now() + Duration::days(6);
+    let (at_ms, cutoff) = (
+        at.timestamp_millis(),
+        (at - Duration::days(5)).timestamp_millis(),
+    );
+    let store = &app.store;
+    use renfang::store::door_checks::sweep_in_chunks;
+    assert_eq!(sweep_in_chunks(store, at_ms, cutoff, 3).await.unwrap(), 10);
+    assert_eq!(sweep_in_chunks(store, at_ms, cutoff, 3).await.unwrap(), 0);
+    assert_eq!(sweep_in_chunks(store, at_ms, cutoff, 1).await.unwrap(), 0);
+    assert_eq!(app.count("door_checks").await, 10);
+}
