@@ -6,6 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::State;
+use super::pages::html;
 use super::scan::{Freshness, ReceiptBody, Refusal, accept, resolve};
 use crate::domain::FieldError;
 use crate::domain::document::IdType;
@@ -201,21 +202,6 @@ pub fn message_page(status: StatusCode, lang: Lang, title: &str, text: &str) -> 
         }
         .render(),
     )
-}
-
-fn html(status: StatusCode, page: askama::Result<String>) -> HttpResponse {
-    match page {
-        Ok(body) => HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .insert_header(("Cache-Control", "no-store"))
-            .body(body),
-        Err(err) => {
-            tracing::error!(error = %err, "page rendering failed");
-            HttpResponse::InternalServerError()
-                .content_type("text/plain; charset=utf-8")
-                .body("服务器内部错误")
-        }
-    }
 }
 
 fn refusal_page(refusal: Refusal, lang: Lang) -> HttpResponse {
@@ -421,42 +407,31 @@ async fn submit(
         new_submission_key()
     };
     // "Add" and "remove" only redraw the form; nothing is stored until "submit".
-    if let Some(i) = posted.remove.filter(|i| *i < posted.occupants.len()) {
-        if posted.occupants.len() > 1 {
-            posted.occupants.remove(i);
+    let remove = posted.remove.filter(|i| *i < posted.occupants.len());
+    if remove.is_some() || posted.action == "add" {
+        match remove {
+            Some(i) if posted.occupants.len() > 1 => {
+                posted.occupants.remove(i);
+            }
+            Some(_) => {}
+            None if posted.occupants.len() < MAX_OCCUPANTS => {
+                let last = posted.occupants.last().cloned().unwrap_or_default();
+                // A flatmate usually shares the room and move-in date of the person above.
+                posted.occupants.push(OccupantInput {
+                    id_type: "resident_id".into(),
+                    room: last.room,
+                    move_in: last.move_in,
+                    ..Default::default()
+                });
+            }
+            None => {}
         }
-        let forms = as_forms(posted.occupants);
         let kept = FormState {
             submission,
             form_error: None,
             consent: posted.consent,
         };
-        return Ok(form_page(
-            lang,
-            &token,
-            &target,
-            forms,
-            kept,
-            StatusCode::OK,
-        ));
-    }
-    if posted.action == "add" {
-        if posted.occupants.len() < MAX_OCCUPANTS {
-            let last = posted.occupants.last().cloned().unwrap_or_default();
-            // A flatmate usually shares the room and move-in date of the person above.
-            posted.occupants.push(OccupantInput {
-                id_type: "resident_id".into(),
-                room: last.room,
-                move_in: last.move_in,
-                ..Default::default()
-            });
-        }
         let forms = as_forms(posted.occupants);
-        let kept = FormState {
-            submission,
-            form_error: None,
-            consent: posted.consent,
-        };
         return Ok(form_page(
             lang,
             &token,
