@@ -47,20 +47,17 @@ pub async fn sweep_in_chunks(
         created += store
             .write(Box::new(move |conn| {
                 Box::pin(async move {
-                    // `not exists` skips units already in the queue cheaply; `on conflict do
-                    // nothing` settles the race with a sweep running elsewhere.
+                    // Units already in the queue are skipped by the unique index itself
+                    // (`on conflict do nothing`), which also settles a race with a sweep
+                    // elsewhere. A `not exists` anti-join was slower on PostgreSQL: planned
+                    // against an empty table, it scanned the rows it was inserting.
                     let done = sqlx::query(
                         r"insert into door_checks
                               (unit_id, community_id, reason, status, opened_at, queue_key)
-                          select u.id, u.community_id, 'no_upload', 'open', $1, u.clock_from
-                          from units u
-                          where u.state = 'active' and u.clock_from <= $2
-                            and (u.clock_from, u.id) > ($3, $4)
-                            and (u.clock_from, u.id) <= ($5, $6)
-                            and not exists (
-                                select 1 from door_checks d
-                                where d.unit_id = u.id and d.reason = 'no_upload'
-                                  and d.status = 'open')
+                          select id, community_id, 'no_upload', 'open', $1, clock_from
+                          from units
+                          where state = 'active' and clock_from <= $2
+                            and (clock_from, id) > ($3, $4) and (clock_from, id) <= ($5, $6)
                           on conflict do nothing",
                     )
                     .bind(at_ms)
@@ -80,7 +77,7 @@ pub async fn sweep_in_chunks(
             None => break,
         }
     }
-    if created > 10_000 && store.backend() == super::Backend::Postgres {
+    if created >= 10_000 && store.backend() == super::Backend::Postgres {
         // Fresh statistics right away: until autovacuum notices, the planner would take a
         // table that grew by a city's worth of checks for an empty one.
         sqlx::query("analyze door_checks")

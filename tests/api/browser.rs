@@ -156,6 +156,18 @@ impl Driver {
             .to_string()
     }
 
+    /// The page source once it contains `text` (a click's navigation may still be loading).
+    async fn wait_for(&self, text: &str) -> String {
+        for _ in 0..100 {
+            let source = self.source().await;
+            if source.contains(text) {
+                return source;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the page never showed {text:?}: {}", self.source().await);
+    }
+
     async fn screenshot(&self, name: &str) {
         let data = self
             .call(reqwest::Method::GET, "/screenshot", Value::Null)
@@ -196,21 +208,18 @@ async fn an_officer_works_the_queue_on_a_360_px_phone() {
     driver.type_into("#username", &username).await;
     driver.type_into("#password", "correct-horse-9").await;
     driver.click("button[type=submit]").await;
-    let list = driver.source().await;
-    assert!(
-        list.contains("待核查") && list.contains("影佳路 88弄 6号 302室"),
-        "{list}"
-    );
+    let list = driver.wait_for("影佳路 88弄 6号 302室").await;
+    assert!(list.contains("待核查"));
     driver.screenshot("police-list-360.png").await;
 
     // Two taps: the unit in the list, then the outcome.
     driver
         .click(&format!("a[href='/police/units/{unit}']"))
         .await;
+    driver.wait_for("已核实").await;
     driver.screenshot("police-unit-360.png").await;
     driver.click("button[value=verified]").await;
-    let after = driver.source().await;
-    assert!(after.contains("已记录核查结果"), "{after}");
+    driver.wait_for("已记录核查结果").await;
     driver.screenshot("police-unit-saved-360.png").await;
 
     let unit_json: Value = app
