@@ -229,7 +229,7 @@ pub async fn export_table(
     })
 }
 
-pub fn download(body: Vec<u8>, content_type: &str, name: &str) -> HttpResponse {
+fn download(body: Vec<u8>, content_type: &str, name: &str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(content_type)
         .insert_header((
@@ -238,6 +238,29 @@ pub fn download(body: Vec<u8>, content_type: &str, name: &str) -> HttpResponse {
         ))
         .insert_header(("Cache-Control", "private, no-store"))
         .body(body)
+}
+
+/// A table as a download in `format` (`csv` or `xlsx`): the one path behind the API's and
+/// the police pages' exports.
+pub async fn export_response(table: Table, format: &str) -> Result<HttpResponse, AppError> {
+    match format {
+        "csv" => Ok(download(
+            export::csv(&table),
+            "text/csv; charset=utf-8",
+            "door-checks.csv",
+        )),
+        "xlsx" => {
+            let bytes = web::block(move || export::xlsx("上门核查", &table))
+                .await
+                .map_err(|e| anyhow::anyhow!("export task: {e}"))??;
+            Ok(download(
+                bytes,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "door-checks.xlsx",
+            ))
+        }
+        _ => Err(AppError::NotFound),
+    }
 }
 
 /// The queue as CSV (UTF-8 with BOM).
@@ -249,12 +272,7 @@ pub async fn list_csv(
     caller: Caller,
     q: web::Query<QueueQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let table = export_table(&state, &caller, &q).await?;
-    Ok(download(
-        export::csv(&table),
-        "text/csv; charset=utf-8",
-        "door-checks.csv",
-    ))
+    export_response(export_table(&state, &caller, &q).await?, "csv").await
 }
 
 /// The queue as XLSX.
@@ -268,15 +286,7 @@ pub async fn list_xlsx(
     caller: Caller,
     q: web::Query<QueueQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let table = export_table(&state, &caller, &q).await?;
-    let bytes = web::block(move || export::xlsx("上门核查", &table))
-        .await
-        .map_err(|e| anyhow::anyhow!("export task: {e}"))??;
-    Ok(download(
-        bytes,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "door-checks.xlsx",
-    ))
+    export_response(export_table(&state, &caller, &q).await?, "xlsx").await
 }
 
 /// What an officer found.
@@ -322,6 +332,7 @@ pub fn parse_result(
     req: ResultRequest,
     caller: &Caller,
     check_id: i64,
+    today: chrono::NaiveDate,
 ) -> Result<VisitResult, AppError> {
     let outcome = Outcome::parse(&req.outcome).ok_or_else(|| invalid("outcome"))?;
     let note = req
@@ -353,7 +364,7 @@ pub fn parse_result(
         outcome,
         note,
         met_occupants: req.met_occupants,
-        receipt: new_receipt(Utc::now().date_naive()),
+        receipt: new_receipt(today),
     })
 }
 
@@ -371,7 +382,7 @@ pub async fn record(
     body: ApiJson<ResultRequest>,
 ) -> Result<web::Json<ResultOut>, AppError> {
     let check = visible_check(&state, &caller, id.into_inner()).await?;
-    let visit = parse_result(body.value, &caller, check.id)?;
+    let visit = parse_result(body.value, &caller, check.id, state.today())?;
     let outcome = visit.outcome;
     door_checks::record_result(&state.store, visit, store::millis(Utc::now()))
         .await

@@ -16,7 +16,6 @@ use super::pages::{check_csrf, csrf_token, html, page_caller, see_other};
 use crate::domain::door_check::{Outcome, Reason};
 use crate::domain::unit::UnitState;
 use crate::error::AppError;
-use crate::export;
 use crate::store::{self, door_checks, registrations, units};
 
 /// Registers the police pages.
@@ -140,24 +139,7 @@ async fn export_file(
         per_page: None,
     };
     let table = super::door_checks::export_table(&state, &caller, &query).await?;
-    match format.as_str() {
-        "csv" => Ok(super::door_checks::download(
-            export::csv(&table),
-            "text/csv; charset=utf-8",
-            "door-checks.csv",
-        )),
-        "xlsx" => {
-            let bytes = web::block(move || export::xlsx("上门核查", &table))
-                .await
-                .map_err(|e| anyhow::anyhow!("export task: {e}"))??;
-            Ok(super::door_checks::download(
-                bytes,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "door-checks.xlsx",
-            ))
-        }
-        _ => Err(AppError::NotFound),
-    }
+    super::door_checks::export_response(table, &format).await
 }
 
 struct CheckView {
@@ -324,6 +306,7 @@ async fn record_result(
         },
         &caller,
         check.id,
+        state.today(),
     )?;
     door_checks::record_result(&state.store, visit, store::millis(Utc::now()))
         .await

@@ -138,6 +138,11 @@ async fn an_officer_sees_the_queue_opens_a_unit_and_records_a_result() {
     let csv = page(&app, &cookie, "/police/export.csv").await;
     assert_eq!(csv.status(), StatusCode::OK);
     assert_eq!(&csv.bytes().await.unwrap()[..3], b"\xef\xbb\xbf");
+    let xlsx = page(&app, &cookie, "/police/export.xlsx").await;
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    assert_eq!(&xlsx.bytes().await.unwrap()[..2], b"PK");
+    let other = page(&app, &cookie, "/police/export.pdf").await;
+    assert_eq!(other.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
