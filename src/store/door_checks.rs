@@ -139,23 +139,34 @@ const ITEM_COLUMNS: &str = r"select d.id, d.unit_id, u.address, c.name as commun
     join units u on u.id = d.unit_id
     join communities c on c.id = d.community_id";
 
-/// The `where` clause of a filter, with `$1` = status, `$2` = scope id (or unused),
-/// `$3` = reason (or unused). Built only from fixed fragments; every value is bound.
+/// The `where` clause of a filter, with `$1` = scope id (or unused), `$2` = reason (or
+/// unused). Built only from fixed fragments; every value is bound. The status is written out
+/// so that PostgreSQL's generic plans still see that the open queue's partial indexes apply.
 fn where_clause(filter: &QueueFilter) -> String {
-    let mut sql = String::from(" where d.status = $1");
-    sql.push_str(match filter.scope {
-        Scope::All => " and $2 = $2",
-        Scope::UserCommunities(_) => {
-            " and d.community_id in (select community_id from user_communities where user_id = $2)"
-        }
-        Scope::Community(_) => " and d.community_id = $2",
-    });
-    sql.push_str(if filter.reason.is_some() {
-        " and d.reason = $3"
+    let mut sql = String::from(if filter.status == "open" {
+        " where d.status = 'open'"
     } else {
-        " and $3 = $3"
+        " where d.status = 'closed'"
+    });
+    sql.push_str(&scope_sql(filter.scope, "d"));
+    sql.push_str(if filter.reason.is_some() {
+        " and d.reason = $2"
+    } else {
+        " and $2 = $2"
     });
     sql
+}
+
+/// The scope condition on table alias `t`, with `$1` = scope id (or unused).
+fn scope_sql(scope: Scope, t: &str) -> String {
+    match scope {
+        Scope::All => " and $1 = $1".to_owned(),
+        Scope::UserCommunities(_) => format!(
+            " and {t}.community_id in \
+             (select community_id from user_communities where user_id = $1)"
+        ),
+        Scope::Community(_) => format!(" and {t}.community_id = $1"),
+    }
 }
 
 fn scope_id(scope: Scope) -> i64 {
@@ -175,18 +186,20 @@ pub async fn list(
 ) -> StoreResult<(Vec<QueueItem>, i64)> {
     let clause = where_clause(filter);
     let reason = filter.reason.unwrap_or("");
-    let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-        "select count(*) from door_checks d{clause}"
-    )))
-    .bind(filter.status)
-    .bind(scope_id(filter.scope))
-    .bind(reason)
-    .fetch_one(store.pool())
-    .await?;
+    let total = if filter.status == "open" {
+        open_total(store, filter).await?
+    } else {
+        sqlx::query_scalar(AssertSqlSafe(format!(
+            "select count(*) from door_checks d{clause}"
+        )))
+        .bind(scope_id(filter.scope))
+        .bind(reason)
+        .fetch_one(store.pool())
+        .await?
+    };
     let page = |extra: &str, order: &str, offset: i64, limit: i64| {
-        let sql = format!("{ITEM_COLUMNS}{clause}{extra} order by {order} limit $5 offset $6");
+        let sql = format!("{ITEM_COLUMNS}{clause}{extra} order by {order} limit $4 offset $5");
         sqlx::query_as::<_, QueueItem>(AssertSqlSafe(sql))
-            .bind(filter.status)
             .bind(scope_id(filter.scope))
             .bind(reason)
             .bind(now_ms)
@@ -198,8 +211,8 @@ pub async fn list(
         ("open", Order::Urgency) => {
             // Two index-ordered segments instead of one sort over the whole queue: checks
             // ready now, then those deferred by an unreachable attempt.
-            let ready = " and d.deferred_until <= $4";
-            let deferred = " and d.deferred_until > $4";
+            let ready = " and d.deferred_until <= $3";
+            let deferred = " and d.deferred_until > $3";
             let mut items = page(ready, "d.queue_key, d.id", offset, limit).await?;
             if (items.len() as i64) < limit {
                 let ready_count = if items.is_empty() {
@@ -214,11 +227,31 @@ pub async fn list(
             items
         }
         ("open", Order::Address) => {
-            page(" and $4 = $4", "u.address_key, d.id", offset, limit).await?
+            page(" and $3 = $3", "u.address_key, d.id", offset, limit).await?
         }
-        _ => page(" and $4 = $4", "d.closed_at desc, d.id desc", offset, limit).await?,
+        _ => page(" and $3 = $3", "d.closed_at desc, d.id desc", offset, limit).await?,
     };
     Ok((items, total))
+}
+
+/// The number of open checks a filter matches, from the counters the database keeps.
+async fn open_total(store: &Store, filter: &QueueFilter) -> StoreResult<i64> {
+    let reason = if filter.reason.is_some() {
+        " and c.reason = $2"
+    } else {
+        " and $2 = $2"
+    };
+    // sum() is numeric on PostgreSQL: cast back to the integer both backends read.
+    let sql = format!(
+        "select cast(coalesce(sum(c.open), 0) as bigint) from open_check_counts c where 1 = 1{}{reason}",
+        scope_sql(filter.scope, "c")
+    );
+    let total: i64 = sqlx::query_scalar(AssertSqlSafe(sql))
+        .bind(scope_id(filter.scope))
+        .bind(filter.reason.unwrap_or(""))
+        .fetch_one(store.pool())
+        .await?;
+    Ok(total)
 }
 
 async fn count_ready(
@@ -228,9 +261,8 @@ async fn count_ready(
     now_ms: i64,
 ) -> StoreResult<i64> {
     Ok(sqlx::query_scalar(AssertSqlSafe(format!(
-        "select count(*) from door_checks d{clause} and d.deferred_until <= $4"
+        "select count(*) from door_checks d{clause} and d.deferred_until <= $3"
     )))
-    .bind(filter.status)
     .bind(scope_id(filter.scope))
     .bind(filter.reason.unwrap_or(""))
     .bind(now_ms)
@@ -240,20 +272,13 @@ async fn count_ready(
 
 /// Counts of open checks by reason within a scope.
 pub async fn open_counts(store: &Store, scope: Scope) -> StoreResult<Vec<(String, i64)>> {
-    let filter = QueueFilter {
-        scope,
-        status: "open",
-        reason: None,
-        order: Order::Urgency,
-    };
     let sql = format!(
-        "select d.reason, count(*) from door_checks d{} group by d.reason order by d.reason",
-        where_clause(&filter)
+        r"select c.reason, cast(sum(c.open) as bigint) from open_check_counts c
+          where c.open > 0{} group by c.reason order by c.reason",
+        scope_sql(scope, "c")
     );
     Ok(sqlx::query_as(AssertSqlSafe(sql))
-        .bind("open")
         .bind(scope_id(scope))
-        .bind("")
         .fetch_all(store.pool())
         .await?)
 }
@@ -463,20 +488,14 @@ pub struct Referral {
 
 /// Open referrals within a scope, newest first.
 pub async fn referrals(store: &Store, scope: Scope, limit: i64) -> StoreResult<Vec<Referral>> {
-    let scope_sql = match scope {
-        Scope::All => " and $1 = $1",
-        Scope::UserCommunities(_) => {
-            " and r.community_id in (select community_id from user_communities where user_id = $1)"
-        }
-        Scope::Community(_) => " and r.community_id = $1",
-    };
     let sql = format!(
         r"select r.id, r.door_check_id, r.unit_id, u.address, c.name as community, r.note,
                  r.created_by, r.created_at
           from referrals r join units u on u.id = r.unit_id
           join communities c on c.id = r.community_id
-          where r.status = 'open'{scope_sql}
-          order by r.created_at desc, r.id desc limit $2"
+          where r.status = 'open'{}
+          order by r.created_at desc, r.id desc limit $2",
+        scope_sql(scope, "r")
     );
     Ok(sqlx::query_as(AssertSqlSafe(sql))
         .bind(scope_id(scope))

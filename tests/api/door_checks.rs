@@ -418,3 +418,86 @@ async fn a_sweep_in_small_chunks_still_takes_every_overdue_unit_exactly_once() {
     assert_eq!(sweep_in_chunks(store, at_ms, cutoff, 1).await.unwrap(), 0);
     assert_eq!(app.count("door_checks").await, 10);
 }
+
+/// The open-check counters the database keeps agree with counting the checks themselves.
+async fn assert_counters_agree(app: &TestApp) {
+    let counted: Vec<(i64, String, i64)> = sqlx::query_as(
+        r"select community_id, reason, count(*) from door_checks where status = 'open'
+          group by community_id, reason order by community_id, reason",
+    )
+    .fetch_all(app.store.pool())
+    .await
+    .unwrap();
+    let kept: Vec<(i64, String, i64)> = sqlx::query_as(
+        r"select community_id, reason, open from open_check_counts where open <> 0
+          order by community_id, reason",
+    )
+    .fetch_all(app.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(kept, counted);
+}
+
+#[tokio::test]
+async fn the_open_counts_follow_every_way_a_check_opens_and_closes() {
+    let app = spawn_app().await;
+    let (admin, ..) = two_units(&app).await;
+    let mut posters = Vec::new();
+    for i in 0..6 {
+        let (_, poster) = app
+            .create_unit(&admin, "祥东", &format!("祥东路 7弄 {i}号"))
+            .await;
+        posters.push(poster);
+    }
+    // Three instances sweeping at once, then again.
+    let at = Utc::now() + Duration::days(6);
+    let mut stores = Vec::new();
+    for _ in 0..3 {
+        stores.push(Store::connect(&app.database_url, 3).await.unwrap());
+    }
+    futures_util::future::join_all(stores.iter().map(|s| sweep::run(s, 5, at))).await;
+    assert_counters_agree(&app).await;
+    let page = queue(&app, &admin, "?per_page=100").await;
+    assert_eq!(page["total"], 8);
+    assert_eq!(page["items"].as_array().unwrap().len(), 8);
+
+    // An upload closes one; each visit result either closes one or (unreachable) keeps it.
+    let res = app
+        .register(&posters[0], &registration(&[occupant(ID_A)]), None)
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let page = queue(&app, &admin, "?per_page=100").await;
+    let checks: Vec<i64> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(checks.len(), 7);
+    for (check, outcome) in checks
+        .iter()
+        .zip(["verified", "vacant", "violation", "unreachable"])
+    {
+        let res = result(
+            &app,
+            &admin,
+            *check,
+            json!({"outcome": outcome, "note": "门口"}),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK, "{outcome}");
+    }
+    assert_counters_agree(&app).await;
+    assert_eq!(queue(&app, &admin, "").await["total"], 4);
+    let res = app
+        .get(
+            "/api/v1/door-checks?community=%E7%A5%A5%E4%B8%9C",
+            Some(&admin),
+        )
+        .await;
+    let one: Value = res.json().await.unwrap();
+    let in_community = one["items"].as_array().unwrap().len() as i64;
+    assert_eq!(one["total"], in_community);
+    assert_eq!(queue(&app, &admin, "?reason=tip").await["total"], 0);
+    assert_eq!(queue(&app, &admin, "?reason=no_upload").await["total"], 4);
+}
