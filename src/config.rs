@@ -30,6 +30,10 @@ pub struct Settings {
     pub tz: chrono_tz::Tz,
     /// Connections in the database pool.
     pub db_max_connections: u32,
+    /// Housing-density limits (Shanghai's rental rules): people per room, except a family.
+    pub max_per_room: u32,
+    /// Housing-density limits: floor area per person, in square metres.
+    pub min_area_per_person: f64,
 }
 
 impl Default for Settings {
@@ -45,11 +49,13 @@ impl Default for Settings {
             sweep_cron: "0 */10 * * * *".into(),
             tz: chrono_tz::Asia::Shanghai,
             db_max_connections: 16,
+            max_per_room: 2,
+            min_area_per_person: 5.0,
         }
     }
 }
 
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 12] = [
     "database_url",
     "redis_url",
     "redis_prefix",
@@ -60,6 +66,8 @@ const KEYS: [&str; 10] = [
     "sweep_cron",
     "tz",
     "db_max_connections",
+    "max_per_room",
+    "min_area_per_person",
 ];
 
 impl Settings {
@@ -115,10 +123,32 @@ impl Settings {
                 .filter(|n| *n >= 2)
                 .context("RENFANG_DB_MAX_CONNECTIONS must be at least 2")?;
         }
+        if let Some(v) = get("max_per_room") {
+            s.max_per_room = v
+                .parse()
+                .ok()
+                .filter(|n| (1..=20).contains(n))
+                .context("RENFANG_MAX_PER_ROOM must be a whole number from 1 to 20")?;
+        }
+        if let Some(v) = get("min_area_per_person") {
+            s.min_area_per_person = v
+                .parse()
+                .ok()
+                .filter(|a: &f64| a.is_finite() && (0.0..=100.0).contains(a))
+                .context("RENFANG_MIN_AREA_PER_PERSON must be square metres from 0 to 100")?;
+        }
         if !(s.database_url.starts_with("sqlite:") || s.database_url.starts_with("postgres")) {
             bail!("RENFANG_DATABASE_URL must start with sqlite:// or postgres://");
         }
         Ok(s)
+    }
+
+    /// The housing-density limits the checks apply.
+    pub fn density(&self) -> crate::domain::sublandlord::DensityLimits {
+        crate::domain::sublandlord::DensityLimits {
+            max_per_room: i64::from(self.max_per_room),
+            min_area_per_person: self.min_area_per_person,
+        }
     }
 
     /// Whether the database is the embedded SQLite backend.

@@ -39,6 +39,9 @@ pub enum AppError {
     /// 429: slow down.
     #[error("请求过于频繁，请稍后再试")]
     TooManyRequests,
+    /// 429: too many wrong passwords for this account; it is locked for a while.
+    #[error("密码错误次数过多，账号已暂时锁定，请 {0} 分钟后再试")]
+    LoginLocked(u64),
     /// 503: a dependency is down; nothing was changed.
     #[error("服务暂时不可用，请稍后再试")]
     Unavailable,
@@ -72,6 +75,7 @@ impl AppError {
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::Validation(_) => "validation",
             AppError::TooManyRequests => "too_many_requests",
+            AppError::LoginLocked(_) => "login_locked",
             AppError::Unavailable => "unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -113,7 +117,7 @@ impl ResponseError for AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests | AppError::LoginLocked(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -35,9 +35,15 @@ pub struct SessionError(String);
 /// In-process sessions by token hash, with their expiry.
 type MemorySessions = Arc<Mutex<HashMap<Vec<u8>, (Session, Instant)>>>;
 
+/// Failed logins by hashed account name: the count and when the window ends.
+type MemoryFailures = Arc<Mutex<HashMap<Vec<u8>, (u32, Instant)>>>;
+
+/// How long failed logins are remembered (and an account stays locked).
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
 #[derive(Clone)]
 enum Backend {
-    Memory(MemorySessions),
+    Memory(MemorySessions, MemoryFailures),
     Redis {
         conn: ConnectionManager,
         prefix: String,
@@ -54,7 +60,7 @@ impl SessionStore {
     /// In-process sessions.
     pub fn memory() -> Self {
         Self {
-            backend: Backend::Memory(Arc::default()),
+            backend: Backend::Memory(Arc::default(), Arc::default()),
         }
     }
 
@@ -83,7 +89,7 @@ impl SessionStore {
         let token = URL_SAFE_NO_PAD.encode(bytes);
         let key = crate::crypto::sha256(token.as_bytes());
         match &self.backend {
-            Backend::Memory(map) => {
+            Backend::Memory(map, _) => {
                 let mut map = map.lock();
                 let now = Instant::now();
                 // Expired sessions are dropped on the way in, so the map cannot grow forever.
@@ -106,7 +112,7 @@ impl SessionStore {
     pub async fn get(&self, token: &str) -> Result<Option<Session>, SessionError> {
         let key = crate::crypto::sha256(token.as_bytes());
         match &self.backend {
-            Backend::Memory(map) => Ok(map
+            Backend::Memory(map, _) => Ok(map
                 .lock()
                 .get(&key)
                 .filter(|(_, expires)| *expires > Instant::now())
@@ -126,7 +132,7 @@ impl SessionStore {
     pub async fn revoke(&self, token: &str) -> Result<(), SessionError> {
         let key = crate::crypto::sha256(token.as_bytes());
         match &self.backend {
-            Backend::Memory(map) => {
+            Backend::Memory(map, _) => {
                 map.lock().remove(&key);
             }
             Backend::Redis { conn, prefix } => {
@@ -139,6 +145,87 @@ impl SessionStore {
         }
         Ok(())
     }
+}
+
+impl SessionStore {
+    /// Failed logins of an account name within the current window.
+    pub async fn failures(&self, name: &str) -> Result<u32, SessionError> {
+        let key = failure_key(name);
+        match &self.backend {
+            Backend::Memory(_, failures) => Ok(failures
+                .lock()
+                .get(&key)
+                .filter(|(_, until)| *until > Instant::now())
+                .map_or(0, |(n, _)| *n)),
+            Backend::Redis { conn, prefix } => {
+                let mut conn = conn.clone();
+                let n: Option<u32> = conn
+                    .get(failure_redis_key(prefix, &key))
+                    .await
+                    .map_err(|e| SessionError(e.to_string()))?;
+                Ok(n.unwrap_or(0))
+            }
+        }
+    }
+
+    /// Counts one more failed login and returns the count; the window starts at the first.
+    pub async fn record_failure(&self, name: &str) -> Result<u32, SessionError> {
+        let key = failure_key(name);
+        match &self.backend {
+            Backend::Memory(_, failures) => {
+                let mut map = failures.lock();
+                let now = Instant::now();
+                map.retain(|_, (_, until)| *until > now);
+                let entry = map.entry(key).or_insert((0, now + FAILURE_WINDOW));
+                entry.0 += 1;
+                Ok(entry.0)
+            }
+            Backend::Redis { conn, prefix } => {
+                let mut conn = conn.clone();
+                let key = failure_redis_key(prefix, &key);
+                // INCR then EXPIRE NX in one round trip: the window starts at the first failure.
+                let (n, _): (u32, i64) = redis::pipe()
+                    .atomic()
+                    .incr(&key, 1)
+                    .cmd("EXPIRE")
+                    .arg(&key)
+                    .arg(FAILURE_WINDOW.as_secs())
+                    .arg("NX")
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(|e| SessionError(e.to_string()))?;
+                Ok(n)
+            }
+        }
+    }
+
+    /// Forgets the failed logins of an account name (after a successful one).
+    pub async fn clear_failures(&self, name: &str) -> Result<(), SessionError> {
+        let key = failure_key(name);
+        match &self.backend {
+            Backend::Memory(_, failures) => {
+                failures.lock().remove(&key);
+            }
+            Backend::Redis { conn, prefix } => {
+                let mut conn = conn.clone();
+                let _: () = conn
+                    .del(failure_redis_key(prefix, &key))
+                    .await
+                    .map_err(|e| SessionError(e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Account names are hashed: a phone number used as a login is personal data.
+fn failure_key(name: &str) -> Vec<u8> {
+    crate::crypto::sha256(name.trim().to_lowercase().as_bytes())
+}
+
+fn failure_redis_key(prefix: &str, hash: &[u8]) -> String {
+    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}login-failures:{hex}")
 }
 
 fn redis_key(prefix: &str, hash: &[u8]) -> String {

@@ -11,9 +11,11 @@ use crate::crypto::Vault;
 use crate::domain::document::with_check_char;
 use crate::domain::notice::NOTICE_VERSION;
 use crate::domain::registration::{NewRegistration, OccupantInput, new_receipt};
+use crate::domain::sublandlord::{FilingInput, NewFiling, Signup};
 use crate::domain::unit::{Address, RentalMode, UnitKind};
 use crate::store::registrations::{self, Source};
-use crate::store::{self, Store, communities, units};
+use crate::store::sublandlords::{self, NewSublandlord};
+use crate::store::{self, Store, communities, filings, units};
 
 const DEMO_DATABASE: &str = "sqlite://data/demo.db";
 
@@ -101,8 +103,55 @@ async fn seed(store: &Store, vault: &Vault) -> anyhow::Result<()> {
         };
         super::user::add_staff(store, user, role, scope, password).await?;
     }
+    seed_sublandlord(store, vault).await
+}
+
+/// The demo sublandlord, with one sample unit filed (linked) and one new flat filed.
+async fn seed_sublandlord(store: &Store, vault: &Vault) -> anyhow::Result<()> {
+    let today = Utc::now().date_naive();
+    let id_number = with_check_char("31011519750302123").context("id")?;
+    let signup = Signup::parse(
+        "王建华",
+        SUBLANDLORD.0,
+        "resident_id",
+        &id_number,
+        SUBLANDLORD.1,
+        today,
+    )
+    .map_err(|e| anyhow::anyhow!("demo sublandlord invalid: {e:?}"))?;
     let hash = crate::crypto::hash_password(SUBLANDLORD.1)?;
-    crate::store::users::create(store, SUBLANDLORD.0, &hash, "sublandlord", &[], now).await?;
+    let now = store::millis(Utc::now());
+    let id = sublandlords::create(store, NewSublandlord::seal(vault, &signup, hash), now).await?;
+    let community = communities::find_by_name(store, COMMUNITIES[0].0)
+        .await?
+        .context("demo community")?;
+    for (address, rooms, planned) in [
+        ("影佳路 100弄 1号 201室", 1, 2),
+        ("影佳路 100弄 9号 601室", 3, 5),
+    ] {
+        let input = FilingInput {
+            address: address.into(),
+            kind: None,
+            rooms,
+            rental_mode: RentalMode::Shared.as_str().into(),
+            floor_area_m2: Some(60.0),
+            start_date: today.format("%Y-%m-%d").to_string(),
+            planned_occupants: planned,
+        };
+        let filing = NewFiling::parse(&input, today)
+            .map_err(|e| anyhow::anyhow!("demo filing invalid: {e:?}"))?;
+        filings::file(
+            store,
+            vault,
+            id,
+            community.id,
+            filing,
+            Settings::default().density(),
+            now,
+        )
+        .await?
+        .map_err(|r| anyhow::anyhow!("demo filing refused: {r:?}"))?;
+    }
     Ok(())
 }
 
@@ -129,6 +178,7 @@ async fn register_sample(store: &Store, vault: &Vault, unit_id: i64, n: i64) -> 
         Source::Scan,
         new_receipt(today),
         None,
+        crate::config::Settings::default().density(),
         now,
     )
     .await?;

@@ -11,8 +11,7 @@ use crate::config::Settings;
 use crate::domain::role::Role;
 use crate::store::{self, Constraint, Store, StoreError, communities, users};
 
-/// Shortest password accepted for a staff account.
-pub const MIN_PASSWORD_CHARS: usize = 10;
+pub use crate::domain::sublandlord::MIN_PASSWORD_CHARS;
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {

@@ -6,6 +6,7 @@ pub mod notice;
 pub mod person;
 pub mod registration;
 pub mod role;
+pub mod sublandlord;
 pub mod token;
 pub mod unit;
 

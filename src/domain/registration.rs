@@ -39,6 +39,8 @@ pub struct Occupant {
 pub struct NewRegistration {
     pub notice_version: String,
     pub occupants: Vec<Occupant>,
+    /// The occupants declared themselves one family (exempt from the per-room limit).
+    pub family: bool,
 }
 
 impl NewRegistration {
@@ -101,6 +103,7 @@ impl NewRegistration {
             Ok(Self {
                 notice_version: notice_version.to_string(),
                 occupants,
+                family: false,
             })
         } else {
             Err(errors)

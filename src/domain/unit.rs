@@ -88,23 +88,109 @@ impl Address {
     }
 }
 
-/// The comparison key of an address text.
+/// The comparison key of an address text: the same flat written as
+/// `上海市嘉定区江桥镇虬长路１２３弄４号楼５０２` or `虬长路123弄4-502` has the key
+/// `虬长路123弄4号502室`. Folds full-width characters, spaces and punctuation; drops the
+/// city, district and town or subdistrict in front; reads 號, 衖 and 巷 as 号 and 弄, and
+/// 号楼, 幢 and 栋 as 号; turns `4-502` after a lane into `4号502室`; adds the 室 a
+/// trailing room number left out; and drops leading zeros of numbers.
 pub fn address_key(text: &str) -> String {
-    let folded = fold_width(text).to_uppercase();
-    folded
+    let mut key: String = fold_width(text)
+        .to_uppercase()
         .chars()
-        .filter(|c| !matches!(c, ',' | '，' | '、' | '.' | '。' | '-' | '—' | '#'))
+        .filter(|c| {
+            !matches!(
+                c,
+                ',' | '，' | '、' | '.' | '。' | '#' | '(' | ')' | '（' | '）' | '·'
+            )
+        })
         .map(|c| match c {
             // 號 (traditional) and 衖 (old Shanghai spelling of 弄) appear on old papers.
             '號' => '号',
-            '衖' => '弄',
-            '巷' => '弄',
+            '衖' | '巷' => '弄',
+            '—' | '–' | '－' | '_' | '~' => '-',
             _ => c,
         })
-        .collect::<String>()
-        .replace("上海市", "")
-        .replace("RM", "室")
-        .replace("ROOM", "室")
+        .collect();
+    for (from, to) in [
+        ("ROOM", "室"),
+        ("RM", "室"),
+        ("号楼", "号"),
+        ("幢", "号"),
+        ("栋", "号"),
+    ] {
+        key = key.replace(from, to);
+    }
+    for city in ["上海市", "上海"] {
+        if let Some(rest) = key.strip_prefix(city) {
+            key = rest.to_string();
+        }
+    }
+    // A district (嘉定区, 浦东新区), then a town or subdistrict (江桥镇, 新虹街道), in front.
+    for mark in ["区", "街道", "镇"] {
+        key = strip_leading_area(&key, mark);
+    }
+    key = lane_dash_to_number(&key);
+    key = key.replace('-', "");
+    if key.contains('号') && key.ends_with(|c: char| c.is_ascii_digit()) {
+        key.push('室');
+    }
+    strip_leading_zeros(&key)
+}
+
+/// Drops a leading area name ending in `mark` (2 to 4 characters before it), as in
+/// 嘉定区 or 江桥镇; a road that merely starts with such a character is left alone.
+fn strip_leading_area(key: &str, mark: &str) -> String {
+    if let Some(at) = key.find(mark) {
+        let before = key[..at].chars().count();
+        let rest = &key[at + mark.len()..];
+        if (2..=4).contains(&before)
+            && !key[..at]
+                .chars()
+                .any(|c| c.is_ascii_digit() || "路街弄号室".contains(c))
+            && !rest.is_empty()
+        {
+            return rest.to_string();
+        }
+    }
+    key.to_string()
+}
+
+/// `…弄4-502` (no 号 after the lane) is `…弄4号502室`.
+fn lane_dash_to_number(key: &str) -> String {
+    let Some(lane) = key.rfind('弄') else {
+        return key.to_string();
+    };
+    let (head, tail) = key.split_at(lane + '弄'.len_utf8());
+    if tail.contains('号') {
+        return key.to_string();
+    }
+    match tail.split_once('-') {
+        Some((number, room))
+            if !number.is_empty()
+                && !room.is_empty()
+                && number.chars().all(|c| c.is_ascii_digit())
+                && room.chars().all(|c| c.is_ascii_digit()) =>
+        {
+            format!("{head}{number}号{room}室")
+        }
+        _ => key.to_string(),
+    }
+}
+
+fn strip_leading_zeros(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut prev_digit = false;
+    let chars: Vec<char> = key.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let next_digit = chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
+        if c == '0' && !prev_digit && next_digit {
+            continue;
+        }
+        prev_digit = c.is_ascii_digit();
+        out.push(c);
+    }
+    out
 }
 
 /// Checks a declared room count.
@@ -131,6 +217,29 @@ mod tests {
         let b = Address::parse("上海市虬长路123弄4號502室").unwrap();
         assert_eq!(a.key(), b.key());
         assert_eq!(a.display(), "虬长路 １２３弄 ４号 ５０２室");
+    }
+
+    #[test]
+    fn common_ways_of_writing_one_flat_share_a_key() {
+        let key = address_key("虬长路123弄4号502室");
+        assert_eq!(key, "虬长路123弄4号502室");
+        for variant in [
+            "上海市嘉定区江桥镇虬长路１２３弄４号楼５０２",
+            "嘉定区 虬长路 123弄 4幢 502室",
+            "虬长路123弄4-502",
+            "虬长路123衖4號0502室",
+            "上海虬长路 123 弄 4 栋 502 ROOM",
+            "江桥镇虬长路123弄4号502",
+        ] {
+            assert_eq!(address_key(variant), key, "{variant}");
+        }
+        // Different flats stay different.
+        assert_ne!(address_key("虬长路123弄4号503室"), key);
+        assert_ne!(address_key("虬长路123弄40号502室"), key);
+        assert_ne!(address_key("虬长路1230弄4号502室"), key);
+        // A road that starts with 镇 or 区 keeps its name.
+        assert_eq!(address_key("镇宁路1号"), "镇宁路1号");
+        assert_eq!(address_key("上海市镇宁路1号"), "镇宁路1号");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
@@ -11,9 +12,10 @@ use utoipa::ToSchema;
 
 use super::State;
 use super::json::ApiJson;
+use crate::domain::person::PhoneNumber;
 use crate::domain::role::Role;
 use crate::error::AppError;
-use crate::sessions::Session;
+use crate::sessions::{FAILURE_WINDOW, Session};
 use crate::store::users;
 
 /// Registers the account routes.
@@ -144,18 +146,30 @@ pub async fn login(
     }))
 }
 
+/// Failed logins of one account name after which each further failure is answered slowly.
+pub const SLOW_AFTER: u32 = 3;
+/// Failed logins of one account name that lock it for [`FAILURE_WINDOW`].
+pub const LOCK_AFTER: u32 = 10;
+/// How much slower each failure past [`SLOW_AFTER`] is answered, up to four steps.
+const SLOW_STEP: Duration = Duration::from_millis(250);
+
 /// Checks a username and password (Argon2id, off the async workers) and starts a session:
 /// the one path behind the API login and the login page. A wrong username costs as much as
-/// a wrong password.
+/// a wrong password. A sublandlord signs in with their phone number. Failed logins are
+/// counted per account name (in Redis when configured, so across instances): past
+/// [`SLOW_AFTER`] the answer comes slowly, at [`LOCK_AFTER`] the name is locked, even for
+/// the right password, until the window ends.
 pub async fn sign_in(
     state: &State,
     username: &str,
     password: String,
 ) -> Result<(String, Role), AppError> {
-    let user = users::find_by_username(&state.store, username.trim())
-        .await
-        .map_err(store_error)?
-        .filter(|u| u.disabled_at.is_none());
+    let (name, user) = find_account(state, username.trim()).await?;
+    let failures = state.sessions.failures(&name).await.map_err(unavailable)?;
+    if failures >= LOCK_AFTER {
+        return Err(AppError::LoginLocked(FAILURE_WINDOW.as_secs() / 60));
+    }
+    let user = user.filter(|u| u.disabled_at.is_none());
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let matches = web::block(move || {
         let hash = hash.unwrap_or_else(|| crate::crypto::decoy_hash().to_string());
@@ -164,8 +178,25 @@ pub async fn sign_in(
     .await
     .map_err(|e| anyhow::anyhow!("password check: {e}"))?;
     let (Some(user), true) = (user, matches) else {
+        let failures = state
+            .sessions
+            .record_failure(&name)
+            .await
+            .map_err(unavailable)?;
+        tracing::info!(failures, "failed login");
+        if failures >= LOCK_AFTER {
+            return Err(AppError::LoginLocked(FAILURE_WINDOW.as_secs() / 60));
+        }
+        if failures > SLOW_AFTER {
+            tokio::time::sleep(SLOW_STEP * (failures - SLOW_AFTER).min(4)).await;
+        }
         return Err(AppError::Unauthorized);
     };
+    state
+        .sessions
+        .clear_failures(&name)
+        .await
+        .map_err(unavailable)?;
     let role = Role::parse(&user.role).ok_or_else(|| anyhow::anyhow!("bad stored role"))?;
     let token = state
         .sessions
@@ -174,12 +205,38 @@ pub async fn sign_in(
             role,
         })
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "session create failed");
-            AppError::Unavailable
-        })?;
+        .map_err(unavailable)?;
     tracing::info!(user_id = user.id, role = role.as_str(), "login");
     Ok((token, role))
+}
+
+/// The account behind a login name, and the name its failures are counted under: a staff
+/// username as typed, or a sublandlord's phone number, whose account name is a keyed hash.
+async fn find_account(
+    state: &State,
+    typed: &str,
+) -> Result<(String, Option<users::User>), AppError> {
+    let staff = users::find_by_username(&state.store, typed)
+        .await
+        .map_err(store_error)?;
+    if staff.is_some() {
+        return Ok((typed.to_string(), staff));
+    }
+    match PhoneNumber::parse(typed) {
+        Ok(phone) => {
+            let name = crate::store::sublandlords::login_name(&state.vault, &phone);
+            let user = users::find_by_username(&state.store, &name)
+                .await
+                .map_err(store_error)?;
+            Ok((name, user))
+        }
+        Err(_) => Ok((typed.to_string(), None)),
+    }
+}
+
+fn unavailable(e: crate::sessions::SessionError) -> AppError {
+    tracing::error!(error = %e, "session store failed");
+    AppError::Unavailable
 }
 
 /// Ends the caller's session.

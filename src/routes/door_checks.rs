@@ -121,7 +121,21 @@ pub async fn filter_for(
     })
 }
 
-fn invalid(field: &str) -> AppError {
+/// `page` (from 1) and `per_page` (1–200, default 50) as an offset and a limit, or 422.
+pub fn paging(page: Option<i64>, per_page: Option<i64>) -> Result<(i64, i64), AppError> {
+    let per_page = per_page.unwrap_or(50);
+    if !(1..=200).contains(&per_page) {
+        return Err(invalid("per_page"));
+    }
+    let page = page.unwrap_or(1);
+    if !(1..=1_000_000).contains(&page) {
+        return Err(invalid("page"));
+    }
+    Ok(((page - 1) * per_page, per_page))
+}
+
+/// A 422 for a query value outside its allowed set.
+pub fn invalid(field: &str) -> AppError {
     AppError::field(FieldError::new(
         field,
         "invalid",
@@ -161,19 +175,11 @@ pub async fn list(
     q: web::Query<QueueQuery>,
 ) -> Result<web::Json<QueuePage>, AppError> {
     let filter = filter_for(&state, &caller, &q).await?;
-    let per_page = q.per_page.unwrap_or(50);
-    if !(1..=200).contains(&per_page) {
-        return Err(invalid("per_page"));
-    }
-    let page = q.page.unwrap_or(1);
-    if page < 1 {
-        return Err(invalid("page"));
-    }
+    let (offset, limit) = paging(q.page, q.per_page)?;
     let now = store::millis(Utc::now());
-    let (items, total) =
-        door_checks::list(&state.store, &filter, now, (page - 1) * per_page, per_page)
-            .await
-            .map_err(store_error)?;
+    let (items, total) = door_checks::list(&state.store, &filter, now, offset, limit)
+        .await
+        .map_err(store_error)?;
     Ok(web::Json(QueuePage {
         items: items_out(items, now),
         total,

@@ -10,6 +10,8 @@ pub mod pages;
 pub mod police;
 pub mod scan;
 pub mod scan_page;
+pub mod stats;
+pub mod sublandlords;
 pub mod units;
 
 use std::sync::Arc;
@@ -59,6 +61,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(auth::configure)
         .configure(units::configure)
         .configure(door_checks::configure)
+        .configure(sublandlords::configure)
+        .configure(stats::configure)
         .configure(scan::configure)
         .configure(scan_page::configure)
         .configure(pages::configure)

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{auth, door_checks, scan, units};
+use super::{auth, door_checks, scan, stats, sublandlords, units};
 
 struct BearerAuth;
 
@@ -37,11 +37,26 @@ impl Modify for BearerAuth {
         door_checks::list_xlsx,
         door_checks::record,
         door_checks::referrals,
+        sublandlords::sign_up,
+        sublandlords::change_password,
+        sublandlords::create_filing,
+        sublandlords::list_filings,
+        sublandlords::my_units,
+        sublandlords::my_unit,
+        sublandlords::confirm,
+        sublandlords::vacancy,
+        sublandlords::register_for_tenant,
+        sublandlords::move_out,
+        sublandlords::poster,
+        sublandlords::rotate,
+        sublandlords::ledger,
+        stats::get_stats,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "public", description = "Poster scans, no account"),
-        (name = "accounts", description = "Login and logout"),
+        (name = "accounts", description = "Login, logout, sublandlord sign-up, passwords"),
+        (name = "sublandlords", description = "Advance filings and a sublandlord's own units"),
         (name = "staff", description = "Staff routes, scoped to communities"),
     )
 )]

@@ -174,6 +174,15 @@ async fn login_submit(
             }
             .render(),
         )),
+        Err(err @ AppError::LoginLocked(_)) => Ok(html(
+            StatusCode::TOO_MANY_REQUESTS,
+            LoginPage {
+                next: safe_next(Some(&next)),
+                error: Some(&err.to_string()),
+                username: &username,
+            }
+            .render(),
+        )),
         Err(err) => Err(err),
     }
 }

@@ -194,6 +194,24 @@ pub struct RegistrationBody {
     pub notice_version: String,
     /// 1 to 20 occupants.
     pub occupants: Vec<OccupantBody>,
+    /// Optional: the occupants are one family (exempt from the per-room density limit).
+    #[serde(default)]
+    pub family: Option<bool>,
+}
+
+/// The occupants of a JSON body as typed, for the domain's checks.
+pub fn occupant_inputs(occupants: Vec<OccupantBody>) -> Vec<OccupantInput> {
+    occupants
+        .into_iter()
+        .map(|o| OccupantInput {
+            name: o.name,
+            id_type: o.id_type,
+            id_number: o.id_number,
+            phone: o.phone.unwrap_or_default(),
+            room: o.room.unwrap_or_default(),
+            move_in: o.move_in,
+        })
+        .collect()
 }
 
 /// The receipt of a stored registration.
@@ -223,22 +241,16 @@ pub async fn register(
         .await?
         .map_err(refusal_error)?;
     let key = idempotency_key(&req)?;
-    let inputs: Vec<OccupantInput> = body
-        .value
-        .occupants
-        .into_iter()
-        .map(|o| OccupantInput {
-            name: o.name,
-            id_type: o.id_type,
-            id_number: o.id_number,
-            phone: o.phone.unwrap_or_default(),
-            room: o.room.unwrap_or_default(),
-            move_in: o.move_in,
-        })
-        .collect();
     let fingerprint = crate::crypto::sha256(&body.raw);
-    let registration = NewRegistration::parse(&body.value.notice_version, &inputs, state.today())
-        .map_err(AppError::Validation)?;
+    let RegistrationBody {
+        notice_version,
+        occupants,
+        family,
+    } = body.value;
+    let mut registration =
+        NewRegistration::parse(&notice_version, &occupant_inputs(occupants), state.today())
+            .map_err(AppError::Validation)?;
+    registration.family = family.unwrap_or(false);
     let receipt = accept(
         &state,
         target.unit_id,
@@ -250,7 +262,7 @@ pub async fn register(
     Ok(HttpResponse::Created().json(receipt))
 }
 
-fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, AppError> {
+pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, AppError> {
     let Some(value) = req.headers().get("Idempotency-Key") else {
         return Ok(None);
     };
@@ -301,6 +313,7 @@ pub async fn accept(
         source,
         receipt.receipt.clone(),
         remember,
+        state.settings.density(),
         now,
     )
     .await

@@ -328,7 +328,12 @@ pub async fn poster_png(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let unit = visible_unit(&state, &caller, id.into_inner()).await?;
-    let token = units::current_token(&state.store, &state.vault, unit.id)
+    poster_response(&state, unit.id).await
+}
+
+/// The PNG of a unit's current poster (the same token: a reprint).
+pub async fn poster_response(state: &State, unit_id: i64) -> Result<HttpResponse, AppError> {
+    let token = units::current_token(&state.store, &state.vault, unit_id)
         .await
         .map_err(store_error)?
         .ok_or(AppError::NotFound)?;

@@ -446,7 +446,7 @@ async fn record_in(
             .bind(now_ms)
             .execute(&mut *conn)
             .await?;
-            mark_upload(conn, unit_id, now_ms).await?;
+            mark_upload(conn, unit_id, now_ms, None).await?;
         }
         Outcome::Vacant => {
             sqlx::query("update units set state = 'vacant' where id = $1 and state = 'active'")

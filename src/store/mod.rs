@@ -6,7 +6,10 @@
 
 pub mod communities;
 pub mod door_checks;
+pub mod filings;
 pub mod registrations;
+pub mod stats;
+pub mod sublandlords;
 pub mod units;
 pub mod users;
 mod writer;

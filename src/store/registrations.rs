@@ -2,9 +2,11 @@
 
 use sqlx::{AnyConnection, FromRow};
 
+use super::filings::assess_occupancy;
 use super::{Store, StoreResult};
 use crate::crypto::{Purpose, Vault};
 use crate::domain::registration::NewRegistration;
+use crate::domain::sublandlord::DensityLimits;
 
 /// Where an upload came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +72,7 @@ pub async fn record(
     source: Source,
     receipt: String,
     idempotency: Option<Idempotency>,
+    limits: DensityLimits,
     now_ms: i64,
 ) -> StoreResult<()> {
     let occupants: Vec<SealedOccupant> = registration
@@ -94,6 +97,7 @@ pub async fn record(
         })
         .collect();
     let notice_version = registration.notice_version.clone();
+    let family = registration.family;
     store
         .write(Box::new(move |conn| {
             Box::pin(async move {
@@ -117,7 +121,8 @@ pub async fn record(
                 for occupant in occupants {
                     insert_occupant(conn, unit_id, registration_id, occupant, now_ms).await?;
                 }
-                mark_upload(conn, unit_id, now_ms).await
+                mark_upload(conn, unit_id, now_ms, Some(family)).await?;
+                assess_occupancy(conn, unit_id, limits, now_ms).await
             })
         }))
         .await
@@ -178,25 +183,30 @@ async fn insert_occupant(
     Ok(())
 }
 
-/// Moves the unit's newest upload (and its N-day clock) forward, never back; ends a declared
-/// vacancy, since people registering there means it is let again; and closes an open
+/// Moves the unit's newest upload (and its N-day clock) forward, never back; keeps its first;
+/// ends a declared vacancy, since people registering there means it is let again; records
+/// whether the newest registration declared one family (`None` keeps it); and closes an open
 /// `no_upload` door check as `resolved_by_upload`, keeping its history.
 pub(crate) async fn mark_upload(
     conn: &mut AnyConnection,
     unit_id: i64,
     now_ms: i64,
+    family: Option<bool>,
 ) -> StoreResult<()> {
     sqlx::query(
         r"update units set
               last_upload_at = case when last_upload_at is null or last_upload_at < $1
                                     then $1 else last_upload_at end,
+              first_upload_at = coalesce(first_upload_at, $1),
               clock_from = case when clock_from < $1 then $1 else clock_from end,
               watched_since = case when state = 'vacant' then $1 else watched_since end,
-              state = case when state = 'vacant' then 'active' else state end
+              state = case when state = 'vacant' then 'active' else state end,
+              family = coalesce($3, family)
           where id = $2",
     )
     .bind(now_ms)
     .bind(unit_id)
+    .bind(family.map(i64::from))
     .execute(&mut *conn)
     .await?;
     // Usually there is no open check: one statement finds and closes it, and only a closed
@@ -292,4 +302,26 @@ pub async fn history(store: &Store, unit_id: i64, limit: i64) -> StoreResult<Vec
     .bind(limit)
     .fetch_all(store.pool())
     .await?)
+}
+
+/// Records "occupants unchanged" (by the sublandlord): an upload without new occupants.
+pub async fn confirm(store: &Store, unit_id: i64, receipt: String, now_ms: i64) -> StoreResult<()> {
+    store
+        .write(Box::new(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    r"insert into registrations
+                          (unit_id, receipt, source, occupant_count, created_at)
+                      select $1, $2, 'confirm', count(*), $3 from occupants
+                      where unit_id = $1 and moved_out_at is null",
+                )
+                .bind(unit_id)
+                .bind(receipt)
+                .bind(now_ms)
+                .execute(&mut *conn)
+                .await?;
+                mark_upload(conn, unit_id, now_ms, None).await
+            })
+        }))
+        .await
 }

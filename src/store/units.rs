@@ -32,6 +32,8 @@ pub struct Unit {
     pub last_upload_at: Option<i64>,
     pub qr_version: i64,
     pub created_at: i64,
+    pub sublandlord_id: Option<i64>,
+    pub clock_from: i64,
 }
 
 /// What a poster token leads to.
@@ -90,7 +92,7 @@ pub async fn create(
     Ok((id, token))
 }
 
-async fn insert_token(
+pub(crate) async fn insert_token(
     conn: &mut AnyConnection,
     unit_id: i64,
     version: i64,
@@ -210,7 +212,8 @@ pub async fn current_token(
 pub async fn get(store: &Store, unit_id: i64) -> StoreResult<Option<Unit>> {
     Ok(sqlx::query_as(
         r"select u.id, u.community_id, c.name as community, u.address, u.kind, u.rental_mode,
-                 u.rooms, u.state, u.watched_since, u.last_upload_at, u.qr_version, u.created_at
+                 u.rooms, u.state, u.watched_since, u.last_upload_at, u.qr_version, u.created_at,
+                 u.sublandlord_id, u.clock_from
           from units u join communities c on c.id = u.community_id
           where u.id = $1",
     )

@@ -11,4 +11,5 @@ mod page;
 mod police;
 mod scan;
 mod storage;
+mod sublandlords;
 mod units;

@@ -1,0 +1,185 @@
+//! Per-community statistics: units, occupants, uploads, the door-check queue and the
+//! self-declaration rate (自主申报率) against its 95% target.
+
+use actix_web::web;
+use chrono::{NaiveDate, TimeZone};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::State;
+use super::auth::{Caller, store_error};
+use super::door_checks::invalid;
+use crate::error::AppError;
+use crate::store::{communities, stats};
+
+/// The programme's target for the self-declaration rate.
+pub const FILING_RATE_TARGET: f64 = 0.95;
+
+/// Registers the statistics route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/stats", web::get().to(get_stats));
+}
+
+/// Statistics query.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct StatsQuery {
+    /// One community (within the caller's scope).
+    pub community: Option<String>,
+    /// `YYYY-MM` in `RENFANG_TZ`: uploads and checks of that month; all time without it.
+    pub month: Option<String>,
+}
+
+/// Counts of a community or of all in scope.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CountsOut {
+    pub units: i64,
+    pub active: i64,
+    pub vacant: i64,
+    pub occupants: i64,
+    /// Uploads: registrations, "unchanged" confirmations, officers' verifications.
+    pub registrations: i64,
+    /// Open `no_upload` door checks now.
+    pub overdue: i64,
+    pub checks_opened: i64,
+    pub checks_closed: i64,
+    /// Active units let by a sublandlord.
+    pub sublandlord_units: i64,
+    /// Of those, filed before their first registration.
+    pub filed_in_advance: i64,
+    /// `filed_in_advance / sublandlord_units`; none without sublandlord units.
+    pub filing_rate: Option<f64>,
+    /// Whether the rate reaches the 95% target.
+    pub filing_rate_met: Option<bool>,
+}
+
+impl From<&stats::Counts> for CountsOut {
+    fn from(c: &stats::Counts) -> Self {
+        let rate = (c.sublandlord_units > 0)
+            .then(|| c.filed_in_advance as f64 / c.sublandlord_units as f64);
+        Self {
+            units: c.units,
+            active: c.active,
+            vacant: c.vacant,
+            occupants: c.occupants,
+            registrations: c.registrations,
+            overdue: c.overdue,
+            checks_opened: c.checks_opened,
+            checks_closed: c.checks_closed,
+            sublandlord_units: c.sublandlord_units,
+            filed_in_advance: c.filed_in_advance,
+            filing_rate: rate,
+            filing_rate_met: rate.map(|r| r >= FILING_RATE_TARGET),
+        }
+    }
+}
+
+/// One community's counts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommunityCounts {
+    pub community: String,
+    #[serde(flatten)]
+    pub counts: CountsOut,
+}
+
+/// Statistics over the caller's communities.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatsOut {
+    pub month: Option<String>,
+    pub filing_rate_target: f64,
+    pub overall: CountsOut,
+    pub communities: Vec<CommunityCounts>,
+}
+
+/// Counts per community and overall (staff, within their communities).
+#[utoipa::path(get, path = "/api/v1/stats", tag = "staff", params(StatsQuery),
+    responses((status = 200, body = StatsOut), (status = 403, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_stats(
+    state: State,
+    caller: Caller,
+    q: web::Query<StatsQuery>,
+) -> Result<web::Json<StatsOut>, AppError> {
+    Ok(web::Json(stats_for(&state, &caller, &q).await?))
+}
+
+/// The statistics a staff caller may see (the API and the pages share it).
+pub async fn stats_for(
+    state: &State,
+    caller: &Caller,
+    q: &StatsQuery,
+) -> Result<StatsOut, AppError> {
+    caller.require(|r| r.is_staff())?;
+    let month = q.month.as_deref().map(str::trim).filter(|m| !m.is_empty());
+    let (from_ms, to_ms) = match month {
+        Some(m) => month_window(m, state.settings.tz).ok_or_else(|| invalid("month"))?,
+        None => (i64::MIN, i64::MAX),
+    };
+    let wanted = q
+        .community
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    let mut shown: Vec<communities::Community> = communities::list(&state.store)
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .filter(|c| caller.sees(c.id))
+        .collect();
+    if let Some(name) = wanted {
+        shown.retain(|c| c.name == name);
+        if shown.is_empty() {
+            return Err(AppError::NotFound);
+        }
+    }
+    let counts = stats::by_community(&state.store, from_ms, to_ms)
+        .await
+        .map_err(store_error)?;
+    let mut overall = stats::Counts::default();
+    let mut rows = Vec::with_capacity(shown.len());
+    for c in shown {
+        let counts = counts.get(&c.id).cloned().unwrap_or_default();
+        overall.add(&counts);
+        rows.push(CommunityCounts {
+            community: c.name,
+            counts: CountsOut::from(&counts),
+        });
+    }
+    Ok(StatsOut {
+        month: month.map(str::to_string),
+        filing_rate_target: FILING_RATE_TARGET,
+        overall: CountsOut::from(&overall),
+        communities: rows,
+    })
+}
+
+/// `[start, end)` of a `YYYY-MM` month in `tz`, as milliseconds.
+pub fn month_window(month: &str, tz: chrono_tz::Tz) -> Option<(i64, i64)> {
+    let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
+    if month.len() != 7 {
+        return None;
+    }
+    let next = first.checked_add_months(chrono::Months::new(1))?;
+    let at = |d: NaiveDate| {
+        tz.from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
+            .earliest()
+            .map(|t| t.timestamp_millis())
+    };
+    Some((at(first)?, at(next)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_month_is_its_days_in_the_configured_zone() {
+        let (from, to) = month_window("2026-11", chrono_tz::Asia::Shanghai).unwrap();
+        // 2026-11-01 00:00 in Shanghai is 2026-10-31 16:00 UTC.
+        assert_eq!(from, 1_793_462_400_000);
+        assert_eq!(to - from, 30 * 86_400_000);
+        assert!(month_window("2026-13", chrono_tz::Asia::Shanghai).is_none());
+        assert!(month_window("2026-1", chrono_tz::Asia::Shanghai).is_none());
+        assert!(month_window("november", chrono_tz::Asia::Shanghai).is_none());
+    }
+}
