@@ -8,6 +8,7 @@ pub mod observe;
 pub mod openapi;
 pub mod pages;
 pub mod police;
+pub mod portal;
 pub mod scan;
 pub mod scan_page;
 pub mod stats;
@@ -67,6 +68,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(scan_page::configure)
         .configure(pages::configure)
         .configure(police::configure)
+        .configure(portal::configure)
         .default_service(web::to(not_found));
 }
 

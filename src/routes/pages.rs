@@ -89,7 +89,9 @@ pub fn check_csrf(caller: &Caller, posted: &str) -> Result<(), AppError> {
 pub fn home_of(role: Role) -> &'static str {
     match role {
         Role::Police | Role::Community | Role::Admin => "/police",
-        _ => "/login?done=1",
+        Role::Enforcement => "/ledger",
+        Role::Sublandlord => "/my",
+        Role::Property => "/login?done=1",
     }
 }
 

@@ -16,7 +16,7 @@ use super::pages::{check_csrf, csrf_token, html, page_caller, see_other};
 use crate::domain::door_check::{Outcome, Reason};
 use crate::domain::unit::UnitState;
 use crate::error::AppError;
-use crate::store::{self, door_checks, registrations, units};
+use crate::store::{self, door_checks, registrations, sublandlords, units};
 
 /// Registers the police pages.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -174,6 +174,8 @@ struct UnitPage {
     events: Vec<EventView>,
     uploads: Vec<UploadView>,
     saved: bool,
+    /// The unit's sublandlord, masked: name and phone.
+    sublandlord: Option<(String, String)>,
 }
 
 /// `?saved=1` after a result.
@@ -217,6 +219,18 @@ async fn unit_page(
     let uploads = registrations::history(&state.store, unit.id, 20)
         .await
         .map_err(store_error)?;
+    let sublandlord = match unit.sublandlord_id {
+        Some(id) => sublandlords::get(&state.store, id)
+            .await
+            .map_err(store_error)?
+            .map(|s| {
+                let name = crate::domain::person::PersonName::parse(&s.name)
+                    .map(|n| n.masked())
+                    .unwrap_or_default();
+                (name, s.phone_masked)
+            }),
+        None => None,
+    };
     let view = |c: door_checks::DoorCheck| CheckView {
         reason_label: reason_label(&c.reason),
         outcome_label: c.outcome.as_deref().map_or("", outcome_label),
@@ -253,6 +267,7 @@ async fn unit_page(
                 .collect(),
             unit,
             saved: q.saved == Some(1),
+            sublandlord,
         }
         .render(),
     ))

@@ -127,6 +127,17 @@ pub async fn by_user(store: &Store, user_id: i64) -> StoreResult<Option<Sublandl
     .await?)
 }
 
+/// The sublandlord with this id.
+pub async fn get(store: &Store, id: i64) -> StoreResult<Option<Sublandlord>> {
+    Ok(sqlx::query_as(
+        r"select id, user_id, person_id, name, phone_masked, id_number_masked
+          from sublandlords where id = $1",
+    )
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?)
+}
+
 /// Replaces an account's password hash.
 pub async fn set_password(store: &Store, user_id: i64, password_hash: String) -> StoreResult<()> {
     store

@@ -265,3 +265,56 @@ impl TestApp {
             .unwrap()
     }
 }
+
+/// Logs in through the form and returns the `Cookie` header value.
+pub async fn page_login(app: &TestApp, role: &str, communities: &[&str]) -> String {
+    // Makes the user `{role}{n}` (and an API session we do not need), then uses the form.
+    app.login_as(role, communities).await;
+    let n = app.users_made() - 1;
+    let res = app
+        .client
+        .post(app.url("/login"))
+        .form(&[
+            ("username", format!("{role}{n}")),
+            ("password", "correct-horse-9".into()),
+            ("next", String::new()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    cookie.split(';').next().unwrap().to_string()
+}
+
+pub async fn page(app: &TestApp, cookie: &str, path: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(path))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+pub fn csrf_of(html: &str) -> String {
+    let start = html.find(r#"name="csrf" value=""#).unwrap() + 19;
+    html[start..start + 32].to_string()
+}
+
+/// Posts a form with a session cookie.
+pub async fn page_post(
+    app: &TestApp,
+    cookie: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .header("Cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}

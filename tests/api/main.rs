@@ -9,6 +9,7 @@ mod health;
 mod helpers;
 mod page;
 mod police;
+mod portal;
 mod scan;
 mod storage;
 mod sublandlords;
