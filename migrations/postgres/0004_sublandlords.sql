@@ -51,3 +51,24 @@ create index filings_by_unit on filings (unit_id, created_at);
 
 -- a sublandlord's move-out of an occupant is kept like any other change
 alter table occupants add column moved_out_by bigint references users (id);
+
+-- The ledger as last computed, per person and community (community 0: all of them), kept in
+-- step by every write that changes a person's units, occupants or checks, so that a page of
+-- the ranking is an index read instead of an aggregate over the town.
+create table ledger_rows (
+    person_id bigint not null,
+    community_id bigint not null,
+    units bigint not null,
+    rooms bigint not null,
+    occupants bigint not null,
+    open_checks bigint not null,
+    past_checks bigint not null,
+    violations bigint not null,
+    tips bigint not null,
+    overcrowded_units bigint not null,
+    filed_in_advance bigint not null,
+    filed_late bigint not null,
+    priority bigint not null,
+    primary key (person_id, community_id)
+);
+create index ledger_rows_rank on ledger_rows (community_id, priority desc, person_id);

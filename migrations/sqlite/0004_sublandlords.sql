@@ -51,3 +51,24 @@ create index filings_by_unit on filings (unit_id, created_at);
 
 -- a sublandlord's move-out of an occupant is kept like any other change
 alter table occupants add column moved_out_by integer references users (id);
+
+-- The ledger as last computed, per person and community (community 0: all of them), kept in
+-- step by every write that changes a person's units, occupants or checks, so that a page of
+-- the ranking is an index read instead of an aggregate over the town.
+create table ledger_rows (
+    person_id integer not null,
+    community_id integer not null,
+    units integer not null,
+    rooms integer not null,
+    occupants integer not null,
+    open_checks integer not null,
+    past_checks integer not null,
+    violations integer not null,
+    tips integer not null,
+    overcrowded_units integer not null,
+    filed_in_advance integer not null,
+    filed_late integer not null,
+    priority integer not null,
+    primary key (person_id, community_id)
+);
+create index ledger_rows_rank on ledger_rows (community_id, priority desc, person_id);

@@ -38,6 +38,9 @@ enum Command {
         #[command(subcommand)]
         command: user::UserCommand,
     },
+    /// Recomputes the sublandlord ledger from the records (after a bulk load, or to repair
+    /// it) and prints how many people it holds.
+    LedgerRebuild,
     /// Runs the overdue sweep once and prints how many door checks it created.
     Sweep {
         /// The instant to sweep as of (RFC 3339); default now.
@@ -59,6 +62,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::User { command } => user::run(command, Settings::load()?).await,
+        Command::LedgerRebuild => {
+            let settings = Settings::load()?;
+            let store = open(&settings).await?;
+            let people = crate::store::sublandlords::rebuild_ledger(&store).await?;
+            store.close().await;
+            println!("ledger rebuilt: {people} people");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Sweep { at } => {
             let at = match at {
                 Some(text) => chrono::DateTime::parse_from_rfc3339(&text)

@@ -803,7 +803,13 @@ pub async fn ledger_page(
         return Err(super::door_checks::invalid("sort"));
     }
     let (offset, limit) = paging(q.page, q.per_page)?;
-    let scope = staff_scope(state, caller, q.community.as_deref()).await?;
+    let scope = match staff_scope(state, caller, q.community.as_deref()).await? {
+        // One community: its rows are ranked by an index, no sum over communities.
+        Scope::UserCommunities(_) if caller.community_ids.len() == 1 => {
+            Scope::Community(caller.community_ids[0])
+        }
+        scope => scope,
+    };
     let (rows, total) = sublandlords::ledger(&state.store, scope, offset, limit)
         .await
         .map_err(store_error)?;

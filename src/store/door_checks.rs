@@ -3,6 +3,7 @@
 use sqlx::{AnyConnection, AssertSqlSafe, FromRow};
 
 use super::registrations::mark_upload;
+use super::sublandlords::{Persons, refresh_ledger};
 use super::{Store, StoreError, StoreResult};
 use crate::domain::door_check::{Outcome, UNREACHABLE_DEFERRAL};
 
@@ -76,6 +77,17 @@ pub async fn sweep_in_chunks(
             Some(end) => after = end,
             None => break,
         }
+    }
+    if created > 0 {
+        // The sublandlords of the swept units have new open checks in the ledger.
+        let backend = store.backend();
+        store
+            .write(Box::new(move |conn| {
+                Box::pin(
+                    async move { refresh_ledger(conn, backend, Persons::SweptAt(at_ms)).await },
+                )
+            }))
+            .await?;
     }
     if created >= 10_000 && store.backend() == super::Backend::Postgres {
         // Fresh statistics right away: until autovacuum notices, the planner would take a
@@ -370,9 +382,22 @@ pub async fn record_result(
     result: VisitResult,
     now_ms: i64,
 ) -> StoreResult<Result<(), NotOpen>> {
+    let backend = store.backend();
     store
         .write(Box::new(move |conn| {
-            Box::pin(async move { record_in(conn, result, now_ms).await })
+            Box::pin(async move {
+                let check = result.check_id;
+                let recorded = record_in(conn, result, now_ms).await?;
+                if recorded.is_ok() {
+                    let unit: i64 =
+                        sqlx::query_scalar("select unit_id from door_checks where id = $1")
+                            .bind(check)
+                            .fetch_one(&mut *conn)
+                            .await?;
+                    refresh_ledger(conn, backend, Persons::OfUnit(unit)).await?;
+                }
+                Ok(recorded)
+            })
         }))
         .await
 }

@@ -4,6 +4,7 @@
 use sqlx::{AnyConnection, AssertSqlSafe, FromRow};
 
 use super::door_checks::Scope;
+use super::sublandlords::{Persons, refresh_ledger};
 use super::units::insert_token;
 use super::{Store, StoreResult};
 use crate::crypto::{Purpose, Vault};
@@ -46,6 +47,7 @@ pub async fn file(
     // A missing floor area travels as -1: the Any driver binds an absent float as a value
     // of another type, which PostgreSQL refuses once the statement has been prepared.
     let area = filing.floor_area_m2.unwrap_or(-1.0);
+    let backend = store.backend();
     store
         .write(Box::new(move |conn| {
             Box::pin(async move {
@@ -132,6 +134,7 @@ pub async fn file(
                 .fetch_one(&mut *conn)
                 .await?;
                 assess_occupancy(conn, unit_id, limits, now_ms).await?;
+                refresh_ledger(conn, backend, Persons::OfUnit(unit_id)).await?;
                 Ok(Ok(Filed {
                     filing_id,
                     unit_id,
@@ -312,6 +315,7 @@ pub async fn move_out(
     user_id: i64,
     now_ms: i64,
 ) -> StoreResult<bool> {
+    let backend = store.backend();
     store
         .write(Box::new(move |conn| {
             Box::pin(async move {
@@ -325,6 +329,7 @@ pub async fn move_out(
                 .bind(unit_id)
                 .execute(&mut *conn)
                 .await?;
+                refresh_ledger(conn, backend, Persons::OfUnit(unit_id)).await?;
                 Ok(done.rows_affected() == 1)
             })
         }))

@@ -3,6 +3,7 @@
 use sqlx::{AnyConnection, FromRow};
 
 use super::filings::assess_occupancy;
+use super::sublandlords::{Persons, refresh_ledger};
 use super::{Store, StoreResult};
 use crate::crypto::{Purpose, Vault};
 use crate::domain::registration::NewRegistration;
@@ -98,6 +99,7 @@ pub async fn record(
         .collect();
     let notice_version = registration.notice_version.clone();
     let family = registration.family;
+    let backend = store.backend();
     store
         .write(Box::new(move |conn| {
             Box::pin(async move {
@@ -122,7 +124,8 @@ pub async fn record(
                     insert_occupant(conn, unit_id, registration_id, occupant, now_ms).await?;
                 }
                 mark_upload(conn, unit_id, now_ms, Some(family)).await?;
-                assess_occupancy(conn, unit_id, limits, now_ms).await
+                assess_occupancy(conn, unit_id, limits, now_ms).await?;
+                refresh_ledger(conn, backend, Persons::OfUnit(unit_id)).await
             })
         }))
         .await
@@ -306,6 +309,7 @@ pub async fn history(store: &Store, unit_id: i64, limit: i64) -> StoreResult<Vec
 
 /// Records "occupants unchanged" (by the sublandlord): an upload without new occupants.
 pub async fn confirm(store: &Store, unit_id: i64, receipt: String, now_ms: i64) -> StoreResult<()> {
+    let backend = store.backend();
     store
         .write(Box::new(move |conn| {
             Box::pin(async move {
@@ -320,7 +324,8 @@ pub async fn confirm(store: &Store, unit_id: i64, receipt: String, now_ms: i64) 
                 .bind(now_ms)
                 .execute(&mut *conn)
                 .await?;
-                mark_upload(conn, unit_id, now_ms, None).await
+                mark_upload(conn, unit_id, now_ms, None).await?;
+                refresh_ledger(conn, backend, Persons::OfUnit(unit_id)).await
             })
         }))
         .await

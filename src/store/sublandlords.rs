@@ -1,9 +1,9 @@
 //! Sublandlord accounts and the ledger that ranks them.
 
-use sqlx::{AssertSqlSafe, FromRow};
+use sqlx::{AnyConnection, AssertSqlSafe, FromRow};
 
 use super::door_checks::Scope;
-use super::{Store, StoreResult};
+use super::{Backend, Store, StoreResult};
 use crate::crypto::{Purpose, Vault};
 use crate::domain::person::PhoneNumber;
 use crate::domain::sublandlord::Signup;
@@ -54,6 +54,7 @@ pub fn login_name(vault: &Vault, phone: &PhoneNumber) -> String {
 /// Creates the login and the sublandlord in one transaction. An account that shares the
 /// phone or document number (blind index) of an earlier one joins that person's group.
 pub async fn create(store: &Store, s: NewSublandlord, now_ms: i64) -> StoreResult<i64> {
+    let backend = store.backend();
     store
         .write(Box::new(move |conn| {
             Box::pin(async move {
@@ -99,6 +100,7 @@ pub async fn create(store: &Store, s: NewSublandlord, now_ms: i64) -> StoreResul
                         .execute(&mut *conn)
                         .await?;
                 }
+                refresh_ledger(conn, backend, Persons::One(person.unwrap_or(id))).await?;
                 Ok(id)
             })
         }))
@@ -156,7 +158,7 @@ pub async fn set_password(store: &Store, user_id: i64, password_hash: String) ->
 
 /// One person in the ledger: every account sharing their phone or document number, and
 /// what their units add up to.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct LedgerRow {
     pub person_id: i64,
     pub accounts: i64,
@@ -177,37 +179,100 @@ pub struct LedgerRow {
 }
 
 /// The priority score of the ledger (documented in the README): many units and rooms,
-/// findings at the door, open checks and late filings put a sublandlord first.
+/// findings at the door, open checks and late filings put a sublandlord first. Linear in
+/// the counts, so the score over several communities is the sum of theirs.
 pub const PRIORITY_SQL: &str = r"2 * units + rooms + 3 * open_checks + past_checks
     + 10 * violations + 5 * overcrowded_units + 3 * tips + 5 * filed_late";
 
-/// One page of the ledger, highest priority first, and the number of people in it. Staff
-/// scoped to communities see the people with units there, counted over those units only.
-pub async fn ledger(
-    store: &Store,
-    scope: Scope,
-    offset: i64,
-    limit: i64,
-) -> StoreResult<(Vec<LedgerRow>, i64)> {
-    let (unit_scope, person_scope) = match scope {
-        Scope::All => (" and $1 = $1", ""),
-        Scope::UserCommunities(_) => (
-            " and u.community_id in (select community_id from user_communities where user_id = $1)",
-            " where p.units > 0",
-        ),
-        Scope::Community(_) => (" and u.community_id = $1", " where p.units > 0"),
+const COUNTS: &str = "units, rooms, occupants, open_checks, past_checks, violations, tips, \
+    overcrowded_units, filed_in_advance, filed_late, priority";
+
+/// Whose ledger rows to recompute.
+#[derive(Debug, Clone, Copy)]
+pub enum Persons {
+    /// One person, by person id.
+    One(i64),
+    /// The person who lets this unit, if anyone does.
+    OfUnit(i64),
+    /// The people whose units got a `no_upload` check opened at this instant (a sweep).
+    SweptAt(i64),
+    /// Everyone (a rebuild).
+    All,
+}
+
+impl Persons {
+    /// A subquery of person ids, with `$1` as its only parameter.
+    fn subquery(self) -> (&'static str, i64) {
+        match self {
+            Persons::One(id) => ("select cast($1 as bigint)", id),
+            // Resolved to `One` by `refresh_ledger` before it gets here.
+            Persons::OfUnit(unit) => (
+                r"select s.person_id from units u join sublandlords s on s.id = u.sublandlord_id
+                  where u.id = $1",
+                unit,
+            ),
+            Persons::SweptAt(at) => (
+                r"select s.person_id from door_checks d join units u on u.id = d.unit_id
+                  join sublandlords s on s.id = u.sublandlord_id
+                  where d.status = 'open' and d.reason = 'no_upload' and d.opened_at = $1",
+                at,
+            ),
+            Persons::All => ("select person_id from sublandlords where $1 = $1", 0),
+        }
+    }
+}
+
+/// Recomputes the ledger rows of some people from their units, occupants and checks, inside
+/// the caller's transaction. On PostgreSQL the people's first accounts are locked first, so
+/// that two transactions changing one person's units recompute one after the other, each
+/// seeing the other's committed change (SQLite has a single writer).
+pub(crate) async fn refresh_ledger(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    persons: Persons,
+) -> StoreResult<()> {
+    // Most units have no sublandlord: one look-up and nothing more.
+    let persons = match persons {
+        Persons::OfUnit(unit) => {
+            let person: Option<i64> = sqlx::query_scalar(
+                r"select s.person_id from units u join sublandlords s on s.id = u.sublandlord_id
+                  where u.id = $1",
+            )
+            .bind(unit)
+            .fetch_optional(&mut *conn)
+            .await?;
+            match person {
+                Some(p) => Persons::One(p),
+                None => return Ok(()),
+            }
+        }
+        other => other,
     };
-    let scope_id = match scope {
-        Scope::All => 0,
-        Scope::UserCommunities(id) | Scope::Community(id) => id,
-    };
-    // Per unit first (its occupants and checks), then per person; every sublandlord of the
-    // town, even one with no unit yet, is in the unscoped ledger.
-    let people = format!(
-        r"with lu as (
-            select u.id, s.person_id, u.rooms, u.filed_at, u.first_upload_at
+    let (people, id) = persons.subquery();
+    if backend == Backend::Postgres {
+        sqlx::query(AssertSqlSafe(format!(
+            "select id from sublandlords where id in ({people}) order by id for update"
+        )))
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+    }
+    sqlx::query(AssertSqlSafe(format!(
+        "delete from ledger_rows where person_id in ({people})"
+    )))
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    // Per unit (its occupants and checks), then per person and community, then per person
+    // over all communities (a row even for a person with no unit).
+    sqlx::query(AssertSqlSafe(format!(
+        r"with people as (
+            select distinct person_id from sublandlords where person_id in ({people})
+          ),
+          lu as (
+            select u.id, s.person_id, u.community_id, u.rooms, u.filed_at, u.first_upload_at
             from units u join sublandlords s on s.id = u.sublandlord_id
-            where u.sublandlord_id is not null{unit_scope}
+            where s.person_id in (select person_id from people)
           ),
           occ as (
             select o.unit_id, count(*) as n from occupants o
@@ -224,8 +289,8 @@ pub async fn ledger(
             from door_checks d where d.unit_id in (select id from lu)
             group by d.unit_id
           ),
-          per_person as (
-            select lu.person_id, count(*) as units, sum(lu.rooms) as rooms,
+          by_c as (
+            select lu.person_id, lu.community_id, count(*) as units, sum(lu.rooms) as rooms,
                    sum(coalesce(occ.n, 0)) as occupants,
                    sum(coalesce(chk.open_checks, 0)) as open_checks,
                    sum(coalesce(chk.past_checks, 0)) as past_checks,
@@ -236,51 +301,119 @@ pub async fn ledger(
                             or lu.filed_at <= lu.first_upload_at) then 1 else 0 end)
                        as filed_in_advance
             from lu left join occ on occ.unit_id = lu.id left join chk on chk.unit_id = lu.id
-            group by lu.person_id
+            group by lu.person_id, lu.community_id
           ),
-          accounts as (
-            select person_id, count(*) as accounts, min(id) as first_id
-            from sublandlords group by person_id
+          all_c as (
+            select person_id, community_id, units, rooms, occupants, open_checks, past_checks,
+                   violations, tips, overcrowded_units, filed_in_advance
+            from by_c
+            union all
+            select p.person_id, 0, coalesce(sum(b.units), 0), coalesce(sum(b.rooms), 0),
+                   coalesce(sum(b.occupants), 0), coalesce(sum(b.open_checks), 0),
+                   coalesce(sum(b.past_checks), 0), coalesce(sum(b.violations), 0),
+                   coalesce(sum(b.tips), 0), coalesce(sum(b.overcrowded_units), 0),
+                   coalesce(sum(b.filed_in_advance), 0)
+            from people p left join by_c b on b.person_id = p.person_id
+            group by p.person_id
           ),
-          p as (
-            select a.person_id, a.accounts, a.first_id,
-                   coalesce(pp.units, 0) as units, coalesce(pp.rooms, 0) as rooms,
-                   coalesce(pp.occupants, 0) as occupants,
-                   coalesce(pp.open_checks, 0) as open_checks,
-                   coalesce(pp.past_checks, 0) as past_checks,
-                   coalesce(pp.violations, 0) as violations, coalesce(pp.tips, 0) as tips,
-                   coalesce(pp.overcrowded_units, 0) as overcrowded_units,
-                   coalesce(pp.filed_in_advance, 0) as filed_in_advance,
-                   coalesce(pp.units, 0) - coalesce(pp.filed_in_advance, 0) as filed_late
-            from accounts a left join per_person pp on pp.person_id = a.person_id
-          )"
-    );
-    let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-        "{people} select count(*) from p{person_scope}"
+          counted as (
+            select all_c.*, units - filed_in_advance as filed_late from all_c
+          )
+          insert into ledger_rows (person_id, community_id, {COUNTS})
+          select person_id, community_id, units, rooms, occupants, open_checks, past_checks,
+                 violations, tips, overcrowded_units, filed_in_advance, filed_late,
+                 {PRIORITY_SQL}
+          from counted"
     )))
-    .bind(scope_id)
-    .fetch_one(store.pool())
+    .bind(id)
+    .execute(&mut *conn)
     .await?;
-    let rows = sqlx::query_as(AssertSqlSafe(format!(
-        r"{people}
-          select p.person_id, p.accounts, s.name, s.phone_masked, s.id_number_masked,
-                 cast(p.units as bigint) as units, cast(p.rooms as bigint) as rooms,
-                 cast(p.occupants as bigint) as occupants,
-                 cast(p.open_checks as bigint) as open_checks,
-                 cast(p.past_checks as bigint) as past_checks,
-                 cast(p.violations as bigint) as violations, cast(p.tips as bigint) as tips,
-                 cast(p.overcrowded_units as bigint) as overcrowded_units,
-                 cast(p.filed_in_advance as bigint) as filed_in_advance,
-                 cast(p.filed_late as bigint) as filed_late,
-                 cast(({PRIORITY_SQL}) as bigint) as priority
-          from p join sublandlords s on s.id = p.first_id{person_scope}
-          order by priority desc, p.person_id
-          limit $2 offset $3"
-    )))
-    .bind(scope_id)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(store.pool())
-    .await?;
+    Ok(())
+}
+
+/// Recomputes the whole ledger (after a bulk load, or to repair it). Returns the number of
+/// people in it.
+pub async fn rebuild_ledger(store: &Store) -> StoreResult<i64> {
+    let backend = store.backend();
+    store
+        .write(Box::new(move |conn| {
+            Box::pin(async move { refresh_ledger(conn, backend, Persons::All).await })
+        }))
+        .await?;
+    if backend == Backend::Postgres {
+        // Fresh statistics for a table just rewritten whole.
+        sqlx::query("analyze ledger_rows")
+            .execute(store.pool())
+            .await?;
+    }
+    Ok(
+        sqlx::query_scalar("select count(*) from ledger_rows where community_id = 0")
+            .fetch_one(store.pool())
+            .await?,
+    )
+}
+
+/// One page of the ledger, highest priority first, and the number of people in it. Staff
+/// scoped to communities see the people with units there, counted over those units only.
+pub async fn ledger(
+    store: &Store,
+    scope: Scope,
+    offset: i64,
+    limit: i64,
+) -> StoreResult<(Vec<LedgerRow>, i64)> {
+    let identity = r"l.person_id,
+        (select count(*) from sublandlords a where a.person_id = l.person_id) as accounts,
+        s.name, s.phone_masked, s.id_number_masked";
+    let (rows_sql, total_sql, id) = match scope {
+        Scope::All | Scope::Community(_) => {
+            let (filter, id) = match scope {
+                Scope::Community(c) => ("l.community_id = $1 and l.units > 0", c),
+                _ => ("l.community_id = 0 and $1 = $1", 0),
+            };
+            (
+                format!(
+                    r"select {identity}, l.units, l.rooms, l.occupants, l.open_checks,
+                             l.past_checks, l.violations, l.tips, l.overcrowded_units,
+                             l.filed_in_advance, l.filed_late, l.priority
+                      from ledger_rows l join sublandlords s on s.id = l.person_id
+                      where {filter}
+                      order by l.priority desc, l.person_id limit $2 offset $3"
+                ),
+                format!("select count(*) from ledger_rows l where {filter}"),
+                id,
+            )
+        }
+        Scope::UserCommunities(user) => {
+            let filter = r"l.community_id in
+                (select community_id from user_communities where user_id = $1)
+                and l.units > 0";
+            let sums: String = COUNTS
+                .split(", ")
+                .map(|c| format!("cast(sum(l.{c}) as bigint) as {c}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            (
+                format!(
+                    r"select {identity}, {sums}
+                      from ledger_rows l join sublandlords s on s.id = l.person_id
+                      where {filter}
+                      group by l.person_id, s.name, s.phone_masked, s.id_number_masked
+                      order by priority desc, l.person_id limit $2 offset $3"
+                ),
+                format!("select count(distinct l.person_id) from ledger_rows l where {filter}"),
+                user,
+            )
+        }
+    };
+    let total: i64 = sqlx::query_scalar(AssertSqlSafe(total_sql))
+        .bind(id)
+        .fetch_one(store.pool())
+        .await?;
+    let rows = sqlx::query_as(AssertSqlSafe(rows_sql))
+        .bind(id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(store.pool())
+        .await?;
     Ok((rows, total))
 }

@@ -666,6 +666,69 @@ async fn the_ledger_ranks_people_and_groups_accounts_of_one_person() {
         .get("/api/v1/sublandlords?sort=name", Some(&enforcement))
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_ledger_is_current(&app).await;
+}
+
+type LedgerSnapshot = Vec<(i64, i64, i64, i64, i64, i64, i64, i64, i64)>;
+
+async fn ledger_rows(app: &TestApp) -> LedgerSnapshot {
+    sqlx::query_as(
+        r"select person_id, community_id, units, rooms, occupants, open_checks, past_checks,
+                 violations, priority
+          from ledger_rows order by person_id, community_id",
+    )
+    .fetch_all(app.store.pool())
+    .await
+    .unwrap()
+}
+
+/// The ledger kept by every write equals one recomputed from the records.
+async fn assert_ledger_is_current(app: &TestApp) {
+    let kept = ledger_rows(app).await;
+    renfang::store::sublandlords::rebuild_ledger(&app.store)
+        .await
+        .unwrap();
+    assert_eq!(kept, ledger_rows(app).await);
+}
+
+#[tokio::test]
+async fn the_ledger_keeps_up_with_concurrent_writes_to_one_persons_units() {
+    let app = spawn_app().await;
+    app.admin_with(&["影佳"]).await;
+    let landlord = sublandlord(&app, 1).await;
+    let mut posters = Vec::new();
+    for i in 0..4 {
+        let filed = file(
+            &app,
+            &landlord,
+            &filing("影佳", &format!("影佳路 11弄 {i}号"), 2, 4),
+        )
+        .await;
+        posters.push(token_of(filed["poster_url"].as_str().unwrap()));
+    }
+    // Twelve registrations at once over the four units, then a sweep in the future.
+    let registrations = (0..12u32).map(|n| {
+        let poster = posters[n as usize % 4].clone();
+        let body = people(&[&id_number(100 + n)]);
+        let app = &app;
+        async move { app.register(&poster, &body, None).await.status() }
+    });
+    for status in futures_util::future::join_all(registrations).await {
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let rows = ledger_rows(&app).await;
+    let all = rows.iter().find(|r| r.1 == 0).unwrap();
+    assert_eq!((all.2, all.4), (4, 12), "4 units, 12 occupants");
+    sweep::run(&app.store, 5, Utc::now() + Duration::days(6))
+        .await
+        .unwrap();
+    let rows = ledger_rows(&app).await;
+    assert_eq!(
+        rows.iter().find(|r| r.1 == 0).unwrap().5,
+        4,
+        "4 open checks"
+    );
+    assert_ledger_is_current(&app).await;
 }
 
 /// What a sublandlord route might change about a unit.
