@@ -187,6 +187,11 @@ pub enum PersonError {
 }
 
 impl PersonError {
+    /// The error as a field error of `field`.
+    pub fn on(self, field: &str) -> super::FieldError {
+        super::FieldError::new(field, self.code(), self.message_zh(), self.message_en())
+    }
+
     /// Stable machine-readable reason.
     pub fn code(&self) -> &'static str {
         match self {

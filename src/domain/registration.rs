@@ -114,48 +114,16 @@ impl NewRegistration {
 fn parse_occupant(input: &OccupantInput, today: NaiveDate) -> Result<Occupant, Vec<FieldError>> {
     let mut errors = Vec::new();
     let name = PersonName::parse(&input.name)
-        .map_err(|e| {
-            errors.push(FieldError::new(
-                "name",
-                e.code(),
-                e.message_zh(),
-                e.message_en(),
-            ))
-        })
+        .map_err(|e| errors.push(e.on("name")))
         .ok();
-    let document = match IdType::parse(input.id_type.trim()) {
-        Ok(id_type) => DocumentNumber::parse_at(id_type, &input.id_number, today)
-            .map_err(|e| {
-                errors.push(FieldError::new(
-                    "id_number",
-                    e.code(),
-                    e.message_zh(),
-                    e.message_en(),
-                ))
-            })
-            .ok(),
-        Err(e) => {
-            errors.push(FieldError::new(
-                "id_type",
-                e.code(),
-                e.message_zh(),
-                e.message_en(),
-            ));
-            None
-        }
-    };
+    let document = parse_document(&input.id_type, &input.id_number, today)
+        .map_err(|e| errors.push(e))
+        .ok();
     let phone = if input.phone.trim().is_empty() {
         None
     } else {
         PhoneNumber::parse(&input.phone)
-            .map_err(|e| {
-                errors.push(FieldError::new(
-                    "phone",
-                    e.code(),
-                    e.message_zh(),
-                    e.message_en(),
-                ))
-            })
+            .map_err(|e| errors.push(e.on("phone")))
             .ok()
     };
     let room = input.room.trim();
@@ -180,6 +148,16 @@ fn parse_occupant(input: &OccupantInput, today: NaiveDate) -> Result<Occupant, V
         }),
         _ => Err(errors),
     }
+}
+
+/// The document of a type and number as typed; the error names `id_type` or `id_number`.
+pub fn parse_document(
+    id_type: &str,
+    id_number: &str,
+    today: NaiveDate,
+) -> Result<DocumentNumber, FieldError> {
+    let id_type = IdType::parse(id_type.trim()).map_err(|e| e.on("id_type"))?;
+    DocumentNumber::parse_at(id_type, id_number, today).map_err(|e| e.on("id_number"))
 }
 
 fn parse_move_in(text: &str, today: NaiveDate) -> Result<NaiveDate, FieldError> {

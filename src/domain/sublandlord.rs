@@ -5,9 +5,10 @@ use chrono::NaiveDate;
 use serde_json::json;
 
 use super::FieldError;
-use super::document::{DocumentNumber, IdType};
+use super::document::DocumentNumber;
 use super::door_check::Reason;
 use super::person::{PersonName, PhoneNumber};
+use super::registration::parse_document;
 use super::unit::{Address, RentalMode, UnitKind, parse_rooms};
 
 /// Shortest password of any account.
@@ -38,46 +39,14 @@ impl Signup {
     ) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
         let name = PersonName::parse(name)
-            .map_err(|e| {
-                errors.push(FieldError::new(
-                    "name",
-                    e.code(),
-                    e.message_zh(),
-                    e.message_en(),
-                ))
-            })
+            .map_err(|e| errors.push(e.on("name")))
             .ok();
         let phone = PhoneNumber::parse(phone)
-            .map_err(|e| {
-                errors.push(FieldError::new(
-                    "phone",
-                    e.code(),
-                    e.message_zh(),
-                    e.message_en(),
-                ))
-            })
+            .map_err(|e| errors.push(e.on("phone")))
             .ok();
-        let document = match IdType::parse(id_type.trim()) {
-            Ok(t) => DocumentNumber::parse_at(t, id_number, today)
-                .map_err(|e| {
-                    errors.push(FieldError::new(
-                        "id_number",
-                        e.code(),
-                        e.message_zh(),
-                        e.message_en(),
-                    ))
-                })
-                .ok(),
-            Err(e) => {
-                errors.push(FieldError::new(
-                    "id_type",
-                    e.code(),
-                    e.message_zh(),
-                    e.message_en(),
-                ));
-                None
-            }
-        };
+        let document = parse_document(id_type, id_number, today)
+            .map_err(|e| errors.push(e))
+            .ok();
         if let Err(e) = check_password("password", password) {
             errors.push(e);
         }

@@ -151,21 +151,7 @@ async fn login_submit(
         Ok((token, role)) => {
             let next = safe_next(Some(&next));
             let to = if next.is_empty() { home_of(role) } else { next };
-            let secure = state.public_url.starts_with("https://")
-                || req.connection_info().scheme() == "https";
-            let cookie = Cookie::build(SESSION_COOKIE, token)
-                .path("/")
-                .http_only(true)
-                .secure(secure)
-                .same_site(SameSite::Lax)
-                .max_age(actix_web::cookie::time::Duration::seconds(
-                    crate::sessions::SESSION_TTL.as_secs() as i64,
-                ))
-                .finish();
-            Ok(HttpResponse::SeeOther()
-                .insert_header((LOCATION, to.to_string()))
-                .cookie(cookie)
-                .finish())
+            Ok(with_session(&state, &req, token, to))
         }
         Err(AppError::Unauthorized) => Ok(html(
             StatusCode::UNAUTHORIZED,
@@ -187,6 +173,25 @@ async fn login_submit(
         )),
         Err(err) => Err(err),
     }
+}
+
+/// A 303 to `to` that also sets the session cookie.
+pub fn with_session(state: &State, req: &HttpRequest, token: String, to: &str) -> HttpResponse {
+    let secure =
+        state.public_url.starts_with("https://") || req.connection_info().scheme() == "https";
+    let cookie = Cookie::build(SESSION_COOKIE, token)
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
+        .max_age(actix_web::cookie::time::Duration::seconds(
+            crate::sessions::SESSION_TTL.as_secs() as i64,
+        ))
+        .finish();
+    HttpResponse::SeeOther()
+        .insert_header((LOCATION, to.to_string()))
+        .cookie(cookie)
+        .finish()
 }
 
 /// The logout form.

@@ -223,12 +223,7 @@ async fn unit_page(
         Some(id) => sublandlords::get(&state.store, id)
             .await
             .map_err(store_error)?
-            .map(|s| {
-                let name = crate::domain::person::PersonName::parse(&s.name)
-                    .map(|n| n.masked())
-                    .unwrap_or_default();
-                (name, s.phone_masked)
-            }),
+            .map(|s| (super::sublandlords::masked_name(&s.name), s.phone_masked)),
         None => None,
     };
     let view = |c: door_checks::DoorCheck| CheckView {

@@ -1,7 +1,6 @@
 //! The sublandlord's pages (mobile-first, Chinese): sign-up, their units with every action,
 //! advance filings, registering tenants, the password; and the ledger page for staff.
 
-use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -9,7 +8,7 @@ use serde::Deserialize;
 
 use super::State;
 use super::auth::{Caller, sign_in, store_error};
-use super::pages::{SESSION_COOKIE, check_csrf, csrf_token, html, page_caller, see_other};
+use super::pages::{check_csrf, csrf_token, html, page_caller, see_other, with_session};
 use super::scan::accept;
 use super::sublandlords::{
     FilingRequest, LedgerItem, LedgerQuery, MyUnitOut, PasswordRequest, SignupRequest,
@@ -166,25 +165,6 @@ async fn signup_submit(
         }
         .render(),
     ))
-}
-
-/// A 303 to `to` that also sets the session cookie.
-pub fn with_session(state: &State, req: &HttpRequest, token: String, to: &str) -> HttpResponse {
-    let secure =
-        state.public_url.starts_with("https://") || req.connection_info().scheme() == "https";
-    let cookie = Cookie::build(SESSION_COOKIE, token)
-        .path("/")
-        .http_only(true)
-        .secure(secure)
-        .same_site(SameSite::Lax)
-        .max_age(actix_web::cookie::time::Duration::seconds(
-            crate::sessions::SESSION_TTL.as_secs() as i64,
-        ))
-        .finish();
-    HttpResponse::SeeOther()
-        .insert_header((actix_web::http::header::LOCATION, to.to_string()))
-        .cookie(cookie)
-        .finish()
 }
 
 /// A unit on the pages, with labels ready.

@@ -240,7 +240,19 @@ pub async fn register(
     let target = resolve(&state, &token, Freshness::Fresh)
         .await?
         .map_err(refusal_error)?;
-    let key = idempotency_key(&req)?;
+    accept_json(&state, &req, target.unit_id, body, Source::Scan).await
+}
+
+/// Checks a JSON registration for a unit and stores it (the poster route and the
+/// sublandlord's route share it): `201` with the receipt.
+pub async fn accept_json(
+    state: &State,
+    req: &HttpRequest,
+    unit_id: i64,
+    body: ApiJson<RegistrationBody>,
+    source: Source,
+) -> Result<HttpResponse, AppError> {
+    let key = idempotency_key(req)?;
     let fingerprint = crate::crypto::sha256(&body.raw);
     let RegistrationBody {
         notice_version,
@@ -252,10 +264,10 @@ pub async fn register(
             .map_err(AppError::Validation)?;
     registration.family = family.unwrap_or(false);
     let receipt = accept(
-        &state,
-        target.unit_id,
+        state,
+        unit_id,
         &registration,
-        Source::Scan,
+        source,
         key.map(|k| (k, fingerprint)),
     )
     .await?;

@@ -10,11 +10,11 @@ use super::State;
 use super::auth::{Caller, store_error};
 use super::door_checks::paging;
 use super::json::ApiJson;
-use super::scan::{OccupantBody, ReceiptBody, accept, occupant_inputs};
+use super::scan::{ReceiptBody, RegistrationBody, accept_json};
 use super::units::{PosterUrl, poster_response, rfc3339};
 use crate::domain::FieldError;
 use crate::domain::door_check::{days_since, is_overdue};
-use crate::domain::registration::{NewRegistration, new_receipt};
+use crate::domain::registration::new_receipt;
 use crate::domain::role::Role;
 use crate::domain::sublandlord::{FilingInput, NewFiling, Signup, check_password};
 use crate::error::AppError;
@@ -356,9 +356,7 @@ pub async fn list_filings(
                 unit_id: f.unit_id,
                 community: f.community,
                 address: f.address,
-                sublandlord: crate::domain::person::PersonName::parse(&f.sublandlord)
-                    .map(|n| n.masked())
-                    .unwrap_or_default(),
+                sublandlord: masked_name(&f.sublandlord),
                 rooms: f.rooms,
                 rental_mode: f.rental_mode,
                 start_date: f.start_date,
@@ -474,9 +472,7 @@ async fn unit_out(state: &State, u: filings::MyUnit) -> Result<MyUnitOut, AppErr
             .into_iter()
             .map(|o| MyOccupant {
                 id: o.id,
-                name: crate::domain::person::PersonName::parse(&o.name)
-                    .map(|n| n.masked())
-                    .unwrap_or_default(),
+                name: masked_name(&o.name),
                 id_type: o.id_type,
                 id_number: o.id_number_masked,
                 room: o.room,
@@ -590,24 +586,11 @@ pub async fn declare_vacant(state: &State, unit: &units::Unit) -> Result<(), App
     }
 }
 
-/// Occupants registered by their sublandlord.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct OnBehalfBody {
-    /// The `notice_version` the tenants were shown.
-    pub notice_version: String,
-    /// 1 to 20 occupants.
-    pub occupants: Vec<OccupantBody>,
-    /// The occupants are one family (exempt from the per-room limit).
-    #[serde(default)]
-    pub family: Option<bool>,
-}
-
 /// Registers occupants on a tenant's behalf; an upload like any other.
 #[utoipa::path(post, path = "/api/v1/my/units/{id}/registrations", tag = "sublandlords",
     params(("id" = i64, Path, description = "unit id"),
         ("Idempotency-Key" = Option<String>, Header, description = "1–128 visible ASCII characters")),
-    request_body = OnBehalfBody,
+    request_body = RegistrationBody,
     responses((status = 201, body = ReceiptBody), (status = 404, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -616,33 +599,14 @@ pub async fn register_for_tenant(
     caller: Caller,
     req: HttpRequest,
     id: web::Path<i64>,
-    body: ApiJson<OnBehalfBody>,
+    body: ApiJson<RegistrationBody>,
 ) -> Result<HttpResponse, AppError> {
     let me = me(&state, &caller).await?;
     let unit = my_unit_row(&state, &me, id.into_inner()).await?;
     if unit.state == "closed" {
         return Err(AppError::Conflict("该房屋已注销，无法登记".into()));
     }
-    let key = super::scan::idempotency_key(&req)?;
-    let fingerprint = crate::crypto::sha256(&body.raw);
-    let OnBehalfBody {
-        notice_version,
-        occupants,
-        family,
-    } = body.value;
-    let mut registration =
-        NewRegistration::parse(&notice_version, &occupant_inputs(occupants), state.today())
-            .map_err(AppError::Validation)?;
-    registration.family = family.unwrap_or(false);
-    let receipt = accept(
-        &state,
-        unit.id,
-        &registration,
-        Source::Sublandlord,
-        key.map(|k| (k, fingerprint)),
-    )
-    .await?;
-    Ok(HttpResponse::Created().json(receipt))
+    accept_json(&state, &req, unit.id, body, Source::Sublandlord).await
 }
 
 /// Records that an occupant moved out.
@@ -819,9 +783,7 @@ pub async fn ledger_page(
             .map(|r| LedgerItem {
                 person_id: r.person_id,
                 accounts: r.accounts,
-                name: crate::domain::person::PersonName::parse(&r.name)
-                    .map(|n| n.masked())
-                    .unwrap_or_default(),
+                name: masked_name(&r.name),
                 phone: r.phone_masked,
                 id_number: r.id_number_masked,
                 units: r.units,
@@ -839,6 +801,13 @@ pub async fn ledger_page(
             .collect(),
         total,
     })
+}
+
+/// A stored name as shown to others: its first character, then stars.
+pub fn masked_name(name: &str) -> String {
+    crate::domain::person::PersonName::parse(name)
+        .map(|n| n.masked())
+        .unwrap_or_default()
 }
 
 /// Roles that read the sublandlord ledger.

@@ -366,20 +366,30 @@ pub async fn ledger(
         s.name, s.phone_masked, s.id_number_masked";
     let (rows_sql, total_sql, id) = match scope {
         Scope::All | Scope::Community(_) => {
+            // Rows for one community exist only where the person has units there.
             let (filter, id) = match scope {
-                Scope::Community(c) => ("l.community_id = $1 and l.units > 0", c),
-                _ => ("l.community_id = 0 and $1 = $1", 0),
+                Scope::Community(c) => ("community_id = $1", c),
+                _ => ("community_id = 0 and $1 = $1", 0),
             };
+            // The page is found on the ranking index alone (a deep page skips index entries,
+            // not rows), then its 50 rows are read.
             (
                 format!(
-                    r"select {identity}, l.units, l.rooms, l.occupants, l.open_checks,
+                    r"with page as (
+                        select person_id, community_id, priority from ledger_rows
+                        where {filter}
+                        order by priority desc, person_id limit $2 offset $3
+                      )
+                      select {identity}, l.units, l.rooms, l.occupants, l.open_checks,
                              l.past_checks, l.violations, l.tips, l.overcrowded_units,
                              l.filed_in_advance, l.filed_late, l.priority
-                      from ledger_rows l join sublandlords s on s.id = l.person_id
-                      where {filter}
-                      order by l.priority desc, l.person_id limit $2 offset $3"
+                      from page p
+                      join ledger_rows l on l.person_id = p.person_id
+                          and l.community_id = p.community_id
+                      join sublandlords s on s.id = l.person_id
+                      order by p.priority desc, p.person_id"
                 ),
-                format!("select count(*) from ledger_rows l where {filter}"),
+                format!("select count(*) from ledger_rows where {filter}"),
                 id,
             )
         }
