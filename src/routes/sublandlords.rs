@@ -13,7 +13,7 @@ use super::json::ApiJson;
 use super::scan::{ReceiptBody, RegistrationBody, accept_json};
 use super::units::{PosterUrl, poster_response, rfc3339};
 use crate::domain::FieldError;
-use crate::domain::door_check::{days_since, is_overdue};
+use crate::domain::door_check::is_overdue;
 use crate::domain::registration::new_receipt;
 use crate::domain::role::Role;
 use crate::domain::sublandlord::{FilingInput, NewFiling, Signup, check_password};
@@ -411,7 +411,8 @@ pub struct MyUnitOut {
     pub last_upload_at: Option<String>,
     /// Active and with no upload for the N days of the rule.
     pub overdue: bool,
-    /// Whole days before the unit becomes overdue (0 when it is); none while vacant.
+    /// Days before the unit becomes overdue, a started day counting whole (5 right after an
+    /// upload under the 5-day rule, 0 once overdue); none while vacant.
     pub days_left: Option<i64>,
     pub planned_occupants: Option<i64>,
     pub open_checks: i64,
@@ -465,7 +466,7 @@ async fn unit_out(state: &State, u: filings::MyUnit) -> Result<MyUnitOut, AppErr
         state: u.state,
         last_upload_at: u.last_upload_at.map(rfc3339),
         overdue,
-        days_left: active.then(|| (days - days_since(clock, now) - 1).max(0)),
+        days_left: active.then(|| days_left(clock, now, days)),
         planned_occupants: u.planned_occupants,
         open_checks: u.open_checks,
         occupants: occupants
@@ -480,6 +481,15 @@ async fn unit_out(state: &State, u: filings::MyUnit) -> Result<MyUnitOut, AppErr
             })
             .collect(),
     })
+}
+
+/// Days (started ones count whole) until a unit whose clock started at `clock` becomes
+/// overdue: 5 right after an upload under the 5-day rule, 1 on its last day, 0 once overdue.
+fn days_left(clock: chrono::DateTime<Utc>, now: chrono::DateTime<Utc>, days: i64) -> i64 {
+    let remaining = clock + chrono::Duration::days(days) - now;
+    let day = chrono::Duration::days(1).num_milliseconds();
+    let ms = remaining.num_milliseconds();
+    if ms <= 0 { 0 } else { (ms + day - 1) / day }
 }
 
 /// The caller's unit `id`, or 404 when it is not theirs (never 403: that would confirm it
@@ -813,4 +823,21 @@ pub fn masked_name(name: &str) -> String {
 /// Roles that read the sublandlord ledger.
 pub fn reads_ledger(role: Role) -> bool {
     matches!(role, Role::Admin | Role::Police | Role::Enforcement)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_left_counts_a_started_day_whole() {
+        let clock = Utc::now();
+        let at = |h: i64| clock + chrono::Duration::hours(h);
+        assert_eq!(days_left(clock, at(0), 5), 5);
+        assert_eq!(days_left(clock, at(1), 5), 5);
+        assert_eq!(days_left(clock, at(24), 5), 4);
+        assert_eq!(days_left(clock, at(119), 5), 1);
+        assert_eq!(days_left(clock, at(120), 5), 0);
+        assert_eq!(days_left(clock, at(500), 5), 0);
+    }
 }

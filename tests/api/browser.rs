@@ -230,3 +230,45 @@ async fn an_officer_works_the_queue_on_a_360_px_phone() {
         .unwrap();
     assert_eq!(unit_json["door_checks"][0]["outcome"], "verified");
 }
+
+#[tokio::test]
+async fn a_sublandlord_signs_up_files_and_confirms_on_a_360_px_phone() {
+    let Some(driver) = Driver::start(360, 780).await else {
+        return;
+    };
+    let app = spawn_app().await;
+    app.admin_with(&["影佳"]).await;
+
+    driver.goto(&app.url("/sublandlord/register")).await;
+    driver.type_into("#name", "王建华").await;
+    driver.type_into("#phone", "13900000001").await;
+    driver.type_into("#id_number", crate::helpers::ID_A).await;
+    driver.type_into("#password", "short").await;
+    driver.click("button[type=submit]").await;
+    driver.wait_for("密码至少 10 个字符").await;
+    driver.screenshot("sublandlord-signup-error-360.png").await;
+    driver.type_into("#password", "landlord-pass-1").await;
+    driver.click("button[type=submit]").await;
+    driver.wait_for("还没有房屋").await;
+
+    driver.goto(&app.url("/my/filings/new")).await;
+    driver.type_into("#address", "影佳路 66弄 3号 401室").await;
+    driver.type_into("#rooms", "2").await;
+    driver.type_into("#planned_occupants", "3").await;
+    driver.screenshot("sublandlord-filing-360.png").await;
+    driver.click("button[type=submit]").await;
+    driver.wait_for("报备成功").await;
+    driver.screenshot("sublandlord-unit-360.png").await;
+    driver.click("button[value=confirm]").await;
+    driver.wait_for("已确认居住人员无变化").await;
+
+    driver.goto(&app.url("/my")).await;
+    let page = driver.wait_for("影佳路 66弄 3号 401室").await;
+    assert!(page.contains("还剩"), "the clock is shown");
+    driver.screenshot("sublandlord-units-360.png").await;
+    assert_eq!(
+        app.count("registrations").await,
+        1,
+        "the confirmation is an upload"
+    );
+}

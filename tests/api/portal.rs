@@ -155,7 +155,7 @@ async fn a_sublandlord_files_prints_and_keeps_a_unit_current_on_the_pages() {
     let html = page(&app, &cookie, &unit_page).await.text().await.unwrap();
     assert!(html.contains("报备成功"));
     assert!(html.contains("影佳路 5弄 2号 301室"));
-    assert!(html.contains("还剩 4 天"));
+    assert!(html.contains("还剩 5 天"));
     let unit: String = unit_page
         .trim_start_matches("/my/units/")
         .split('?')

@@ -317,7 +317,7 @@ async fn my_units_show_the_clock_and_every_action_works() {
     let item = &list["items"][0];
     assert_eq!(item["unit_id"].as_i64().unwrap(), unit);
     assert_eq!(item["overdue"], false);
-    assert_eq!(item["days_left"], 4);
+    assert_eq!(item["days_left"], 5);
     assert_eq!(item["last_upload_at"], Value::Null);
     assert_eq!(item["occupants"].as_array().unwrap().len(), 0);
 
