@@ -14,15 +14,16 @@ use super::door_checks::{
 };
 use super::pages::{check_csrf, csrf_token, html, page_caller, see_other};
 use crate::domain::door_check::{Outcome, Reason};
-use crate::domain::unit::UnitState;
+use crate::domain::unit::{RentalMode, UnitState};
 use crate::error::AppError;
-use crate::store::{self, door_checks, registrations, sublandlords, units};
+use crate::store::{self, door_checks, filings, registrations, sublandlords, units};
 
 /// Registers the police pages.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/police", web::get().to(queue_page))
         .route("/police/export.{format}", web::get().to(export_file))
         .route("/police/units/{id}", web::get().to(unit_page))
+        .route("/police/filings", web::get().to(filings_page))
         .route("/police/checks/{id}/result", web::post().to(record_result));
 }
 
@@ -45,6 +46,7 @@ struct ListPage {
     sort: &'static str,
     page: i64,
     pages: i64,
+    show_ledger: bool,
 }
 
 fn reason_label(reason: &str) -> &'static str {
@@ -116,6 +118,7 @@ async fn queue_page(
             sort,
             page,
             pages: (total + PAGE_SIZE - 1) / PAGE_SIZE,
+            show_ledger: super::sublandlords::reads_ledger(caller.role),
         }
         .render(),
     ))
@@ -326,4 +329,71 @@ async fn record_result(
         "/police/units/{}?saved=1",
         check.unit_id
     )))
+}
+
+/// A filing on the staff list, with labels ready.
+struct FilingRow {
+    unit_id: i64,
+    address: String,
+    community: String,
+    sublandlord: String,
+    mode_label: &'static str,
+    rooms: i64,
+    planned_occupants: i64,
+    start_date: String,
+    filed: String,
+}
+
+#[derive(Template)]
+#[template(path = "police_filings.html")]
+struct FilingsPage {
+    rows: Vec<FilingRow>,
+    total: i64,
+    page: i64,
+    pages: i64,
+}
+
+async fn filings_page(
+    state: State,
+    req: HttpRequest,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let caller = match page_caller(&req, &state).await {
+        Ok(c) => c,
+        Err(to_login) => return Ok(to_login),
+    };
+    caller.require(works_queue)?;
+    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
+    let scope = super::sublandlords::staff_scope(&state, &caller, None).await?;
+    let (rows, total) = filings::list(
+        &state.store,
+        filings::Filer::Staff(scope),
+        (page - 1) * PAGE_SIZE,
+        PAGE_SIZE,
+    )
+    .await
+    .map_err(store_error)?;
+    Ok(html(
+        StatusCode::OK,
+        FilingsPage {
+            rows: rows
+                .into_iter()
+                .map(|f| FilingRow {
+                    unit_id: f.unit_id,
+                    mode_label: RentalMode::parse(&f.rental_mode).map_or("", RentalMode::label_zh),
+                    filed: local_time(&state, f.created_at),
+                    sublandlord: super::sublandlords::masked_name(&f.sublandlord),
+                    address: f.address,
+                    community: f.community,
+                    rooms: f.rooms,
+                    planned_occupants: f.planned_occupants,
+                    start_date: f.start_date,
+                })
+                .collect(),
+            total,
+            page,
+            pages: (total + PAGE_SIZE - 1) / PAGE_SIZE,
+        }
+        .render(),
+    ))
 }

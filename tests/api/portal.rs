@@ -324,3 +324,47 @@ async fn the_password_page_and_the_ledger_page_work_for_their_roles() {
     let res = page(&app, &enforcement, "/my").await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn community_police_see_the_filings_of_their_communities_on_a_page() {
+    let app = spawn_app().await;
+    app.admin_with(&["影佳", "祥东"]).await;
+    let landlord = page_sign_up(&app, "13900000001", ID_A).await;
+    let csrf = csrf_of(&page(&app, &landlord, "/my").await.text().await.unwrap());
+    for (community, address) in [("影佳", "影佳路 8弄 1号"), ("祥东", "祥东路 8弄 1号")]
+    {
+        let res = page_post(
+            &app,
+            &landlord,
+            "/my/filings",
+            &[
+                ("csrf", &csrf),
+                ("community", community),
+                ("address", address),
+                ("rooms", "1"),
+                ("rental_mode", "whole"),
+                ("floor_area_m2", ""),
+                ("start_date", &chrono::Utc::now().date_naive().to_string()),
+                ("planned_occupants", "1"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+    let police = page_login(&app, "police", &["祥东"]).await;
+    let html = page(&app, &police, "/police").await.text().await.unwrap();
+    assert!(html.contains(r#"href="/police/filings""#));
+    let html = page(&app, &police, "/police/filings")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("祥东路 8弄 1号"), "{html}");
+    assert!(
+        !html.contains("影佳路 8弄 1号"),
+        "another community's filing"
+    );
+    assert!(html.contains("王**"), "the sublandlord, masked");
+    let res = page(&app, &landlord, "/police/filings").await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
