@@ -41,6 +41,11 @@ impl Application {
         store: Store,
         key: [u8; 32],
     ) -> anyhow::Result<Self> {
+        // Broken poster templates stop the start, with the file and the reason.
+        let posters = Arc::new(crate::qr::poster::Posters::load(
+            &settings.qr_templates,
+            settings.poster_font.as_deref(),
+        )?);
         let sessions = match &settings.redis_url {
             Some(url) => SessionStore::redis(url, &settings.redis_prefix).await?,
             None => SessionStore::memory(),
@@ -60,6 +65,7 @@ impl Application {
             settings,
             public_url: public_url.clone(),
             scan_cache: Default::default(),
+            posters,
         });
         let server = HttpServer::new(move || {
             App::new()

@@ -34,6 +34,14 @@ pub struct Settings {
     pub max_per_room: u32,
     /// Housing-density limits: floor area per person, in square metres.
     pub min_area_per_person: f64,
+    /// Folder of the poster templates (`*.svg`).
+    pub qr_templates: PathBuf,
+    /// A font file for posters instead of the shipped subset (e.g. a full system font).
+    pub poster_font: Option<PathBuf>,
+    /// Resolution of PNG posters, dots per inch.
+    pub poster_dpi: u32,
+    /// The enquiry line printed on posters.
+    pub hotline: String,
 }
 
 impl Default for Settings {
@@ -51,11 +59,15 @@ impl Default for Settings {
             db_max_connections: 16,
             max_per_room: 2,
             min_area_per_person: 5.0,
+            qr_templates: PathBuf::from("qr-templates"),
+            poster_font: None,
+            poster_dpi: crate::qr::poster::DEFAULT_DPI,
+            hotline: "12345".into(),
         }
     }
 }
 
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 16] = [
     "database_url",
     "redis_url",
     "redis_prefix",
@@ -68,6 +80,10 @@ const KEYS: [&str; 12] = [
     "db_max_connections",
     "max_per_room",
     "min_area_per_person",
+    "qr_templates",
+    "poster_font",
+    "poster_dpi",
+    "hotline",
 ];
 
 impl Settings {
@@ -136,6 +152,23 @@ impl Settings {
                 .ok()
                 .filter(|a: &f64| a.is_finite() && (0.0..=100.0).contains(a))
                 .context("RENFANG_MIN_AREA_PER_PERSON must be square metres from 0 to 100")?;
+        }
+        if let Some(v) = get("qr_templates") {
+            s.qr_templates = PathBuf::from(v);
+        }
+        s.poster_font = get("poster_font").map(PathBuf::from);
+        if let Some(v) = get("poster_dpi") {
+            s.poster_dpi = v
+                .parse()
+                .ok()
+                .filter(|d| (72..=1200).contains(d))
+                .context("RENFANG_POSTER_DPI must be a whole number from 72 to 1200")?;
+        }
+        if let Some(v) = get("hotline") {
+            if v.chars().count() > 30 || crate::domain::has_control(v) {
+                bail!("RENFANG_HOTLINE must be at most 30 characters");
+            }
+            s.hotline = v.to_string();
         }
         if !(s.database_url.starts_with("sqlite:") || s.database_url.starts_with("postgres")) {
             bail!("RENFANG_DATABASE_URL must start with sqlite:// or postgres://");

@@ -36,6 +36,9 @@ pub enum AppError {
     /// 422: fields failed their checks.
     #[error("提交的内容有误，请检查标出的字段")]
     Validation(Vec<FieldError>),
+    /// 422: a poster cannot show some characters of the unit's data.
+    #[error("{0}")]
+    Unprintable(String),
     /// 429: slow down.
     #[error("请求过于频繁，请稍后再试")]
     TooManyRequests,
@@ -74,6 +77,7 @@ impl AppError {
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::Validation(_) => "validation",
+            AppError::Unprintable(_) => "unprintable",
             AppError::TooManyRequests => "too_many_requests",
             AppError::LoginLocked(_) => "login_locked",
             AppError::Unavailable => "unavailable",
@@ -116,7 +120,7 @@ impl ResponseError for AppError {
             AppError::Gone(_) => StatusCode::GONE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Validation(_) | AppError::Unprintable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests | AppError::LoginLocked(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

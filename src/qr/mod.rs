@@ -1,5 +1,7 @@
 //! QR codes and posters.
 
+pub mod poster;
+
 use anyhow::Context;
 use image::{ImageFormat, Luma};
 use qrcode::{EcLevel, QrCode};

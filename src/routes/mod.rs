@@ -38,6 +38,8 @@ pub struct AppState {
     pub public_url: String,
     /// Recently resolved posters, for showing scan pages.
     pub scan_cache: scan::ScanCache,
+    /// The poster templates and fonts.
+    pub posters: Arc<crate::qr::poster::Posters>,
 }
 
 impl AppState {

@@ -31,7 +31,7 @@ impl Modify for BearerAuth {
         units::create_unit,
         units::get_unit,
         units::rotate_qr,
-        units::poster_png,
+        units::poster,
         door_checks::list,
         door_checks::list_csv,
         door_checks::list_xlsx,

@@ -15,7 +15,7 @@ use super::sublandlords::{
     confirm_unit, declare_vacant, file, ledger_page, me, my_unit_list, my_unit_row,
     record_move_out, register_sublandlord, rotate_poster, set_password,
 };
-use super::units::poster_response;
+use super::units::{PosterQuery, poster_response};
 use crate::domain::FieldError;
 use crate::domain::document::IdType;
 use crate::domain::notice::NOTICE_VERSION;
@@ -313,7 +313,7 @@ async fn poster(
         Err(answer) => return Ok(answer),
     };
     let unit = my_unit_row(&state, &me, id.into_inner()).await?;
-    poster_response(&state, unit.id).await
+    poster_response(&state, &unit, "png", &PosterQuery::default()).await
 }
 
 #[derive(Template)]

@@ -11,7 +11,7 @@ use super::auth::{Caller, store_error};
 use super::door_checks::paging;
 use super::json::ApiJson;
 use super::scan::{ReceiptBody, RegistrationBody, accept_json};
-use super::units::{PosterUrl, poster_response, rfc3339};
+use super::units::{PosterQuery, PosterUrl, poster_response, rfc3339};
 use crate::domain::FieldError;
 use crate::domain::door_check::is_overdue;
 use crate::domain::registration::new_receipt;
@@ -673,10 +673,11 @@ pub async fn poster(
     state: State,
     caller: Caller,
     id: web::Path<i64>,
+    q: web::Query<PosterQuery>,
 ) -> Result<HttpResponse, AppError> {
     let me = me(&state, &caller).await?;
     let unit = my_unit_row(&state, &me, id.into_inner()).await?;
-    poster_response(&state, unit.id).await
+    poster_response(&state, &unit, "png", &q).await
 }
 
 /// A new poster token; the old poster answers 410 from now on.

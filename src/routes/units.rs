@@ -20,7 +20,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/units", web::post().to(create_unit))
         .route("/api/v1/units/{id}", web::get().to(get_unit))
         .route("/api/v1/units/{id}/qr/rotate", web::post().to(rotate_qr))
-        .route("/api/v1/units/{id}/poster.png", web::get().to(poster_png));
+        .route("/api/v1/units/{id}/poster.{format}", web::get().to(poster));
 }
 
 /// A new community.
@@ -316,33 +316,100 @@ pub async fn rotate_qr(
     }))
 }
 
-/// The unit's current poster: for now the bare QR code of its URL.
-#[utoipa::path(get, path = "/api/v1/units/{id}/poster.png", tag = "staff",
-    params(("id" = i64, Path, description = "unit id")),
-    responses((status = 200, content_type = "image/png", body = Vec<u8>),
-        (status = 404, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn poster_png(
-    state: State,
-    caller: Caller,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    let unit = visible_unit(&state, &caller, id.into_inner()).await?;
-    poster_response(&state, unit.id).await
+/// Which poster: the template (default `a4`) and, for PNG, the resolution.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct PosterQuery {
+    /// A template of `qr-templates/` by name: `a4` (door poster, the default) or `a6`
+    /// (sticker).
+    pub template: Option<String>,
+    /// PNG only: dots per inch, 72–1200 (default `RENFANG_POSTER_DPI`, 300).
+    pub dpi: Option<u32>,
 }
 
-/// The PNG of a unit's current poster (the same token: a reprint).
-pub async fn poster_response(state: &State, unit_id: i64) -> Result<HttpResponse, AppError> {
-    let token = units::current_token(&state.store, &state.vault, unit_id)
+/// The unit's current poster, as PNG or SVG.
+#[utoipa::path(get, path = "/api/v1/units/{id}/poster.{format}", tag = "staff",
+    params(("id" = i64, Path, description = "unit id"),
+        ("format" = String, Path, description = "`png` or `svg`"), PosterQuery),
+    responses((status = 200, content_type = "image/png", body = Vec<u8>),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn poster(
+    state: State,
+    caller: Caller,
+    path: web::Path<(i64, String)>,
+    q: web::Query<PosterQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (id, format) = path.into_inner();
+    let unit = visible_unit(&state, &caller, id).await?;
+    poster_response(&state, &unit, &format, &q).await
+}
+
+/// A unit's current poster (the same token: a reprint) in `format` (`png` or `svg`).
+pub async fn poster_response(
+    state: &State,
+    unit: &units::Unit,
+    format: &str,
+    q: &PosterQuery,
+) -> Result<HttpResponse, AppError> {
+    use crate::qr::poster::{PosterData, PosterError};
+    if !matches!(format, "png" | "svg") {
+        return Err(AppError::NotFound);
+    }
+    let dpi = q.dpi.unwrap_or(state.settings.poster_dpi);
+    if !(72..=1200).contains(&dpi) {
+        return Err(super::door_checks::invalid("dpi"));
+    }
+    let template = q.template.clone().unwrap_or_else(|| "a4".into());
+    let token = units::current_token(&state.store, &state.vault, unit.id)
         .await
         .map_err(store_error)?
         .ok_or(AppError::NotFound)?;
-    let url = state.poster_url(&token);
-    let png = web::block(move || crate::qr::qr_png(&url))
-        .await
-        .map_err(|e| anyhow::anyhow!("poster task: {e}"))??;
+    let data = PosterData {
+        url: state.poster_url(&token),
+        community: unit.community.clone(),
+        address: unit.address.clone(),
+        unit_no: unit_number(unit.id),
+        hotline: state.settings.hotline.clone(),
+        date: state.today().format("%Y-%m-%d").to_string(),
+        version: unit.qr_version.to_string(),
+    };
+    let posters = state.posters.clone();
+    let svg = format == "svg";
+    let made = web::block(move || {
+        if svg {
+            posters.svg(&template, &data).map(String::into_bytes)
+        } else {
+            posters.png(&template, &data, dpi)
+        }
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("poster task: {e}"))?;
+    let body = match made {
+        Ok(body) => body,
+        Err(PosterError::UnknownTemplate(_)) => {
+            return Err(super::door_checks::invalid("template"));
+        }
+        Err(PosterError::MissingGlyphs(chars)) => {
+            tracing::warn!(
+                unit_id = unit.id,
+                "poster font lacks characters of the unit"
+            );
+            return Err(AppError::Unprintable(format!(
+                "房屋 {} 的社区名或地址中有海报字体无法印出的字：{}",
+                unit_number(unit.id),
+                chars.iter().collect::<String>()
+            )));
+        }
+        Err(PosterError::Other(e)) => return Err(AppError::Internal(e)),
+    };
     Ok(HttpResponse::Ok()
-        .content_type("image/png")
+        .content_type(if svg { "image/svg+xml" } else { "image/png" })
         .insert_header(("Cache-Control", "private, no-store"))
-        .body(png))
+        .body(body))
+}
+
+/// The short number printed on a unit's poster, for enquiries by phone.
+pub fn unit_number(id: i64) -> String {
+    format!("{id:06}")
 }

@@ -10,6 +10,7 @@ mod helpers;
 mod page;
 mod police;
 mod portal;
+mod posters;
 mod scan;
 mod storage;
 mod sublandlords;

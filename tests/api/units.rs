@@ -137,21 +137,3 @@ async fn enforcement_may_read_but_not_create_units() {
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
-
-#[tokio::test]
-async fn the_poster_png_is_a_qr_code_of_the_poster_url() {
-    let app = spawn_app().await;
-    let (admin, unit_id, poster) = app.unit_fixture().await;
-    let res = app
-        .get(&format!("/api/v1/units/{unit_id}/poster.png"), Some(&admin))
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.headers()["content-type"], "image/png");
-    let bytes = res.bytes().await.unwrap();
-    let img = image::load_from_memory(&bytes).unwrap().to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare(img);
-    let grids = prepared.detect_grids();
-    assert_eq!(grids.len(), 1);
-    let (_, content) = grids[0].decode().unwrap();
-    assert_eq!(content, format!("{}/q/{poster}", app.address));
-}

@@ -1,0 +1,125 @@
+//! Posters from the templates: PNG and SVG through the API, scanned back with a real QR
+//! decoder.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app};
+
+/// Decodes the one QR code of a PNG.
+pub fn decode_png(png: &[u8]) -> String {
+    let img = image::load_from_memory(png).unwrap().to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code on the poster");
+    grids[0].decode().unwrap().1
+}
+
+async fn poster(app: &TestApp, token: &str, unit: i64, rest: &str) -> reqwest::Response {
+    app.get(&format!("/api/v1/units/{unit}/poster.{rest}"), Some(token))
+        .await
+}
+
+#[tokio::test]
+async fn a4_and_a6_posters_scan_and_show_the_unit() {
+    let app = spawn_app().await;
+    let (admin, unit, token) = app.unit_fixture().await;
+    let url = format!("{}/q/{token}", app.address);
+    for (template, width_px) in [("a4", 827), ("a6", 414)] {
+        let res = poster(
+            &app,
+            &admin,
+            unit,
+            &format!("png?template={template}&dpi=100"),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK, "{template}");
+        assert_eq!(res.headers()["content-type"], "image/png");
+        let png = res.bytes().await.unwrap();
+        let img = image::load_from_memory(&png).unwrap();
+        assert_eq!(img.width(), width_px, "{template} at 100 dpi");
+        assert_eq!(decode_png(&png), url, "{template} scans to the poster URL");
+    }
+    let res = poster(&app, &admin, unit, "svg").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "image/svg+xml");
+    let svg = res.text().await.unwrap();
+    assert!(svg.contains("影佳路 100弄 1号 201室"), "the address");
+    assert!(svg.contains("人房共管 · 影佳"), "the community");
+    assert!(
+        svg.contains(&format!("房屋编号 {unit:06}")),
+        "the short number"
+    );
+    assert!(svg.contains("咨询电话 12345"), "the hotline");
+    assert!(svg.contains("第 1 版"), "the version");
+    assert!(svg.contains("扫码"), "the instructions");
+}
+
+#[tokio::test]
+async fn rotation_prints_a_new_version_and_reprints_keep_the_token() {
+    let app = spawn_app().await;
+    let (admin, unit, token) = app.unit_fixture().await;
+    let first = poster(&app, &admin, unit, "png?dpi=100")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let again = poster(&app, &admin, unit, "png?dpi=100")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(
+        decode_png(&first),
+        decode_png(&again),
+        "a reprint keeps the token"
+    );
+    let res = app
+        .post_json(
+            &format!("/api/v1/units/{unit}/qr/rotate"),
+            &json!({}),
+            Some(&admin),
+        )
+        .await;
+    let rotated: Value = res.json().await.unwrap();
+    let new_url = rotated["poster_url"].as_str().unwrap().to_string();
+    let png = poster(&app, &admin, unit, "png?dpi=100")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(decode_png(&png), new_url);
+    let svg = poster(&app, &admin, unit, "svg")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(svg.contains("第 2 版"));
+    let res = app.get(&format!("/api/v1/scan/{token}"), None).await;
+    assert_eq!(res.status(), StatusCode::GONE);
+}
+
+#[tokio::test]
+async fn bad_poster_requests_and_unprintable_characters_are_named() {
+    let app = spawn_app().await;
+    let (admin, unit, _) = app.unit_fixture().await;
+    let res = poster(&app, &admin, unit, "png?template=billboard").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = poster(&app, &admin, unit, "png?dpi=10").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = poster(&app, &admin, unit, "gif").await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // A character outside the poster font is refused with the unit, not printed as a box.
+    let (odd, _) = app
+        .create_unit(&admin, "影佳", "影佳路 100弄 2号 𠮷室")
+        .await;
+    let res = poster(&app, &admin, odd, "svg").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "unprintable");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains('𠮷') && message.contains(&format!("{odd:06}")),
+        "{message}"
+    );
+}
