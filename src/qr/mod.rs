@@ -1,5 +1,6 @@
 //! QR codes and posters.
 
+pub mod pdf;
 pub mod poster;
 
 use anyhow::Context;

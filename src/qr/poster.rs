@@ -21,6 +21,8 @@ use anyhow::{Context, bail};
 use qrcode::{Color, EcLevel, QrCode};
 use resvg::{tiny_skia, usvg};
 
+use super::pdf::{Anchor, DynamicText, FaceSource, PdfBatch, PdfLayout};
+
 /// The placeholders a template may use.
 pub const PLACEHOLDERS: [&str; 6] = [
     "community",
@@ -63,7 +65,7 @@ pub struct PosterData {
 }
 
 impl PosterData {
-    fn value(&self, placeholder: &str) -> &str {
+    pub(crate) fn value(&self, placeholder: &str) -> &str {
         match placeholder {
             "community" => &self.community,
             "address" => &self.address,
@@ -91,10 +93,10 @@ pub enum PosterError {
 
 /// Where a template's QR code goes, in its user units.
 #[derive(Debug, Clone, Copy)]
-struct QrBox {
-    x: f64,
-    y: f64,
-    size: f64,
+pub(crate) struct QrBox {
+    pub x: f64,
+    pub y: f64,
+    pub size: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -102,6 +104,8 @@ struct Template {
     /// The SVG text, its QR square replaced by the internal marker `{{qr}}`.
     source: String,
     qr: QrBox,
+    /// The same template split for PDF: fixed part and text drawn per page.
+    pdf: PdfLayout,
 }
 
 /// The loaded templates and fonts; cheap to share behind an `Arc`.
@@ -109,7 +113,7 @@ pub struct Posters {
     templates: BTreeMap<String, Template>,
     options: usvg::Options<'static>,
     /// Each loaded face's data and index, for glyph checks and text widths.
-    faces: Vec<(Arc<Vec<u8>>, u32)>,
+    faces: Vec<FaceSource>,
 }
 
 impl std::fmt::Debug for Posters {
@@ -223,7 +227,11 @@ impl Posters {
                 missing.iter().collect::<String>()
             );
         }
-        let template = Template { source, qr };
+        let mut template = Template {
+            source,
+            qr,
+            pdf: PdfLayout::default(),
+        };
         let sample = PosterData {
             url: "https://example.invalid/q/AAAAAAAAAAAAAAAAAAAAAAAA".into(),
             community: "影佳".into(),
@@ -235,6 +243,9 @@ impl Posters {
         };
         let svg = self.fill(&template, &sample)?;
         usvg::Tree::from_str(&svg, &self.options).context("not a valid SVG")?;
+        template.pdf = pdf_layout(&template.source)?;
+        usvg::Tree::from_str(&template.pdf.fixed_svg, &self.options)
+            .context("the template without its placeholder text is not a valid SVG")?;
         Ok(template)
     }
 
@@ -270,6 +281,41 @@ impl Posters {
             return Err(PosterError::MissingGlyphs(missing));
         }
         Ok(self.fill(template, data)?)
+    }
+
+    /// A PDF of many posters of one template, written to `out` a page at a time.
+    pub fn pdf_batch<W: std::io::Write>(
+        &self,
+        template: &str,
+        out: W,
+    ) -> Result<PdfBatch<'_, W>, PosterError> {
+        let found = self
+            .templates
+            .get(template)
+            .ok_or_else(|| PosterError::UnknownTemplate(template.to_string()))?;
+        let weight = |bold: bool| {
+            self.faces
+                .iter()
+                .find(|(data, index)| {
+                    ttf_parser::Face::parse(data, *index).is_ok_and(|f| f.is_bold() == bold)
+                })
+                .unwrap_or(&self.faces[0])
+        };
+        PdfBatch::start(
+            self,
+            found.pdf.clone(),
+            found.qr,
+            &self.options,
+            (weight(false), weight(true)),
+            out,
+        )
+    }
+
+    /// One poster as a PDF.
+    pub fn pdf(&self, template: &str, data: &PosterData) -> Result<Vec<u8>, PosterError> {
+        let mut batch = self.pdf_batch(template, Vec::new())?;
+        batch.add(data)?;
+        batch.finish()
     }
 
     /// The poster as a PNG at `dpi` dots per inch (templates are in millimetres).
@@ -378,6 +424,96 @@ impl Posters {
             / units
             * font_size
     }
+}
+
+/// A text with its placeholders replaced by the data (not escaped: for PDF text).
+pub(crate) fn fill_placeholders(text: &str, data: &PosterData) -> String {
+    let mut out = xml_unescape(text);
+    for name in PLACEHOLDERS {
+        out = out.replace(&format!("{{{{{name}}}}}"), data.value(name));
+    }
+    out
+}
+
+/// Splits a template for PDF: its `<text>` elements with placeholders are drawn on each page
+/// (plain text only, no `<tspan>`), the rest, without the QR square, once per file.
+fn pdf_layout(source: &str) -> anyhow::Result<PdfLayout> {
+    let root_end = source
+        .find("<svg")
+        .and_then(|at| source[at..].find('>').map(|e| at + e));
+    let root = root_end.map_or("", |end| &source[source.find("<svg").unwrap_or(0)..end]);
+    let number = |tag: &str, name: &str| attribute(tag, name).and_then(|v| v.parse::<f64>().ok());
+    let size = match (number(root, "width"), number(root, "height")) {
+        (Some(w), Some(h)) => (w, h),
+        _ => match attribute(root, "viewBox").map(|v| {
+            v.split([' ', ','])
+                .filter_map(|n| n.parse::<f64>().ok())
+                .collect::<Vec<_>>()
+        }) {
+            Some(v) if v.len() == 4 => (v[2], v[3]),
+            _ => bail!("the <svg> element needs a viewBox or a width and height in mm"),
+        },
+    };
+    let root_fill = attribute(root, "fill").map_or(Ok([0.0, 0.0, 0.0]), parse_color)?;
+    let mut fixed = String::with_capacity(source.len());
+    let mut texts = Vec::new();
+    let mut rest = source.replace("{{qr}}", "");
+    let mut remaining = rest.as_str();
+    while let Some(at) = remaining.find("<text") {
+        fixed.push_str(&remaining[..at]);
+        let element = &remaining[at..];
+        let open_end = element.find('>').context("an unclosed <text>")?;
+        let close = element
+            .find("</text>")
+            .context("a <text> without </text>")?;
+        let tag = &element[..open_end];
+        let content = &element[open_end + 1..close];
+        if content.contains("{{") {
+            if content.contains('<') {
+                bail!("a <text> with placeholders must hold plain text, not other elements");
+            }
+            texts.push(DynamicText {
+                x: number(tag, "x").context("a <text> with placeholders needs x")?,
+                y: number(tag, "y").context("a <text> with placeholders needs y")?,
+                font_size: number(tag, "font-size").unwrap_or(16.0),
+                anchor: match attribute(tag, "text-anchor") {
+                    Some("middle") => Anchor::Middle,
+                    Some("end") => Anchor::End,
+                    _ => Anchor::Start,
+                },
+                bold: attribute(tag, "font-weight").is_some_and(|w| w == "bold" || w == "700"),
+                fill: attribute(tag, "fill").map_or(Ok(root_fill), parse_color)?,
+                fit: number(tag, "data-fit"),
+                text: content.to_string(),
+            });
+        } else {
+            fixed.push_str(&element[..close + "</text>".len()]);
+        }
+        remaining = &element[close + "</text>".len()..];
+    }
+    fixed.push_str(remaining);
+    rest.clear();
+    Ok(PdfLayout {
+        size,
+        fixed_svg: fixed,
+        texts,
+    })
+}
+
+/// `#rrggbb` or `#rgb` as RGB fractions.
+fn parse_color(text: &str) -> anyhow::Result<[f32; 3]> {
+    let hex = text.trim().strip_prefix('#').unwrap_or("");
+    let full: String = match hex.len() {
+        3 => hex.chars().flat_map(|c| [c, c]).collect(),
+        6 => hex.to_string(),
+        _ => bail!("colours of text with placeholders must be #rrggbb, not {text:?}"),
+    };
+    let channel = |i: usize| {
+        u8::from_str_radix(&full[i..i + 2], 16)
+            .map(|v| f32::from(v) / 255.0)
+            .with_context(|| format!("{text:?} is not a colour"))
+    };
+    Ok([channel(0)?, channel(2)?, channel(4)?])
 }
 
 /// The `{{name}}` placeholders of a text, or an error for an unclosed one.

@@ -326,10 +326,10 @@ pub struct PosterQuery {
     pub dpi: Option<u32>,
 }
 
-/// The unit's current poster, as PNG or SVG.
+/// The unit's current poster, as PNG, SVG or PDF.
 #[utoipa::path(get, path = "/api/v1/units/{id}/poster.{format}", tag = "staff",
     params(("id" = i64, Path, description = "unit id"),
-        ("format" = String, Path, description = "`png` or `svg`"), PosterQuery),
+        ("format" = String, Path, description = "`png`, `svg` or `pdf`"), PosterQuery),
     responses((status = 200, content_type = "image/png", body = Vec<u8>),
         (status = 404, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)),
@@ -345,7 +345,7 @@ pub async fn poster(
     poster_response(&state, &unit, &format, &q).await
 }
 
-/// A unit's current poster (the same token: a reprint) in `format` (`png` or `svg`).
+/// A unit's current poster (the same token: a reprint) in `format` (`png`, `svg` or `pdf`).
 pub async fn poster_response(
     state: &State,
     unit: &units::Unit,
@@ -353,7 +353,7 @@ pub async fn poster_response(
     q: &PosterQuery,
 ) -> Result<HttpResponse, AppError> {
     use crate::qr::poster::{PosterData, PosterError};
-    if !matches!(format, "png" | "svg") {
+    if !matches!(format, "png" | "svg" | "pdf") {
         return Err(AppError::NotFound);
     }
     let dpi = q.dpi.unwrap_or(state.settings.poster_dpi);
@@ -375,13 +375,16 @@ pub async fn poster_response(
         version: unit.qr_version.to_string(),
     };
     let posters = state.posters.clone();
-    let svg = format == "svg";
-    let made = web::block(move || {
-        if svg {
-            posters.svg(&template, &data).map(String::into_bytes)
-        } else {
-            posters.png(&template, &data, dpi)
-        }
+    let format = format.to_string();
+    let content_type = match format.as_str() {
+        "svg" => "image/svg+xml",
+        "pdf" => "application/pdf",
+        _ => "image/png",
+    };
+    let made = web::block(move || match format.as_str() {
+        "svg" => posters.svg(&template, &data).map(String::into_bytes),
+        "pdf" => posters.pdf(&template, &data),
+        _ => posters.png(&template, &data, dpi),
     })
     .await
     .map_err(|e| anyhow::anyhow!("poster task: {e}"))?;
@@ -404,7 +407,7 @@ pub async fn poster_response(
         Err(PosterError::Other(e)) => return Err(AppError::Internal(e)),
     };
     Ok(HttpResponse::Ok()
-        .content_type(if svg { "image/svg+xml" } else { "image/png" })
+        .content_type(content_type)
         .insert_header(("Cache-Control", "private, no-store"))
         .body(body))
 }

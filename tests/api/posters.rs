@@ -123,3 +123,68 @@ async fn bad_poster_requests_and_unprintable_characters_are_named() {
         "{message}"
     );
 }
+
+/// Runs a poppler tool on a PDF (`args`, the file, then `tail`) and returns what it printed;
+/// `None` (said on stderr) when poppler-utils is not installed, unless
+/// `RENFANG_TEST_REQUIRE_SERVICES=1`, where that fails the test.
+pub fn poppler(tool: &str, pdf: &[u8], args: &[&str], tail: &[&str]) -> Option<Vec<u8>> {
+    let found = std::process::Command::new("which")
+        .arg(tool)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("RENFANG_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
+            "{tool} is required (apt-get install poppler-utils)"
+        );
+        eprintln!("SKIPPED PDF check: {tool} is not installed (apt-get install poppler-utils)");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("poster.pdf");
+    std::fs::write(&input, pdf).unwrap();
+    let out = std::process::Command::new(tool)
+        .args(args)
+        .arg(&input)
+        .args(tail)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{tool}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(out.stdout)
+}
+
+#[tokio::test]
+async fn a_pdf_poster_scans_carries_its_text_and_embeds_only_a_font_subset() {
+    let app = spawn_app().await;
+    let (admin, unit, token) = app.unit_fixture().await;
+    let res = poster(&app, &admin, unit, "pdf").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    let pdf = res.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-1.7"));
+    assert!(
+        pdf.len() < 400_000,
+        "a subset, not the whole font: {} bytes",
+        pdf.len()
+    );
+    let Some(png) = poppler("pdftoppm", &pdf, &["-png", "-r", "100", "-singlefile"], &[]) else {
+        return;
+    };
+    assert_eq!(decode_png(&png), format!("{}/q/{token}", app.address));
+    let text = poppler("pdftotext", &pdf, &["-layout"], &["-"]).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(text.contains("影佳路 100弄 1号 201室"), "{text}");
+    assert!(text.contains(&format!("{unit:06}")), "{text}");
+    assert!(text.contains("扫码"), "{text}");
+    let fonts = String::from_utf8(poppler("pdffonts", &pdf, &[], &[]).unwrap()).unwrap();
+    let embedded: Vec<&str> = fonts.lines().skip(2).collect();
+    assert!(!embedded.is_empty());
+    assert!(
+        embedded.iter().all(|l| l.contains(" yes yes ")),
+        "every font embedded as a subset: {fonts}"
+    );
+}
