@@ -1,6 +1,7 @@
 //! The `renfang` command line: the same domain and store functions as the routes.
 
 mod demo;
+pub mod qr;
 pub mod user;
 
 use std::io::Write;
@@ -38,6 +39,11 @@ enum Command {
         #[command(subcommand)]
         command: user::UserCommand,
     },
+    /// QR posters.
+    Qr {
+        #[command(subcommand)]
+        command: qr::QrCommand,
+    },
     /// Recomputes the sublandlord ledger from the records (after a bulk load, or to repair
     /// it) and prints how many people it holds.
     LedgerRebuild,
@@ -62,6 +68,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::User { command } => user::run(command, Settings::load()?).await,
+        Command::Qr { command } => qr::run(command, Settings::load()?).await,
         Command::LedgerRebuild => {
             let settings = Settings::load()?;
             let store = open(&settings).await?;

@@ -1,5 +1,6 @@
 //! QR codes and posters.
 
+pub mod batch;
 pub mod pdf;
 pub mod poster;
 

@@ -236,3 +236,43 @@ pub async fn ids_in_community(
     .fetch_all(store.pool())
     .await?)
 }
+
+/// What a batch of posters needs of a unit.
+#[derive(Debug, Clone, FromRow)]
+pub struct PosterRow {
+    pub id: i64,
+    pub address: String,
+    pub qr_version: i64,
+    pub token_enc: Option<Vec<u8>>,
+}
+
+/// Active units of a community after unit `after`, by id, with their current token sealed:
+/// a batch walks a community a page at a time.
+pub async fn poster_page(
+    store: &Store,
+    community_id: i64,
+    after: i64,
+    limit: i64,
+) -> StoreResult<Vec<PosterRow>> {
+    Ok(sqlx::query_as(
+        r"select u.id, u.address, u.qr_version, t.token_enc
+          from units u join qr_tokens t on t.unit_id = u.id and t.replaced_at is null
+          where u.community_id = $1 and u.state = 'active' and u.id > $2
+          order by u.id limit $3",
+    )
+    .bind(community_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?)
+}
+
+/// How many active units a community has.
+pub async fn count_active(store: &Store, community_id: i64) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
+        "select count(*) from units where community_id = $1 and state = 'active'",
+    )
+    .bind(community_id)
+    .fetch_one(store.pool())
+    .await?)
+}

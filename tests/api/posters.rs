@@ -188,3 +188,103 @@ async fn a_pdf_poster_scans_carries_its_text_and_embeds_only_a_font_subset() {
         "every font embedded as a subset: {fonts}"
     );
 }
+
+#[tokio::test]
+async fn the_cli_writes_a_community_as_one_pdf_or_a_file_a_unit_and_names_what_it_skips() {
+    let app = spawn_app().await;
+    let admin = app.admin_with(&["影佳"]).await;
+    let mut expected = Vec::new();
+    for i in 1..=3 {
+        let (_, token) = app
+            .create_unit(&admin, "影佳", &format!("影佳路 200弄 {i}号 101室"))
+            .await;
+        expected.push(format!("{}/q/{token}", app.address));
+    }
+    let (odd, _) = app
+        .create_unit(&admin, "影佳", "影佳路 200弄 9号 𠮷室")
+        .await;
+    expected.sort();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |format: &str, out: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_renfang"))
+            .env("RENFANG_DATABASE_URL", &app.database_url)
+            .env("RENFANG_DATA_KEY", crate::helpers::TEST_KEY)
+            .env("RENFANG_PUBLIC_URL", &app.address)
+            .env_remove("RENFANG_REDIS_URL")
+            .args([
+                "qr",
+                "posters",
+                "--community",
+                "影佳",
+                "--format",
+                format,
+                "--dpi",
+                "100",
+            ])
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+
+    let pdf_path = dir.path().join("yingjia.pdf");
+    let out = run("pdf", &pdf_path);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a skipped unit fails the run: {stderr}"
+    );
+    assert!(stdout.contains("wrote 3 posters"), "{stdout}");
+    assert!(
+        stderr.contains(&format!("{odd:06}")) && stderr.contains('𠮷'),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("posters: 4/4"),
+        "plain progress lines: {stderr}"
+    );
+    let pdf = std::fs::read(&pdf_path).unwrap();
+    if let Some(info) = poppler("pdfinfo", &pdf, &[], &[]) {
+        let info = String::from_utf8(info).unwrap();
+        assert!(info.contains("Pages:           3"), "{info}");
+        let mut scanned = Vec::new();
+        for page in 1..=3 {
+            let p = page.to_string();
+            let png = poppler(
+                "pdftoppm",
+                &pdf,
+                &["-png", "-r", "72", "-f", &p, "-l", &p, "-singlefile"],
+                &[],
+            )
+            .unwrap();
+            scanned.push(decode_png(&png));
+        }
+        scanned.sort();
+        assert_eq!(scanned, expected);
+    }
+
+    for format in ["png", "svg"] {
+        let folder = dir.path().join(format);
+        let out = run(format, &folder);
+        assert_eq!(out.status.code(), Some(1));
+        let mut files: Vec<_> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        assert_eq!(files.len(), 3, "{format}: one file a printable unit");
+        if format == "png" {
+            let mut scanned: Vec<String> = files
+                .iter()
+                .map(|f| decode_png(&std::fs::read(f).unwrap()))
+                .collect();
+            scanned.sort();
+            assert_eq!(scanned, expected);
+        } else {
+            let svg = std::fs::read_to_string(&files[0]).unwrap();
+            assert!(svg.contains("影佳路 200弄"), "{svg}");
+        }
+    }
+}
