@@ -77,24 +77,55 @@ impl Batch {
         out: &Path,
         mut progress: impl FnMut(usize, usize),
     ) -> anyhow::Result<Report> {
+        if format == Format::Pdf {
+            let file = std::fs::File::create(out)
+                .with_context(|| format!("creating {}", out.display()))?;
+            let (report, mut file) =
+                self.write_pdf(runtime, std::io::BufWriter::new(file), progress)?;
+            file.flush().context("writing the PDF")?;
+            return Ok(report);
+        }
+        std::fs::create_dir_all(out)
+            .with_context(|| format!("creating the folder {}", out.display()))?;
+        self.each(runtime, &mut progress, |data| match format {
+            Format::Svg => self
+                .posters
+                .svg(&self.template, data)
+                .and_then(|svg| save(out, &data.unit_no, "svg", svg.as_bytes())),
+            _ => self
+                .posters
+                .png(&self.template, data, self.dpi)
+                .and_then(|png| save(out, &data.unit_no, "png", &png)),
+        })
+    }
+
+    /// Writes every active unit's poster as one PDF to `out`, a page at a time; returns the
+    /// report and the writer.
+    pub fn write_pdf<W: Write>(
+        &self,
+        runtime: &tokio::runtime::Handle,
+        out: W,
+        mut progress: impl FnMut(usize, usize),
+    ) -> anyhow::Result<(Report, W)> {
+        let mut pdf = self
+            .posters
+            .pdf_batch(&self.template, out)
+            .map_err(anyhow::Error::new)?;
+        let report = self.each(runtime, &mut progress, |data| pdf.add(data))?;
+        let out = pdf.finish().map_err(anyhow::Error::new)?;
+        Ok((report, out))
+    }
+
+    /// Calls `make` with each active unit's poster data, a database page at a time; a unit
+    /// the font cannot print is reported and skipped.
+    fn each(
+        &self,
+        runtime: &tokio::runtime::Handle,
+        progress: &mut impl FnMut(usize, usize),
+        mut make: impl FnMut(&PosterData) -> Result<(), PosterError>,
+    ) -> anyhow::Result<Report> {
         let total = runtime.block_on(units::count_active(&self.store, self.community_id))? as usize;
         let mut report = Report::default();
-        let mut pdf = match format {
-            Format::Pdf => {
-                let file = std::fs::File::create(out)
-                    .with_context(|| format!("creating {}", out.display()))?;
-                Some(
-                    self.posters
-                        .pdf_batch(&self.template, std::io::BufWriter::new(file))
-                        .map_err(anyhow::Error::new)?,
-                )
-            }
-            Format::Png | Format::Svg => {
-                std::fs::create_dir_all(out)
-                    .with_context(|| format!("creating the folder {}", out.display()))?;
-                None
-            }
-        };
         let mut after = 0;
         let mut done = 0;
         progress(0, total);
@@ -109,18 +140,7 @@ impl Batch {
             after = last.id;
             for row in rows {
                 let data = self.data(&row)?;
-                let made = match (&mut pdf, format) {
-                    (Some(batch), _) => batch.add(&data),
-                    (None, Format::Svg) => self
-                        .posters
-                        .svg(&self.template, &data)
-                        .and_then(|svg| save(out, &data.unit_no, "svg", svg.as_bytes())),
-                    (None, _) => self
-                        .posters
-                        .png(&self.template, &data, self.dpi)
-                        .and_then(|png| save(out, &data.unit_no, "png", &png)),
-                };
-                match made {
+                match make(&data) {
                     Ok(()) => report.written += 1,
                     Err(PosterError::MissingGlyphs(chars)) => report.skipped.push(Skipped {
                         unit_no: data.unit_no.clone(),
@@ -132,10 +152,6 @@ impl Batch {
                 done += 1;
                 progress(done, total);
             }
-        }
-        if let Some(batch) = pdf {
-            let mut file = batch.finish().map_err(anyhow::Error::new)?;
-            file.flush().context("writing the PDF")?;
         }
         Ok(report)
     }

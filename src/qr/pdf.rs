@@ -15,7 +15,6 @@ use std::sync::Arc;
 use anyhow::Context;
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Chunk, Content, Filter, Finish, Name, Rect, Ref, Str};
-use qrcode::{Color, QrCode};
 use resvg::usvg;
 
 use super::poster::{POSTER_EC, PosterData, PosterError, Posters, QUIET_ZONE};
@@ -417,9 +416,8 @@ fn draw_qr(
     square: super::poster::QrBox,
     page_height: f64,
 ) -> anyhow::Result<()> {
-    let code = QrCode::with_error_correction_level(url.as_bytes(), POSTER_EC)
-        .context("the poster URL does not fit in a QR code")?;
-    let n = code.width();
+    let code = super::Matrix::encode(url, POSTER_EC)?;
+    let n = code.size;
     let side = n as u32 + 2 * QUIET_ZONE;
     let unit = square.size * PT_PER_MM / f64::from(side);
     let left = square.x * PT_PER_MM;
@@ -433,16 +431,15 @@ fn draw_qr(
     );
     content.fill_nonzero();
     content.set_fill_rgb(0.0, 0.0, 0.0);
-    let colors = code.to_colors();
     for row in 0..n {
         let mut col = 0;
         while col < n {
-            if colors[row * n + col] != Color::Dark {
+            if !code.is_dark(col, row) {
                 col += 1;
                 continue;
             }
             let start = col;
-            while col < n && colors[row * n + col] == Color::Dark {
+            while col < n && code.is_dark(col, row) {
                 col += 1;
             }
             let x = left + (start as f64 + f64::from(QUIET_ZONE)) * unit;

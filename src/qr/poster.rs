@@ -18,8 +18,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use qrcode::{Color, EcLevel, QrCode};
 use resvg::{tiny_skia, usvg};
+
+use super::{EcLevel, Matrix};
 
 use super::pdf::{Anchor, DynamicText, FaceSource, PdfBatch, PdfLayout};
 
@@ -633,19 +634,17 @@ fn xml_unescape(text: &str) -> String {
 /// The QR code of `url` as SVG drawn in `square`: a white square with the quiet zone, then
 /// one path of dark modules.
 fn qr_svg(url: &str, square: QrBox) -> anyhow::Result<String> {
-    let code = QrCode::with_error_correction_level(url.as_bytes(), POSTER_EC)
-        .context("the poster URL does not fit in a QR code")?;
-    let modules = code.width() as u32;
+    let code = Matrix::encode(url, POSTER_EC)?;
+    let modules = code.size as u32;
     let side = modules + 2 * QUIET_ZONE;
     let unit = square.size / f64::from(side);
-    let mut path = String::with_capacity(modules as usize * modules as usize * 8);
-    for (i, color) in code.to_colors().iter().enumerate() {
-        if *color == Color::Dark {
-            let (x, y) = (
-                i as u32 % modules + QUIET_ZONE,
-                i as u32 / modules + QUIET_ZONE,
-            );
-            path.push_str(&format!("M{x} {y}h1v1h-1z"));
+    let mut path = String::with_capacity(code.size * code.size * 8);
+    for y in 0..code.size {
+        for x in 0..code.size {
+            if code.is_dark(x, y) {
+                let (x, y) = (x as u32 + QUIET_ZONE, y as u32 + QUIET_ZONE);
+                path.push_str(&format!("M{x} {y}h1v1h-1z"));
+            }
         }
     }
     Ok(format!(

@@ -32,6 +32,7 @@ impl Modify for BearerAuth {
         units::get_unit,
         units::rotate_qr,
         units::poster,
+        units::community_posters,
         door_checks::list,
         door_checks::list_csv,
         door_checks::list_xlsx,

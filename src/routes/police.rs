@@ -24,6 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/police/export.{format}", web::get().to(export_file))
         .route("/police/units/{id}", web::get().to(unit_page))
         .route("/police/filings", web::get().to(filings_page))
+        .route("/police/posters/{name}.pdf", web::get().to(posters_pdf))
         .route("/police/checks/{id}/result", web::post().to(record_result));
 }
 
@@ -47,6 +48,8 @@ struct ListPage {
     page: i64,
     pages: i64,
     show_ledger: bool,
+    /// Communities whose posters the caller may print.
+    poster_communities: Vec<String>,
 }
 
 fn reason_label(reason: &str) -> &'static str {
@@ -119,6 +122,17 @@ async fn queue_page(
             page,
             pages: (total + PAGE_SIZE - 1) / PAGE_SIZE,
             show_ledger: super::sublandlords::reads_ledger(caller.role),
+            poster_communities: if caller.role.manages_units() {
+                crate::store::communities::list(&state.store)
+                    .await
+                    .map_err(store_error)?
+                    .into_iter()
+                    .filter(|c| caller.sees(c.id))
+                    .map(|c| c.name)
+                    .collect()
+            } else {
+                Vec::new()
+            },
         }
         .render(),
     ))
@@ -396,4 +410,22 @@ async fn filings_page(
         }
         .render(),
     ))
+}
+
+async fn posters_pdf(
+    state: State,
+    req: HttpRequest,
+    name: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let caller = match page_caller(&req, &state).await {
+        Ok(c) => c,
+        Err(to_login) => return Ok(to_login),
+    };
+    super::units::community_posters_response(
+        &state,
+        &caller,
+        &name,
+        &super::units::PosterQuery::default(),
+    )
+    .await
 }

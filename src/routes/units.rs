@@ -20,7 +20,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/units", web::post().to(create_unit))
         .route("/api/v1/units/{id}", web::get().to(get_unit))
         .route("/api/v1/units/{id}/qr/rotate", web::post().to(rotate_qr))
-        .route("/api/v1/units/{id}/poster.{format}", web::get().to(poster));
+        .route("/api/v1/units/{id}/poster.{format}", web::get().to(poster))
+        .route(
+            "/api/v1/communities/{name}/posters.pdf",
+            web::get().to(community_posters),
+        );
 }
 
 /// A new community.
@@ -415,4 +419,122 @@ pub async fn poster_response(
 /// The short number printed on a unit's poster, for enquiries by phone.
 pub fn unit_number(id: i64) -> String {
     format!("{id:06}")
+}
+
+/// Every active unit's poster of a community as one PDF, a page each, streamed as it is
+/// made (staff who manage units there).
+#[utoipa::path(get, path = "/api/v1/communities/{name}/posters.pdf", tag = "staff",
+    params(("name" = String, Path, description = "community name"), PosterQuery),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>),
+        (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn community_posters(
+    state: State,
+    caller: Caller,
+    name: web::Path<String>,
+    q: web::Query<PosterQuery>,
+) -> Result<HttpResponse, AppError> {
+    community_posters_response(&state, &caller, &name, &q).await
+}
+
+/// The streamed PDF of a community's posters (the API route and the console's link).
+pub async fn community_posters_response(
+    state: &State,
+    caller: &Caller,
+    name: &str,
+    q: &PosterQuery,
+) -> Result<HttpResponse, AppError> {
+    caller.require(Role::manages_units)?;
+    let community = communities::find_by_name(&state.store, name.trim())
+        .await
+        .map_err(store_error)?
+        .filter(|c| caller.sees(c.id))
+        .ok_or(AppError::NotFound)?;
+    let template = q.template.clone().unwrap_or_else(|| "a4".into());
+    if !state.posters.names().contains(&template.as_str()) {
+        return Err(super::door_checks::invalid("template"));
+    }
+    let batch = crate::qr::batch::Batch {
+        store: state.store.clone(),
+        vault: state.vault.clone(),
+        posters: state.posters.clone(),
+        public_url: state.public_url.clone(),
+        hotline: state.settings.hotline.clone(),
+        community_id: community.id,
+        community: community.name.clone(),
+        date: state.today().format("%Y-%m-%d").to_string(),
+        template,
+        dpi: state.settings.poster_dpi,
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(8);
+    let runtime = tokio::runtime::Handle::current();
+    let by = caller.user_id;
+    tokio::task::spawn_blocking(move || {
+        let out = ChannelWriter {
+            tx: tx.clone(),
+            buf: Vec::with_capacity(CHANNEL_CHUNK),
+        };
+        match batch.write_pdf(&runtime, out, |_, _| {}) {
+            Ok((report, mut out)) => {
+                let _ = std::io::Write::flush(&mut out);
+                tracing::info!(
+                    community_id = batch.community_id,
+                    by,
+                    written = report.written,
+                    skipped = report.skipped.len(),
+                    "community posters printed"
+                );
+            }
+            Err(e) => {
+                // The answer has begun: end it broken rather than as a complete file.
+                tracing::error!(error = format!("{e:#}"), "community posters failed");
+                let _ = tx.blocking_send(Err(std::io::Error::other("poster batch failed")));
+            }
+        }
+    });
+    let body = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    let file = format!("posters-{}.pdf", community.id);
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{file}\""),
+        ))
+        .insert_header(("Cache-Control", "private, no-store"))
+        .streaming(body))
+}
+
+/// Bytes handed to the HTTP answer at a time.
+const CHANNEL_CHUNK: usize = 64 * 1024;
+
+/// A `Write` that sends what it is given to an HTTP answer in chunks, waiting while the
+/// client is slower than the writer (so memory stays at a few chunks).
+struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<Result<web::Bytes, std::io::Error>>,
+    buf: Vec<u8>,
+}
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHANNEL_CHUNK {
+            self.flush()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = web::Bytes::from(std::mem::replace(
+            &mut self.buf,
+            Vec::with_capacity(CHANNEL_CHUNK),
+        ));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::other("the client went away"))
+    }
 }

@@ -77,6 +77,7 @@ async fn the_openapi_document_lists_every_api_route() {
         ("/api/v1/units/{id}", "get"),
         ("/api/v1/units/{id}/qr/rotate", "post"),
         ("/api/v1/units/{id}/poster.{format}", "get"),
+        ("/api/v1/communities/{name}/posters.pdf", "get"),
         ("/api/v1/sublandlords", "post"),
         ("/api/v1/filings", "post"),
         ("/api/v1/my/units", "get"),
@@ -94,7 +95,8 @@ async fn the_openapi_document_lists_every_api_route() {
         let concrete = path
             .replace("{token}", &poster)
             .replace("{id}", &unit_id.to_string())
-            .replace("{format}", "png");
+            .replace("{format}", "png")
+            .replace("{name}", "影佳");
         for method in item.as_object().unwrap().keys() {
             let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let res = app

@@ -354,6 +354,12 @@ async fn community_police_see_the_filings_of_their_communities_on_a_page() {
     let police = page_login(&app, "police", &["祥东"]).await;
     let html = page(&app, &police, "/police").await.text().await.unwrap();
     assert!(html.contains(r#"href="/police/filings""#));
+    assert!(html.contains(r#"href="/police/posters/祥东.pdf""#));
+    assert!(!html.contains(r#"href="/police/posters/影佳.pdf""#));
+    let res = page(&app, &police, "/police/posters/祥东.pdf").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert!(res.bytes().await.unwrap().starts_with(b"%PDF"));
     let html = page(&app, &police, "/police/filings")
         .await
         .text()

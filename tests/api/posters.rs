@@ -288,3 +288,67 @@ async fn the_cli_writes_a_community_as_one_pdf_or_a_file_a_unit_and_names_what_i
         }
     }
 }
+
+#[tokio::test]
+async fn staff_download_their_communitys_posters_as_one_pdf() {
+    let app = spawn_app().await;
+    let admin = app.admin_with(&["影佳", "祥东"]).await;
+    let mut expected = Vec::new();
+    for i in 1..=2 {
+        let (_, token) = app
+            .create_unit(&admin, "影佳", &format!("影佳路 300弄 {i}号"))
+            .await;
+        expected.push(format!("{}/q/{token}", app.address));
+    }
+    app.create_unit(&admin, "祥东", "祥东路 300弄 1号").await;
+    expected.sort();
+    let community = app.login_as("community", &["影佳"]).await;
+    let res = app
+        .get("/api/v1/communities/影佳/posters.pdf", Some(&community))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let pdf = res.bytes().await.unwrap();
+    assert!(pdf.ends_with(b"%%EOF\n"));
+    if let Some(info) = poppler("pdfinfo", &pdf, &[], &[]) {
+        assert!(
+            String::from_utf8(info)
+                .unwrap()
+                .contains("Pages:           2")
+        );
+        let mut scanned: Vec<String> = (1..=2)
+            .map(|page| {
+                let p = page.to_string();
+                let png = poppler(
+                    "pdftoppm",
+                    &pdf,
+                    &["-png", "-r", "72", "-f", &p, "-l", &p, "-singlefile"],
+                    &[],
+                )
+                .unwrap();
+                decode_png(&png)
+            })
+            .collect();
+        scanned.sort();
+        assert_eq!(scanned, expected);
+    }
+    // Another community's posters are not theirs to print.
+    let res = app
+        .get("/api/v1/communities/祥东/posters.pdf", Some(&community))
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let police_elsewhere = app.login_as("enforcement", &["影佳"]).await;
+    let res = app
+        .get(
+            "/api/v1/communities/影佳/posters.pdf",
+            Some(&police_elsewhere),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
