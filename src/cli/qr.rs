@@ -66,6 +66,7 @@ pub async fn run(command: QrCommand, settings: Settings) -> anyhow::Result<ExitC
     let found = communities::find_by_name(&store, community.trim())
         .await?
         .with_context(|| format!("no community named {community:?}"))?;
+    let community_id = found.id;
     let batch = Batch {
         store: store.clone(),
         vault: Arc::new(Vault::new(&key)),
@@ -95,6 +96,14 @@ pub async fn run(command: QrCommand, settings: Settings) -> anyhow::Result<ExitC
         report
     })
     .await??;
+    crate::store::units::record_prints(
+        &store,
+        None,
+        Some(community_id),
+        None,
+        crate::store::millis(chrono::Utc::now()),
+    )
+    .await?;
     store.close().await;
     for skipped in &report.skipped {
         eprintln!(

@@ -292,7 +292,9 @@ async fn unit_action(
     let done = match form.action.as_str() {
         "confirm" => confirm_unit(&state, &unit).await.map(|_| "confirm")?,
         "vacancy" => declare_vacant(&state, &unit).await.map(|_| "vacancy")?,
-        "rotate" => rotate_poster(&state, &unit).await.map(|_| "rotate")?,
+        "rotate" => rotate_poster(&state, &caller, &unit)
+            .await
+            .map(|_| "rotate")?,
         "move_out" => {
             let occupant = form.occupant.ok_or(AppError::NotFound)?;
             record_move_out(&state, &caller, &unit, occupant).await?;
@@ -308,12 +310,12 @@ async fn poster(
     req: HttpRequest,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let (_, me) = match page_me(&req, &state).await {
+    let (caller, me) = match page_me(&req, &state).await {
         Ok(found) => found,
         Err(answer) => return Ok(answer),
     };
     let unit = my_unit_row(&state, &me, id.into_inner()).await?;
-    poster_response(&state, &unit, "png", &PosterQuery::default()).await
+    poster_response(&state, &caller, &unit, "png", &PosterQuery::default()).await
 }
 
 #[derive(Template)]

@@ -677,7 +677,7 @@ pub async fn poster(
 ) -> Result<HttpResponse, AppError> {
     let me = me(&state, &caller).await?;
     let unit = my_unit_row(&state, &me, id.into_inner()).await?;
-    poster_response(&state, &unit, "png", &q).await
+    poster_response(&state, &caller, &unit, "png", &q).await
 }
 
 /// A new poster token; the old poster answers 410 from now on.
@@ -692,15 +692,20 @@ pub async fn rotate(
 ) -> Result<web::Json<PosterUrl>, AppError> {
     let me = me(&state, &caller).await?;
     let unit = my_unit_row(&state, &me, id.into_inner()).await?;
-    Ok(web::Json(rotate_poster(&state, &unit).await?))
+    Ok(web::Json(rotate_poster(&state, &caller, &unit).await?))
 }
 
 /// Rotates the poster of a unit already checked to be the caller's.
-pub async fn rotate_poster(state: &State, unit: &units::Unit) -> Result<PosterUrl, AppError> {
+pub async fn rotate_poster(
+    state: &State,
+    caller: &Caller,
+    unit: &units::Unit,
+) -> Result<PosterUrl, AppError> {
     let token = units::rotate_token(
         &state.store,
         &state.vault,
         unit.id,
+        Some(caller.user_id),
         store::millis(Utc::now()),
     )
     .await

@@ -195,6 +195,17 @@ pub struct UnitOut {
     pub occupants: Vec<OccupantOut>,
     /// Door checks, newest first.
     pub door_checks: Vec<DoorCheckOut>,
+    /// Posters printed and rotations, newest first.
+    pub poster_events: Vec<PosterEventOut>,
+}
+
+/// A poster printed (`print`) or rotated (`rotate`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PosterEventOut {
+    pub kind: String,
+    pub version: i64,
+    pub user_id: Option<i64>,
+    pub at: String,
 }
 
 /// A door check of a unit.
@@ -239,6 +250,9 @@ pub async fn get_unit(
     let checks = door_checks::for_unit(&state.store, unit.id)
         .await
         .map_err(store_error)?;
+    let poster_events = units::poster_events(&state.store, unit.id)
+        .await
+        .map_err(store_error)?;
     Ok(web::Json(UnitOut {
         unit_id: unit.id,
         community: unit.community,
@@ -275,6 +289,15 @@ pub async fn get_unit(
                 note: c.note,
             })
             .collect(),
+        poster_events: poster_events
+            .into_iter()
+            .map(|e| PosterEventOut {
+                kind: e.kind,
+                version: e.version,
+                user_id: e.user_id,
+                at: rfc3339(e.created_at),
+            })
+            .collect(),
     }))
 }
 
@@ -305,6 +328,7 @@ pub async fn rotate_qr(
         &state.store,
         &state.vault,
         unit.id,
+        Some(caller.user_id),
         store::millis(Utc::now()),
     )
     .await
@@ -346,12 +370,13 @@ pub async fn poster(
 ) -> Result<HttpResponse, AppError> {
     let (id, format) = path.into_inner();
     let unit = visible_unit(&state, &caller, id).await?;
-    poster_response(&state, &unit, &format, &q).await
+    poster_response(&state, &caller, &unit, &format, &q).await
 }
 
 /// A unit's current poster (the same token: a reprint) in `format` (`png`, `svg` or `pdf`).
 pub async fn poster_response(
     state: &State,
+    caller: &Caller,
     unit: &units::Unit,
     format: &str,
     q: &PosterQuery,
@@ -410,6 +435,15 @@ pub async fn poster_response(
         }
         Err(PosterError::Other(e)) => return Err(AppError::Internal(e)),
     };
+    units::record_prints(
+        &state.store,
+        Some(unit.id),
+        None,
+        Some(caller.user_id),
+        store::millis(Utc::now()),
+    )
+    .await
+    .map_err(store_error)?;
     Ok(HttpResponse::Ok()
         .content_type(content_type)
         .insert_header(("Cache-Control", "private, no-store"))
@@ -466,6 +500,15 @@ pub async fn community_posters_response(
         template,
         dpi: state.settings.poster_dpi,
     };
+    units::record_prints(
+        &state.store,
+        None,
+        Some(community.id),
+        Some(caller.user_id),
+        store::millis(Utc::now()),
+    )
+    .await
+    .map_err(store_error)?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(8);
     let runtime = tokio::runtime::Handle::current();
     let by = caller.user_id;

@@ -120,6 +120,7 @@ pub async fn rotate_token(
     store: &Store,
     vault: &Vault,
     unit_id: i64,
+    by: Option<i64>,
     now_ms: i64,
 ) -> StoreResult<Option<QrToken>> {
     let token = QrToken::generate();
@@ -148,6 +149,16 @@ pub async fn rotate_token(
                 .execute(&mut *conn)
                 .await?;
                 insert_token(conn, unit_id, version, token_hash, token_enc, now_ms).await?;
+                sqlx::query(
+                    r"insert into poster_events (unit_id, kind, version, user_id, created_at)
+                      values ($1, 'rotate', $2, $3, $4)",
+                )
+                .bind(unit_id)
+                .bind(version)
+                .bind(by)
+                .bind(now_ms)
+                .execute(&mut *conn)
+                .await?;
                 Ok(true)
             })
         }))
@@ -274,5 +285,55 @@ pub async fn count_active(store: &Store, community_id: i64) -> StoreResult<i64> 
     )
     .bind(community_id)
     .fetch_one(store.pool())
+    .await?)
+}
+
+/// Records that posters were printed: one unit's (`Some(unit)`), or every active unit's of a
+/// community, at their current versions.
+pub async fn record_prints(
+    store: &Store,
+    unit: Option<i64>,
+    community_id: Option<i64>,
+    by: Option<i64>,
+    now_ms: i64,
+) -> StoreResult<u64> {
+    store
+        .write(Box::new(move |conn| {
+            Box::pin(async move {
+                let done = sqlx::query(
+                    r"insert into poster_events (unit_id, kind, version, user_id, created_at)
+                      select id, 'print', qr_version, $1, $2 from units
+                      where (id = $3 or $3 = 0) and (community_id = $4 or $4 = 0)
+                        and ($3 <> 0 or state = 'active')",
+                )
+                .bind(by)
+                .bind(now_ms)
+                .bind(unit.unwrap_or(0))
+                .bind(community_id.unwrap_or(0))
+                .execute(&mut *conn)
+                .await?;
+                Ok(done.rows_affected())
+            })
+        }))
+        .await
+}
+
+/// One poster event of a unit.
+#[derive(Debug, Clone, FromRow)]
+pub struct PosterEvent {
+    pub kind: String,
+    pub version: i64,
+    pub user_id: Option<i64>,
+    pub created_at: i64,
+}
+
+/// A unit's poster events, newest first.
+pub async fn poster_events(store: &Store, unit_id: i64) -> StoreResult<Vec<PosterEvent>> {
+    Ok(sqlx::query_as(
+        r"select kind, version, user_id, created_at from poster_events
+          where unit_id = $1 order by created_at desc, id desc",
+    )
+    .bind(unit_id)
+    .fetch_all(store.pool())
     .await?)
 }

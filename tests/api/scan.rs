@@ -321,7 +321,7 @@ async fn a_poster_rotated_by_another_instance_never_stores_a_registration() {
             .unwrap();
         <[u8; 32]>::try_from(key).unwrap()
     });
-    renfang::store::units::rotate_token(&app.store, &vault, unit_id, 0)
+    renfang::store::units::rotate_token(&app.store, &vault, unit_id, None, 0)
         .await
         .unwrap()
         .unwrap();

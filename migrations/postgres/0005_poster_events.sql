@@ -1,0 +1,11 @@
+-- Every poster made (a print or reprint, alone or in a community batch) and every rotation:
+-- which unit, which poster version, who, when.
+create table poster_events (
+    id bigint generated always as identity primary key,
+    unit_id bigint not null references units (id),
+    kind text not null check (kind in ('print', 'rotate')),
+    version bigint not null,
+    user_id bigint references users (id),
+    created_at bigint not null
+);
+create index poster_events_by_unit on poster_events (unit_id, created_at);
