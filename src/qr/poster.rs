@@ -45,6 +45,8 @@ pub const QUIET_ZONE: u32 = 4;
 /// Resolution of PNG posters by default (print quality).
 pub const DEFAULT_DPI: u32 = 300;
 
+/// The family of the shipped font, which the templates name.
+const SHIPPED_FAMILY: &str = "Noto Sans CJK SC";
 const SHIPPED_REGULAR: &[u8] =
     include_bytes!("../../assets/fonts/NotoSansCJKsc-Regular-subset.otf");
 const SHIPPED_BOLD: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc-Bold-subset.otf");
@@ -141,7 +143,7 @@ impl Posters {
             }
         }
         let mut options = usvg::Options {
-            font_family: "Noto Sans CJK SC".into(),
+            font_family: SHIPPED_FAMILY.into(),
             ..usvg::Options::default()
         };
         let mut faces = Vec::new();
@@ -158,15 +160,20 @@ impl Posters {
             }
         }
         if let Some(path) = font {
-            // A full system font: templates name Noto Sans CJK SC, so its family stands in.
-            let family = options
-                .fontdb
-                .faces()
-                .next()
-                .and_then(|f| f.families.first().map(|(name, _)| name.clone()))
+            // A font file of its own: the family the templates name if it has it (a CJK
+            // collection holds Japanese, Korean and Chinese faces), or else its first.
+            let families: Vec<String> = faces.iter().filter_map(face_family).collect();
+            let family = families
+                .iter()
+                .find(|f| f.as_str() == SHIPPED_FAMILY)
+                .or(families.first())
+                .cloned()
                 .with_context(|| format!("{} holds no font", path.display()))?;
             options.font_family = family.clone();
-            options.fontdb_mut().set_sans_serif_family(family);
+            options.fontdb_mut().set_sans_serif_family(family.clone());
+            // Faces of that family first: widths and PDF text are taken from the first face
+            // of each weight.
+            faces.sort_by_key(|face| face_family(face).as_deref() != Some(family.as_str()));
         }
         let mut posters = Self {
             templates: BTreeMap::new(),
@@ -515,6 +522,19 @@ fn parse_color(text: &str) -> anyhow::Result<[f32; 3]> {
             .with_context(|| format!("{text:?} is not a colour"))
     };
     Ok([channel(0)?, channel(2)?, channel(4)?])
+}
+
+/// A face's family: its typographic family name if it has one, else its family name.
+fn face_family((data, index): &FaceSource) -> Option<String> {
+    let face = ttf_parser::Face::parse(data, *index).ok()?;
+    let names = face.names();
+    let named = |id: u16| {
+        names
+            .into_iter()
+            .filter(|n| n.name_id == id && n.is_unicode())
+            .find_map(|n| n.to_string())
+    };
+    named(ttf_parser::name_id::TYPOGRAPHIC_FAMILY).or_else(|| named(ttf_parser::name_id::FAMILY))
 }
 
 /// The `{{name}}` placeholders of a text, or an error for an unclosed one.

@@ -120,8 +120,15 @@ pub fn test_settings(database_url: &str) -> Settings {
 
 /// Starts an application on a database of its own.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts an application on a database of its own, with settings changed by `change`.
+pub async fn spawn_app_with(change: impl FnOnce(&mut renfang::config::Settings)) -> TestApp {
     let (db, database_url) = fresh_database().await;
-    let app = Application::build(test_settings(&database_url))
+    let mut settings = test_settings(&database_url);
+    change(&mut settings);
+    let app = Application::build(settings)
         .await
         .expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());

@@ -352,3 +352,48 @@ async fn staff_download_their_communitys_posters_as_one_pdf() {
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+/// The file of the system's Noto Sans CJK SC (Debian's fonts-noto-cjk), found by fontconfig.
+fn system_cjk_font() -> Option<std::path::PathBuf> {
+    let out = std::process::Command::new("fc-match")
+        .args(["-f", "%{file}", "Noto Sans CJK SC"])
+        .output()
+        .ok()?;
+    let file = std::path::PathBuf::from(String::from_utf8(out.stdout).ok()?);
+    file.file_name()?
+        .to_str()?
+        .starts_with("NotoSansCJK")
+        .then_some(file)
+}
+
+#[tokio::test]
+async fn a_full_system_font_prints_what_the_shipped_subset_cannot() {
+    let Some(font) = system_cjk_font() else {
+        assert!(
+            std::env::var("RENFANG_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
+            "Noto Sans CJK is required (apt-get install fonts-noto-cjk fontconfig)"
+        );
+        eprintln!("SKIPPED full-font test: no system Noto Sans CJK (fonts-noto-cjk)");
+        return;
+    };
+    let app = crate::helpers::spawn_app_with(|s| s.poster_font = Some(font)).await;
+    let admin = app.admin_with(&["影佳"]).await;
+    let (unit, token) = app
+        .create_unit(&admin, "影佳", "影佳路 100弄 2号 𠮷室")
+        .await;
+    let svg = poster(&app, &admin, unit, "svg").await;
+    assert_eq!(svg.status(), StatusCode::OK);
+    assert!(svg.text().await.unwrap().contains("𠮷室"));
+    let png = poster(&app, &admin, unit, "png?dpi=100")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(decode_png(&png), format!("{}/q/{token}", app.address));
+    let pdf = poster(&app, &admin, unit, "pdf").await;
+    assert_eq!(pdf.status(), StatusCode::OK);
+    let pdf = pdf.bytes().await.unwrap();
+    if let Some(text) = poppler("pdftotext", &pdf, &["-layout"], &["-"]) {
+        assert!(String::from_utf8(text).unwrap().contains("𠮷室"));
+    }
+}
