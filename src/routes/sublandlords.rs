@@ -11,7 +11,7 @@ use super::auth::{Caller, store_error};
 use super::door_checks::paging;
 use super::json::ApiJson;
 use super::scan::{ReceiptBody, RegistrationBody, accept_json};
-use super::units::{PosterQuery, PosterUrl, poster_response, rfc3339};
+use super::units::{Created, PosterQuery, PosterUrl, poster_response, rfc3339};
 use crate::domain::FieldError;
 use crate::domain::door_check::is_overdue;
 use crate::domain::registration::new_receipt;
@@ -59,12 +59,6 @@ pub struct SignupRequest {
     pub id_number: String,
     /// At least 10 characters.
     pub password: String,
-}
-
-/// The id of a created record.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Created {
-    pub id: i64,
 }
 
 /// Creates a sublandlord account; the phone number is the login.
