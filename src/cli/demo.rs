@@ -81,6 +81,7 @@ async fn seed(store: &Store, vault: &Vault) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("demo address: {}", e.message_en))?;
             let mode = [RentalMode::Whole, RentalMode::Shared, RentalMode::Group][n as usize % 3];
             let unit = units::NewUnit {
+                created_by: None,
                 community_id,
                 address: address.display().to_string(),
                 address_key: address.key().to_string(),

@@ -44,6 +44,11 @@ enum Command {
         #[command(subcommand)]
         command: qr::QrCommand,
     },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Recomputes the sublandlord ledger from the records (after a bulk load, or to repair
     /// it) and prints how many people it holds.
     LedgerRebuild,
@@ -53,6 +58,13 @@ enum Command {
         #[arg(long)]
         at: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Checks the hash chain and prints how many rows hold, or the first row that does not
+    /// (then exits with status 1).
+    Verify,
 }
 
 /// Runs one command.
@@ -69,6 +81,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::User { command } => user::run(command, Settings::load()?).await,
         Command::Qr { command } => qr::run(command, Settings::load()?).await,
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let settings = Settings::load()?;
+            let store = open(&settings).await?;
+            let verdict = crate::store::audit::verify(&store).await?;
+            store.close().await;
+            match verdict {
+                crate::store::audit::Verdict::Intact { rows } => {
+                    println!("audit log intact: {rows} rows");
+                    Ok(ExitCode::SUCCESS)
+                }
+                crate::store::audit::Verdict::BrokenAt { id } => {
+                    println!("audit log broken at row {id}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
         Command::LedgerRebuild => {
             let settings = Settings::load()?;
             let store = open(&settings).await?;

@@ -204,6 +204,21 @@ pub async fn export_table(
         rows = items.len(),
         "door-check export"
     );
+    crate::store::audit::append(
+        &state.store,
+        crate::store::audit::Entry {
+            user_id: Some(caller.user_id),
+            action: "export.door_checks".into(),
+            subject: q.community.clone().map(|c| format!("community:{c}")),
+            detail: Some(
+                serde_json::json!({"rows": items.len(), "status": filter.status}).to_string(),
+            ),
+            reason: None,
+        },
+        now,
+    )
+    .await
+    .map_err(store_error)?;
     Ok(Table {
         headers: vec![
             "编号",

@@ -1,5 +1,6 @@
 //! HTTP only: parse, authorise, call the domain and the store, render.
 
+pub mod audit;
 pub mod auth;
 pub mod door_checks;
 pub mod health;
@@ -66,6 +67,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(door_checks::configure)
         .configure(sublandlords::configure)
         .configure(stats::configure)
+        .configure(audit::configure)
         .configure(scan::configure)
         .configure(scan_page::configure)
         .configure(pages::configure)

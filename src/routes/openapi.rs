@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{auth, door_checks, scan, stats, sublandlords, units};
+use super::{audit, auth, door_checks, scan, stats, sublandlords, units};
 
 struct BearerAuth;
 
@@ -52,6 +52,7 @@ impl Modify for BearerAuth {
         sublandlords::rotate,
         sublandlords::ledger,
         stats::get_stats,
+        audit::list,
     ),
     modifiers(&BearerAuth),
     tags(

@@ -387,6 +387,15 @@ pub async fn record_result(
         .write(Box::new(move |conn| {
             Box::pin(async move {
                 let check = result.check_id;
+                let entry = super::audit::Entry {
+                    user_id: Some(result.user_id),
+                    action: "door_check.result".into(),
+                    subject: Some(format!("door_check:{check}")),
+                    detail: Some(
+                        serde_json::json!({"outcome": result.outcome.as_str()}).to_string(),
+                    ),
+                    reason: result.note.clone(),
+                };
                 let recorded = record_in(conn, result, now_ms).await?;
                 if recorded.is_ok() {
                     let unit: i64 =
@@ -395,6 +404,8 @@ pub async fn record_result(
                             .fetch_one(&mut *conn)
                             .await?;
                     refresh_ledger(conn, backend, Persons::OfUnit(unit)).await?;
+                    // Last, so that the audit order lock is held only at the end.
+                    super::audit::append_in(conn, backend, &entry, now_ms).await?;
                 }
                 Ok(recorded)
             })

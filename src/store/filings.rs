@@ -330,6 +330,16 @@ pub async fn move_out(
                 .execute(&mut *conn)
                 .await?;
                 refresh_ledger(conn, backend, Persons::OfUnit(unit_id)).await?;
+                if done.rows_affected() == 1 {
+                    let entry = super::audit::Entry {
+                        user_id: Some(user_id),
+                        action: "occupant.move_out".into(),
+                        subject: Some(format!("occupant:{occupant_id}")),
+                        detail: Some(format!(r#"{{"unit":{unit_id}}}"#)),
+                        reason: None,
+                    };
+                    super::audit::append_in(conn, backend, &entry, now_ms).await?;
+                }
                 Ok(done.rows_affected() == 1)
             })
         }))

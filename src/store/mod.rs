@@ -4,6 +4,7 @@
 //! only portable types: integers (timestamps are milliseconds since the Unix epoch, UTC),
 //! text, doubles and bytes. The backend is chosen from the URL scheme in [`Store::connect`].
 
+pub mod audit;
 pub mod communities;
 pub mod door_checks;
 pub mod filings;

@@ -101,6 +101,14 @@ pub async fn create(store: &Store, s: NewSublandlord, now_ms: i64) -> StoreResul
                         .await?;
                 }
                 refresh_ledger(conn, backend, Persons::One(person.unwrap_or(id))).await?;
+                let entry = super::audit::Entry {
+                    user_id: Some(user_id),
+                    action: "user.create".into(),
+                    subject: Some(format!("user:{user_id}")),
+                    detail: Some(r#"{"role":"sublandlord","self_registered":true}"#.into()),
+                    reason: None,
+                };
+                super::audit::append_in(conn, backend, &entry, now_ms).await?;
                 Ok(id)
             })
         }))

@@ -9,6 +9,8 @@ use crate::domain::token::QrToken;
 /// What a new unit is made of (already checked by the domain).
 #[derive(Debug, Clone)]
 pub struct NewUnit {
+    /// Who creates it (for the audit log); `None` for the service itself.
+    pub created_by: Option<i64>,
     pub community_id: i64,
     pub address: String,
     pub address_key: String,
@@ -67,6 +69,7 @@ pub async fn create(
     let token = QrToken::generate();
     let token_hash = vault.token_hash(token.as_ref());
     let token_enc = vault.seal(Purpose::QrToken, token.as_ref());
+    let backend = store.backend();
     let id = store
         .write(Box::new(move |conn| {
             Box::pin(async move {
@@ -85,6 +88,14 @@ pub async fn create(
                 .fetch_one(&mut *conn)
                 .await?;
                 insert_token(conn, id, 1, token_hash, token_enc, now_ms).await?;
+                let entry = super::audit::Entry {
+                    user_id: unit.created_by,
+                    action: "unit.create".into(),
+                    subject: Some(format!("unit:{id}")),
+                    detail: None,
+                    reason: None,
+                };
+                super::audit::append_in(conn, backend, &entry, now_ms).await?;
                 Ok(id)
             })
         }))
@@ -126,6 +137,7 @@ pub async fn rotate_token(
     let token = QrToken::generate();
     let token_hash = vault.token_hash(token.as_ref());
     let token_enc = vault.seal(Purpose::QrToken, token.as_ref());
+    let backend = store.backend();
     let rotated = store
         .write(Box::new(move |conn| {
             Box::pin(async move {
@@ -159,6 +171,14 @@ pub async fn rotate_token(
                 .bind(now_ms)
                 .execute(&mut *conn)
                 .await?;
+                let entry = super::audit::Entry {
+                    user_id: by,
+                    action: "unit.rotate_poster".into(),
+                    subject: Some(format!("unit:{unit_id}")),
+                    detail: Some(format!(r#"{{"version":{version}}}"#)),
+                    reason: None,
+                };
+                super::audit::append_in(conn, backend, &entry, now_ms).await?;
                 Ok(true)
             })
         }))

@@ -29,6 +29,7 @@ pub async fn create(
         role.to_string(),
     );
     let community_ids = community_ids.to_vec();
+    let backend = store.backend();
     store
         .write(Box::new(move |conn| {
             Box::pin(async move {
@@ -38,19 +39,29 @@ pub async fn create(
                 )
                 .bind(username)
                 .bind(password_hash)
-                .bind(role)
+                .bind(role.clone())
                 .bind(now_ms)
                 .fetch_one(&mut *conn)
                 .await?;
-                for community_id in community_ids {
+                for community_id in &community_ids {
                     sqlx::query(
                         "insert into user_communities (user_id, community_id) values ($1, $2)",
                     )
                     .bind(id)
-                    .bind(community_id)
+                    .bind(*community_id)
                     .execute(&mut *conn)
                     .await?;
                 }
+                let entry = super::audit::Entry {
+                    user_id: None,
+                    action: "user.create".into(),
+                    subject: Some(format!("user:{id}")),
+                    detail: Some(
+                        serde_json::json!({"role": role, "communities": community_ids}).to_string(),
+                    ),
+                    reason: None,
+                };
+                super::audit::append_in(conn, backend, &entry, now_ms).await?;
                 Ok(id)
             })
         }))

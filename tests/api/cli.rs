@@ -126,6 +126,7 @@ async fn sweep_at_an_instant_prints_how_many_checks_it_created() {
         .unwrap();
     let vault = renfang::crypto::Vault::new(&[7; 32]);
     let unit = renfang::store::units::NewUnit {
+        created_by: None,
         community_id: community,
         address: "影佳路 1弄 1号".into(),
         address_key: "影佳路1弄1号".into(),

@@ -78,6 +78,7 @@ async fn the_openapi_document_lists_every_api_route() {
         ("/api/v1/units/{id}/qr/rotate", "post"),
         ("/api/v1/units/{id}/poster.{format}", "get"),
         ("/api/v1/communities/{name}/posters.pdf", "get"),
+        ("/api/v1/audit", "get"),
         ("/api/v1/sublandlords", "post"),
         ("/api/v1/filings", "post"),
         ("/api/v1/my/units", "get"),

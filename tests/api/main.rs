@@ -1,6 +1,7 @@
 //! Integration tests through HTTP, each test with a database of its own: a temporary SQLite
 //! file by default, a fresh PostgreSQL database when `RENFANG_TEST_DATABASE_URL` is set.
 
+mod audit;
 mod auth;
 mod browser;
 mod cli;
