@@ -54,6 +54,15 @@ pub fn days_since(clock_from: DateTime<Utc>, at: DateTime<Utc>) -> i64 {
     (at - clock_from).num_days().max(0)
 }
 
+/// Days (started ones count whole) until a unit whose clock started at `clock` becomes
+/// overdue: 5 right after an upload under the 5-day rule, 1 on its last day, 0 once overdue.
+pub fn days_left(clock: DateTime<Utc>, now: DateTime<Utc>, days: i64) -> i64 {
+    let remaining = clock + Duration::days(days) - now;
+    let day = Duration::days(1).num_milliseconds();
+    let ms = remaining.num_milliseconds();
+    if ms <= 0 { 0 } else { (ms + day - 1) / day }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +110,17 @@ mod tests {
         }
         assert_eq!(Outcome::parse("unreachable"), Some(Outcome::Unreachable));
         assert_eq!(Outcome::parse("resolved_by_upload"), None);
+    }
+
+    #[test]
+    fn days_left_counts_a_started_day_whole() {
+        let clock = Utc::now();
+        let at = |h: i64| clock + Duration::hours(h);
+        assert_eq!(days_left(clock, at(0), 5), 5);
+        assert_eq!(days_left(clock, at(1), 5), 5);
+        assert_eq!(days_left(clock, at(24), 5), 4);
+        assert_eq!(days_left(clock, at(119), 5), 1);
+        assert_eq!(days_left(clock, at(120), 5), 0);
+        assert_eq!(days_left(clock, at(500), 5), 0);
     }
 }

@@ -259,18 +259,14 @@ impl Posters {
 
     /// The characters of `text` that no loaded face has (white space aside).
     pub fn missing_glyphs(&self, text: &str) -> Vec<char> {
+        let faces: Vec<ttf_parser::Face<'_>> = self
+            .faces
+            .iter()
+            .filter_map(|(data, index)| ttf_parser::Face::parse(data, *index).ok())
+            .collect();
         let mut missing: Vec<char> = Vec::new();
         for c in text.chars().filter(|c| !c.is_whitespace()) {
-            if missing.contains(&c) {
-                continue;
-            }
-            let found = self.faces.iter().any(|(data, index)| {
-                ttf_parser::Face::parse(data, *index)
-                    .ok()
-                    .and_then(|f| f.glyph_index(c))
-                    .is_some()
-            });
-            if !found {
+            if !missing.contains(&c) && !faces.iter().any(|f| f.glyph_index(c).is_some()) {
                 missing.push(c);
             }
         }

@@ -15,8 +15,8 @@ use crate::domain::registration::new_receipt;
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::export::{self, Table};
+use crate::store;
 use crate::store::door_checks::{self, Order, QueueFilter, Scope, VisitResult};
-use crate::store::{self, communities};
 
 /// Registers the queue routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -96,23 +96,7 @@ pub async fn filter_for(
         "address" => Order::Address,
         _ => return Err(invalid("sort")),
     };
-    let scope = match q
-        .community
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
-        Some(name) => {
-            let community = communities::find_by_name(&state.store, name)
-                .await
-                .map_err(store_error)?
-                .filter(|c| caller.sees(c.id))
-                .ok_or(AppError::NotFound)?;
-            Scope::Community(community.id)
-        }
-        None if caller.role.sees_all_communities() => Scope::All,
-        None => Scope::UserCommunities(caller.user_id),
-    };
+    let scope = super::sublandlords::staff_scope(state, caller, q.community.as_deref()).await?;
     Ok(QueueFilter {
         scope,
         status,

@@ -12,7 +12,7 @@ use super::pages::{check_csrf, csrf_token, html, page_caller, see_other, with_se
 use super::scan::accept;
 use super::sublandlords::{
     FilingRequest, LedgerItem, LedgerQuery, MyUnitOut, PasswordRequest, SignupRequest,
-    confirm_unit, declare_vacant, file, ledger_page, me, my_unit_list, my_unit_row,
+    confirm_unit, declare_vacant, file, ledger_page, me, my_unit_list, my_unit_row, my_unit_view,
     record_move_out, register_sublandlord, rotate_poster, set_password,
 };
 use super::units::{PosterQuery, poster_response};
@@ -247,11 +247,7 @@ async fn unit_page(
         Err(answer) => return Ok(answer),
     };
     let unit = my_unit_row(&state, &me, id.into_inner()).await?;
-    let view = my_unit_list(&state, &me)
-        .await?
-        .into_iter()
-        .find(|u| u.unit_id == unit.id)
-        .ok_or(AppError::NotFound)?;
+    let view = my_unit_view(&state, &me, unit.id).await?;
     let token = crate::store::units::current_token(&state.store, &state.vault, unit.id)
         .await
         .map_err(store_error)?

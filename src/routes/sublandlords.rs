@@ -13,7 +13,7 @@ use super::json::ApiJson;
 use super::scan::{ReceiptBody, RegistrationBody, accept_json};
 use super::units::{Created, PosterQuery, PosterUrl, poster_response, rfc3339};
 use crate::domain::FieldError;
-use crate::domain::door_check::is_overdue;
+use crate::domain::door_check::{days_left, is_overdue};
 use crate::domain::registration::new_receipt;
 use crate::domain::role::Role;
 use crate::domain::sublandlord::{FilingInput, NewFiling, Signup, check_password};
@@ -477,15 +477,6 @@ async fn unit_out(state: &State, u: filings::MyUnit) -> Result<MyUnitOut, AppErr
     })
 }
 
-/// Days (started ones count whole) until a unit whose clock started at `clock` becomes
-/// overdue: 5 right after an upload under the 5-day rule, 1 on its last day, 0 once overdue.
-fn days_left(clock: chrono::DateTime<Utc>, now: chrono::DateTime<Utc>, days: i64) -> i64 {
-    let remaining = clock + chrono::Duration::days(days) - now;
-    let day = chrono::Duration::days(1).num_milliseconds();
-    let ms = remaining.num_milliseconds();
-    if ms <= 0 { 0 } else { (ms + day - 1) / day }
-}
-
 /// The caller's unit `id`, or 404 when it is not theirs (never 403: that would confirm it
 /// exists).
 pub async fn my_unit_row(
@@ -511,14 +502,20 @@ pub async fn my_unit(
     id: web::Path<i64>,
 ) -> Result<web::Json<MyUnitOut>, AppError> {
     let me = me(&state, &caller).await?;
-    let unit = my_unit_row(&state, &me, id.into_inner()).await?;
-    let row = filings::my_units(&state.store, me.id)
+    Ok(web::Json(my_unit_view(&state, &me, id.into_inner()).await?))
+}
+
+/// One of the caller's units as the API and the pages show it, or 404.
+pub async fn my_unit_view(
+    state: &State,
+    me: &Sublandlord,
+    unit_id: i64,
+) -> Result<MyUnitOut, AppError> {
+    let row = filings::my_unit(&state.store, me.id, unit_id)
         .await
         .map_err(store_error)?
-        .into_iter()
-        .find(|u| u.id == unit.id)
         .ok_or(AppError::NotFound)?;
-    Ok(web::Json(unit_out(&state, row).await?))
+    unit_out(state, row).await
 }
 
 /// The receipt of an upload.
@@ -823,21 +820,4 @@ pub fn masked_name(name: &str) -> String {
 /// Roles that read the sublandlord ledger.
 pub fn reads_ledger(role: Role) -> bool {
     matches!(role, Role::Admin | Role::Police | Role::Enforcement)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn days_left_counts_a_started_day_whole() {
-        let clock = Utc::now();
-        let at = |h: i64| clock + chrono::Duration::hours(h);
-        assert_eq!(days_left(clock, at(0), 5), 5);
-        assert_eq!(days_left(clock, at(1), 5), 5);
-        assert_eq!(days_left(clock, at(24), 5), 4);
-        assert_eq!(days_left(clock, at(119), 5), 1);
-        assert_eq!(days_left(clock, at(120), 5), 0);
-        assert_eq!(days_left(clock, at(500), 5), 0);
-    }
 }

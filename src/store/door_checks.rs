@@ -170,7 +170,7 @@ fn where_clause(filter: &QueueFilter) -> String {
 }
 
 /// The scope condition on table alias `t`, with `$1` = scope id (or unused).
-fn scope_sql(scope: Scope, t: &str) -> String {
+pub(crate) fn scope_sql(scope: Scope, t: &str) -> String {
     match scope {
         Scope::All => " and $1 = $1".to_owned(),
         Scope::UserCommunities(_) => format!(
@@ -181,7 +181,7 @@ fn scope_sql(scope: Scope, t: &str) -> String {
     }
 }
 
-fn scope_id(scope: Scope) -> i64 {
+pub(crate) fn scope_id(scope: Scope) -> i64 {
     match scope {
         Scope::All => 0,
         Scope::UserCommunities(id) | Scope::Community(id) => id,
@@ -397,27 +397,23 @@ pub async fn record_result(
                     reason: result.note.clone(),
                 };
                 let recorded = record_in(conn, result, now_ms).await?;
-                if recorded.is_ok() {
-                    let unit: i64 =
-                        sqlx::query_scalar("select unit_id from door_checks where id = $1")
-                            .bind(check)
-                            .fetch_one(&mut *conn)
-                            .await?;
+                if let Ok(unit) = recorded {
                     refresh_ledger(conn, backend, Persons::OfUnit(unit)).await?;
                     // Last, so that the audit order lock is held only at the end.
                     super::audit::append_in(conn, backend, &entry, now_ms).await?;
                 }
-                Ok(recorded)
+                Ok(recorded.map(|_| ()))
             })
         }))
         .await
 }
 
+/// Returns the check's unit.
 async fn record_in(
     conn: &mut AnyConnection,
     r: VisitResult,
     now_ms: i64,
-) -> StoreResult<Result<(), NotOpen>> {
+) -> StoreResult<Result<i64, NotOpen>> {
     let check: Option<(i64, i64)> = sqlx::query_as(
         "select unit_id, community_id from door_checks where id = $1 and status = 'open'",
     )
@@ -451,7 +447,7 @@ async fn record_in(
         .bind(r.check_id)
         .execute(&mut *conn)
         .await?;
-        return Ok(Ok(()));
+        return Ok(Ok(unit_id));
     }
     // Closed first, so that the upload a verification counts as does not also close this
     // very check as `resolved_by_upload`.
@@ -506,7 +502,7 @@ async fn record_in(
             .await?;
         }
     }
-    Ok(Ok(()))
+    Ok(Ok(unit_id))
 }
 
 /// An open referral for the law-enforcement team.

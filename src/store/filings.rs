@@ -227,13 +227,11 @@ pub async fn list(
     limit: i64,
 ) -> StoreResult<(Vec<FilingRow>, i64)> {
     let (condition, id) = match filer {
-        Filer::Sublandlord(id) => ("f.sublandlord_id = $1", id),
-        Filer::Staff(Scope::All) => ("$1 = $1", 0),
-        Filer::Staff(Scope::UserCommunities(user)) => (
-            "f.community_id in (select community_id from user_communities where user_id = $1)",
-            user,
+        Filer::Sublandlord(id) => ("f.sublandlord_id = $1".to_string(), id),
+        Filer::Staff(scope) => (
+            format!("1 = 1{}", super::door_checks::scope_sql(scope, "f")),
+            super::door_checks::scope_id(scope),
         ),
-        Filer::Staff(Scope::Community(c)) => ("f.community_id = $1", c),
     };
     let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
         "select count(*) from filings f where {condition}"
@@ -273,20 +271,36 @@ pub struct MyUnit {
     pub open_checks: i64,
 }
 
+const MY_UNIT_COLUMNS: &str = r"select u.id, c.name as community, u.address, u.rooms,
+        u.rental_mode, u.state, u.last_upload_at, u.clock_from, u.planned_occupants,
+        (select count(*) from door_checks d
+         where d.unit_id = u.id and d.status = 'open') as open_checks
+    from units u join communities c on c.id = u.community_id
+    where u.sublandlord_id = $1";
+
 /// The units a sublandlord lets, by address.
 pub async fn my_units(store: &Store, sublandlord_id: i64) -> StoreResult<Vec<MyUnit>> {
-    Ok(sqlx::query_as(
-        r"select u.id, c.name as community, u.address, u.rooms, u.rental_mode, u.state,
-                 u.last_upload_at, u.clock_from, u.planned_occupants,
-                 (select count(*) from door_checks d
-                  where d.unit_id = u.id and d.status = 'open') as open_checks
-          from units u join communities c on c.id = u.community_id
-          where u.sublandlord_id = $1
-          order by u.address_key, u.id",
-    )
+    Ok(sqlx::query_as(AssertSqlSafe(format!(
+        "{MY_UNIT_COLUMNS} order by u.address_key, u.id"
+    )))
     .bind(sublandlord_id)
     .fetch_all(store.pool())
     .await?)
+}
+
+/// One unit a sublandlord lets, or `None` if it is not theirs.
+pub async fn my_unit(
+    store: &Store,
+    sublandlord_id: i64,
+    unit_id: i64,
+) -> StoreResult<Option<MyUnit>> {
+    Ok(
+        sqlx::query_as(AssertSqlSafe(format!("{MY_UNIT_COLUMNS} and u.id = $2")))
+            .bind(sublandlord_id)
+            .bind(unit_id)
+            .fetch_optional(store.pool())
+            .await?,
+    )
 }
 
 /// Declares a unit vacant: the clock stops until people register there again.

@@ -195,6 +195,9 @@ pub const PRIORITY_SQL: &str = r"2 * units + rooms + 3 * open_checks + past_chec
 const COUNTS: &str = "units, rooms, occupants, open_checks, past_checks, violations, tips, \
     overcrowded_units, filed_in_advance, filed_late, priority";
 
+/// The person who lets unit `$1`.
+const UNIT_PERSON_SQL: &str = "select s.person_id from units u join sublandlords s on s.id = u.sublandlord_id where u.id = $1";
+
 /// Whose ledger rows to recompute.
 #[derive(Debug, Clone, Copy)]
 pub enum Persons {
@@ -213,12 +216,8 @@ impl Persons {
     fn subquery(self) -> (&'static str, i64) {
         match self {
             Persons::One(id) => ("select cast($1 as bigint)", id),
-            // Resolved to `One` by `refresh_ledger` before it gets here.
-            Persons::OfUnit(unit) => (
-                r"select s.person_id from units u join sublandlords s on s.id = u.sublandlord_id
-                  where u.id = $1",
-                unit,
-            ),
+            // `refresh_ledger` resolves it to `One` first; as a subquery it reads the same.
+            Persons::OfUnit(unit) => (UNIT_PERSON_SQL, unit),
             Persons::SweptAt(at) => (
                 r"select s.person_id from door_checks d join units u on u.id = d.unit_id
                   join sublandlords s on s.id = u.sublandlord_id
@@ -242,13 +241,10 @@ pub(crate) async fn refresh_ledger(
     // Most units have no sublandlord: one look-up and nothing more.
     let persons = match persons {
         Persons::OfUnit(unit) => {
-            let person: Option<i64> = sqlx::query_scalar(
-                r"select s.person_id from units u join sublandlords s on s.id = u.sublandlord_id
-                  where u.id = $1",
-            )
-            .bind(unit)
-            .fetch_optional(&mut *conn)
-            .await?;
+            let person: Option<i64> = sqlx::query_scalar(UNIT_PERSON_SQL)
+                .bind(unit)
+                .fetch_optional(&mut *conn)
+                .await?;
             match person {
                 Some(p) => Persons::One(p),
                 None => return Ok(()),
