@@ -36,6 +36,9 @@ pub enum AppError {
     /// 422: fields failed their checks.
     #[error("提交的内容有误，请检查标出的字段")]
     Validation(Vec<FieldError>),
+    /// 422: an uploaded file cannot be read (encoding, columns, size).
+    #[error("{0}")]
+    InvalidFile(String),
     /// 422: a poster cannot show some characters of the unit's data.
     #[error("{0}")]
     Unprintable(String),
@@ -77,6 +80,7 @@ impl AppError {
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::Validation(_) => "validation",
+            AppError::InvalidFile(_) => "invalid_file",
             AppError::Unprintable(_) => "unprintable",
             AppError::TooManyRequests => "too_many_requests",
             AppError::LoginLocked(_) => "login_locked",
@@ -106,7 +110,7 @@ pub struct FieldErrorBody {
     /// Machine-readable reason.
     pub code: &'static str,
     /// Plain Chinese text.
-    pub message: &'static str,
+    pub message: String,
 }
 
 impl ResponseError for AppError {
@@ -120,7 +124,9 @@ impl ResponseError for AppError {
             AppError::Gone(_) => StatusCode::GONE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::Validation(_) | AppError::Unprintable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Validation(_) | AppError::InvalidFile(_) | AppError::Unprintable(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             AppError::TooManyRequests | AppError::LoginLocked(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -138,10 +144,15 @@ impl ResponseError for AppError {
                     .map(|f| FieldErrorBody {
                         field: f.field.clone(),
                         code: f.code,
-                        message: f.message_zh,
+                        message: f.message_zh.to_string(),
                     })
                     .collect(),
             ),
+            AppError::InvalidFile(message) => Some(vec![FieldErrorBody {
+                field: "file".into(),
+                code: "invalid_file",
+                message: message.clone(),
+            }]),
             _ => None,
         };
         let mut response = HttpResponse::build(self.status_code());

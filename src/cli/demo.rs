@@ -81,6 +81,7 @@ async fn seed(store: &Store, vault: &Vault) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("demo address: {}", e.message_en))?;
             let mode = [RentalMode::Whole, RentalMode::Shared, RentalMode::Group][n as usize % 3];
             let unit = units::NewUnit {
+                floor_area_m2: None,
                 created_by: None,
                 community_id,
                 address: address.display().to_string(),

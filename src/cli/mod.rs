@@ -1,6 +1,7 @@
 //! The `renfang` command line: the same domain and store functions as the routes.
 
 mod demo;
+pub mod import;
 pub mod qr;
 pub mod user;
 
@@ -38,6 +39,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: user::UserCommand,
+    },
+    /// Bulk imports.
+    Import {
+        #[command(subcommand)]
+        command: import::ImportCommand,
     },
     /// QR posters.
     Qr {
@@ -80,6 +86,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::User { command } => user::run(command, Settings::load()?).await,
+        Command::Import { command } => import::run(command, Settings::load()?).await,
         Command::Qr { command } => qr::run(command, Settings::load()?).await,
         Command::Audit {
             command: AuditCommand::Verify,

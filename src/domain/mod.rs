@@ -2,6 +2,7 @@
 
 pub mod document;
 pub mod door_check;
+pub mod import;
 pub mod notice;
 pub mod person;
 pub mod registration;
@@ -25,6 +26,16 @@ macro_rules! wire_enum {
             /// Parses the contract's wire name.
             pub fn parse(s: &str) -> Option<Self> {
                 match s { $($wire => Some($name::$variant),)+ _ => None }
+            }
+
+            /// Parses the wire name (any case) or the Chinese name, as people type them into
+            /// a spreadsheet.
+            pub fn parse_any(s: &str) -> Option<Self> {
+                let folded = $crate::domain::fold_width(s).to_lowercase();
+                match folded.as_str() {
+                    $($wire | $zh => Some($name::$variant),)+
+                    _ => None,
+                }
             }
 
             /// The contract's wire name.

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod door_checks;
 pub mod health;
+pub mod import;
 pub mod json;
 pub mod observe;
 pub mod openapi;
@@ -63,6 +64,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure)
         .configure(openapi::configure)
         .configure(auth::configure)
+        .configure(import::configure)
         .configure(units::configure)
         .configure(door_checks::configure)
         .configure(sublandlords::configure)

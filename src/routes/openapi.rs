@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, auth, door_checks, scan, stats, sublandlords, units};
+use super::{audit, auth, door_checks, import, scan, stats, sublandlords, units};
 
 struct BearerAuth;
 
@@ -29,6 +29,7 @@ impl Modify for BearerAuth {
         auth::logout,
         units::create_community,
         units::create_unit,
+        import::import_units,
         units::get_unit,
         units::rotate_qr,
         units::poster,

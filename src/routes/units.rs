@@ -138,6 +138,7 @@ pub async fn create_unit(
         return Err(AppError::Validation(errors));
     };
     let new = units::NewUnit {
+        floor_area_m2: None,
         created_by: Some(caller.user_id),
         community_id: community.id,
         address: address.display().to_string(),

@@ -69,6 +69,19 @@ pub(crate) async fn append_in(
     entry: &Entry,
     at: i64,
 ) -> StoreResult<()> {
+    append_all_in(conn, backend, std::slice::from_ref(entry), at).await
+}
+
+/// Appends entries in order inside the caller's transaction, reading the chain's end once.
+pub(crate) async fn append_all_in(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    entries: &[Entry],
+    at: i64,
+) -> StoreResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
     if backend == Backend::Postgres {
         sqlx::query("select pg_advisory_xact_lock($1)")
             .bind(AUDIT_LOCK)
@@ -79,22 +92,26 @@ pub(crate) async fn append_in(
         sqlx::query_scalar("select hash from audit_log order by id desc limit 1")
             .fetch_optional(&mut *conn)
             .await?;
-    let prev = prev.unwrap_or_default();
-    let hash = row_hash(&prev, at, entry);
-    sqlx::query(
-        r"insert into audit_log (at, user_id, action, subject, detail, reason, prev_hash, hash)
-          values ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(at)
-    .bind(entry.user_id)
-    .bind(entry.action.clone())
-    .bind(entry.subject.clone())
-    .bind(entry.detail.clone())
-    .bind(entry.reason.clone())
-    .bind(prev)
-    .bind(hash)
-    .execute(&mut *conn)
-    .await?;
+    let mut prev = prev.unwrap_or_default();
+    for entry in entries {
+        let hash = row_hash(&prev, at, entry);
+        sqlx::query(
+            r"insert into audit_log (at, user_id, action, subject, detail, reason, prev_hash,
+                  hash)
+              values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(at)
+        .bind(entry.user_id)
+        .bind(entry.action.clone())
+        .bind(entry.subject.clone())
+        .bind(entry.detail.clone())
+        .bind(entry.reason.clone())
+        .bind(std::mem::take(&mut prev))
+        .bind(hash.clone())
+        .execute(&mut *conn)
+        .await?;
+        prev = hash;
+    }
     Ok(())
 }
 

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod communities;
 pub mod door_checks;
 pub mod filings;
+pub mod import;
 pub mod registrations;
 pub mod stats;
 pub mod sublandlords;

@@ -17,6 +17,8 @@ pub struct NewUnit {
     pub kind: &'static str,
     pub rental_mode: &'static str,
     pub rooms: i64,
+    /// Floor area in square metres, where known.
+    pub floor_area_m2: Option<f64>,
 }
 
 /// A unit as staff see it.
@@ -73,20 +75,9 @@ pub async fn create(
     let id = store
         .write(Box::new(move |conn| {
             Box::pin(async move {
-                let id: i64 = sqlx::query_scalar(
-                    r"insert into units (community_id, address, address_key, kind, rental_mode,
-                          rooms, state, watched_since, clock_from, qr_version, created_at)
-                      values ($1, $2, $3, $4, $5, $6, 'active', $7, $7, 1, $7) returning id",
-                )
-                .bind(unit.community_id)
-                .bind(unit.address)
-                .bind(unit.address_key)
-                .bind(unit.kind)
-                .bind(unit.rental_mode)
-                .bind(unit.rooms)
-                .bind(now_ms)
-                .fetch_one(&mut *conn)
-                .await?;
+                let id = insert_unit(conn, &unit, false, now_ms)
+                    .await?
+                    .expect("an insert without `on conflict` returns its id or fails");
                 insert_token(conn, id, 1, token_hash, token_enc, now_ms).await?;
                 let entry = super::audit::Entry {
                     user_id: unit.created_by,
@@ -101,6 +92,41 @@ pub async fn create(
         }))
         .await?;
     Ok((id, token))
+}
+
+/// Inserts the unit row. With `skip_existing`, a unit already at that address in that
+/// community is left alone and `None` comes back instead of a constraint error.
+pub(crate) async fn insert_unit(
+    conn: &mut AnyConnection,
+    unit: &NewUnit,
+    skip_existing: bool,
+    now_ms: i64,
+) -> StoreResult<Option<i64>> {
+    // An absent area is bound as -1: a NULL `f64` bind has no type on PostgreSQL.
+    let sql = if skip_existing {
+        r"insert into units (community_id, address, address_key, kind, rental_mode, rooms,
+              floor_area_m2, state, watched_since, clock_from, qr_version, created_at)
+          values ($1, $2, $3, $4, $5, $6, case when $7 < 0 then null else $7 end, 'active',
+              $8, $8, 1, $8)
+          on conflict (community_id, address_key) do nothing returning id"
+    } else {
+        r"insert into units (community_id, address, address_key, kind, rental_mode, rooms,
+              floor_area_m2, state, watched_since, clock_from, qr_version, created_at)
+          values ($1, $2, $3, $4, $5, $6, case when $7 < 0 then null else $7 end, 'active',
+              $8, $8, 1, $8)
+          returning id"
+    };
+    Ok(sqlx::query_scalar(sql)
+        .bind(unit.community_id)
+        .bind(unit.address.clone())
+        .bind(unit.address_key.clone())
+        .bind(unit.kind)
+        .bind(unit.rental_mode)
+        .bind(unit.rooms)
+        .bind(unit.floor_area_m2.unwrap_or(-1.0))
+        .bind(now_ms)
+        .fetch_optional(&mut *conn)
+        .await?)
 }
 
 pub(crate) async fn insert_token(

@@ -126,6 +126,7 @@ async fn sweep_at_an_instant_prints_how_many_checks_it_created() {
         .unwrap();
     let vault = renfang::crypto::Vault::new(&[7; 32]);
     let unit = renfang::store::units::NewUnit {
+        floor_area_m2: None,
         created_by: None,
         community_id: community,
         address: "影佳路 1弄 1号".into(),
@@ -153,4 +154,54 @@ async fn sweep_at_an_instant_prints_how_many_checks_it_created() {
         .output()
         .unwrap();
     assert!(!out.status.success());
+}
+
+#[tokio::test]
+async fn import_units_prints_counts_and_rejected_lines_and_exits_2_on_an_unreadable_file() {
+    let (_db, url) = fresh_database().await;
+    let store = renfang::store::Store::connect(&url, 2).await.unwrap();
+    store.migrate().await.unwrap();
+    renfang::store::communities::create(&store, "影佳", 0)
+        .await
+        .unwrap();
+    store.close().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("units.csv");
+    std::fs::write(
+        &file,
+        "社区,地址,间数,类型,出租方式\n影佳,影佳路 1号 101室,2,住宅,整租\n影佳,影佳路 1号 102室,0,住宅,整租\n祥东,祥东路 1号,1,住宅,整租\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = renfang(&url).args(args).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        (out.status.code(), text)
+    };
+    let path = file.to_str().unwrap();
+
+    let (code, dry) = run(&["import", "units", path, "--dry-run"]);
+    assert_eq!(code, Some(0));
+    assert!(dry.starts_with("dry run: accepted 1 (created 1,"), "{dry}");
+
+    let (code, first) = run(&["import", "units", path]);
+    assert_eq!(code, Some(0));
+    assert!(
+        first.starts_with("accepted 1 (created 1, already present 0), rejected 2"),
+        "{first}"
+    );
+    assert!(first.contains("line 3: 间数"), "{first}");
+    assert!(first.contains("line 4: 没有名为“祥东”的社区"), "{first}");
+
+    let (_, again) = run(&["import", "units", path]);
+    assert!(
+        again.starts_with("accepted 1 (created 0, already present 1)"),
+        "{again}"
+    );
+
+    let missing = dir.path().join("missing.csv");
+    let (code, _) = run(&["import", "units", missing.to_str().unwrap()]);
+    assert_eq!(code, Some(2));
+    std::fs::write(&missing, [0xff, 0xfe, 0x80, 0x81, 0xff]).unwrap();
+    let (code, _) = run(&["import", "units", missing.to_str().unwrap()]);
+    assert_eq!(code, Some(2));
 }

@@ -325,3 +325,24 @@ pub async fn page_post(
         .await
         .unwrap()
 }
+
+impl TestApp {
+    /// Posts a raw body (a file) with a content type.
+    pub async fn post_bytes(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        token: Option<&str>,
+    ) -> Response {
+        let mut req = self
+            .client
+            .post(self.url(path))
+            .header("Content-Type", content_type)
+            .body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request sent")
+    }
+}

@@ -8,6 +8,7 @@ mod cli;
 mod door_checks;
 mod health;
 mod helpers;
+mod import;
 mod page;
 mod police;
 mod portal;
