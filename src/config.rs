@@ -42,6 +42,13 @@ pub struct Settings {
     pub poster_dpi: u32,
     /// The enquiry line printed on posters.
     pub hotline: String,
+    /// Days after move-out at which an occupant's personal data is deleted.
+    pub retention_days: u32,
+    /// Cron expression (seconds first) of the retention purge.
+    pub purge_cron: String,
+    /// Cron expression (seconds first) of the monthly report; the 24th, so the office has
+    /// it before the 25th.
+    pub report_cron: String,
 }
 
 impl Default for Settings {
@@ -63,11 +70,14 @@ impl Default for Settings {
             poster_font: None,
             poster_dpi: crate::qr::poster::DEFAULT_DPI,
             hotline: "12345".into(),
+            retention_days: 180,
+            purge_cron: "0 30 3 * * *".into(),
+            report_cron: "0 0 6 24 * *".into(),
         }
     }
 }
 
-const KEYS: [&str; 16] = [
+const KEYS: [&str; 19] = [
     "database_url",
     "redis_url",
     "redis_prefix",
@@ -84,6 +94,9 @@ const KEYS: [&str; 16] = [
     "poster_font",
     "poster_dpi",
     "hotline",
+    "retention_days",
+    "purge_cron",
+    "report_cron",
 ];
 
 impl Settings {
@@ -123,6 +136,18 @@ impl Settings {
                 .ok()
                 .filter(|d| (1..=365).contains(d))
                 .context("RENFANG_OVERDUE_DAYS must be a whole number of days from 1 to 365")?;
+        }
+        if let Some(v) = get("retention_days") {
+            s.retention_days =
+                v.parse().ok().filter(|d| (1..=3650).contains(d)).context(
+                    "RENFANG_RETENTION_DAYS must be a whole number of days from 1 to 3650",
+                )?;
+        }
+        if let Some(v) = get("purge_cron") {
+            s.purge_cron = v.to_string();
+        }
+        if let Some(v) = get("report_cron") {
+            s.report_cron = v.to_string();
         }
         if let Some(v) = get("sweep_cron") {
             s.sweep_cron = v.to_string();

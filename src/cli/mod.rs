@@ -58,6 +58,12 @@ enum Command {
     /// Recomputes the sublandlord ledger from the records (after a bulk load, or to repair
     /// it) and prints how many people it holds.
     LedgerRebuild,
+    /// Deletes personal data past retention and prints what it deleted.
+    Purge {
+        /// The instant to purge as of (RFC 3339); default now.
+        #[arg(long)]
+        at: Option<String>,
+    },
     /// Runs the overdue sweep once and prints how many door checks it created.
     Sweep {
         /// The instant to sweep as of (RFC 3339); default now.
@@ -114,13 +120,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("ledger rebuilt: {people} people");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Purge { at } => {
+            let at = instant_or_now(at)?;
+            let settings = Settings::load()?;
+            let store = open(&settings).await?;
+            let purged = crate::jobs::purge::run(&store, settings.retention_days, at).await?;
+            store.close().await;
+            println!(
+                "purged personal data of {} occupants and {} tips (older than {} days)",
+                purged.occupants, purged.tips, settings.retention_days
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Sweep { at } => {
-            let at = match at {
-                Some(text) => chrono::DateTime::parse_from_rfc3339(&text)
-                    .with_context(|| format!("--at {text:?} is not an RFC 3339 instant"))?
-                    .with_timezone(&chrono::Utc),
-                None => chrono::Utc::now(),
-            };
+            let at = instant_or_now(at)?;
             let settings = Settings::load()?;
             let store = open(&settings).await?;
             let created = crate::jobs::sweep::run(&store, settings.overdue_days, at).await?;
@@ -129,6 +142,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `--at` as an instant, or now.
+fn instant_or_now(at: Option<String>) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    Ok(match at {
+        Some(text) => chrono::DateTime::parse_from_rfc3339(&text)
+            .with_context(|| format!("--at {text:?} is not an RFC 3339 instant"))?
+            .with_timezone(&chrono::Utc),
+        None => chrono::Utc::now(),
+    })
 }
 
 /// Opens the configured database and applies pending migrations.

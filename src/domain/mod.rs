@@ -8,6 +8,7 @@ pub mod person;
 pub mod registration;
 pub mod role;
 pub mod sublandlord;
+pub mod tip;
 pub mod token;
 pub mod unit;
 

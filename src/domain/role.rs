@@ -68,4 +68,14 @@ impl Role {
             Role::Admin | Role::Police | Role::Community | Role::Property
         )
     }
+
+    /// Roles that triage public tips and turn them into door checks.
+    pub fn handles_tips(self) -> bool {
+        self.manages_units()
+    }
+
+    /// The town office's functions: communities, users, the monthly report, the audit log.
+    pub fn is_admin(self) -> bool {
+        self == Role::Admin
+    }
 }

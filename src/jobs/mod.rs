@@ -1,6 +1,8 @@
-//! Scheduled work: the overdue sweep, run by `renfang serve` on `RENFANG_SWEEP_CRON` in
-//! `RENFANG_TZ`, and by `renfang sweep` once.
+//! Scheduled work, run by `renfang serve` in `RENFANG_TZ`: the overdue sweep
+//! (`RENFANG_SWEEP_CRON`), the retention purge (`RENFANG_PURGE_CRON`) and the monthly report
+//! (`RENFANG_REPORT_CRON`, the 24th). Each is also one command of the CLI.
 
+pub mod purge;
 pub mod sweep;
 
 use anyhow::Context;
@@ -15,6 +17,7 @@ pub async fn start(store: Store, settings: &Settings) -> anyhow::Result<JobSched
         .await
         .context("starting the scheduler")?;
     let days = settings.overdue_days;
+    let store_for_purge = store.clone();
     // The crate evaluates cron expressions in UTC unless given a zone: "at 02:00" must mean
     // 02:00 in the town, not in Greenwich.
     let job = Job::new_async_tz(settings.sweep_cron.as_str(), settings.tz, move |_, _| {
@@ -33,6 +36,25 @@ pub async fn start(store: Store, settings: &Settings) -> anyhow::Result<JobSched
         )
     })?;
     scheduler.add(job).await.context("scheduling the sweep")?;
+
+    let retention = settings.retention_days;
+    let purge_store = store_for_purge;
+    let job = Job::new_async_tz(settings.purge_cron.as_str(), settings.tz, move |_, _| {
+        let store = purge_store.clone();
+        Box::pin(async move {
+            match purge::run(&store, retention, chrono::Utc::now()).await {
+                Ok(p) => tracing::info!(occupants = p.occupants, tips = p.tips, "retention purge"),
+                Err(e) => tracing::error!(error = format!("{e:#}"), "retention purge failed"),
+            }
+        })
+    })
+    .with_context(|| {
+        format!(
+            "RENFANG_PURGE_CRON {:?} is not a valid schedule",
+            settings.purge_cron
+        )
+    })?;
+    scheduler.add(job).await.context("scheduling the purge")?;
     scheduler.start().await.context("starting the scheduler")?;
     Ok(scheduler)
 }

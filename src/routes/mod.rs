@@ -15,6 +15,7 @@ pub mod scan;
 pub mod scan_page;
 pub mod stats;
 pub mod sublandlords;
+pub mod tips;
 pub mod units;
 
 use std::sync::Arc;
@@ -69,6 +70,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(door_checks::configure)
         .configure(sublandlords::configure)
         .configure(stats::configure)
+        .configure(tips::configure)
         .configure(audit::configure)
         .configure(scan::configure)
         .configure(scan_page::configure)

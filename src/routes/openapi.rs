@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, auth, door_checks, import, scan, stats, sublandlords, units};
+use super::{audit, auth, door_checks, import, scan, stats, sublandlords, tips, units};
 
 struct BearerAuth;
 
@@ -30,6 +30,12 @@ impl Modify for BearerAuth {
         units::create_community,
         units::create_unit,
         import::import_units,
+        tips::create_tip,
+        tips::list_tips,
+        tips::get_tip,
+        tips::tip_photo,
+        tips::triage,
+        tips::open_check,
         units::get_unit,
         units::rotate_qr,
         units::poster,

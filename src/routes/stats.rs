@@ -50,12 +50,55 @@ pub struct CountsOut {
     pub filing_rate: Option<f64>,
     /// Whether the rate reaches the 95% target.
     pub filing_rate_met: Option<bool>,
+    /// Active units whose tenants or sublandlord uploaded within the month (or ever).
+    pub self_declared: i64,
+    /// The self-declaration rate (自主申报率): `self_declared / active`; none without
+    /// active units.
+    pub declaration_rate: Option<f64>,
+    /// Whether it reaches the 95% target.
+    pub declaration_rate_met: Option<bool>,
+    /// Tips received.
+    pub tips: i64,
+    /// Median hours from a unit becoming overdue to an officer's check result, over the
+    /// checks closed in the month.
+    pub median_hours_overdue_to_check: Option<f64>,
+    /// Uploads per day of the month, first day first (only with `month`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub registrations_per_day: Vec<DayCount>,
+}
+
+/// Uploads on one day.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DayCount {
+    /// `YYYY-MM-DD` in `RENFANG_TZ`.
+    pub date: String,
+    pub count: i64,
+}
+
+impl CountsOut {
+    /// The counts, with per-day figures dated from `first_day`.
+    pub fn new(c: &stats::Counts, first_day: Option<NaiveDate>) -> Self {
+        let mut out = CountsOut::from(c);
+        if let Some(first) = first_day {
+            out.registrations_per_day = c
+                .per_day
+                .iter()
+                .enumerate()
+                .map(|(i, &count)| DayCount {
+                    date: (first + chrono::Days::new(i as u64)).to_string(),
+                    count,
+                })
+                .collect();
+        }
+        out
+    }
 }
 
 impl From<&stats::Counts> for CountsOut {
     fn from(c: &stats::Counts) -> Self {
         let rate = (c.sublandlord_units > 0)
             .then(|| c.filed_in_advance as f64 / c.sublandlord_units as f64);
+        let declared = (c.active > 0).then(|| c.self_declared as f64 / c.active as f64);
         Self {
             units: c.units,
             active: c.active,
@@ -69,6 +112,12 @@ impl From<&stats::Counts> for CountsOut {
             filed_in_advance: c.filed_in_advance,
             filing_rate: rate,
             filing_rate_met: rate.map(|r| r >= FILING_RATE_TARGET),
+            self_declared: c.self_declared,
+            declaration_rate: declared,
+            declaration_rate_met: declared.map(|r| r >= FILING_RATE_TARGET),
+            tips: c.tips,
+            median_hours_overdue_to_check: c.median_hours_to_check(),
+            registrations_per_day: Vec::new(),
         }
     }
 }
@@ -111,9 +160,14 @@ pub async fn stats_for(
 ) -> Result<StatsOut, AppError> {
     caller.require(|r| r.is_staff())?;
     let month = q.month.as_deref().map(str::trim).filter(|m| !m.is_empty());
-    let (from_ms, to_ms) = match month {
-        Some(m) => month_window(m, state.settings.tz).ok_or_else(|| invalid("month"))?,
-        None => (i64::MIN, i64::MAX),
+    let (window, first_day) = match month {
+        Some(m) => {
+            let (window, first) =
+                month_stats_window(m, state.settings.tz, state.settings.overdue_days)
+                    .ok_or_else(|| invalid("month"))?;
+            (window, Some(first))
+        }
+        None => (stats::Window::all_time(state.settings.overdue_days), None),
     };
     let wanted = q
         .community
@@ -132,7 +186,7 @@ pub async fn stats_for(
             return Err(AppError::NotFound);
         }
     }
-    let counts = stats::by_community(&state.store, from_ms, to_ms)
+    let counts = stats::by_community(&state.store, window)
         .await
         .map_err(store_error)?;
     let mut overall = stats::Counts::default();
@@ -142,15 +196,37 @@ pub async fn stats_for(
         overall.add(&counts);
         rows.push(CommunityCounts {
             community: c.name,
-            counts: CountsOut::from(&counts),
+            counts: CountsOut::new(&counts, first_day),
         });
     }
     Ok(StatsOut {
         month: month.map(str::to_string),
         filing_rate_target: FILING_RATE_TARGET,
-        overall: CountsOut::from(&overall),
+        overall: CountsOut::new(&overall, first_day),
         communities: rows,
     })
+}
+
+/// The statistics window of a `YYYY-MM` month in `tz`, with per-day counts, and its
+/// first day.
+pub fn month_stats_window(
+    month: &str,
+    tz: chrono_tz::Tz,
+    overdue_days: u32,
+) -> Option<(stats::Window, NaiveDate)> {
+    let (from_ms, to_ms) = month_window(month, tz)?;
+    let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
+    let days = first
+        .checked_add_months(chrono::Months::new(1))?
+        .signed_duration_since(first)
+        .num_days() as usize;
+    let window = stats::Window {
+        from_ms,
+        to_ms,
+        days,
+        overdue_days,
+    };
+    Some((window, first))
 }
 
 /// `[start, end)` of a `YYYY-MM` month in `tz`, as milliseconds.

@@ -21,6 +21,16 @@ pub struct Counts {
     pub sublandlord_units: i64,
     /// Of those, units whose filing came before their first registration.
     pub filed_in_advance: i64,
+    /// Active units with an upload by their tenants or sublandlord (not by an officer)
+    /// within the window: the self-declared ones.
+    pub self_declared: i64,
+    /// Tips received within the window.
+    pub tips: i64,
+    /// For each `no_upload` check an officer closed within the window: milliseconds from
+    /// the moment the unit became overdue to the result.
+    pub overdue_to_check_ms: Vec<i64>,
+    /// Uploads per day of the window (index 0 is its first day), when asked for.
+    pub per_day: Vec<i64>,
 }
 
 impl Counts {
@@ -36,15 +46,68 @@ impl Counts {
         self.checks_closed += o.checks_closed;
         self.sublandlord_units += o.sublandlord_units;
         self.filed_in_advance += o.filed_in_advance;
+        self.self_declared += o.self_declared;
+        self.tips += o.tips;
+        self.overdue_to_check_ms
+            .extend_from_slice(&o.overdue_to_check_ms);
+        if self.per_day.len() < o.per_day.len() {
+            self.per_day.resize(o.per_day.len(), 0);
+        }
+        for (sum, n) in self.per_day.iter_mut().zip(&o.per_day) {
+            *sum += n;
+        }
+    }
+
+    /// The median of `overdue_to_check_ms`, in hours.
+    pub fn median_hours_to_check(&self) -> Option<f64> {
+        let mut v = self.overdue_to_check_ms.clone();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_unstable();
+        let mid = v.len() / 2;
+        let ms = if v.len() % 2 == 1 {
+            v[mid] as f64
+        } else {
+            (v[mid - 1] as f64 + v[mid] as f64) / 2.0
+        };
+        Some(ms / 3_600_000.0)
     }
 }
 
-/// Counts per community id, with uploads and checks counted within `[from_ms, to_ms)`.
-pub async fn by_community(
-    store: &Store,
-    from_ms: i64,
-    to_ms: i64,
-) -> StoreResult<HashMap<i64, Counts>> {
+/// The window statistics are counted over.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    /// Days to count uploads per day over (0 for none); `from_ms` is then a local midnight
+    /// and day `i` is the 24 hours from `from_ms + i` days.
+    pub days: usize,
+    /// The N of the N-day rule, to tell when a unit became overdue.
+    pub overdue_days: u32,
+}
+
+impl Window {
+    /// All time, without per-day counts.
+    pub fn all_time(overdue_days: u32) -> Self {
+        Self {
+            from_ms: i64::MIN,
+            to_ms: i64::MAX,
+            days: 0,
+            overdue_days,
+        }
+    }
+
+    fn is_all_time(&self) -> bool {
+        self.from_ms == i64::MIN
+    }
+}
+
+/// Counts per community id, with uploads, checks and tips counted within the window, and
+/// occupants as those who lived there at some time within it (now, for all time). Emptied
+/// (purged) occupant rows still count, so past months keep their figures.
+pub async fn by_community(store: &Store, window: Window) -> StoreResult<HashMap<i64, Counts>> {
+    let Window { from_ms, to_ms, .. } = window;
     let mut out: HashMap<i64, Counts> = HashMap::new();
     let units: Vec<(i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
         r"select community_id, count(*),
@@ -75,13 +138,77 @@ pub async fn by_community(
             .fetch_all(store.pool())
             .await
     };
-    for (c, n) in pairs(
+    let occupants_sql = if window.is_all_time() {
         r"select u.community_id, count(*) from occupants o join units u on u.id = o.unit_id
-          where o.moved_out_at is null and $1 = $1 and $2 = $2 group by u.community_id",
+          where o.moved_out_at is null and $1 = $1 and $2 = $2 group by u.community_id"
+    } else {
+        r"select u.community_id, count(*) from occupants o join units u on u.id = o.unit_id
+          where o.created_at < $2 and (o.moved_out_at is null or o.moved_out_at >= $1)
+          group by u.community_id"
+    };
+    for (c, n) in pairs(occupants_sql).await? {
+        out.entry(c).or_default().occupants = n;
+    }
+    for (c, n) in pairs(
+        r"select u.community_id, count(distinct r.unit_id)
+          from registrations r join units u on u.id = r.unit_id
+          where r.created_at >= $1 and r.created_at < $2 and r.source <> 'officer'
+            and u.state = 'active'
+          group by u.community_id",
     )
     .await?
     {
-        out.entry(c).or_default().occupants = n;
+        out.entry(c).or_default().self_declared = n;
+    }
+    for (c, n) in pairs(
+        r"select community_id, count(*) from tips
+          where created_at >= $1 and created_at < $2 and community_id is not null
+          group by community_id",
+    )
+    .await?
+    {
+        out.entry(c).or_default().tips = n;
+    }
+    // Overdue from the unit's clock at opening plus N days; only results officers recorded.
+    let overdue_ms = i64::from(window.overdue_days) * 86_400_000;
+    let waits: Vec<(i64, i64)> = sqlx::query_as(
+        r"select community_id, closed_at - queue_key - $3 from door_checks
+          where reason = 'no_upload' and closed_by is not null
+            and closed_at >= $1 and closed_at < $2",
+    )
+    .bind(from_ms)
+    .bind(to_ms)
+    .bind(overdue_ms)
+    .fetch_all(store.pool())
+    .await?;
+    for (c, ms) in waits {
+        out.entry(c)
+            .or_default()
+            .overdue_to_check_ms
+            .push(ms.max(0));
+    }
+    if window.days > 0 {
+        let per_day: Vec<(i64, i64, i64)> = sqlx::query_as(
+            r"select u.community_id, (r.created_at - $1) / 86400000, count(*)
+              from registrations r join units u on u.id = r.unit_id
+              where r.created_at >= $2 and r.created_at < $3
+              group by u.community_id, (r.created_at - $1) / 86400000",
+        )
+        .bind(from_ms)
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_all(store.pool())
+        .await?;
+        for (c, day, n) in per_day {
+            let e = out.entry(c).or_default();
+            e.per_day.resize(window.days, 0);
+            if let Some(slot) = e.per_day.get_mut(day as usize) {
+                *slot += n;
+            }
+        }
+        for e in out.values_mut() {
+            e.per_day.resize(window.days, 0);
+        }
     }
     for (c, n) in pairs(
         r"select u.community_id, count(*) from registrations r join units u on u.id = r.unit_id

@@ -383,3 +383,26 @@ pub async fn poster_events(store: &Store, unit_id: i64) -> StoreResult<Vec<Poste
     .fetch_all(store.pool())
     .await?)
 }
+
+/// The unit at an address key: in the given community, or the only one in any community.
+/// Returns its id and community.
+pub async fn find_by_address_key(
+    store: &Store,
+    address_key: &str,
+    community_id: Option<i64>,
+) -> StoreResult<Option<(i64, i64)>> {
+    let found: Vec<(i64, i64)> = sqlx::query_as(
+        r"select id, community_id from units
+          where address_key = $1 and ($2 < 0 or community_id = $2)
+          order by id limit 2",
+    )
+    .bind(address_key.to_string())
+    .bind(community_id.unwrap_or(-1))
+    .fetch_all(store.pool())
+    .await?;
+    // Two communities with the same address: the tip cannot say which one it means.
+    Ok(match found.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    })
+}

@@ -205,3 +205,27 @@ async fn import_units_prints_counts_and_rejected_lines_and_exits_2_on_an_unreada
     let (code, _) = run(&["import", "units", missing.to_str().unwrap()]);
     assert_eq!(code, Some(2));
 }
+
+#[tokio::test]
+async fn purge_at_an_instant_prints_what_it_deleted() {
+    let (_db, url) = fresh_database().await;
+    let out = renfang(&url)
+        .args(["purge", "--at", "2027-06-01T00:00:00+08:00"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("purged personal data of 0 occupants and 0 tips (older than 180 days)"),
+        "{text}"
+    );
+    let out = renfang(&url)
+        .args(["purge", "--at", "yesterday"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}

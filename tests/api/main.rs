@@ -14,6 +14,8 @@ mod police;
 mod portal;
 mod posters;
 mod scan;
+mod stats;
 mod storage;
 mod sublandlords;
+mod tips;
 mod units;

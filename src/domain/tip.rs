@@ -1,0 +1,213 @@
+//! Public tips (线索举报): what a tip may say, its triage states, and its photo.
+
+use std::io::Cursor;
+
+use image::{ImageDecoder, ImageFormat, ImageReader};
+
+use super::{FieldError, has_control};
+use crate::wire_enum;
+
+wire_enum!(
+    /// What a tip reports.
+    Category {
+        DailyRental = "daily_rental" / "日租房",
+        GroupRental = "group_rental" / "群租房",
+        Unregistered = "unregistered" / "住户未登记",
+        Other = "other" / "其他",
+    }
+);
+
+wire_enum!(
+    /// Where a tip stands with staff.
+    TipState {
+        New = "new" / "待处理",
+        Checking = "checking" / "已派上门核查",
+        Closed = "closed" / "已办结",
+        Dismissed = "dismissed" / "不予处理",
+    }
+);
+
+/// Longest description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 1_000;
+/// Largest photo accepted, in bytes, before re-encoding.
+pub const MAX_PHOTO_BYTES: usize = 8 * 1024 * 1024;
+/// Longest side of a stored photo, in pixels: enough to see a door or a notice.
+const STORED_SIDE: u32 = 1_600;
+/// Largest picture decoded, in pixels per side: a photo bomb is refused before it fills
+/// memory.
+const MAX_DECODED_SIDE: u32 = 12_000;
+
+/// A checked description: trimmed, not empty, not too long; line breaks allowed.
+pub fn parse_description(raw: &str) -> Result<String, FieldError> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(FieldError::new(
+            "description",
+            "required",
+            "请描述您看到的情况",
+            "Please describe what you saw",
+        ));
+    }
+    let bad_control = text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r');
+    if text.chars().count() > MAX_DESCRIPTION_CHARS || bad_control {
+        return Err(FieldError::new(
+            "description",
+            "format",
+            "描述过长（最多 1000 字）或含有无效字符",
+            "The description is too long (1,000 characters at most) or has invalid characters",
+        ));
+    }
+    Ok(text.to_string())
+}
+
+/// Whether a free-text one-line field is acceptable (the address of a tip, a note).
+pub fn one_line(text: &str, max_chars: usize) -> bool {
+    text.chars().count() <= max_chars && !has_control(text)
+}
+
+/// Why a photo is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PhotoError {
+    #[error("照片过大（最多 8 MB）")]
+    TooLarge,
+    #[error("照片只能是 JPEG 或 PNG 格式")]
+    NotJpegOrPng,
+    #[error("照片无法打开，可能已损坏")]
+    Unreadable,
+}
+
+impl PhotoError {
+    /// The rejected field.
+    pub fn field(self) -> FieldError {
+        let (code, zh, en) = match self {
+            PhotoError::TooLarge => (
+                "too_large",
+                "照片过大（最多 8 MB）",
+                "The photo is over 8 MB",
+            ),
+            PhotoError::NotJpegOrPng => (
+                "format",
+                "照片只能是 JPEG 或 PNG 格式",
+                "The photo must be a JPEG or PNG",
+            ),
+            PhotoError::Unreadable => (
+                "unreadable",
+                "照片无法打开，可能已损坏",
+                "The photo cannot be read",
+            ),
+        };
+        FieldError::new("photo", code, zh, en)
+    }
+}
+
+/// Checks a photo by its content (not its name), turns it upright, shrinks it to a stored
+/// size, and re-encodes it as a fresh JPEG, which carries no EXIF block: no GPS position, no
+/// camera, no time. CPU work: call it off the async workers.
+pub fn reencode_photo(bytes: &[u8]) -> Result<Vec<u8>, PhotoError> {
+    if bytes.len() > MAX_PHOTO_BYTES {
+        return Err(PhotoError::TooLarge);
+    }
+    let format = image::guess_format(bytes).map_err(|_| PhotoError::NotJpegOrPng)?;
+    if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png) {
+        return Err(PhotoError::NotJpegOrPng);
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_DECODED_SIDE);
+    limits.max_image_height = Some(MAX_DECODED_SIDE);
+    limits.max_alloc = Some(512 * 1024 * 1024);
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(|_| PhotoError::Unreadable)?;
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut picture =
+        image::DynamicImage::from_decoder(decoder).map_err(|_| PhotoError::Unreadable)?;
+    picture.apply_orientation(orientation);
+    if picture.width().max(picture.height()) > STORED_SIDE {
+        picture = picture.resize(
+            STORED_SIDE,
+            STORED_SIDE,
+            image::imageops::FilterType::Triangle,
+        );
+    }
+    let rgb = picture.to_rgb8();
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 82)
+        .encode_image(&rgb)
+        .map_err(|_| PhotoError::Unreadable)?;
+    Ok(out)
+}
+
+/// A small JPEG with an EXIF block holding a GPS position, as phones write it: for the tests
+/// of the re-encoding, here and through HTTP.
+#[doc(hidden)]
+pub fn sample_jpeg_with_gps() -> Vec<u8> {
+    let picture =
+        image::RgbImage::from_fn(40, 30, |x, y| image::Rgb([x as u8 * 6, y as u8 * 8, 90]));
+    let mut plain = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new(&mut plain)
+        .encode_image(&picture)
+        .unwrap();
+    // APP1 "Exif\0\0" with a tiny TIFF whose text says where the photo was taken.
+    let mut exif = b"Exif\0\0II*\0\x08\0\0\0\0\0".to_vec();
+    exif.extend_from_slice(b"GPS 31.3957N 121.2534E");
+    let mut app1 = vec![0xff, 0xe1];
+    app1.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
+    app1.extend_from_slice(&exif);
+    let mut out = plain[..2].to_vec();
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&plain[2..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_photo_comes_back_as_a_jpeg_without_its_exif_block() {
+        let with_gps = sample_jpeg_with_gps();
+        assert!(with_gps.windows(4).any(|w| w == b"Exif"));
+        let out = reencode_photo(&with_gps).unwrap();
+        assert_eq!(&out[..3], &[0xff, 0xd8, 0xff]);
+        assert!(!out.windows(4).any(|w| w == b"Exif"));
+        assert!(!out.windows(3).any(|w| w == b"GPS"));
+        let back = image::load_from_memory(&out).unwrap();
+        assert_eq!((back.width(), back.height()), (40, 30));
+    }
+
+    #[test]
+    fn a_large_png_is_shrunk_and_stored_as_jpeg() {
+        let picture = image::RgbaImage::from_pixel(3200, 800, image::Rgba([10, 200, 30, 255]));
+        let mut png = Vec::new();
+        picture
+            .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
+            .unwrap();
+        let out = reencode_photo(&png).unwrap();
+        let back = image::load_from_memory_with_format(&out, ImageFormat::Jpeg).unwrap();
+        assert_eq!((back.width(), back.height()), (1600, 400));
+    }
+
+    #[test]
+    fn content_decides_not_the_name_and_only_jpeg_or_png_pass() {
+        assert_eq!(
+            reencode_photo(b"GIF89a\x01\x00\x01\x00"),
+            Err(PhotoError::NotJpegOrPng)
+        );
+        assert_eq!(
+            reencode_photo(b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
+            Err(PhotoError::NotJpegOrPng)
+        );
+        assert_eq!(
+            reencode_photo(b"\xff\xd8\xff\xe0broken"),
+            Err(PhotoError::Unreadable)
+        );
+        assert_eq!(
+            reencode_photo(&vec![0xff; MAX_PHOTO_BYTES + 1]),
+            Err(PhotoError::TooLarge)
+        );
+    }
+}

@@ -1,0 +1,123 @@
+//! Retention: personal data of people who moved out long enough ago is deleted.
+//!
+//! An occupant row is emptied rather than removed (name, document number and its index,
+//! phone), so that counts of past months stay what they were. A tip's contact and photo go
+//! the same way once the tip has been closed that long. Each deletion is audited.
+
+use super::{Store, StoreResult, audit};
+
+/// Rows per transaction.
+const BATCH: i64 = 500;
+
+/// What a purge deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub occupants: u64,
+    pub tips: u64,
+}
+
+/// Deletes the personal data of occupants who moved out before `cutoff_ms`, and the
+/// contacts and photos of tips handled before it.
+pub async fn purge(store: &Store, cutoff_ms: i64, now_ms: i64) -> StoreResult<Purged> {
+    let mut purged = Purged::default();
+    loop {
+        let n = occupants_batch(store, cutoff_ms, now_ms).await?;
+        purged.occupants += n;
+        if n < BATCH as u64 {
+            break;
+        }
+    }
+    loop {
+        let n = tips_batch(store, cutoff_ms, now_ms).await?;
+        purged.tips += n;
+        if n < BATCH as u64 {
+            break;
+        }
+    }
+    Ok(purged)
+}
+
+async fn occupants_batch(store: &Store, cutoff_ms: i64, now_ms: i64) -> StoreResult<u64> {
+    let backend = store.backend();
+    store
+        .write(Box::new(move |conn| {
+            Box::pin(async move {
+                let due: Vec<(i64, i64)> = sqlx::query_as(
+                    r"select id, unit_id from occupants
+                      where moved_out_at < $1 and purged_at is null
+                      order by moved_out_at limit $2",
+                )
+                .bind(cutoff_ms)
+                .bind(BATCH)
+                .fetch_all(&mut *conn)
+                .await?;
+                let mut entries = Vec::with_capacity(due.len());
+                for &(id, unit_id) in &due {
+                    // The document index goes too: after this, nothing links the row to
+                    // a person.
+                    sqlx::query(
+                        r"update occupants set name = '', id_number_enc = $1,
+                              id_number_index = $1, id_number_masked = '', phone_enc = null,
+                              phone_masked = null, purged_at = $2
+                          where id = $3",
+                    )
+                    .bind(Vec::<u8>::new())
+                    .bind(now_ms)
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+                    entries.push(audit::Entry {
+                        user_id: None,
+                        action: "occupant.purge".into(),
+                        subject: Some(format!("occupant:{id}")),
+                        detail: Some(format!(r#"{{"unit_id":{unit_id}}}"#)),
+                        reason: Some("retention".into()),
+                    });
+                }
+                audit::append_all_in(conn, backend, &entries, now_ms).await?;
+                Ok(due.len() as u64)
+            })
+        }))
+        .await
+}
+
+async fn tips_batch(store: &Store, cutoff_ms: i64, now_ms: i64) -> StoreResult<u64> {
+    let backend = store.backend();
+    store
+        .write(Box::new(move |conn| {
+            Box::pin(async move {
+                let due: Vec<i64> = sqlx::query_scalar(
+                    r"select id from tips
+                      where handled_at < $1 and state in ('closed', 'dismissed')
+                        and purged_at is null
+                      order by handled_at limit $2",
+                )
+                .bind(cutoff_ms)
+                .bind(BATCH)
+                .fetch_all(&mut *conn)
+                .await?;
+                let mut entries = Vec::with_capacity(due.len());
+                for &id in &due {
+                    sqlx::query(
+                        r"update tips set contact_enc = null, contact_masked = null,
+                              photo = null, purged_at = $1
+                          where id = $2",
+                    )
+                    .bind(now_ms)
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+                    entries.push(audit::Entry {
+                        user_id: None,
+                        action: "tip.purge".into(),
+                        subject: Some(format!("tip:{id}")),
+                        detail: None,
+                        reason: Some("retention".into()),
+                    });
+                }
+                audit::append_all_in(conn, backend, &entries, now_ms).await?;
+                Ok(due.len() as u64)
+            })
+        }))
+        .await
+}

@@ -1,0 +1,247 @@
+//! Tips: stored as received, listed for staff of the tip's community, triaged, and turned
+//! into a `tip` door check.
+
+use sqlx::{AssertSqlSafe, FromRow};
+
+use super::door_checks::{Scope, scope_id, scope_sql};
+use super::{Store, StoreResult, audit};
+
+/// A tip as received, already checked.
+#[derive(Debug, Clone)]
+pub struct NewTip {
+    pub community_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub address: String,
+    pub category: &'static str,
+    pub description: String,
+    pub contact_enc: Option<Vec<u8>>,
+    pub contact_masked: Option<String>,
+    /// Re-encoded JPEG.
+    pub photo: Option<Vec<u8>>,
+}
+
+/// A tip as staff see it (the contact masked, the photo apart).
+#[derive(Debug, Clone, FromRow)]
+pub struct Tip {
+    pub id: i64,
+    pub community_id: Option<i64>,
+    pub community: Option<String>,
+    pub unit_id: Option<i64>,
+    pub address: String,
+    pub category: String,
+    pub description: String,
+    pub contact_masked: Option<String>,
+    pub has_photo: i64,
+    pub state: String,
+    pub door_check_id: Option<i64>,
+    pub note: Option<String>,
+    pub created_at: i64,
+    pub handled_at: Option<i64>,
+}
+
+const COLUMNS: &str = r"t.id, t.community_id, c.name as community, t.unit_id, t.address,
+    t.category, t.description, t.contact_masked,
+    case when t.photo is null then 0 else 1 end as has_photo, t.state, t.door_check_id,
+    t.note, t.created_at, t.handled_at";
+
+/// Stores a tip and returns its id.
+pub async fn create(store: &Store, tip: NewTip, now_ms: i64) -> StoreResult<i64> {
+    store
+        .write(Box::new(move |conn| {
+            Box::pin(async move {
+                Ok(sqlx::query_scalar(
+                    r"insert into tips (community_id, unit_id, address, category, description,
+                          contact_enc, contact_masked, photo, state, created_at)
+                      values ($1, $2, $3, $4, $5, $6, $7, $8, 'new', $9) returning id",
+                )
+                .bind(tip.community_id)
+                .bind(tip.unit_id)
+                .bind(tip.address)
+                .bind(tip.category)
+                .bind(tip.description)
+                .bind(tip.contact_enc)
+                .bind(tip.contact_masked)
+                .bind(tip.photo)
+                .bind(now_ms)
+                .fetch_one(&mut *conn)
+                .await?)
+            })
+        }))
+        .await
+}
+
+/// One page of the tips in scope, newest first, optionally in one state; tips whose
+/// community is unknown are shown to admins (scope `All`) only.
+pub async fn list(
+    store: &Store,
+    scope: Scope,
+    state: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> StoreResult<(Vec<Tip>, i64)> {
+    let state_clause = if state.is_some() {
+        " and t.state = $2"
+    } else {
+        " and $2 = $2"
+    };
+    let filter = format!("where 1 = 1{}{state_clause}", scope_sql(scope, "t"));
+    let state = state.unwrap_or("").to_string();
+    let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+        "select count(*) from tips t {filter}"
+    )))
+    .bind(scope_id(scope))
+    .bind(state.clone())
+    .fetch_one(store.pool())
+    .await?;
+    let rows = sqlx::query_as(AssertSqlSafe(format!(
+        r"select {COLUMNS} from tips t left join communities c on c.id = t.community_id
+          {filter} order by t.id desc limit $3 offset $4"
+    )))
+    .bind(scope_id(scope))
+    .bind(state)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(store.pool())
+    .await?;
+    Ok((rows, total))
+}
+
+/// One tip.
+pub async fn get(store: &Store, id: i64) -> StoreResult<Option<Tip>> {
+    Ok(sqlx::query_as(AssertSqlSafe(format!(
+        r"select {COLUMNS} from tips t left join communities c on c.id = t.community_id
+          where t.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?)
+}
+
+/// A tip's photo, if it has one.
+pub async fn photo(store: &Store, id: i64) -> StoreResult<Option<Vec<u8>>> {
+    Ok(
+        sqlx::query_scalar::<_, Option<Vec<u8>>>("select photo from tips where id = $1")
+            .bind(id)
+            .fetch_optional(store.pool())
+            .await?
+            .flatten(),
+    )
+}
+
+/// Moves a tip to `state` with a note, by `user_id`; audited.
+pub async fn set_state(
+    store: &Store,
+    id: i64,
+    state: &'static str,
+    note: Option<String>,
+    user_id: i64,
+    now_ms: i64,
+) -> StoreResult<()> {
+    let backend = store.backend();
+    store
+        .write(Box::new(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    r"update tips set state = $1, note = coalesce($2, note), handled_at = $3,
+                          handled_by = $4
+                      where id = $5",
+                )
+                .bind(state)
+                .bind(note.clone())
+                .bind(now_ms)
+                .bind(user_id)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+                let entry = audit::Entry {
+                    user_id: Some(user_id),
+                    action: "tip.triage".into(),
+                    subject: Some(format!("tip:{id}")),
+                    detail: Some(serde_json::json!({ "state": state }).to_string()),
+                    reason: note,
+                };
+                audit::append_in(conn, backend, &entry, now_ms).await
+            })
+        }))
+        .await
+}
+
+/// Opens a `tip` door check for the tip's unit (or finds the open one) and marks the tip
+/// as being checked. Returns the check's id.
+pub async fn open_check(
+    store: &Store,
+    tip_id: i64,
+    unit_id: i64,
+    user_id: i64,
+    now_ms: i64,
+) -> StoreResult<i64> {
+    let backend = store.backend();
+    store
+        .write(Box::new(move |conn| {
+            Box::pin(async move {
+                let details = serde_json::json!({ "tip_id": tip_id }).to_string();
+                let opened: Option<i64> = sqlx::query_scalar(
+                    r"insert into door_checks
+                          (unit_id, community_id, reason, status, details, opened_at, queue_key)
+                      select id, community_id, 'tip', 'open', $1, $2, $2 from units
+                      where id = $3
+                      on conflict do nothing returning id",
+                )
+                .bind(details)
+                .bind(now_ms)
+                .bind(unit_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+                let check_id = match opened {
+                    Some(id) => id,
+                    None => {
+                        sqlx::query_scalar(
+                            r"select id from door_checks
+                              where unit_id = $1 and reason = 'tip' and status = 'open'",
+                        )
+                        .bind(unit_id)
+                        .fetch_one(&mut *conn)
+                        .await?
+                    }
+                };
+                // A second press changes nothing and records nothing.
+                let moved = sqlx::query(
+                    r"update tips set state = 'checking', door_check_id = $1, handled_at = $2,
+                          handled_by = $3
+                      where id = $4 and (door_check_id is null or door_check_id <> $1
+                                         or state <> 'checking')",
+                )
+                .bind(check_id)
+                .bind(now_ms)
+                .bind(user_id)
+                .bind(tip_id)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                let mut entries = Vec::new();
+                if moved > 0 {
+                    entries.push(audit::Entry {
+                        user_id: Some(user_id),
+                        action: "tip.triage".into(),
+                        subject: Some(format!("tip:{tip_id}")),
+                        detail: Some(r#"{"state":"checking"}"#.into()),
+                        reason: None,
+                    });
+                }
+                if opened.is_some() {
+                    entries.push(audit::Entry {
+                        user_id: Some(user_id),
+                        action: "door_check.open".into(),
+                        subject: Some(format!("door_check:{check_id}")),
+                        detail: Some(
+                            serde_json::json!({ "unit_id": unit_id, "reason": "tip" }).to_string(),
+                        ),
+                        reason: Some(format!("tip:{tip_id}")),
+                    });
+                }
+                audit::append_all_in(conn, backend, &entries, now_ms).await?;
+                Ok(check_id)
+            })
+        }))
+        .await
+}

@@ -1,0 +1,222 @@
+//! Public tips and their triage by staff.
+
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+
+use crate::helpers::spawn_app;
+
+fn tip(address: &str) -> Value {
+    json!({"address": address, "category": "group_rental",
+           "description": "每天晚上很多人进出，像是群租。", "contact": "13812345678"})
+}
+
+#[tokio::test]
+async fn a_tip_about_a_known_address_lands_with_its_unit_and_a_masked_contact() {
+    let app = spawn_app().await;
+    let (admin, unit_id, _) = app.unit_fixture().await;
+
+    let res = app
+        .post_json("/api/v1/tips", &tip("影佳路１００弄１号２０１"), None)
+        .await;
+
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let got: Value = app
+        .get(&format!("/api/v1/tips/{id}"), Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["unit_id"], unit_id);
+    assert_eq!(got["community"], "影佳");
+    assert_eq!(got["state"], "new");
+    assert_eq!(got["contact"], "138****5678");
+    let stored: Vec<u8> = sqlx::query_scalar("select contact_enc from tips")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert!(!stored.windows(11).any(|w| w == b"13812345678"));
+}
+
+#[tokio::test]
+async fn a_tip_by_poster_token_names_that_unit() {
+    let app = spawn_app().await;
+    let (admin, unit_id, poster) = app.unit_fixture().await;
+    let body = json!({"token": poster, "category": "daily_rental", "description": "日租"});
+
+    let res = app.post_json("/api/v1/tips", &body, None).await;
+
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let list: Value = app
+        .get("/api/v1/tips", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["unit_id"], unit_id);
+}
+
+#[tokio::test]
+async fn a_bad_tip_names_each_bad_field_and_stores_nothing() {
+    let app = spawn_app().await;
+    let body = json!({"address": "", "category": "ufo", "description": " ", "contact": "12"});
+
+    let res = app.post_json("/api/v1/tips", &body, None).await;
+
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: Value = res.json().await.unwrap();
+    let mut fields: Vec<&str> = err["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    fields.sort();
+    assert_eq!(fields, ["address", "category", "contact", "description"]);
+    assert_eq!(app.count("tips").await, 0);
+}
+
+fn form(photo: Vec<u8>, file_name: &str) -> Form {
+    Form::new()
+        .text("address", "影佳路 100弄 1号 201室")
+        .text("category", "group_rental")
+        .text("description", "门口贴着床位出租的广告")
+        .part("photo", Part::bytes(photo).file_name(file_name.to_string()))
+}
+
+#[tokio::test]
+async fn a_photo_is_checked_by_content_and_stored_without_its_exif_data() {
+    let app = spawn_app().await;
+    let (admin, _, _) = app.unit_fixture().await;
+    let with_gps = renfang::domain::tip::sample_jpeg_with_gps();
+
+    let res = app
+        .client
+        .post(app.url("/api/v1/tips"))
+        .multipart(form(with_gps, "door.jpg"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let photo = app
+        .get(&format!("/api/v1/tips/{id}/photo.jpg"), Some(&admin))
+        .await;
+    assert_eq!(photo.status(), StatusCode::OK);
+    assert_eq!(photo.headers()["content-type"], "image/jpeg");
+    let bytes = photo.bytes().await.unwrap();
+    assert_eq!(&bytes[..2], &[0xff, 0xd8]);
+    assert!(!bytes.windows(4).any(|w| w == b"Exif"));
+    assert!(!bytes.windows(3).any(|w| w == b"GPS"));
+
+    // A GIF named .jpg is refused by what it is, and nothing is stored.
+    let res = app
+        .client
+        .post(app.url("/api/v1/tips"))
+        .multipart(form(
+            b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec(),
+            "x.jpg",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(err["fields"][0]["field"], "photo");
+    assert_eq!(app.count("tips").await, 1);
+}
+
+#[tokio::test]
+async fn staff_triage_tips_in_their_communities_and_open_a_tip_door_check() {
+    let app = spawn_app().await;
+    let admin = app.admin_with(&["影佳", "祥东"]).await;
+    let (unit_id, _) = app.create_unit(&admin, "影佳", "影佳路 1号 101室").await;
+    app.create_unit(&admin, "祥东", "祥东路 1号 101室").await;
+    let ours = app
+        .post_json("/api/v1/tips", &tip("影佳路 1号 101室"), None)
+        .await;
+    let ours = ours.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let theirs = app
+        .post_json("/api/v1/tips", &tip("祥东路 1号 101室"), None)
+        .await;
+    let theirs = theirs.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let community = app.login_as("community", &["影佳"]).await;
+
+    let list: Value = app
+        .get("/api/v1/tips", Some(&community))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 1);
+    let foreign = app
+        .post_json(
+            &format!("/api/v1/tips/{theirs}/door-check"),
+            &json!({}),
+            Some(&community),
+        )
+        .await;
+    assert_eq!(foreign.status(), StatusCode::NOT_FOUND);
+
+    let opened = app
+        .post_json(
+            &format!("/api/v1/tips/{ours}/door-check"),
+            &json!({}),
+            Some(&community),
+        )
+        .await;
+    assert_eq!(opened.status(), StatusCode::CREATED);
+    let check = opened.json::<Value>().await.unwrap()["door_check_id"]
+        .as_i64()
+        .unwrap();
+    let again = app
+        .post_json(
+            &format!("/api/v1/tips/{ours}/door-check"),
+            &json!({}),
+            Some(&community),
+        )
+        .await;
+    assert_eq!(again.json::<Value>().await.unwrap()["door_check_id"], check);
+    let (reason, unit): (String, i64) =
+        sqlx::query_as("select reason, unit_id from door_checks where id = $1")
+            .bind(check)
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+    assert_eq!((reason.as_str(), unit), ("tip", unit_id));
+
+    let closed = app
+        .post_json(
+            &format!("/api/v1/tips/{ours}/triage"),
+            &json!({"state": "closed", "note": "已核实整改"}),
+            Some(&community),
+        )
+        .await;
+    assert_eq!(closed.status(), StatusCode::OK);
+    let got: Value = app
+        .get(&format!("/api/v1/tips/{ours}"), Some(&community))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (got["state"].as_str(), got["note"].as_str()),
+        (Some("closed"), Some("已核实整改"))
+    );
+    let audited: i64 = sqlx::query_scalar(
+        "select count(*) from audit_log where action in ('tip.triage', 'door_check.open')",
+    )
+    .fetch_one(app.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(audited, 3);
+
+    let enforcement = app.login_as("enforcement", &["影佳"]).await;
+    let res = app.get("/api/v1/tips", Some(&enforcement)).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
