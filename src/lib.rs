@@ -13,6 +13,7 @@ pub mod export;
 pub mod jobs;
 pub mod metrics;
 pub mod qr;
+pub mod report;
 pub mod routes;
 pub mod sessions;
 pub mod store;

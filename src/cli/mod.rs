@@ -58,6 +58,11 @@ enum Command {
     /// Recomputes the sublandlord ledger from the records (after a bulk load, or to repair
     /// it) and prints how many people it holds.
     LedgerRebuild,
+    /// Reports.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// Deletes personal data past retention and prints what it deleted.
     Purge {
         /// The instant to purge as of (RFC 3339); default now.
@@ -69,6 +74,19 @@ enum Command {
         /// The instant to sweep as of (RFC 3339); default now.
         #[arg(long)]
         at: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// Writes the monthly report (summary and one sheet per community) as XLSX.
+    Monthly {
+        /// The month, YYYY-MM, in RENFANG_TZ.
+        #[arg(long)]
+        month: String,
+        /// The file to write.
+        #[arg(long)]
+        out: std::path::PathBuf,
     },
 }
 
@@ -118,6 +136,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let people = crate::store::sublandlords::rebuild_ledger(&store).await?;
             store.close().await;
             println!("ledger rebuilt: {people} people");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report {
+            command: ReportCommand::Monthly { month, out },
+        } => {
+            let month = crate::domain::month::Month::parse(month.trim())
+                .with_context(|| format!("--month {month:?} is not YYYY-MM"))?;
+            let settings = Settings::load()?;
+            let store = open(&settings).await?;
+            let xlsx =
+                crate::report::monthly(&store, month, settings.tz, settings.overdue_days).await;
+            store.close().await;
+            std::fs::write(&out, xlsx?).with_context(|| format!("writing {}", out.display()))?;
+            println!("wrote the {month} report to {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Purge { at } => {

@@ -3,6 +3,7 @@
 pub mod document;
 pub mod door_check;
 pub mod import;
+pub mod month;
 pub mod notice;
 pub mod person;
 pub mod registration;

@@ -3,6 +3,7 @@
 //! (`RENFANG_REPORT_CRON`, the 24th). Each is also one command of the CLI.
 
 pub mod purge;
+pub mod report;
 pub mod sweep;
 
 use anyhow::Context;
@@ -18,6 +19,7 @@ pub async fn start(store: Store, settings: &Settings) -> anyhow::Result<JobSched
         .context("starting the scheduler")?;
     let days = settings.overdue_days;
     let store_for_purge = store.clone();
+    let store_for_report = store.clone();
     // The crate evaluates cron expressions in UTC unless given a zone: "at 02:00" must mean
     // 02:00 in the town, not in Greenwich.
     let job = Job::new_async_tz(settings.sweep_cron.as_str(), settings.tz, move |_, _| {
@@ -55,6 +57,29 @@ pub async fn start(store: Store, settings: &Settings) -> anyhow::Result<JobSched
         )
     })?;
     scheduler.add(job).await.context("scheduling the purge")?;
+
+    let report_store = store_for_report;
+    let report_settings = settings.clone();
+    let job = Job::new_async_tz(settings.report_cron.as_str(), settings.tz, move |_, _| {
+        let store = report_store.clone();
+        let settings = report_settings.clone();
+        Box::pin(async move {
+            match report::run(&store, &settings, chrono::Utc::now()).await {
+                Ok(month) => tracing::info!(%month, "monthly report written"),
+                Err(e) => tracing::error!(error = format!("{e:#}"), "monthly report failed"),
+            }
+        })
+    })
+    .with_context(|| {
+        format!(
+            "RENFANG_REPORT_CRON {:?} is not a valid schedule",
+            settings.report_cron
+        )
+    })?;
+    scheduler
+        .add(job)
+        .await
+        .context("scheduling the monthly report")?;
     scheduler.start().await.context("starting the scheduler")?;
     Ok(scheduler)
 }

@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod pages;
 pub mod police;
 pub mod portal;
+pub mod reports;
 pub mod scan;
 pub mod scan_page;
 pub mod stats;
@@ -71,6 +72,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(sublandlords::configure)
         .configure(stats::configure)
         .configure(tips::configure)
+        .configure(reports::configure)
         .configure(audit::configure)
         .configure(scan::configure)
         .configure(scan_page::configure)

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, auth, door_checks, import, scan, stats, sublandlords, tips, units};
+use super::{audit, auth, door_checks, import, reports, scan, stats, sublandlords, tips, units};
 
 struct BearerAuth;
 
@@ -36,6 +36,8 @@ impl Modify for BearerAuth {
         tips::tip_photo,
         tips::triage,
         tips::open_check,
+        reports::list_reports,
+        reports::monthly_report,
         units::get_unit,
         units::rotate_qr,
         units::poster,

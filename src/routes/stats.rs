@@ -2,18 +2,19 @@
 //! self-declaration rate (自主申报率) against its 95% target.
 
 use actix_web::web;
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::State;
 use super::auth::{Caller, store_error};
 use super::door_checks::invalid;
+use crate::domain::month::Month;
 use crate::error::AppError;
 use crate::store::{communities, stats};
 
 /// The programme's target for the self-declaration rate.
-pub const FILING_RATE_TARGET: f64 = 0.95;
+pub const FILING_RATE_TARGET: f64 = stats::TARGET_RATE;
 
 /// Registers the statistics route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -96,9 +97,8 @@ impl CountsOut {
 
 impl From<&stats::Counts> for CountsOut {
     fn from(c: &stats::Counts) -> Self {
-        let rate = (c.sublandlord_units > 0)
-            .then(|| c.filed_in_advance as f64 / c.sublandlord_units as f64);
-        let declared = (c.active > 0).then(|| c.self_declared as f64 / c.active as f64);
+        let rate = c.filing_rate();
+        let declared = c.declaration_rate();
         Self {
             units: c.units,
             active: c.active,
@@ -162,10 +162,11 @@ pub async fn stats_for(
     let month = q.month.as_deref().map(str::trim).filter(|m| !m.is_empty());
     let (window, first_day) = match month {
         Some(m) => {
-            let (window, first) =
-                month_stats_window(m, state.settings.tz, state.settings.overdue_days)
-                    .ok_or_else(|| invalid("month"))?;
-            (window, Some(first))
+            let month = Month::parse(m).ok_or_else(|| invalid("month"))?;
+            (
+                stats::Window::month(month, state.settings.tz, state.settings.overdue_days),
+                Some(month.first_day()),
+            )
         }
         None => (stats::Window::all_time(state.settings.overdue_days), None),
     };
@@ -205,57 +206,4 @@ pub async fn stats_for(
         overall: CountsOut::new(&overall, first_day),
         communities: rows,
     })
-}
-
-/// The statistics window of a `YYYY-MM` month in `tz`, with per-day counts, and its
-/// first day.
-pub fn month_stats_window(
-    month: &str,
-    tz: chrono_tz::Tz,
-    overdue_days: u32,
-) -> Option<(stats::Window, NaiveDate)> {
-    let (from_ms, to_ms) = month_window(month, tz)?;
-    let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
-    let days = first
-        .checked_add_months(chrono::Months::new(1))?
-        .signed_duration_since(first)
-        .num_days() as usize;
-    let window = stats::Window {
-        from_ms,
-        to_ms,
-        days,
-        overdue_days,
-    };
-    Some((window, first))
-}
-
-/// `[start, end)` of a `YYYY-MM` month in `tz`, as milliseconds.
-pub fn month_window(month: &str, tz: chrono_tz::Tz) -> Option<(i64, i64)> {
-    let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
-    if month.len() != 7 {
-        return None;
-    }
-    let next = first.checked_add_months(chrono::Months::new(1))?;
-    let at = |d: NaiveDate| {
-        tz.from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
-            .earliest()
-            .map(|t| t.timestamp_millis())
-    };
-    Some((at(first)?, at(next)?))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_month_is_its_days_in_the_configured_zone() {
-        let (from, to) = month_window("2026-11", chrono_tz::Asia::Shanghai).unwrap();
-        // 2026-11-01 00:00 in Shanghai is 2026-10-31 16:00 UTC.
-        assert_eq!(from, 1_793_462_400_000);
-        assert_eq!(to - from, 30 * 86_400_000);
-        assert!(month_window("2026-13", chrono_tz::Asia::Shanghai).is_none());
-        assert!(month_window("2026-1", chrono_tz::Asia::Shanghai).is_none());
-        assert!(month_window("november", chrono_tz::Asia::Shanghai).is_none());
-    }
 }

@@ -10,6 +10,7 @@ pub mod door_checks;
 pub mod filings;
 pub mod import;
 pub mod registrations;
+pub mod reports;
 pub mod retention;
 pub mod stats;
 pub mod sublandlords;

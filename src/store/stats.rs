@@ -3,6 +3,10 @@
 use std::collections::HashMap;
 
 use super::{Store, StoreResult};
+use crate::domain::month::Month;
+
+/// The programme's target for the self-declaration and advance-filing rates.
+pub const TARGET_RATE: f64 = 0.95;
 
 /// The counts of one community (or, summed, of several).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,6 +62,18 @@ impl Counts {
         }
     }
 
+    /// Advance filings: `filed_in_advance / sublandlord_units`, none without such units.
+    pub fn filing_rate(&self) -> Option<f64> {
+        (self.sublandlord_units > 0)
+            .then(|| self.filed_in_advance as f64 / self.sublandlord_units as f64)
+    }
+
+    /// The self-declaration rate (自主申报率): `self_declared / active`, none without
+    /// active units.
+    pub fn declaration_rate(&self) -> Option<f64> {
+        (self.active > 0).then(|| self.self_declared as f64 / self.active as f64)
+    }
+
     /// The median of `overdue_to_check_ms`, in hours.
     pub fn median_hours_to_check(&self) -> Option<f64> {
         let mut v = self.overdue_to_check_ms.clone();
@@ -94,6 +110,17 @@ impl Window {
             from_ms: i64::MIN,
             to_ms: i64::MAX,
             days: 0,
+            overdue_days,
+        }
+    }
+
+    /// A calendar month in `tz`, with per-day counts.
+    pub fn month(month: Month, tz: chrono_tz::Tz, overdue_days: u32) -> Self {
+        let (from_ms, to_ms) = month.bounds_ms(tz);
+        Self {
+            from_ms,
+            to_ms,
+            days: month.days(),
             overdue_days,
         }
     }

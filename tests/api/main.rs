@@ -13,6 +13,7 @@ mod page;
 mod police;
 mod portal;
 mod posters;
+mod reports;
 mod scan;
 mod stats;
 mod storage;

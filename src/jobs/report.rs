@@ -1,0 +1,16 @@
+//! The monthly report, written by the scheduler on the 24th and kept for download.
+
+use chrono::{DateTime, Utc};
+
+use crate::config::Settings;
+use crate::domain::month::Month;
+use crate::store::{self, Store, reports};
+
+/// Writes the report of the month `at` falls in (in `RENFANG_TZ`) and stores it for
+/// download, replacing an earlier one of that month. Returns the month.
+pub async fn run(store: &Store, settings: &Settings, at: DateTime<Utc>) -> anyhow::Result<Month> {
+    let month = Month::of(at, settings.tz);
+    let xlsx = crate::report::monthly(store, month, settings.tz, settings.overdue_days).await?;
+    reports::save(store, &month.to_string(), xlsx, None, store::millis(at)).await?;
+    Ok(month)
+}

@@ -1,0 +1,233 @@
+//! The monthly report (月报): a summary sheet with one row per community and a total, and
+//! one sheet per community with its figures and its uploads per day. The same figures as
+//! `GET /api/v1/stats?month=`.
+
+use anyhow::Context;
+use rust_xlsxwriter::{Format, Workbook, Worksheet};
+
+use crate::domain::month::Month;
+use crate::export::neutralise;
+use crate::store::stats::{self, Counts, TARGET_RATE, Window};
+use crate::store::{Store, communities};
+
+/// One figure of a community: its label and how to read it from the counts.
+struct Figure {
+    label: &'static str,
+    value: fn(&Counts) -> Value,
+}
+
+enum Value {
+    Count(i64),
+    Rate(Option<f64>),
+    Hours(Option<f64>),
+    Flag(Option<bool>),
+}
+
+const FIGURES: &[Figure] = &[
+    Figure {
+        label: "房屋数",
+        value: |c| Value::Count(c.units),
+    },
+    Figure {
+        label: "在租房屋",
+        value: |c| Value::Count(c.active),
+    },
+    Figure {
+        label: "空置房屋",
+        value: |c| Value::Count(c.vacant),
+    },
+    Figure {
+        label: "本月在住人员",
+        value: |c| Value::Count(c.occupants),
+    },
+    Figure {
+        label: "本月上传次数",
+        value: |c| Value::Count(c.registrations),
+    },
+    Figure {
+        label: "本月自主申报房屋",
+        value: |c| Value::Count(c.self_declared),
+    },
+    Figure {
+        label: "自主申报率",
+        value: |c| Value::Rate(c.declaration_rate()),
+    },
+    Figure {
+        label: "达到 95% 目标",
+        value: |c| Value::Flag(c.declaration_rate().map(|r| r >= TARGET_RATE)),
+    },
+    Figure {
+        label: "当前逾期未上传",
+        value: |c| Value::Count(c.overdue),
+    },
+    Figure {
+        label: "本月新开核查",
+        value: |c| Value::Count(c.checks_opened),
+    },
+    Figure {
+        label: "本月完成核查",
+        value: |c| Value::Count(c.checks_closed),
+    },
+    Figure {
+        label: "逾期到上门核查（中位小时）",
+        value: |c| Value::Hours(c.median_hours_to_check()),
+    },
+    Figure {
+        label: "本月线索举报",
+        value: |c| Value::Count(c.tips),
+    },
+    Figure {
+        label: "二房东房屋",
+        value: |c| Value::Count(c.sublandlord_units),
+    },
+    Figure {
+        label: "事前报备房屋",
+        value: |c| Value::Count(c.filed_in_advance),
+    },
+    Figure {
+        label: "事前报备率",
+        value: |c| Value::Rate(c.filing_rate()),
+    },
+];
+
+/// Builds the report of `month` from the current records.
+pub async fn monthly(
+    store: &Store,
+    month: Month,
+    tz: chrono_tz::Tz,
+    overdue_days: u32,
+) -> anyhow::Result<Vec<u8>> {
+    let shown = communities::list(store).await?;
+    let counts = stats::by_community(store, Window::month(month, tz, overdue_days)).await?;
+    let rows: Vec<(String, Counts)> = shown
+        .into_iter()
+        .map(|c| {
+            let figures = counts.get(&c.id).cloned().unwrap_or_default();
+            (c.name, figures)
+        })
+        .collect();
+    write(month, &rows).context("writing the monthly report")
+}
+
+fn write(month: Month, rows: &[(String, Counts)]) -> anyhow::Result<Vec<u8>> {
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let percent = Format::new().set_num_format("0.0%");
+    let hours = Format::new().set_num_format("0.0");
+
+    let mut total = Counts::default();
+    for (_, c) in rows {
+        total.add(c);
+    }
+    let summary = book.add_worksheet();
+    summary.set_name("汇总")?;
+    summary.write_string_with_format(0, 0, format!("人房共管月报 {month}"), &bold)?;
+    summary.write_string_with_format(2, 0, "社区", &bold)?;
+    for (i, figure) in FIGURES.iter().enumerate() {
+        let col = i as u16 + 1;
+        summary.write_string_with_format(2, col, figure.label, &bold)?;
+        summary.set_column_width(col, 14)?;
+    }
+    summary.set_column_width(0, 16)?;
+    let all = std::iter::once(("合计".to_string(), &total))
+        .chain(rows.iter().map(|(name, c)| (name.clone(), c)));
+    for (r, (name, counts)) in all.enumerate() {
+        let row = r as u32 + 3;
+        summary.write_string(row, 0, neutralise(&name))?;
+        for (i, figure) in FIGURES.iter().enumerate() {
+            put(
+                summary,
+                row,
+                i as u16 + 1,
+                (figure.value)(counts),
+                &percent,
+                &hours,
+            )?;
+        }
+    }
+
+    let mut used = vec!["汇总".to_string()];
+    for (name, counts) in rows {
+        let sheet = book.add_worksheet();
+        sheet.set_name(sheet_name(name, &mut used))?;
+        sheet.set_column_width(0, 28)?;
+        sheet.set_column_width(1, 14)?;
+        sheet.write_string_with_format(0, 0, neutralise(&format!("{name} {month}")), &bold)?;
+        for (i, figure) in FIGURES.iter().enumerate() {
+            let row = i as u32 + 2;
+            sheet.write_string(row, 0, figure.label)?;
+            put(sheet, row, 1, (figure.value)(counts), &percent, &hours)?;
+        }
+        let top = FIGURES.len() as u32 + 3;
+        sheet.write_string_with_format(top, 0, "日期", &bold)?;
+        sheet.write_string_with_format(top, 1, "上传次数", &bold)?;
+        for (day, n) in counts.per_day.iter().enumerate() {
+            let date = month.first_day() + chrono::Days::new(day as u64);
+            sheet.write_string(top + 1 + day as u32, 0, date.to_string())?;
+            sheet.write_number(top + 1 + day as u32, 1, *n as f64)?;
+        }
+    }
+    book.save_to_buffer().context("saving the workbook")
+}
+
+fn put(
+    sheet: &mut Worksheet,
+    row: u32,
+    col: u16,
+    value: Value,
+    percent: &Format,
+    hours: &Format,
+) -> anyhow::Result<()> {
+    match value {
+        Value::Count(n) => sheet.write_number(row, col, n as f64)?,
+        Value::Rate(Some(r)) => sheet.write_number_with_format(row, col, r, percent)?,
+        Value::Hours(Some(h)) => sheet.write_number_with_format(row, col, h, hours)?,
+        Value::Flag(Some(met)) => sheet.write_string(row, col, if met { "是" } else { "否" })?,
+        Value::Rate(None) | Value::Hours(None) | Value::Flag(None) => {
+            sheet.write_string(row, col, "—")?
+        }
+    };
+    Ok(())
+}
+
+/// A worksheet name Excel accepts (at most 31 characters, none of `[]:*?/\`, not starting
+/// or ending with `'`) and not yet used in the workbook.
+fn sheet_name(community: &str, used: &mut Vec<String>) -> String {
+    let clean: String = community
+        .chars()
+        .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
+        .collect();
+    let clean = clean
+        .trim_matches('\'')
+        .chars()
+        .take(28)
+        .collect::<String>();
+    let base = if clean.is_empty() {
+        "社区".to_string()
+    } else {
+        clean
+    };
+    let mut name = base.clone();
+    let mut n = 2;
+    while used.iter().any(|u| u.to_lowercase() == name.to_lowercase()) {
+        name = format!("{base}~{n}");
+        n += 1;
+    }
+    used.push(name.clone());
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sheet_names_are_valid_and_unique() {
+        let mut used = vec!["汇总".to_string()];
+        assert_eq!(sheet_name("影佳", &mut used), "影佳");
+        assert_eq!(sheet_name("a/b:c", &mut used), "a_b_c");
+        assert_eq!(sheet_name("汇总", &mut used), "汇总~2");
+        let long = sheet_name(&"长".repeat(40), &mut used);
+        assert!(long.chars().count() <= 31);
+    }
+}
