@@ -32,7 +32,7 @@ fn cell(sheet: &calamine::Range<Data>, row: usize, label: &str) -> Data {
     let header = sheet.rows().nth(2).expect("header row");
     let col = header
         .iter()
-        .position(|c| c.to_string() == label)
+        .position(|c| c.get_string() == Some(label))
         .unwrap_or_else(|| panic!("no column {label}"));
     sheet.rows().nth(row).unwrap()[col].clone()
 }
