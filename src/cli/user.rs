@@ -55,6 +55,19 @@ pub async fn add_staff(
     community_names: &[String],
     password: &str,
 ) -> anyhow::Result<i64> {
+    add_staff_by(store, None, username, role, community_names, password).await
+}
+
+/// Creates a staff account on behalf of `by` (an admin in the console; `None` for the
+/// command line), recorded as such in the audit log.
+pub async fn add_staff_by(
+    store: &Store,
+    by: Option<i64>,
+    username: &str,
+    role: &str,
+    community_names: &[String],
+    password: &str,
+) -> anyhow::Result<i64> {
     let role = Role::parse(role)
         .filter(|r| r.is_staff())
         .context("role must be admin, police, enforcement, community or property")?;
@@ -80,7 +93,7 @@ pub async fn add_staff(
     let hash =
         tokio::task::spawn_blocking(move || crate::crypto::hash_password(&password)).await??;
     let now = store::millis(Utc::now());
-    match users::create(store, username, &hash, role.as_str(), &ids, now).await {
+    match users::create(store, by, username, &hash, role.as_str(), &ids, now).await {
         Ok(id) => Ok(id),
         Err(StoreError::Unique(Constraint::Username)) => bail!("user {username:?} already exists"),
         Err(e) => Err(e.into()),

@@ -1,5 +1,7 @@
 //! The audit log for admins.
 
+use std::collections::HashMap;
+
 use actix_web::web;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -10,7 +12,7 @@ use super::door_checks::paging;
 use super::units::rfc3339;
 use crate::domain::role::Role;
 use crate::error::AppError;
-use crate::store::audit;
+use crate::store::{audit, users};
 
 /// Registers the audit route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -31,6 +33,8 @@ pub struct AuditItem {
     pub at: String,
     /// The acting account; none for the service itself.
     pub user_id: Option<i64>,
+    /// Its login name, for people reading the log.
+    pub username: Option<String>,
     pub action: String,
     pub subject: Option<String>,
     /// Details (JSON text).
@@ -56,18 +60,38 @@ pub async fn list(
     caller: Caller,
     q: web::Query<AuditQuery>,
 ) -> Result<web::Json<AuditPage>, AppError> {
-    caller.require(|r| r == Role::Admin)?;
-    let (offset, limit) = paging(q.page, q.per_page)?;
+    Ok(web::Json(
+        audit_page(&state, &caller, q.page, q.per_page).await?,
+    ))
+}
+
+/// A page of the log for an admin (the API and the console).
+pub async fn audit_page(
+    state: &State,
+    caller: &Caller,
+    page: Option<i64>,
+    per_page: Option<i64>,
+) -> Result<AuditPage, AppError> {
+    caller.require(Role::is_admin)?;
+    let (offset, limit) = paging(page, per_page)?;
     let (rows, total) = audit::list(&state.store, offset, limit)
         .await
         .map_err(store_error)?;
-    Ok(web::Json(AuditPage {
+    let mut names: HashMap<i64, Option<String>> = HashMap::new();
+    for id in rows.iter().filter_map(|r| r.user_id) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(id) {
+            let user = users::get(&state.store, id).await.map_err(store_error)?;
+            slot.insert(user.map(|u| u.username));
+        }
+    }
+    Ok(AuditPage {
         items: rows
             .into_iter()
             .map(|r| AuditItem {
                 id: r.id,
                 at: rfc3339(r.at),
                 user_id: r.user_id,
+                username: r.user_id.and_then(|id| names.get(&id).cloned().flatten()),
                 action: r.action,
                 subject: r.subject,
                 detail: r.detail,
@@ -76,5 +100,5 @@ pub async fn list(
             })
             .collect(),
         total,
-    }))
+    })
 }

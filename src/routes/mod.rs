@@ -2,10 +2,12 @@
 
 pub mod audit;
 pub mod auth;
+pub mod console;
 pub mod door_checks;
 pub mod health;
 pub mod import;
 pub mod json;
+pub mod multipart;
 pub mod observe;
 pub mod openapi;
 pub mod pages;
@@ -79,6 +81,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(pages::configure)
         .configure(police::configure)
         .configure(portal::configure)
+        .configure(console::configure)
         .default_service(web::to(not_found));
 }
 

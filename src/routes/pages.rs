@@ -88,10 +88,10 @@ pub fn check_csrf(caller: &Caller, posted: &str) -> Result<(), AppError> {
 /// The first page of each role after login.
 pub fn home_of(role: Role) -> &'static str {
     match role {
-        Role::Police | Role::Community | Role::Admin => "/police",
+        Role::Police => "/police",
+        Role::Admin | Role::Community | Role::Property => "/console",
         Role::Enforcement => "/ledger",
         Role::Sublandlord => "/my",
-        Role::Property => "/login?done=1",
     }
 }
 

@@ -3,10 +3,8 @@
 //! A tip arrives as JSON, or as `multipart/form-data` with the same fields and an optional
 //! `photo` file; the photo is checked by content and re-encoded without its metadata.
 
-use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use chrono::Utc;
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -66,12 +64,7 @@ pub async fn create_tip(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let is_multipart = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().starts_with("multipart/form-data"));
-    let (body, photo) = if is_multipart {
+    let (body, photo) = if super::multipart::is_multipart(&req) {
         read_multipart(&req, payload).await?
     } else {
         let json = ApiJson::<TipRequest>::from_request(&req, &mut payload.into_inner()).await?;
@@ -197,53 +190,25 @@ async fn locate(state: &State, body: &TipRequest) -> Result<Place, FieldError> {
     })
 }
 
-/// Largest text field of a multipart tip.
-const MAX_FIELD_BYTES: usize = 8 * 1024;
-
 async fn read_multipart(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<(TipRequest, Option<Vec<u8>>), AppError> {
-    let mut form = actix_multipart::Multipart::new(req.headers(), payload.into_inner());
-    let mut body = TipRequest::default();
-    let mut photo = None;
-    while let Some(field) = form.next().await {
-        let mut field = field.map_err(|_| AppError::BadRequest("表单格式不正确".into()))?;
-        let name = field.name().unwrap_or("").to_string();
-        let limit = if name == "photo" {
-            MAX_PHOTO_BYTES + 1
-        } else {
-            MAX_FIELD_BYTES
-        };
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|_| AppError::BadRequest("表单读取失败".into()))?;
-            if bytes.len() + chunk.len() > limit {
-                if name == "photo" {
-                    return Err(AppError::field(tip::PhotoError::TooLarge.field()));
-                }
-                return Err(AppError::PayloadTooLarge);
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        if name == "photo" {
-            photo = Some(bytes);
-            continue;
-        }
-        let text = String::from_utf8(bytes)
-            .map_err(|_| AppError::BadRequest("表单内容不是 UTF-8 文本".into()))?;
-        match name.as_str() {
-            "address" => body.address = Some(text),
-            "token" => body.token = Some(text),
-            "community" => body.community = Some(text),
-            "category" => body.category = text,
-            "description" => body.description = text,
-            "contact" => body.contact = Some(text),
-            // the page's CSRF-free public form has no other fields; ignore unknown ones
-            _ => {}
-        }
-    }
-    Ok((body, photo))
+    let mut form = super::multipart::read(req, payload, "photo", MAX_PHOTO_BYTES, || {
+        AppError::field(tip::PhotoError::TooLarge.field())
+    })
+    .await?;
+    let mut take = |name: &str| form.fields.remove(name);
+    // Other fields (the public page's language switch, say) are ignored.
+    let body = TipRequest {
+        address: take("address"),
+        token: take("token"),
+        community: take("community"),
+        category: take("category").unwrap_or_default(),
+        description: take("description").unwrap_or_default(),
+        contact: take("contact"),
+    };
+    Ok((body, form.file))
 }
 
 /// Tip list query.

@@ -406,3 +406,79 @@ pub async fn find_by_address_key(
         _ => None,
     })
 }
+
+/// What the console's unit search looks for.
+#[derive(Debug, Clone)]
+pub struct UnitSearch {
+    pub scope: super::door_checks::Scope,
+    /// Part of the address, as typed.
+    pub text: String,
+    pub state: Option<&'static str>,
+}
+
+/// A unit in the search's results.
+#[derive(Debug, Clone, FromRow)]
+pub struct Found {
+    pub id: i64,
+    pub community: String,
+    pub address: String,
+    pub rooms: i64,
+    pub rental_mode: String,
+    pub state: String,
+    pub last_upload_at: Option<i64>,
+}
+
+/// One page of units in scope whose address contains the text (compared both as written
+/// and in the normalised form), by address.
+pub async fn search(
+    store: &Store,
+    q: &UnitSearch,
+    offset: i64,
+    limit: i64,
+) -> StoreResult<(Vec<Found>, i64)> {
+    use super::door_checks::{scope_id, scope_sql};
+    let escape = |s: &str| {
+        let escaped = s
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    };
+    let written = escape(q.text.trim());
+    let folded = escape(&crate::domain::fold_width(&q.text).to_uppercase());
+    let state_clause = if q.state.is_some() {
+        "u.state = $4"
+    } else {
+        "$4 = $4"
+    };
+    let filter = format!(
+        r"where (u.address like $2 escape '\' or u.address_key like $3 escape '\')
+            and {state_clause}{}",
+        scope_sql(q.scope, "u")
+    );
+    let state = q.state.unwrap_or("").to_string();
+    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "select count(*) from units u {filter}"
+    )))
+    .bind(scope_id(q.scope))
+    .bind(written.clone())
+    .bind(folded.clone())
+    .bind(state.clone())
+    .fetch_one(store.pool())
+    .await?;
+    let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        r"select u.id, c.name as community, u.address, u.rooms, u.rental_mode, u.state,
+                 u.last_upload_at
+          from units u join communities c on c.id = u.community_id
+          {filter} order by u.address_key, u.id limit $5 offset $6"
+    )))
+    .bind(scope_id(q.scope))
+    .bind(written)
+    .bind(folded)
+    .bind(state)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(store.pool())
+    .await?;
+    Ok((rows, total))
+}

@@ -14,9 +14,10 @@ pub struct User {
     pub disabled_at: Option<i64>,
 }
 
-/// Creates an account and its community assignments in one transaction.
+/// Creates an account and its community assignments in one transaction, by `by`.
 pub async fn create(
     store: &Store,
+    by: Option<i64>,
     username: &str,
     password_hash: &str,
     role: &str,
@@ -53,7 +54,7 @@ pub async fn create(
                     .await?;
                 }
                 let entry = super::audit::Entry {
-                    user_id: None,
+                    user_id: by,
                     action: "user.create".into(),
                     subject: Some(format!("user:{id}")),
                     detail: Some(
@@ -96,4 +97,48 @@ pub async fn community_ids(store: &Store, user_id: i64) -> StoreResult<Vec<i64>>
     .bind(user_id)
     .fetch_all(store.pool())
     .await?)
+}
+
+/// A staff account as the console lists it.
+#[derive(Debug, Clone, FromRow)]
+pub struct Listed {
+    pub id: i64,
+    pub username: String,
+    pub role: String,
+    pub disabled_at: Option<i64>,
+    /// Community names, joined with "、".
+    pub communities: String,
+}
+
+/// Staff accounts (not sublandlords), by name.
+pub async fn list_staff(store: &Store) -> StoreResult<Vec<Listed>> {
+    let rows: Vec<(i64, String, String, Option<i64>)> = sqlx::query_as(
+        r"select id, username, role, disabled_at from users
+          where role <> 'sublandlord' order by username",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    let links: Vec<(i64, String)> = sqlx::query_as(
+        r"select uc.user_id, c.name from user_communities uc
+          join communities c on c.id = uc.community_id
+          join users u on u.id = uc.user_id
+          where u.role <> 'sublandlord' order by c.name",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, username, role, disabled_at)| Listed {
+            communities: links
+                .iter()
+                .filter(|(u, _)| *u == id)
+                .map(|(_, c)| c.as_str())
+                .collect::<Vec<_>>()
+                .join("、"),
+            id,
+            username,
+            role,
+            disabled_at,
+        })
+        .collect())
 }

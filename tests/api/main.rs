@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod browser;
 mod cli;
+mod console;
 mod door_checks;
 mod health;
 mod helpers;

@@ -1,0 +1,230 @@
+//! The town office's pages: communities and staff accounts.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::{Chrome, page_or_error, staff};
+use crate::domain::role::Role;
+use crate::domain::sublandlord::MIN_PASSWORD_CHARS;
+use crate::error::AppError;
+use crate::routes::State;
+use crate::routes::auth::store_error;
+use crate::routes::pages::{check_csrf, html, see_other};
+use crate::store::{self, Constraint, StoreError, communities, users};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/console/communities", web::get().to(communities_page))
+        .route("/console/communities", web::post().to(add_community))
+        .route("/console/users", web::get().to(users_page))
+        .route("/console/users", web::post().to(add_user));
+}
+
+#[derive(Template)]
+#[template(path = "console_communities.html")]
+struct CommunitiesPage {
+    chrome: Chrome,
+    names: Vec<String>,
+    error: Option<String>,
+}
+
+async fn communities_page(state: State, req: HttpRequest) -> HttpResponse {
+    let caller = match staff(&req, &state, Role::is_admin).await {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    let result = render_communities(&state, &caller, StatusCode::OK, None).await;
+    page_or_error(&caller, result)
+}
+
+async fn render_communities(
+    state: &State,
+    caller: &crate::routes::auth::Caller,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let names = communities::list(&state.store)
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    let page = CommunitiesPage {
+        chrome: Chrome::new(caller, "/console/communities"),
+        names,
+        error,
+    };
+    Ok(html(status, page.render()))
+}
+
+/// The new-community form.
+#[derive(Debug, Deserialize)]
+pub struct CommunityForm {
+    csrf: String,
+    name: String,
+}
+
+async fn add_community(
+    state: State,
+    req: HttpRequest,
+    form: web::Form<CommunityForm>,
+) -> HttpResponse {
+    let caller = match staff(&req, &state, Role::is_admin).await {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    let result = async {
+        check_csrf(&caller, &form.csrf)?;
+        let name = form.name.trim();
+        if name.is_empty() || name.chars().count() > 40 || crate::domain::has_control(name) {
+            let error = Some("社区名称应为 1 到 40 个字".to_string());
+            return render_communities(&state, &caller, StatusCode::UNPROCESSABLE_ENTITY, error)
+                .await;
+        }
+        match communities::create(&state.store, name, store::millis(Utc::now())).await {
+            Ok(_) => Ok(see_other("/console/communities")),
+            Err(StoreError::Unique(Constraint::CommunityName)) => {
+                let error = Some(format!("社区“{name}”已存在"));
+                render_communities(&state, &caller, StatusCode::CONFLICT, error).await
+            }
+            Err(e) => Err(store_error(e)),
+        }
+    }
+    .await;
+    page_or_error(&caller, result)
+}
+
+struct UserRow {
+    user: users::Listed,
+    role: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "console_users.html")]
+struct UsersPage {
+    chrome: Chrome,
+    rows: Vec<UserRow>,
+    roles: Vec<(&'static str, &'static str)>,
+    community_names: Vec<String>,
+    error: Option<String>,
+    min_password: usize,
+}
+
+async fn users_page(state: State, req: HttpRequest) -> HttpResponse {
+    let caller = match staff(&req, &state, Role::is_admin).await {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    let result = render_users(&state, &caller, StatusCode::OK, None).await;
+    page_or_error(&caller, result)
+}
+
+async fn render_users(
+    state: &State,
+    caller: &crate::routes::auth::Caller,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let rows = users::list_staff(&state.store)
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .map(|user| UserRow {
+            role: Role::parse(&user.role).map_or("", Role::label_zh),
+            user,
+        })
+        .collect();
+    let community_names = communities::list(&state.store)
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    let roles = [
+        Role::Admin,
+        Role::Police,
+        Role::Enforcement,
+        Role::Community,
+        Role::Property,
+    ]
+    .iter()
+    .map(|r| (r.as_str(), r.label_zh()))
+    .collect();
+    let page = UsersPage {
+        chrome: Chrome::new(caller, "/console/users"),
+        rows,
+        roles,
+        community_names,
+        error,
+        min_password: MIN_PASSWORD_CHARS,
+    };
+    Ok(html(status, page.render()))
+}
+
+async fn add_user(
+    state: State,
+    req: HttpRequest,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let caller = match staff(&req, &state, Role::is_admin).await {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    let result = async {
+        let value = |name: &str| {
+            form.iter()
+                .find(|(k, _)| k == name)
+                .map_or("", |(_, v)| v.as_str())
+        };
+        check_csrf(&caller, value("csrf"))?;
+        let chosen: Vec<String> = form
+            .iter()
+            .filter(|(k, _)| k == "community")
+            .map(|(_, v)| v.clone())
+            .collect();
+        let (username, role, password) =
+            (value("username").trim(), value("role"), value("password"));
+        let problem = match Role::parse(role).filter(|r| r.is_staff()) {
+            None => Some("请选择角色".to_string()),
+            Some(_) if username.is_empty() || username.chars().count() > 64 => {
+                Some("用户名应为 1 到 64 个字符".into())
+            }
+            Some(_) if password.chars().count() < MIN_PASSWORD_CHARS => {
+                Some(format!("密码至少 {MIN_PASSWORD_CHARS} 个字符"))
+            }
+            Some(r) if !r.sees_all_communities() && chosen.is_empty() => {
+                Some("除管理员外，账号至少要负责一个社区".into())
+            }
+            Some(_) => None,
+        };
+        let taken = users::find_by_username(&state.store, username)
+            .await
+            .map_err(store_error)?
+            .is_some();
+        let problem = problem.or_else(|| taken.then(|| format!("用户名“{username}”已被使用")));
+        if let Some(error) = problem {
+            return render_users(
+                &state,
+                &caller,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(error),
+            )
+            .await;
+        }
+        crate::cli::user::add_staff_by(
+            &state.store,
+            Some(caller.user_id),
+            username,
+            role,
+            &chosen,
+            password,
+        )
+        .await
+        .map_err(AppError::Internal)?;
+        Ok(see_other("/console/users"))
+    }
+    .await;
+    page_or_error(&caller, result)
+}

@@ -1,0 +1,56 @@
+//! The console's first page: the caller's sections and a few figures of their communities.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::{Chrome, page_or_error, staff};
+use crate::domain::role::Role;
+use crate::error::AppError;
+use crate::routes::State;
+use crate::routes::pages::html;
+use crate::routes::stats::{StatsQuery, stats_for};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/console", web::get().to(home));
+}
+
+#[derive(Template)]
+#[template(path = "console_home.html")]
+struct HomePage {
+    chrome: Chrome,
+    figures: Vec<(&'static str, String)>,
+}
+
+async fn home(state: State, req: HttpRequest) -> HttpResponse {
+    let caller = match staff(&req, &state, Role::is_staff).await {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    let result: Result<HttpResponse, AppError> = async {
+        let q = StatsQuery {
+            community: None,
+            month: None,
+        };
+        let stats = stats_for(&state, &caller, &q).await?;
+        let all = &stats.overall;
+        let figures = vec![
+            ("社区", stats.communities.len().to_string()),
+            ("房屋", all.units.to_string()),
+            ("在租", all.active.to_string()),
+            ("在住人员", all.occupants.to_string()),
+            ("逾期未上传", all.overdue.to_string()),
+            ("线索", all.tips.to_string()),
+        ];
+        Ok(html(
+            StatusCode::OK,
+            HomePage {
+                chrome: Chrome::new(&caller, "/console"),
+                figures,
+            }
+            .render(),
+        ))
+    }
+    .await;
+    page_or_error(&caller, result)
+}

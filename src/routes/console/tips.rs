@@ -1,0 +1,313 @@
+//! Tips: the public report page, and the staff list, detail, triage and door-check button.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{Chrome, page_or_error, staff};
+use crate::domain::role::Role;
+use crate::domain::tip::{Category, MAX_PHOTO_BYTES, PhotoError, TipState};
+use crate::error::AppError;
+use crate::routes::State;
+use crate::routes::multipart;
+use crate::routes::pages::{check_csrf, html, see_other};
+use crate::routes::scan_page::{Lang, message_page};
+use crate::routes::tips::{
+    TipRequest, open_check_for, photo_response, receive, set_state, tips_for, visible_tip,
+};
+use crate::store::tips::Tip;
+
+/// The public tip page (no login).
+pub fn public_tip_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/tip", web::get().to(public_form))
+        .route("/tip", web::post().to(public_submit));
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(public_tip_routes)
+        .route("/console/tips", web::get().to(list_page))
+        .route("/console/tips/{id}", web::get().to(detail_page))
+        .route("/console/tips/{id}/photo.jpg", web::get().to(photo))
+        .route("/console/tips/{id}/triage", web::post().to(triage))
+        .route("/console/tips/{id}/door-check", web::post().to(open_check));
+}
+
+#[derive(Template)]
+#[template(path = "tip.html")]
+struct PublicPage {
+    categories: Vec<(&'static str, &'static str)>,
+    token: String,
+    address: String,
+    category: String,
+    description: String,
+    contact: String,
+    errors: Vec<String>,
+}
+
+/// `?t=` carries the poster token when the page is opened from a scan page.
+#[derive(Debug, Deserialize)]
+pub struct PublicQuery {
+    t: Option<String>,
+}
+
+fn categories() -> Vec<(&'static str, &'static str)> {
+    Category::ALL
+        .iter()
+        .map(|c| (c.as_str(), c.label_zh()))
+        .collect()
+}
+
+async fn public_form(q: web::Query<PublicQuery>) -> HttpResponse {
+    let page = PublicPage {
+        categories: categories(),
+        token: q.t.clone().unwrap_or_default().chars().take(64).collect(),
+        address: String::new(),
+        category: String::new(),
+        description: String::new(),
+        contact: String::new(),
+        errors: Vec::new(),
+    };
+    html(StatusCode::OK, page.render())
+}
+
+async fn public_submit(state: State, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    if !multipart::is_multipart(&req) {
+        return message_page(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Lang::Zh,
+            "提交失败",
+            "请从举报页面提交。",
+        );
+    }
+    let form = match multipart::read(&req, payload, "photo", MAX_PHOTO_BYTES, || {
+        AppError::field(PhotoError::TooLarge.field())
+    })
+    .await
+    {
+        Ok(form) => form,
+        Err(AppError::Validation(fields)) => {
+            let errors = fields.iter().map(|f| f.message_zh.to_string()).collect();
+            return again(TipRequest::default(), errors);
+        }
+        Err(_) => {
+            return message_page(
+                StatusCode::BAD_REQUEST,
+                Lang::Zh,
+                "提交失败",
+                "表单无法读取，请重试。",
+            );
+        }
+    };
+    let mut fields = form.fields;
+    let mut take = |name: &str| fields.remove(name);
+    let body = TipRequest {
+        address: take("address"),
+        token: take("token").filter(|t| !t.trim().is_empty()),
+        community: None,
+        category: take("category").unwrap_or_default(),
+        description: take("description").unwrap_or_default(),
+        contact: take("contact"),
+    };
+    let echo = TipRequest {
+        address: body.address.clone(),
+        token: body.token.clone(),
+        community: None,
+        category: body.category.clone(),
+        description: body.description.clone(),
+        contact: body.contact.clone(),
+    };
+    match receive(&state, body, form.file).await {
+        Ok(_) => message_page(
+            StatusCode::CREATED,
+            Lang::Zh,
+            "举报已收到",
+            "谢谢您的线索。社区和民警会尽快核实处理；您留下的电话只用于核实情况。",
+        ),
+        Err(AppError::Validation(fields)) => again(
+            echo,
+            fields.iter().map(|f| f.message_zh.to_string()).collect(),
+        ),
+        Err(err) => message_page(
+            actix_web::ResponseError::status_code(&err),
+            Lang::Zh,
+            "提交失败",
+            "服务暂时不可用，请稍后再试。",
+        ),
+    }
+}
+
+/// The form again, with what was typed and what is wrong.
+fn again(body: TipRequest, errors: Vec<String>) -> HttpResponse {
+    let page = PublicPage {
+        categories: categories(),
+        token: body.token.unwrap_or_default(),
+        address: body.address.unwrap_or_default(),
+        category: body.category,
+        description: body.description,
+        contact: body.contact.unwrap_or_default(),
+        errors,
+    };
+    html(StatusCode::UNPROCESSABLE_ENTITY, page.render())
+}
+
+/// A tip with labels for display.
+struct Row {
+    tip: Tip,
+    category: &'static str,
+    state: &'static str,
+    received: String,
+}
+
+fn row(tip: Tip, tz: chrono_tz::Tz) -> Row {
+    Row {
+        category: Category::parse(&tip.category).map_or("", Category::label_zh),
+        state: TipState::parse(&tip.state).map_or("", TipState::label_zh),
+        received: crate::store::instant(tip.created_at)
+            .with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
+        tip,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console_tips.html")]
+struct ListPage {
+    chrome: Chrome,
+    rows: Vec<Row>,
+    total: i64,
+    state: String,
+    states: Vec<(&'static str, &'static str)>,
+    page: i64,
+    pages: i64,
+}
+
+/// Query of the list.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    state: String,
+    page: Option<i64>,
+}
+
+const PAGE_SIZE: i64 = 50;
+
+async fn list_page(state: State, req: HttpRequest, q: web::Query<ListQuery>) -> HttpResponse {
+    let caller = match staff(&req, &state, Role::handles_tips).await {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    let wanted = TipState::parse(q.state.trim()).map(TipState::as_str);
+    let page = q.page.unwrap_or(1).max(1);
+    let result = async {
+        let (tips, total) = tips_for(&state, &caller, wanted, page, PAGE_SIZE).await?;
+        let tz = state.settings.tz;
+        let page = ListPage {
+            chrome: Chrome::new(&caller, "/console/tips"),
+            rows: tips.into_iter().map(|t| row(t, tz)).collect(),
+            total,
+            state: wanted.unwrap_or("").to_string(),
+            states: TipState::ALL
+                .iter()
+                .map(|s| (s.as_str(), s.label_zh()))
+                .collect(),
+            page,
+            pages: (total + PAGE_SIZE - 1) / PAGE_SIZE,
+        };
+        Ok(html(StatusCode::OK, page.render()))
+    }
+    .await;
+    page_or_error(&caller, result)
+}
+
+#[derive(Template)]
+#[template(path = "console_tip.html")]
+struct DetailPage {
+    chrome: Chrome,
+    r: Row,
+    states: Vec<(&'static str, &'static str)>,
+}
+
+async fn detail_page(state: State, req: HttpRequest, id: web::Path<i64>) -> HttpResponse {
+    let caller = match staff(&req, &state, Role::handles_tips).await {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    let result = async {
+        let tip = visible_tip(&state, &caller, *id).await?;
+        let page = DetailPage {
+            chrome: Chrome::new(&caller, "/console/tips"),
+            r: row(tip, state.settings.tz),
+            states: [TipState::New, TipState::Closed, TipState::Dismissed]
+                .iter()
+                .map(|s| (s.as_str(), s.label_zh()))
+                .collect(),
+        };
+        Ok(html(StatusCode::OK, page.render()))
+    }
+    .await;
+    page_or_error(&caller, result)
+}
+
+async fn photo(state: State, req: HttpRequest, id: web::Path<i64>) -> HttpResponse {
+    let caller = match staff(&req, &state, Role::handles_tips).await {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    let result = photo_response(&state, &caller, *id).await;
+    page_or_error(&caller, result)
+}
+
+/// The triage form.
+#[derive(Debug, Deserialize)]
+pub struct TriageForm {
+    csrf: String,
+    state: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn triage(
+    state: State,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    form: web::Form<TriageForm>,
+) -> HttpResponse {
+    let caller = match staff(&req, &state, Role::handles_tips).await {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    let result = async {
+        check_csrf(&caller, &form.csrf)?;
+        set_state(&state, &caller, *id, &form.state, Some(&form.note)).await?;
+        Ok(see_other(&format!("/console/tips/{}", *id)))
+    }
+    .await;
+    page_or_error(&caller, result)
+}
+
+/// A form with only the CSRF token.
+#[derive(Debug, Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+async fn open_check(
+    state: State,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    form: web::Form<CsrfOnly>,
+) -> HttpResponse {
+    let caller = match staff(&req, &state, Role::handles_tips).await {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    let result = async {
+        check_csrf(&caller, &form.csrf)?;
+        open_check_for(&state, &caller, *id).await?;
+        Ok(see_other(&format!("/console/tips/{}", *id)))
+    }
+    .await;
+    page_or_error(&caller, result)
+}

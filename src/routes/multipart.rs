@@ -1,0 +1,65 @@
+//! `multipart/form-data` bodies (a form with one file), read with limits.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, web};
+use futures_util::StreamExt;
+
+use crate::error::AppError;
+
+/// Largest text field of a form.
+const MAX_FIELD_BYTES: usize = 8 * 1024;
+
+/// A form's text fields and its one file.
+#[derive(Debug, Default)]
+pub struct Form {
+    pub fields: HashMap<String, String>,
+    pub file: Option<Vec<u8>>,
+}
+
+/// Whether the request says it carries a multipart form.
+pub fn is_multipart(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("multipart/form-data"))
+}
+
+/// Reads a form whose file is the field `file_field`. A file over `file_limit` bytes is
+/// `too_big()`; a text field over 8 KiB is 413; text must be UTF-8.
+pub async fn read(
+    req: &HttpRequest,
+    payload: web::Payload,
+    file_field: &str,
+    file_limit: usize,
+    too_big: impl Fn() -> AppError,
+) -> Result<Form, AppError> {
+    let mut parts = actix_multipart::Multipart::new(req.headers(), payload.into_inner());
+    let mut form = Form::default();
+    while let Some(part) = parts.next().await {
+        let mut part = part.map_err(|_| AppError::BadRequest("表单格式不正确".into()))?;
+        let name = part.name().unwrap_or("").to_string();
+        let is_file = name == file_field;
+        let limit = if is_file { file_limit } else { MAX_FIELD_BYTES };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = part.next().await {
+            let chunk = chunk.map_err(|_| AppError::BadRequest("表单读取失败".into()))?;
+            if bytes.len() + chunk.len() > limit {
+                return Err(if is_file {
+                    too_big()
+                } else {
+                    AppError::PayloadTooLarge
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if is_file {
+            form.file = Some(bytes);
+        } else {
+            let text = String::from_utf8(bytes)
+                .map_err(|_| AppError::BadRequest("表单内容不是 UTF-8 文本".into()))?;
+            form.fields.insert(name, text);
+        }
+    }
+    Ok(form)
+}
