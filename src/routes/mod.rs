@@ -14,6 +14,7 @@ pub mod pages;
 pub mod police;
 pub mod portal;
 pub mod reports;
+pub mod reveal;
 pub mod scan;
 pub mod scan_page;
 pub mod stats;
@@ -75,6 +76,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(stats::configure)
         .configure(tips::configure)
         .configure(reports::configure)
+        .configure(reveal::configure)
         .configure(audit::configure)
         .configure(scan::configure)
         .configure(scan_page::configure)

@@ -4,7 +4,9 @@ use actix_web::{HttpResponse, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, auth, door_checks, import, reports, scan, stats, sublandlords, tips, units};
+use super::{
+    audit, auth, door_checks, import, reports, reveal, scan, stats, sublandlords, tips, units,
+};
 
 struct BearerAuth;
 
@@ -38,6 +40,7 @@ impl Modify for BearerAuth {
         tips::open_check,
         reports::list_reports,
         reports::monthly_report,
+        reveal::reveal,
         units::get_unit,
         units::rotate_qr,
         units::poster,

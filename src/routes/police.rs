@@ -25,7 +25,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/police/units/{id}", web::get().to(unit_page))
         .route("/police/filings", web::get().to(filings_page))
         .route("/police/posters/{name}.pdf", web::get().to(posters_pdf))
-        .route("/police/checks/{id}/result", web::post().to(record_result));
+        .route("/police/checks/{id}/result", web::post().to(record_result))
+        .route("/police/occupants/{id}/reveal", web::post().to(reveal));
 }
 
 const PAGE_SIZE: i64 = 50;
@@ -193,6 +194,8 @@ struct UnitPage {
     saved: bool,
     /// The unit's sublandlord, masked: name and phone.
     sublandlord: Option<(String, String)>,
+    /// Whether the caller may reveal full document numbers (with a reason).
+    may_reveal: bool,
 }
 
 /// `?saved=1` after a result.
@@ -253,6 +256,7 @@ async fn unit_page(
     Ok(html(
         StatusCode::OK,
         UnitPage {
+            may_reveal: super::reveal::may_reveal(caller.role),
             csrf: csrf_token(&caller),
             state_label: UnitState::parse(&unit.state).map_or("", UnitState::label_zh),
             last_upload: unit
@@ -428,4 +432,36 @@ async fn posters_pdf(
         &super::units::PosterQuery::default(),
     )
     .await
+}
+
+/// The reveal form: a reason.
+#[derive(Debug, Deserialize)]
+pub struct RevealForm {
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Shows a full document number on its own page, after recording who asked and why.
+async fn reveal(
+    state: State,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    form: web::Form<RevealForm>,
+) -> Result<HttpResponse, AppError> {
+    let caller = match page_caller(&req, &state).await {
+        Ok(c) => c,
+        Err(to_login) => return Ok(to_login),
+    };
+    check_csrf(&caller, &form.csrf)?;
+    let shown = super::reveal::reveal_for(&state, &caller, *id, &form.reason).await;
+    Ok(match shown {
+        Ok(number) => super::scan_page::message_page(
+            StatusCode::OK,
+            super::scan_page::Lang::Zh,
+            "完整证件号码",
+            &format!("{number}（本次查看已记入审计日志）"),
+        ),
+        Err(err) => super::console::error_page(&caller, &err),
+    })
 }

@@ -286,8 +286,12 @@ async fn unit_action(
     check_csrf(&caller, &form.csrf)?;
     let unit = my_unit_row(&state, &me, id.into_inner()).await?;
     let done = match form.action.as_str() {
-        "confirm" => confirm_unit(&state, &unit).await.map(|_| "confirm")?,
-        "vacancy" => declare_vacant(&state, &unit).await.map(|_| "vacancy")?,
+        "confirm" => confirm_unit(&state, &caller, &unit)
+            .await
+            .map(|_| "confirm")?,
+        "vacancy" => declare_vacant(&state, &caller, &unit)
+            .await
+            .map(|_| "vacancy")?,
         "rotate" => rotate_poster(&state, &caller, &unit)
             .await
             .map(|_| "rotate")?,
@@ -514,7 +518,16 @@ async fn register_submit(
     let errors = match NewRegistration::parse(NOTICE_VERSION, &[input], state.today()) {
         Ok(mut registration) => {
             registration.family = form.family.is_some();
-            accept(&state, unit.id, &registration, Source::Sublandlord, None).await?;
+            accept(
+                &state,
+                unit.id,
+                &registration,
+                Source::Sublandlord {
+                    user_id: caller.user_id,
+                },
+                None,
+            )
+            .await?;
             return Ok(see_other(&format!("/my/units/{}?done=registered", unit.id)));
         }
         // The form holds one person: drop the `occupants[0].` of the field names.

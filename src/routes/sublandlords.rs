@@ -536,11 +536,15 @@ pub async fn confirm(
 ) -> Result<web::Json<Confirmed>, AppError> {
     let me = me(&state, &caller).await?;
     let unit = my_unit_row(&state, &me, id.into_inner()).await?;
-    Ok(web::Json(confirm_unit(&state, &unit).await?))
+    Ok(web::Json(confirm_unit(&state, &caller, &unit).await?))
 }
 
 /// Records "occupants unchanged" for a unit already checked to be the caller's.
-pub async fn confirm_unit(state: &State, unit: &units::Unit) -> Result<Confirmed, AppError> {
+pub async fn confirm_unit(
+    state: &State,
+    caller: &Caller,
+    unit: &units::Unit,
+) -> Result<Confirmed, AppError> {
     if unit.state == "closed" {
         return Err(AppError::Conflict("该房屋已注销，无法确认".into()));
     }
@@ -549,6 +553,7 @@ pub async fn confirm_unit(state: &State, unit: &units::Unit) -> Result<Confirmed
         &state.store,
         unit.id,
         receipt.clone(),
+        caller.user_id,
         store::millis(Utc::now()),
     )
     .await
@@ -569,18 +574,27 @@ pub async fn vacancy(
 ) -> Result<HttpResponse, AppError> {
     let me = me(&state, &caller).await?;
     let unit = my_unit_row(&state, &me, id.into_inner()).await?;
-    declare_vacant(&state, &unit).await?;
+    declare_vacant(&state, &caller, &unit).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"state": "vacant"})))
 }
 
 /// Declares a unit already checked to be the caller's vacant.
-pub async fn declare_vacant(state: &State, unit: &units::Unit) -> Result<(), AppError> {
+pub async fn declare_vacant(
+    state: &State,
+    caller: &Caller,
+    unit: &units::Unit,
+) -> Result<(), AppError> {
     match unit.state.as_str() {
         "vacant" => Ok(()),
         "active" => {
-            filings::declare_vacancy(&state.store, unit.id)
-                .await
-                .map_err(store_error)?;
+            filings::declare_vacancy(
+                &state.store,
+                unit.id,
+                caller.user_id,
+                store::millis(Utc::now()),
+            )
+            .await
+            .map_err(store_error)?;
             Ok(())
         }
         _ => Err(AppError::Conflict("该房屋已注销".into())),
@@ -607,7 +621,16 @@ pub async fn register_for_tenant(
     if unit.state == "closed" {
         return Err(AppError::Conflict("该房屋已注销，无法登记".into()));
     }
-    accept_json(&state, &req, unit.id, body, Source::Sublandlord).await
+    accept_json(
+        &state,
+        &req,
+        unit.id,
+        body,
+        Source::Sublandlord {
+            user_id: caller.user_id,
+        },
+    )
+    .await
 }
 
 /// Records that an occupant moved out.

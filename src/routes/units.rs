@@ -171,6 +171,8 @@ fn enum_error(field: &str) -> FieldError {
 /// A current occupant, masked.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OccupantOut {
+    /// For `POST /api/v1/occupants/{id}/reveal`.
+    pub id: i64,
     pub name: String,
     pub id_type: String,
     /// Masked, e.g. `310***********1234`.
@@ -269,6 +271,7 @@ pub async fn get_unit(
         occupants: occupants
             .into_iter()
             .map(|o| OccupantOut {
+                id: o.id,
                 name: o.name,
                 id_type: o.id_type,
                 id_number: o.id_number_masked,

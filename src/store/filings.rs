@@ -135,6 +135,25 @@ pub async fn file(
                 .await?;
                 assess_occupancy(conn, unit_id, limits, now_ms).await?;
                 refresh_ledger(conn, backend, Persons::OfUnit(unit_id)).await?;
+                let by: Option<i64> =
+                    sqlx::query_scalar("select user_id from sublandlords where id = $1")
+                        .bind(sublandlord_id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                let entry = super::audit::Entry {
+                    user_id: by,
+                    action: "filing.create".into(),
+                    subject: Some(format!("unit:{unit_id}")),
+                    detail: Some(
+                        serde_json::json!({
+                            "filing_id": filing_id,
+                            "new_unit": new_token.is_some(),
+                        })
+                        .to_string(),
+                    ),
+                    reason: None,
+                };
+                super::audit::append_in(conn, backend, &entry, now_ms).await?;
                 Ok(Ok(Filed {
                     filing_id,
                     unit_id,
@@ -304,7 +323,13 @@ pub async fn my_unit(
 }
 
 /// Declares a unit vacant: the clock stops until people register there again.
-pub async fn declare_vacancy(store: &Store, unit_id: i64) -> StoreResult<bool> {
+pub async fn declare_vacancy(
+    store: &Store,
+    unit_id: i64,
+    user_id: i64,
+    now_ms: i64,
+) -> StoreResult<bool> {
+    let backend = store.backend();
     store
         .write(Box::new(move |conn| {
             Box::pin(async move {
@@ -314,6 +339,16 @@ pub async fn declare_vacancy(store: &Store, unit_id: i64) -> StoreResult<bool> {
                 .bind(unit_id)
                 .execute(&mut *conn)
                 .await?;
+                if done.rows_affected() == 1 {
+                    let entry = super::audit::Entry {
+                        user_id: Some(user_id),
+                        action: "unit.vacancy".into(),
+                        subject: Some(format!("unit:{unit_id}")),
+                        detail: None,
+                        reason: None,
+                    };
+                    super::audit::append_in(conn, backend, &entry, now_ms).await?;
+                }
                 Ok(done.rows_affected() == 1)
             })
         }))

@@ -12,8 +12,12 @@ use crate::domain::sublandlord::DensityLimits;
 /// Where an upload came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
+    /// Through a poster, by the people living there (recorded in `registrations` itself).
     Scan,
-    Sublandlord,
+    /// By a sublandlord's account on a tenant's behalf (also audited).
+    Sublandlord {
+        user_id: i64,
+    },
     Officer,
     Confirm,
 }
@@ -22,7 +26,7 @@ impl Source {
     fn as_str(self) -> &'static str {
         match self {
             Source::Scan => "scan",
-            Source::Sublandlord => "sublandlord",
+            Source::Sublandlord { .. } => "sublandlord",
             Source::Officer => "officer",
             Source::Confirm => "confirm",
         }
@@ -125,7 +129,24 @@ pub async fn record(
                 }
                 mark_upload(conn, unit_id, now_ms, Some(family)).await?;
                 assess_occupancy(conn, unit_id, limits, now_ms).await?;
-                refresh_ledger(conn, backend, Persons::OfUnit(unit_id)).await
+                refresh_ledger(conn, backend, Persons::OfUnit(unit_id)).await?;
+                if let Source::Sublandlord { user_id } = source {
+                    let entry = super::audit::Entry {
+                        user_id: Some(user_id),
+                        action: "occupants.register".into(),
+                        subject: Some(format!("unit:{unit_id}")),
+                        detail: Some(
+                            serde_json::json!({
+                                "registration_id": registration_id,
+                                "occupants": count,
+                            })
+                            .to_string(),
+                        ),
+                        reason: None,
+                    };
+                    super::audit::append_in(conn, backend, &entry, now_ms).await?;
+                }
+                Ok(())
             })
         }))
         .await
@@ -308,7 +329,13 @@ pub async fn history(store: &Store, unit_id: i64, limit: i64) -> StoreResult<Vec
 }
 
 /// Records "occupants unchanged" (by the sublandlord): an upload without new occupants.
-pub async fn confirm(store: &Store, unit_id: i64, receipt: String, now_ms: i64) -> StoreResult<()> {
+pub async fn confirm(
+    store: &Store,
+    unit_id: i64,
+    receipt: String,
+    user_id: i64,
+    now_ms: i64,
+) -> StoreResult<()> {
     let backend = store.backend();
     store
         .write(Box::new(move |conn| {
@@ -320,13 +347,37 @@ pub async fn confirm(store: &Store, unit_id: i64, receipt: String, now_ms: i64) 
                       where unit_id = $1 and moved_out_at is null",
                 )
                 .bind(unit_id)
-                .bind(receipt)
+                .bind(receipt.clone())
                 .bind(now_ms)
                 .execute(&mut *conn)
                 .await?;
                 mark_upload(conn, unit_id, now_ms, None).await?;
-                refresh_ledger(conn, backend, Persons::OfUnit(unit_id)).await
+                refresh_ledger(conn, backend, Persons::OfUnit(unit_id)).await?;
+                let entry = super::audit::Entry {
+                    user_id: Some(user_id),
+                    action: "occupants.confirm".into(),
+                    subject: Some(format!("unit:{unit_id}")),
+                    detail: Some(serde_json::json!({ "receipt": receipt }).to_string()),
+                    reason: None,
+                };
+                super::audit::append_in(conn, backend, &entry, now_ms).await
             })
         }))
         .await
+}
+
+/// What a reveal needs: the occupant's unit's community and the sealed document number
+/// (`None` once purged).
+pub async fn sealed_document(
+    store: &Store,
+    occupant_id: i64,
+) -> StoreResult<Option<(i64, Option<Vec<u8>>)>> {
+    let row: Option<(i64, Vec<u8>, Option<i64>)> = sqlx::query_as(
+        r"select u.community_id, o.id_number_enc, o.purged_at
+          from occupants o join units u on u.id = o.unit_id where o.id = $1",
+    )
+    .bind(occupant_id)
+    .fetch_optional(store.pool())
+    .await?;
+    Ok(row.map(|(community, sealed, purged)| (community, purged.is_none().then_some(sealed))))
 }

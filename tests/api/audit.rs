@@ -112,3 +112,135 @@ async fn a_deleted_row_breaks_the_link_of_the_next() {
         Verdict::BrokenAt { id: ids[2] }
     );
 }
+
+async fn actions(app: &crate::helpers::TestApp) -> Vec<(String, Option<String>)> {
+    sqlx::query_as("select action, reason from audit_log order by id")
+        .fetch_all(app.store.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_reveal_needs_a_reason_and_an_authorised_role_in_scope_and_is_recorded() {
+    let app = spawn_app().await;
+    let (admin, unit, poster) = app.unit_fixture().await;
+    let body = crate::helpers::registration(&[crate::helpers::occupant(crate::helpers::ID_A)]);
+    assert_eq!(
+        app.register(&poster, &body, None).await.status(),
+        StatusCode::CREATED
+    );
+    let got: Value = app
+        .get(&format!("/api/v1/units/{unit}"), Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let occupant = got["occupants"][0]["id"].as_i64().unwrap();
+    assert_ne!(got["occupants"][0]["id_number"], crate::helpers::ID_A);
+    let path = format!("/api/v1/occupants/{occupant}/reveal");
+    let police = app.login_as("police", &["影佳"]).await;
+    app.admin_with(&["祥东"]).await;
+    let stranger = app.login_as("police", &["祥东"]).await;
+    let community = app.login_as("community", &["影佳"]).await;
+    let before = actions(&app).await.len();
+
+    let no_reason = app
+        .post_json(&path, &json!({"reason": " "}), Some(&police))
+        .await;
+    let wrong_role = app
+        .post_json(&path, &json!({"reason": "核查群租"}), Some(&community))
+        .await;
+    let elsewhere = app
+        .post_json(&path, &json!({"reason": "核查群租"}), Some(&stranger))
+        .await;
+    assert_eq!(no_reason.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(wrong_role.status(), StatusCode::FORBIDDEN);
+    assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
+    assert_eq!(actions(&app).await.len(), before);
+
+    let res = app
+        .post_json(
+            &path,
+            &json!({"reason": "上门核查 #12 需核对证件"}),
+            Some(&police),
+        )
+        .await;
+
+    assert_eq!(res.status(), StatusCode::OK);
+    let shown: Value = res.json().await.unwrap();
+    assert_eq!(shown["id_number"], crate::helpers::ID_A);
+    let last = actions(&app).await.pop().unwrap();
+    assert_eq!(last.0, "occupant.reveal");
+    assert_eq!(last.1.as_deref(), Some("上门核查 #12 需核对证件"));
+}
+
+#[tokio::test]
+async fn a_sublandlords_filing_confirmation_registration_and_vacancy_are_recorded() {
+    let app = spawn_app().await;
+    app.admin_with(&["影佳"]).await;
+    let signup = json!({"name": "王五", "phone": "13900000009", "id_type": "resident_id",
+                        "id_number": crate::helpers::ID_B, "password": "landlord-pass-1"});
+    assert_eq!(
+        app.post_json("/api/v1/sublandlords", &signup, None)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let login: Value = app
+        .post_json(
+            "/api/v1/login",
+            &json!({"username": "13900000009", "password": "landlord-pass-1"}),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap();
+    let filing = json!({"community": "影佳", "address": "影佳路 9号 101室", "rooms": 2,
+                        "rental_mode": "shared",
+                        "start_date": chrono::Utc::now().date_naive().to_string(),
+                        "planned_occupants": 2});
+    let filed: Value = app
+        .post_json("/api/v1/filings", &filing, Some(token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let unit = filed["unit_id"].as_i64().unwrap();
+    let body = crate::helpers::registration(&[crate::helpers::occupant(crate::helpers::ID_A)]);
+    for (path, body) in [
+        (format!("/api/v1/my/units/{unit}/registrations"), body),
+        (format!("/api/v1/my/units/{unit}/confirm"), json!({})),
+        (format!("/api/v1/my/units/{unit}/vacancy"), json!({})),
+    ] {
+        let res = app.post_json(&path, &body, Some(token)).await;
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+    }
+
+    let recorded: Vec<String> = actions(&app).await.into_iter().map(|a| a.0).collect();
+    for action in [
+        "filing.create",
+        "occupants.register",
+        "occupants.confirm",
+        "unit.vacancy",
+    ] {
+        assert!(
+            recorded.iter().any(|a| a == action),
+            "{action} in {recorded:?}"
+        );
+    }
+    let by: Vec<Option<i64>> = sqlx::query_scalar(
+        "select user_id from audit_log where action in ('filing.create', 'unit.vacancy')",
+    )
+    .fetch_all(app.store.pool())
+    .await
+    .unwrap();
+    assert!(by.iter().all(Option::is_some));
+    assert_eq!(
+        verify(&app.store).await.unwrap(),
+        Verdict::Intact {
+            rows: recorded.len() as u64
+        }
+    );
+}

@@ -98,11 +98,7 @@ struct MessagePage<'a> {
 
 /// The signed-in staff member, or the answer to send instead (to the login page, or a
 /// page saying the role may not open this section).
-pub async fn staff(
-    req: &HttpRequest,
-    state: &State,
-    may: Allowed,
-) -> Result<Caller, HttpResponse> {
+pub async fn staff(req: &HttpRequest, state: &State, may: Allowed) -> Result<Caller, HttpResponse> {
     let caller = page_caller(req, state).await?;
     if caller.role.is_staff() && may(caller.role) {
         Ok(caller)
