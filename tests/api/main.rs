@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod console;
 mod door_checks;
+mod exports;
 mod health;
 mod helpers;
 mod import;
