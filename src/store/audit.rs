@@ -93,24 +93,44 @@ pub(crate) async fn append_all_in(
             .fetch_optional(&mut *conn)
             .await?;
     let mut prev = prev.unwrap_or_default();
-    for entry in entries {
-        let hash = row_hash(&prev, at, entry);
-        sqlx::query(
+    // Many rows per statement: a bulk import appends thousands.
+    for chunk in entries.chunks(100) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let p = |k: usize| format!("${}", i * 8 + k);
+                format!(
+                    "({}, {}, {}, {}, {}, {}, {}, {})",
+                    p(1),
+                    p(2),
+                    p(3),
+                    p(4),
+                    p(5),
+                    p(6),
+                    p(7),
+                    p(8)
+                )
+            })
+            .collect();
+        let sql = format!(
             r"insert into audit_log (at, user_id, action, subject, detail, reason, prev_hash,
                   hash)
-              values ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(at)
-        .bind(entry.user_id)
-        .bind(entry.action.clone())
-        .bind(entry.subject.clone())
-        .bind(entry.detail.clone())
-        .bind(entry.reason.clone())
-        .bind(std::mem::take(&mut prev))
-        .bind(hash.clone())
-        .execute(&mut *conn)
-        .await?;
-        prev = hash;
+              values {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for entry in chunk {
+            let hash = row_hash(&prev, at, entry);
+            query = query
+                .bind(at)
+                .bind(entry.user_id)
+                .bind(entry.action.clone())
+                .bind(entry.subject.clone())
+                .bind(entry.detail.clone())
+                .bind(entry.reason.clone())
+                .bind(std::mem::replace(&mut prev, hash.clone()))
+                .bind(hash);
+        }
+        query.execute(&mut *conn).await?;
     }
     Ok(())
 }

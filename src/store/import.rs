@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use super::units::{NewUnit, insert_token, insert_unit};
+use sqlx::AnyConnection;
+
+use super::units::NewUnit;
 use super::{Store, StoreError, StoreResult, audit, communities};
 use crate::crypto::{Purpose, Vault};
 use crate::domain::import::{self as sheet, FileError, Rejected};
@@ -106,18 +108,15 @@ pub async fn units(
     let mut total = Outcome::default();
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let batch: Vec<(NewUnit, QrToken)> = rows
+        // Tokens are made for every row up front (cheap), and used for the created ones.
+        let batch: Vec<(NewUnit, Vec<u8>, Vec<u8>)> = rows
             .by_ref()
             .take(BATCH)
-            .map(|unit| (unit, QrToken::generate()))
-            .collect();
-        let sealed: Vec<(Vec<u8>, Vec<u8>)> = batch
-            .iter()
-            .map(|(_, token)| {
-                (
-                    vault.token_hash(token.as_ref()),
-                    vault.seal(Purpose::QrToken, token.as_ref()),
-                )
+            .map(|unit| {
+                let token = QrToken::generate();
+                let hash = vault.token_hash(token.as_ref());
+                let sealed = vault.seal(Purpose::QrToken, token.as_ref());
+                (unit, hash, sealed)
             })
             .collect();
         let outcome = store
@@ -125,20 +124,18 @@ pub async fn units(
                 Box::pin(async move {
                     let mut outcome = Outcome::default();
                     let mut entries = Vec::new();
-                    for ((unit, _), (hash, enc)) in batch.iter().zip(sealed) {
-                        let Some(id) = insert_unit(conn, unit, true, now_ms).await? else {
-                            outcome.existing += 1;
-                            continue;
-                        };
-                        insert_token(conn, id, 1, hash, enc, now_ms).await?;
-                        outcome.created += 1;
-                        entries.push(audit::Entry {
+                    for chunk in batch.chunks(ROWS_PER_STATEMENT) {
+                        let created = insert_units(conn, chunk, now_ms).await?;
+                        outcome.existing += chunk.len() - created.len();
+                        outcome.created += created.len();
+                        insert_tokens(conn, chunk, &created, now_ms).await?;
+                        entries.extend(created.iter().map(|(id, _)| audit::Entry {
                             user_id,
                             action: "unit.import".into(),
                             subject: Some(format!("unit:{id}")),
                             detail: None,
                             reason: None,
-                        });
+                        }));
                     }
                     audit::append_all_in(conn, backend, &entries, now_ms).await?;
                     Ok(outcome)
@@ -149,6 +146,101 @@ pub async fn units(
         total.existing += outcome.existing;
     }
     Ok(total)
+}
+
+/// Rows per multi-row `insert`: far below either backend's limit on bound values.
+const ROWS_PER_STATEMENT: usize = 100;
+
+/// Inserts a chunk of units in one statement, skipping those already present; returns the
+/// new ids with each one's index in the chunk.
+async fn insert_units(
+    conn: &mut AnyConnection,
+    chunk: &[(NewUnit, Vec<u8>, Vec<u8>)],
+    now_ms: i64,
+) -> StoreResult<Vec<(i64, usize)>> {
+    const COLUMNS: usize = 8;
+    let values: Vec<String> = (0..chunk.len())
+        .map(|i| {
+            let p = |k: usize| format!("${}", i * COLUMNS + k);
+            // An absent area travels as -1 (see `units::insert_unit`).
+            format!(
+                "({}, {}, {}, {}, {}, {}, case when {a} < 0 then null else {a} end, 'active', \
+                 {t}, {t}, 1, {t})",
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5),
+                p(6),
+                a = p(7),
+                t = p(8),
+            )
+        })
+        .collect();
+    let sql = format!(
+        r"insert into units (community_id, address, address_key, kind, rental_mode, rooms,
+              floor_area_m2, state, watched_since, clock_from, qr_version, created_at)
+          values {}
+          on conflict (community_id, address_key) do nothing
+          returning id, community_id, address_key",
+        values.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (i64, i64, String)>(sqlx::AssertSqlSafe(sql));
+    for (unit, _, _) in chunk {
+        query = query
+            .bind(unit.community_id)
+            .bind(unit.address.clone())
+            .bind(unit.address_key.clone())
+            .bind(unit.kind)
+            .bind(unit.rental_mode)
+            .bind(unit.rooms)
+            .bind(unit.floor_area_m2.unwrap_or(-1.0))
+            .bind(now_ms);
+    }
+    let returned = query.fetch_all(&mut *conn).await?;
+    let index: HashMap<(i64, &str), usize> = chunk
+        .iter()
+        .enumerate()
+        .map(|(i, (u, _, _))| ((u.community_id, u.address_key.as_str()), i))
+        .collect();
+    let mut created: Vec<(i64, usize)> = returned
+        .iter()
+        .filter_map(|(id, community, key)| {
+            index.get(&(*community, key.as_str())).map(|&i| (*id, i))
+        })
+        .collect();
+    created.sort_by_key(|&(_, i)| i);
+    Ok(created)
+}
+
+/// The first poster token of each created unit, in one statement.
+async fn insert_tokens(
+    conn: &mut AnyConnection,
+    chunk: &[(NewUnit, Vec<u8>, Vec<u8>)],
+    created: &[(i64, usize)],
+    now_ms: i64,
+) -> StoreResult<()> {
+    if created.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..created.len())
+        .map(|i| format!("(${}, ${}, 1, ${}, ${})", i * 4 + 1, i * 4 + 2, i * 4 + 3, i * 4 + 4))
+        .collect();
+    let sql = format!(
+        "insert into qr_tokens (token_hash, unit_id, version, token_enc, created_at) values {}",
+        values.join(", ")
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for &(id, i) in created {
+        let (_, hash, sealed) = &chunk[i];
+        query = query
+            .bind(hash.clone())
+            .bind(id)
+            .bind(sealed.clone())
+            .bind(now_ms);
+    }
+    query.execute(&mut *conn).await?;
+    Ok(())
 }
 
 async fn would_create(store: &Store, rows: &[NewUnit]) -> StoreResult<Outcome> {

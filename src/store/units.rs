@@ -75,9 +75,7 @@ pub async fn create(
     let id = store
         .write(Box::new(move |conn| {
             Box::pin(async move {
-                let id = insert_unit(conn, &unit, false, now_ms)
-                    .await?
-                    .expect("an insert without `on conflict` returns its id or fails");
+                let id = insert_unit(conn, &unit, now_ms).await?;
                 insert_token(conn, id, 1, token_hash, token_enc, now_ms).await?;
                 let entry = super::audit::Entry {
                     user_id: unit.created_by,
@@ -94,39 +92,30 @@ pub async fn create(
     Ok((id, token))
 }
 
-/// Inserts the unit row. With `skip_existing`, a unit already at that address in that
-/// community is left alone and `None` comes back instead of a constraint error.
+/// Inserts the unit row and returns its id.
 pub(crate) async fn insert_unit(
     conn: &mut AnyConnection,
     unit: &NewUnit,
-    skip_existing: bool,
     now_ms: i64,
-) -> StoreResult<Option<i64>> {
+) -> StoreResult<i64> {
     // An absent area is bound as -1: a NULL `f64` bind has no type on PostgreSQL.
-    let sql = if skip_existing {
+    Ok(sqlx::query_scalar(
         r"insert into units (community_id, address, address_key, kind, rental_mode, rooms,
               floor_area_m2, state, watched_since, clock_from, qr_version, created_at)
           values ($1, $2, $3, $4, $5, $6, case when $7 < 0 then null else $7 end, 'active',
               $8, $8, 1, $8)
-          on conflict (community_id, address_key) do nothing returning id"
-    } else {
-        r"insert into units (community_id, address, address_key, kind, rental_mode, rooms,
-              floor_area_m2, state, watched_since, clock_from, qr_version, created_at)
-          values ($1, $2, $3, $4, $5, $6, case when $7 < 0 then null else $7 end, 'active',
-              $8, $8, 1, $8)
-          returning id"
-    };
-    Ok(sqlx::query_scalar(sql)
-        .bind(unit.community_id)
-        .bind(unit.address.clone())
-        .bind(unit.address_key.clone())
-        .bind(unit.kind)
-        .bind(unit.rental_mode)
-        .bind(unit.rooms)
-        .bind(unit.floor_area_m2.unwrap_or(-1.0))
-        .bind(now_ms)
-        .fetch_optional(&mut *conn)
-        .await?)
+          returning id",
+    )
+    .bind(unit.community_id)
+    .bind(unit.address.clone())
+    .bind(unit.address_key.clone())
+    .bind(unit.kind)
+    .bind(unit.rental_mode)
+    .bind(unit.rooms)
+    .bind(unit.floor_area_m2.unwrap_or(-1.0))
+    .bind(now_ms)
+    .fetch_one(&mut *conn)
+    .await?)
 }
 
 pub(crate) async fn insert_token(
