@@ -225,12 +225,14 @@ pub struct DoorCheckOut {
     pub note: Option<String>,
 }
 
-/// Loads a unit the caller may see, or 404 (never 403: that would confirm it exists).
+/// Loads a unit a staff caller may see: 403 for a role that reads no units, 404 for a unit
+/// outside the caller's communities (never 403: that would confirm it exists).
 async fn visible_unit(state: &State, caller: &Caller, id: i64) -> Result<units::Unit, AppError> {
+    caller.require(Role::is_staff)?;
     units::get(&state.store, id)
         .await
         .map_err(store_error)?
-        .filter(|u| caller.role.is_staff() && caller.sees(u.community_id))
+        .filter(|u| caller.sees(u.community_id))
         .ok_or(AppError::NotFound)
 }
 
@@ -327,8 +329,8 @@ pub async fn rotate_qr(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<web::Json<PosterUrl>, AppError> {
-    let unit = visible_unit(&state, &caller, id.into_inner()).await?;
     caller.require(Role::manages_units)?;
+    let unit = visible_unit(&state, &caller, id.into_inner()).await?;
     let token = units::rotate_token(
         &state.store,
         &state.vault,

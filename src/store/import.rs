@@ -224,7 +224,15 @@ async fn insert_tokens(
         return Ok(());
     }
     let values: Vec<String> = (0..created.len())
-        .map(|i| format!("(${}, ${}, 1, ${}, ${})", i * 4 + 1, i * 4 + 2, i * 4 + 3, i * 4 + 4))
+        .map(|i| {
+            format!(
+                "(${}, ${}, 1, ${}, ${})",
+                i * 4 + 1,
+                i * 4 + 2,
+                i * 4 + 3,
+                i * 4 + 4
+            )
+        })
         .collect();
     let sql = format!(
         "insert into qr_tokens (token_hash, unit_id, version, token_enc, created_at) values {}",

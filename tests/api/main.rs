@@ -11,6 +11,7 @@ mod exports;
 mod health;
 mod helpers;
 mod import;
+mod matrix;
 mod page;
 mod police;
 mod portal;

@@ -1,0 +1,381 @@
+//! Roles and scopes: every route with every role, on objects inside and outside the role's
+//! communities. A foreign object answers 404, a forbidden function 403, and neither changes
+//! anything; an allowed call is never refused.
+
+use chrono::Utc;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{ID_A, ID_B, TestApp, occupant, registration, spawn_app};
+
+const ROLES: [&str; 6] = [
+    "admin",
+    "police",
+    "enforcement",
+    "community",
+    "property",
+    "sublandlord",
+];
+const STAFF: &[&str] = &["admin", "police", "enforcement", "community", "property"];
+const UNITS: &[&str] = &["admin", "police", "community", "property"];
+const QUEUE: &[&str] = &["admin", "police", "community"];
+const LEDGER: &[&str] = &["admin", "police", "enforcement"];
+const REVEAL: &[&str] = &["admin", "police"];
+const ADMIN: &[&str] = &["admin"];
+const SUBLANDLORD: &[&str] = &["sublandlord"];
+
+/// The records of one community that routes act on.
+struct Objects {
+    community: &'static str,
+    unit: i64,
+    check: i64,
+    tip: i64,
+    occupant: i64,
+}
+
+impl Objects {
+    fn fill(&self, path: &str) -> String {
+        path.replace("{community}", self.community)
+            .replace("{unit}", &self.unit.to_string())
+            .replace("{check}", &self.check.to_string())
+            .replace("{tip}", &self.tip.to_string())
+            .replace("{occupant}", &self.occupant.to_string())
+    }
+}
+
+async fn objects(app: &TestApp, admin: &str, community: &'static str, n: u8, id: &str) -> Objects {
+    let (unit, poster) = app
+        .create_unit(admin, community, &format!("{community}路 {n}号 101室"))
+        .await;
+    let res = app
+        .register(&poster, &registration(&[occupant(id)]), None)
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    sqlx::query(
+        "update units set clock_from = 0, watched_since = 0, last_upload_at = 0 where id = $1",
+    )
+    .bind(unit)
+    .execute(app.store.pool())
+    .await
+    .unwrap();
+    renfang::jobs::sweep::run(&app.store, 5, Utc::now())
+        .await
+        .unwrap();
+    let check: i64 = sqlx::query_scalar("select id from door_checks where unit_id = $1")
+        .bind(unit)
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    let occupant: i64 = sqlx::query_scalar("select id from occupants where unit_id = $1")
+        .bind(unit)
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    let tip = app
+        .post_json(
+            "/api/v1/tips",
+            &json!({"address": format!("{community}路 {n}号 101室"), "category": "other",
+                    "description": "矩阵"}),
+            None,
+        )
+        .await;
+    let tip = tip.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    Objects {
+        community,
+        unit,
+        check,
+        tip,
+        occupant,
+    }
+}
+
+/// Everything a denied request must leave as it was.
+async fn fingerprint(app: &TestApp) -> String {
+    let q = |sql: &'static str| async move {
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap()
+    };
+    format!(
+        "{} {} {} {} {} {} {} {} {} {} {}",
+        q("select count(*) from units").await,
+        q("select cast(coalesce(sum(qr_version), 0) as bigint) from units").await,
+        q("select count(*) from qr_tokens").await,
+        q("select count(*) from door_checks where status = 'open'").await,
+        q("select cast(coalesce(sum(attempts), 0) as bigint) from door_checks").await,
+        q("select count(*) from tips where state = 'new'").await,
+        q("select count(*) from occupants where moved_out_at is null").await,
+        q("select count(*) from users").await,
+        q("select count(*) from communities").await,
+        q("select count(*) from audit_log").await,
+        q("select count(*) from filings").await,
+    )
+}
+
+/// One route: method, path (with placeholders for a community's objects), body, and who
+/// may call it.
+struct Route {
+    method: Method,
+    path: &'static str,
+    body: Value,
+    allowed: &'static [&'static str],
+}
+
+fn route(
+    method: Method,
+    path: &'static str,
+    body: Value,
+    allowed: &'static [&'static str],
+) -> Route {
+    Route {
+        method,
+        path,
+        body,
+        allowed,
+    }
+}
+
+fn routes() -> Vec<Route> {
+    let get = |path, allowed| route(Method::GET, path, Value::Null, allowed);
+    let post = |path, body, allowed| route(Method::POST, path, body, allowed);
+    vec![
+        get("/api/v1/units/{unit}", STAFF),
+        get("/api/v1/units/{unit}/poster.svg", STAFF),
+        post("/api/v1/units/{unit}/qr/rotate", json!({}), UNITS),
+        get("/api/v1/communities/{community}/posters.pdf", UNITS),
+        post(
+            "/api/v1/door-checks/{check}/result",
+            json!({"outcome": "unreachable", "note": ""}),
+            QUEUE,
+        ),
+        get("/api/v1/tips/{tip}", UNITS),
+        post("/api/v1/tips/{tip}/triage", json!({"state": "new"}), UNITS),
+        post("/api/v1/tips/{tip}/door-check", json!({}), UNITS),
+        post(
+            "/api/v1/occupants/{occupant}/reveal",
+            json!({"reason": "核对身份"}),
+            REVEAL,
+        ),
+        get("/api/v1/stats?community={community}", STAFF),
+        get("/api/v1/door-checks?community={community}", QUEUE),
+    ]
+}
+
+/// Routes without an object: only the function is checked.
+fn functions() -> Vec<Route> {
+    let get = |path, allowed| route(Method::GET, path, Value::Null, allowed);
+    let post = |path, body, allowed| route(Method::POST, path, body, allowed);
+    vec![
+        post("/api/v1/communities", json!({"name": "矩阵社区"}), ADMIN),
+        get("/api/v1/door-checks", QUEUE),
+        get("/api/v1/door-checks.csv", QUEUE),
+        get("/api/v1/door-checks.xlsx", QUEUE),
+        get("/api/v1/referrals", LEDGER),
+        get("/api/v1/sublandlords?sort=priority", LEDGER),
+        get("/api/v1/stats", STAFF),
+        get("/api/v1/tips", UNITS),
+        get("/api/v1/audit", ADMIN),
+        get("/api/v1/reports", ADMIN),
+        get("/api/v1/reports/monthly/2026-11.xlsx", ADMIN),
+        get("/api/v1/my/units", SUBLANDLORD),
+        post(
+            "/api/v1/units",
+            json!({"community": "影佳", "address": "影佳路 77号", "rooms": 1, "kind": "flat",
+                   "rental_mode": "whole"}),
+            UNITS,
+        ),
+    ]
+}
+
+/// Console pages (cookie sessions): who may open each.
+const PAGES: &[(&str, &[&str])] = &[
+    ("/console", STAFF),
+    ("/console/units", STAFF),
+    ("/console/import", UNITS),
+    ("/console/tips", UNITS),
+    ("/console/stats", STAFF),
+    ("/console/reports", ADMIN),
+    ("/console/audit", ADMIN),
+    ("/console/communities", ADMIN),
+    ("/console/users", ADMIN),
+    ("/police", QUEUE),
+    ("/ledger", LEDGER),
+];
+
+async fn call(app: &TestApp, token: &str, r: &Route, path: &str) -> StatusCode {
+    let mut req = app
+        .client
+        .request(r.method.clone(), app.url(path))
+        .bearer_auth(token);
+    if r.method == Method::POST {
+        req = req.json(&r.body);
+    }
+    req.send().await.unwrap().status()
+}
+
+async fn sublandlord_token(app: &TestApp) -> (String, String) {
+    let signup = json!({"name": "赵六", "phone": "13900000077", "id_type": "resident_id",
+                        "id_number": "11010519491231002X", "password": "landlord-pass-1"});
+    let res = app.post_json("/api/v1/sublandlords", &signup, None).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let login = json!({"username": "13900000077", "password": "landlord-pass-1"});
+    let body: Value = app
+        .post_json("/api/v1/login", &login, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let form = app
+        .client
+        .post(app.url("/login"))
+        .form(&[("username", "13900000077"), ("password", "landlord-pass-1")])
+        .send()
+        .await
+        .unwrap();
+    let cookie = form.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    (body["token"].as_str().unwrap().to_string(), cookie)
+}
+
+#[tokio::test]
+async fn every_route_answers_every_role_by_function_and_scope_and_denials_change_nothing() {
+    let app = spawn_app().await;
+    let admin = app.admin_with(&["影佳", "祥东"]).await;
+    let ours = objects(&app, &admin, "影佳", 1, ID_A).await;
+    let theirs = objects(&app, &admin, "祥东", 2, ID_B).await;
+    let mut tokens = Vec::new();
+    let mut cookies = Vec::new();
+    for role in ROLES {
+        if role == "sublandlord" {
+            let (token, cookie) = sublandlord_token(&app).await;
+            tokens.push((role, token));
+            cookies.push((role, cookie));
+        } else {
+            let scope: &[&str] = if role == "admin" { &[] } else { &["影佳"] };
+            tokens.push((role, app.login_as(role, scope).await));
+            cookies.push((role, crate::helpers::page_login(&app, role, scope).await));
+        }
+    }
+    let mut failures = Vec::new();
+
+    for r in routes() {
+        for (role, token) in &tokens {
+            let allowed = r.allowed.contains(role);
+            for (objects, inside) in [(&theirs, false), (&ours, true)] {
+                let path = objects.fill(r.path);
+                let before = fingerprint(&app).await;
+                let status = call(&app, token, &r, &path).await;
+                let seen = allowed && (inside || *role == "admin");
+                let expected_denial = if !allowed {
+                    Some(StatusCode::FORBIDDEN)
+                } else if !seen {
+                    Some(StatusCode::NOT_FOUND)
+                } else {
+                    None
+                };
+                match expected_denial {
+                    Some(want) => {
+                        if status != want {
+                            failures
+                                .push(format!("{role} {} {path}: {status}, want {want}", r.method));
+                        }
+                        if fingerprint(&app).await != before {
+                            failures.push(format!(
+                                "{role} {} {path}: a denied call changed data",
+                                r.method
+                            ));
+                        }
+                    }
+                    None if [
+                        StatusCode::UNAUTHORIZED,
+                        StatusCode::FORBIDDEN,
+                        StatusCode::NOT_FOUND,
+                    ]
+                    .contains(&status) =>
+                    {
+                        failures.push(format!("{role} {} {path}: refused with {status}", r.method));
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+    for r in functions() {
+        for (role, token) in &tokens {
+            let before = fingerprint(&app).await;
+            let status = call(&app, token, &r, r.path).await;
+            if r.allowed.contains(role) {
+                if [
+                    StatusCode::UNAUTHORIZED,
+                    StatusCode::FORBIDDEN,
+                    StatusCode::NOT_FOUND,
+                ]
+                .contains(&status)
+                {
+                    failures.push(format!(
+                        "{role} {} {}: refused with {status}",
+                        r.method, r.path
+                    ));
+                }
+            } else {
+                if status != StatusCode::FORBIDDEN {
+                    failures.push(format!(
+                        "{role} {} {}: {status}, want 403",
+                        r.method, r.path
+                    ));
+                }
+                if fingerprint(&app).await != before {
+                    failures.push(format!(
+                        "{role} {} {}: a denied call changed data",
+                        r.method, r.path
+                    ));
+                }
+            }
+        }
+    }
+    for (path, allowed) in PAGES {
+        for (role, cookie) in &cookies {
+            let status = crate::helpers::page(&app, cookie, path).await.status();
+            let want_ok = allowed.contains(role);
+            if want_ok != (status == StatusCode::OK)
+                || (!want_ok && status != StatusCode::FORBIDDEN)
+            {
+                failures.push(format!("{role} page {path}: {status}"));
+            }
+        }
+    }
+    // Pages of one object: the same rule of 404 outside and 403 for the function.
+    for (path, allowed) in [
+        ("/console/tips/{tip}", UNITS),
+        ("/police/units/{unit}", QUEUE),
+    ] {
+        for (role, cookie) in &cookies {
+            for (objects, inside) in [(&theirs, false), (&ours, true)] {
+                let filled = objects.fill(path);
+                let status = crate::helpers::page(&app, cookie, &filled).await.status();
+                let want = if !allowed.contains(role) {
+                    StatusCode::FORBIDDEN
+                } else if inside || *role == "admin" {
+                    StatusCode::OK
+                } else {
+                    StatusCode::NOT_FOUND
+                };
+                if status != want {
+                    failures.push(format!("{role} page {filled}: {status}, want {want}"));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
