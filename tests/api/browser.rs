@@ -272,3 +272,75 @@ async fn a_sublandlord_signs_up_files_and_confirms_on_a_360_px_phone() {
         "the confirmation is an upload"
     );
 }
+
+impl Driver {
+    /// Whether the page is wider than the window (a phone would have to scroll sideways).
+    async fn overflows(&self) -> bool {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/execute/sync",
+                json!({"script": "return document.documentElement.scrollWidth > window.innerWidth + 1;", "args": []}),
+            )
+            .await;
+        v.as_bool().expect("a boolean from the page")
+    }
+}
+
+/// Community staff log in, read the statistics and import a survey file, at one width.
+async fn console_walk(width: u32, height: u32) {
+    let Some(driver) = Driver::start(width, height).await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let admin = app.admin_with(&["影佳"]).await;
+    let (_, poster) = app.create_unit(&admin, "影佳", "影佳路 1号 101室").await;
+    let body = crate::helpers::registration(&[crate::helpers::occupant(crate::helpers::ID_A)]);
+    app.register(&poster, &body, None).await;
+    app.login_as("community", &["影佳"]).await;
+    let username = format!("community{}", app.users_made() - 1);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("底数.csv");
+    let survey = "社区,地址,间数,类型,出租方式\n影佳,影佳路 2号 201室,2,住宅,合租\n影佳,影佳路 2号 202室,3,宿舍,群租\n影佳,影佳路 2号 203室,0,住宅,整租\n";
+    let (gbk, _, _) = encoding_rs::GBK.encode(survey);
+    std::fs::write(&file, &gbk).unwrap();
+
+    driver.goto(&app.url("/console/stats")).await;
+    driver.type_into("#username", &username).await;
+    driver.type_into("#password", "correct-horse-9").await;
+    driver.click("button[type=submit]").await;
+    let stats = driver.wait_for("每日上传次数").await;
+    assert!(stats.contains("<svg class=\"chart\""));
+    assert!(
+        !driver.overflows().await,
+        "the statistics page scrolls sideways at {width} px"
+    );
+    driver
+        .screenshot(&format!("console-stats-{width}.png"))
+        .await;
+
+    driver.goto(&app.url("/console/import")).await;
+    driver.type_into("#file", file.to_str().unwrap()).await;
+    driver.click("button.primary").await;
+    let result = driver.wait_for("导入结果").await;
+    assert!(result.contains("新建 2 套"), "{result}");
+    assert!(result.contains("退回 1 行"));
+    assert!(
+        !driver.overflows().await,
+        "the import page scrolls sideways at {width} px"
+    );
+    driver
+        .screenshot(&format!("console-import-{width}.png"))
+        .await;
+    assert_eq!(app.count("units").await, 3);
+}
+
+#[tokio::test]
+async fn community_staff_read_statistics_and_import_a_survey_on_a_360_px_phone() {
+    console_walk(360, 780).await;
+}
+
+#[tokio::test]
+async fn community_staff_read_statistics_and_import_a_survey_on_a_1280_px_desktop() {
+    console_walk(1280, 900).await;
+}

@@ -13,7 +13,7 @@ fn esc(text: &str) -> String {
 
 /// Vertical bars, one per label (e.g. uploads per day), with the largest value marked.
 pub fn bars(title: &str, labels: &[String], values: &[i64]) -> String {
-    let (w, h, left, bottom, top) = (720.0, 240.0, 40.0, 28.0, 28.0);
+    let (w, h, left, bottom, top) = (480.0, 240.0, 34.0, 28.0, 28.0);
     let n = values.len().max(1) as f64;
     let max = values.iter().copied().max().unwrap_or(0).max(1) as f64;
     let plot_h = h - bottom - top;
@@ -21,7 +21,7 @@ pub fn bars(title: &str, labels: &[String], values: &[i64]) -> String {
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r##"<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-label="{t}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title><text x="{left}" y="18" font-size="14" fill="#1f2328">{t}</text><line x1="{left}" y1="{y0}" x2="{w}" y2="{y0}" stroke="#b7bdc6"/><text x="{lx}" y="{ty}" font-size="11" text-anchor="end" fill="#555">{max}</text><text x="{lx}" y="{y0}" font-size="11" text-anchor="end" fill="#555">0</text>"##,
+        r##"<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-label="{t}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title><text x="{left}" y="18" font-size="14" fill="#1f2328">{t}</text><line x1="{left}" y1="{y0}" x2="{w}" y2="{y0}" stroke="#b7bdc6"/><text x="{lx}" y="{ty}" font-size="13" text-anchor="end" fill="#555">{max}</text><text x="{lx}" y="{y0}" font-size="13" text-anchor="end" fill="#555">0</text>"##,
         t = esc(title),
         y0 = h - bottom,
         lx = left - 4.0,
@@ -42,7 +42,7 @@ pub fn bars(title: &str, labels: &[String], values: &[i64]) -> String {
         if i % 5 == 0 || i + 1 == values.len() {
             let _ = write!(
                 svg,
-                r##"<text x="{cx:.1}" y="{ly}" font-size="11" text-anchor="middle" fill="#555">{label}</text>"##,
+                r##"<text x="{cx:.1}" y="{ly}" font-size="13" text-anchor="middle" fill="#555">{label}</text>"##,
                 cx = x + step * 0.35,
                 ly = h - 10.0,
                 label = esc(labels.get(i).map_or("", String::as_str)),
@@ -55,9 +55,9 @@ pub fn bars(title: &str, labels: &[String], values: &[i64]) -> String {
 
 /// Horizontal bars of rates (0–1) per label, with a dashed line at the target.
 pub fn rates(title: &str, rows: &[(String, Option<f64>)], target: f64) -> String {
-    let (w, left, row_h, top) = (720.0, 120.0, 26.0, 30.0);
+    let (w, left, row_h, top) = (480.0, 96.0, 26.0, 30.0);
     let h = top + row_h * rows.len().max(1) as f64 + 24.0;
-    let plot_w = w - left - 60.0;
+    let plot_w = w - left - 56.0;
     let tx = left + plot_w * target;
     let mut svg = String::new();
     let _ = write!(
@@ -69,7 +69,7 @@ pub fn rates(title: &str, rows: &[(String, Option<f64>)], target: f64) -> String
         let y = top + row_h * i as f64;
         let _ = write!(
             svg,
-            r##"<text x="{lx}" y="{ty:.1}" font-size="12" text-anchor="end" fill="#1f2328">{label}</text>"##,
+            r##"<text x="{lx}" y="{ty:.1}" font-size="13" text-anchor="end" fill="#1f2328">{label}</text>"##,
             lx = left - 6.0,
             ty = y + 16.0,
             label = esc(label),
@@ -79,7 +79,7 @@ pub fn rates(title: &str, rows: &[(String, Option<f64>)], target: f64) -> String
                 let fill = if *r >= target { "#1b7f3b" } else { "#c62828" };
                 let _ = write!(
                     svg,
-                    r##"<rect x="{left}" y="{y:.1}" width="{bw:.1}" height="{bh}" fill="{fill}"/><text x="{vx:.1}" y="{ty:.1}" font-size="12" fill="#1f2328">{pct:.1}%</text>"##,
+                    r##"<rect x="{left}" y="{y:.1}" width="{bw:.1}" height="{bh}" fill="{fill}"/><text x="{vx:.1}" y="{ty:.1}" font-size="13" fill="#1f2328">{pct:.1}%</text>"##,
                     bw = plot_w * r.clamp(0.0, 1.0),
                     bh = row_h - 8.0,
                     vx = left + plot_w * r.clamp(0.0, 1.0) + 4.0,
@@ -90,7 +90,7 @@ pub fn rates(title: &str, rows: &[(String, Option<f64>)], target: f64) -> String
             None => {
                 let _ = write!(
                     svg,
-                    r##"<text x="{left}" y="{ty:.1}" font-size="12" fill="#777">无在租房屋</text>"##,
+                    r##"<text x="{left}" y="{ty:.1}" font-size="13" fill="#777">无在租房屋</text>"##,
                     ty = y + 16.0,
                 );
             }
@@ -98,7 +98,7 @@ pub fn rates(title: &str, rows: &[(String, Option<f64>)], target: f64) -> String
     }
     let _ = write!(
         svg,
-        r##"<line x1="{tx:.1}" y1="{top}" x2="{tx:.1}" y2="{bottom:.1}" stroke="#1f2328" stroke-dasharray="4 3"/><text x="{tx:.1}" y="{ly:.1}" font-size="11" text-anchor="middle" fill="#1f2328">目标 {pct:.0}%</text></svg>"##,
+        r##"<line x1="{tx:.1}" y1="{top}" x2="{tx:.1}" y2="{bottom:.1}" stroke="#1f2328" stroke-dasharray="4 3"/><text x="{tx:.1}" y="{ly:.1}" font-size="13" text-anchor="middle" fill="#1f2328">目标 {pct:.0}%</text></svg>"##,
         bottom = h - 20.0,
         ly = h - 6.0,
         pct = target * 100.0,
