@@ -78,18 +78,7 @@ async fn a_formula_in_every_text_field_stays_text_in_every_export() {
         .format("%Y-%m")
         .to_string();
     // A check on the unit, so that the door-check exports have a row; its note too.
-    sqlx::query("update units set clock_from = 0, watched_since = 0 where id = $1")
-        .bind(unit)
-        .execute(app.store.pool())
-        .await
-        .unwrap();
-    renfang::jobs::sweep::run(&app.store, 5, Utc::now())
-        .await
-        .unwrap();
-    let check: i64 = sqlx::query_scalar("select id from door_checks")
-        .fetch_one(app.store.pool())
-        .await
-        .unwrap();
+    let check = app.overdue_check(unit, 0).await;
     let res = app
         .post_json(
             &format!("/api/v1/door-checks/{check}/result"),

@@ -346,3 +346,24 @@ impl TestApp {
         req.send().await.expect("request sent")
     }
 }
+
+impl TestApp {
+    /// Makes a unit's N-day clock start at `clock_from_ms` (an arrangement: time has
+    /// passed), runs the sweep now and returns the door check it opened.
+    pub async fn overdue_check(&self, unit: i64, clock_from_ms: i64) -> i64 {
+        sqlx::query("update units set clock_from = $1, watched_since = $1 where id = $2")
+            .bind(clock_from_ms)
+            .bind(unit)
+            .execute(self.store.pool())
+            .await
+            .unwrap();
+        renfang::jobs::sweep::run(&self.store, 5, chrono::Utc::now())
+            .await
+            .unwrap();
+        sqlx::query_scalar("select id from door_checks where unit_id = $1 and status = 'open'")
+            .bind(unit)
+            .fetch_one(self.store.pool())
+            .await
+            .unwrap()
+    }
+}

@@ -2,7 +2,6 @@
 //! communities. A foreign object answers 404, a forbidden function 403, and neither changes
 //! anything; an allowed call is never refused.
 
-use chrono::Utc;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -51,21 +50,7 @@ async fn objects(app: &TestApp, admin: &str, community: &'static str, n: u8, id:
         .register(&poster, &registration(&[occupant(id)]), None)
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    sqlx::query(
-        "update units set clock_from = 0, watched_since = 0, last_upload_at = 0 where id = $1",
-    )
-    .bind(unit)
-    .execute(app.store.pool())
-    .await
-    .unwrap();
-    renfang::jobs::sweep::run(&app.store, 5, Utc::now())
-        .await
-        .unwrap();
-    let check: i64 = sqlx::query_scalar("select id from door_checks where unit_id = $1")
-        .bind(unit)
-        .fetch_one(app.store.pool())
-        .await
-        .unwrap();
+    let check = app.overdue_check(unit, 0).await;
     let occupant: i64 = sqlx::query_scalar("select id from occupants where unit_id = $1")
         .bind(unit)
         .fetch_one(app.store.pool())

@@ -39,20 +39,7 @@ async fn a_month_counts_uploads_per_day_the_declaration_rate_tips_and_time_to_ch
     .await;
     // The second unit's clock started 7 days ago: overdue for 2 days when the sweep runs.
     let week_ago = Utc::now().timestamp_millis() - 7 * 86_400_000;
-    sqlx::query("update units set clock_from = $1, watched_since = $1 where id = $2")
-        .bind(week_ago)
-        .bind(late)
-        .execute(app.store.pool())
-        .await
-        .unwrap();
-    renfang::jobs::sweep::run(&app.store, 5, Utc::now())
-        .await
-        .unwrap();
-    let check: i64 = sqlx::query_scalar("select id from door_checks where unit_id = $1")
-        .bind(late)
-        .fetch_one(app.store.pool())
-        .await
-        .unwrap();
+    let check = app.overdue_check(late, week_ago).await;
     let res = app
         .post_json(
             &format!("/api/v1/door-checks/{check}/result"),
