@@ -62,6 +62,11 @@ pub async fn run(bind: Option<String>) -> anyhow::Result<ExitCode> {
     }
     println!("  {:<12} {:<20} sublandlord", SUBLANDLORD.0, SUBLANDLORD.1);
     println!("样例二维码 sample poster URL: {sample}");
+    println!(
+        "工作台 console: {}/login · 举报 tips: {}/tip",
+        app.public_url(),
+        app.public_url()
+    );
     super::run_with_jobs(app, &settings).await
 }
 
