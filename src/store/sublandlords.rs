@@ -148,8 +148,10 @@ pub async fn get(store: &Store, id: i64) -> StoreResult<Option<Sublandlord>> {
     .await?)
 }
 
-/// Replaces an account's password hash.
+/// Replaces an account's password hash; audited.
 pub async fn set_password(store: &Store, user_id: i64, password_hash: String) -> StoreResult<()> {
+    let backend = store.backend();
+    let now_ms = super::millis(chrono::Utc::now());
     store
         .write(Box::new(move |conn| {
             Box::pin(async move {
@@ -158,7 +160,14 @@ pub async fn set_password(store: &Store, user_id: i64, password_hash: String) ->
                     .bind(user_id)
                     .execute(&mut *conn)
                     .await?;
-                Ok(())
+                let entry = super::audit::Entry {
+                    user_id: Some(user_id),
+                    action: "user.password".into(),
+                    subject: Some(format!("user:{user_id}")),
+                    detail: None,
+                    reason: None,
+                };
+                super::audit::append_in(conn, backend, &entry, now_ms).await
             })
         }))
         .await

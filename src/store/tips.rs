@@ -4,6 +4,7 @@
 use sqlx::{AssertSqlSafe, FromRow};
 
 use super::door_checks::{Scope, scope_id, scope_sql};
+use super::sublandlords::{Persons, refresh_ledger};
 use super::{Store, StoreResult, audit};
 
 /// A tip as received, already checked.
@@ -218,6 +219,10 @@ pub async fn open_check(
                 .execute(&mut *conn)
                 .await?
                 .rows_affected();
+                if opened.is_some() {
+                    // A tip check counts in the unit's sublandlord's ledger row.
+                    refresh_ledger(conn, backend, Persons::OfUnit(unit_id)).await?;
+                }
                 let mut entries = Vec::new();
                 if moved > 0 {
                     entries.push(audit::Entry {

@@ -209,7 +209,9 @@ async fn a_sublandlords_filing_confirmation_registration_and_vacancy_are_recorde
         .unwrap();
     let unit = filed["unit_id"].as_i64().unwrap();
     let body = crate::helpers::registration(&[crate::helpers::occupant(crate::helpers::ID_A)]);
+    let password = json!({"old_password": "landlord-pass-1", "new_password": "landlord-pass-2"});
     for (path, body) in [
+        ("/api/v1/password".to_string(), password),
         (format!("/api/v1/my/units/{unit}/registrations"), body),
         (format!("/api/v1/my/units/{unit}/confirm"), json!({})),
         (format!("/api/v1/my/units/{unit}/vacancy"), json!({})),

@@ -266,3 +266,45 @@ async fn an_admin_makes_accounts_and_downloads_the_report_from_the_console() {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert!(body(res).await.contains("无权访问"));
 }
+
+#[tokio::test]
+async fn behind_https_the_session_cookie_is_secure_and_forms_still_need_their_token() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.public_url = Some("https://renfang.example.gov.cn".into());
+    })
+    .await;
+    app.admin_with(&["影佳"]).await;
+    app.login_as("property", &["影佳"]).await;
+    let n = app.users_made() - 1;
+
+    let res = app
+        .client
+        .post(app.url("/login"))
+        .form(&[
+            ("username", format!("property{n}")),
+            ("password", "correct-horse-9".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
+    for attribute in ["Secure", "HttpOnly", "SameSite=Lax"] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    let session = cookie.split(';').next().unwrap();
+    let home = body(page(&app, session, "/console").await).await;
+    assert!(
+        home.contains("/police/posters/影佳.pdf"),
+        "property staff print posters"
+    );
+    let res = page_post(
+        &app,
+        session,
+        "/console/communities",
+        &[("csrf", "x"), ("name", "新")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.count("communities").await, 1);
+}

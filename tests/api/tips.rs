@@ -220,3 +220,49 @@ async fn staff_triage_tips_in_their_communities_and_open_a_tip_door_check() {
     let res = app.get("/api/v1/tips", Some(&enforcement)).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_tip_check_on_a_sublandlords_unit_counts_in_their_ledger_row() {
+    let app = spawn_app().await;
+    let admin = app.admin_with(&["影佳"]).await;
+    let signup = json!({"name": "钱七", "phone": "13900000031", "id_type": "resident_id",
+                        "id_number": crate::helpers::ID_B, "password": "landlord-pass-1"});
+    app.post_json("/api/v1/sublandlords", &signup, None).await;
+    let login = json!({"username": "13900000031", "password": "landlord-pass-1"});
+    let token: Value = app
+        .post_json("/api/v1/login", &login, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let filing = json!({"community": "影佳", "address": "影佳路 5号 501室", "rooms": 2,
+                        "rental_mode": "shared",
+                        "start_date": chrono::Utc::now().date_naive().to_string(),
+                        "planned_occupants": 2});
+    let res = app
+        .post_json("/api/v1/filings", &filing, token["token"].as_str())
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let tip = app
+        .post_json("/api/v1/tips", &tip("影佳路 5号 501室"), None)
+        .await;
+    let tip = tip.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+
+    let res = app
+        .post_json(
+            &format!("/api/v1/tips/{tip}/door-check"),
+            &json!({}),
+            Some(&admin),
+        )
+        .await;
+
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let ledger: Value = app
+        .get("/api/v1/sublandlords?sort=priority", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ledger["items"][0]["tips"], 1, "{ledger}");
+    assert_eq!(ledger["items"][0]["open_checks"], 1, "{ledger}");
+}

@@ -20,6 +20,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 struct HomePage {
     chrome: Chrome,
     figures: Vec<(&'static str, String)>,
+    /// Communities whose posters the caller may print.
+    poster_communities: Vec<String>,
 }
 
 async fn home(state: State, req: HttpRequest) -> HttpResponse {
@@ -42,11 +44,21 @@ async fn home(state: State, req: HttpRequest) -> HttpResponse {
             ("逾期未上传", all.overdue.to_string()),
             ("线索", all.tips.to_string()),
         ];
+        let poster_communities = if caller.role.manages_units() {
+            stats
+                .communities
+                .iter()
+                .map(|c| c.community.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
         Ok(html(
             StatusCode::OK,
             HomePage {
                 chrome: Chrome::new(&caller, "/console"),
                 figures,
+                poster_communities,
             }
             .render(),
         ))
