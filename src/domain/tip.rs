@@ -33,9 +33,10 @@ pub const MAX_DESCRIPTION_CHARS: usize = 1_000;
 pub const MAX_PHOTO_BYTES: usize = 8 * 1024 * 1024;
 /// Longest side of a stored photo, in pixels: enough to see a door or a notice.
 const STORED_SIDE: u32 = 1_600;
-/// Largest picture decoded, in pixels per side: a photo bomb is refused before it fills
-/// memory.
-const MAX_DECODED_SIDE: u32 = 12_000;
+/// Largest picture decoded, in pixels per side, and in decoded bytes (about 64 megapixels
+/// of RGB): a photo bomb is refused before it fills memory.
+const MAX_DECODED_SIDE: u32 = 10_000;
+const MAX_DECODED_BYTES: u64 = 200 * 1024 * 1024;
 
 /// A checked description: trimmed, not empty, not too long; line breaks allowed.
 pub fn parse_description(raw: &str) -> Result<String, FieldError> {
@@ -117,7 +118,7 @@ pub fn reencode_photo(bytes: &[u8]) -> Result<Vec<u8>, PhotoError> {
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_DECODED_SIDE);
     limits.max_image_height = Some(MAX_DECODED_SIDE);
-    limits.max_alloc = Some(512 * 1024 * 1024);
+    limits.max_alloc = Some(MAX_DECODED_BYTES);
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(|_| PhotoError::Unreadable)?;
     let orientation = decoder

@@ -9,6 +9,10 @@ use crate::error::AppError;
 
 /// Largest text field of a form.
 const MAX_FIELD_BYTES: usize = 8 * 1024;
+/// Most parts one form may have; a form with more is not one of ours.
+const MAX_PARTS: usize = 32;
+/// Room for the text fields beside the file.
+const TEXT_BYTES: usize = 64 * 1024;
 
 /// A form's text fields and its one file.
 #[derive(Debug, Default)]
@@ -25,25 +29,43 @@ pub fn is_multipart(req: &HttpRequest) -> bool {
         .is_some_and(|v| v.trim_start().starts_with("multipart/form-data"))
 }
 
-/// Reads a form whose file is the field `file_field`. A file over `file_limit` bytes is
-/// `too_big()`; a text field over 8 KiB is 413; text must be UTF-8.
+/// Reads a form whose file is the field `file_field` and whose text fields are `fields`
+/// (others are read and dropped). A file over `file_limit` bytes is `too_big()`; a text
+/// field over 8 KiB, more than 32 parts, or text beyond 64 KiB in all is 413; text must be
+/// UTF-8.
 pub async fn read(
     req: &HttpRequest,
     payload: web::Payload,
+    fields: &[&str],
     file_field: &str,
     file_limit: usize,
     too_big: impl Fn() -> AppError,
 ) -> Result<Form, AppError> {
     let mut parts = actix_multipart::Multipart::new(req.headers(), payload.into_inner());
     let mut form = Form::default();
+    let (mut count, mut text_bytes) = (0, 0);
     while let Some(part) = parts.next().await {
         let mut part = part.map_err(|_| AppError::BadRequest("表单格式不正确".into()))?;
+        count += 1;
+        if count > MAX_PARTS {
+            return Err(AppError::PayloadTooLarge);
+        }
         let name = part.name().unwrap_or("").to_string();
         let is_file = name == file_field;
+        let keep = is_file || fields.contains(&name.as_str());
         let limit = if is_file { file_limit } else { MAX_FIELD_BYTES };
         let mut bytes = Vec::new();
         while let Some(chunk) = part.next().await {
             let chunk = chunk.map_err(|_| AppError::BadRequest("表单读取失败".into()))?;
+            if !is_file {
+                text_bytes += chunk.len();
+                if text_bytes > TEXT_BYTES {
+                    return Err(AppError::PayloadTooLarge);
+                }
+            }
+            if !keep {
+                continue;
+            }
             if bytes.len() + chunk.len() > limit {
                 return Err(if is_file {
                     too_big()
@@ -55,7 +77,7 @@ pub async fn read(
         }
         if is_file {
             form.file = Some(bytes);
-        } else {
+        } else if keep {
             let text = String::from_utf8(bytes)
                 .map_err(|_| AppError::BadRequest("表单内容不是 UTF-8 文本".into()))?;
             form.fields.insert(name, text);

@@ -103,6 +103,10 @@ pub async fn receive(
     let photo = match photo.filter(|p| !p.is_empty()) {
         None => None,
         Some(bytes) => {
+            let _turn = PHOTO_DECODES
+                .acquire()
+                .await
+                .map_err(|_| AppError::Unavailable)?;
             let checked = web::block(move || tip::reencode_photo(&bytes))
                 .await
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("photo task: {e}")))?;
@@ -190,11 +194,24 @@ async fn locate(state: &State, body: &TipRequest) -> Result<Place, FieldError> {
     })
 }
 
+/// The text fields of a tip form.
+pub const FIELDS: &[&str] = &[
+    "address",
+    "token",
+    "community",
+    "category",
+    "description",
+    "contact",
+];
+
+/// Photos decoded at once: a large photo takes a few hundred megabytes while it is decoded.
+static PHOTO_DECODES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 async fn read_multipart(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<(TipRequest, Option<Vec<u8>>), AppError> {
-    let mut form = super::multipart::read(req, payload, "photo", MAX_PHOTO_BYTES, || {
+    let mut form = super::multipart::read(req, payload, FIELDS, "photo", MAX_PHOTO_BYTES, || {
         AppError::field(tip::PhotoError::TooLarge.field())
     })
     .await?;

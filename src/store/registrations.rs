@@ -175,8 +175,9 @@ async fn insert_occupant(
     o: SealedOccupant,
     now_ms: i64,
 ) -> StoreResult<()> {
+    // The person's earlier row ends here, marked as superseded rather than moved out.
     sqlx::query(
-        r"update occupants set moved_out_at = $1
+        r"update occupants set moved_out_at = $1, superseded = 1
           where unit_id = $2 and id_number_index = $3 and moved_out_at is null",
     )
     .bind(now_ms)

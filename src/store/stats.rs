@@ -96,9 +96,10 @@ impl Counts {
 pub struct Window {
     pub from_ms: i64,
     pub to_ms: i64,
-    /// Days to count uploads per day over (0 for none); `from_ms` is then a local midnight
-    /// and day `i` is the 24 hours from `from_ms + i` days.
+    /// Days to count uploads per day over (0 for none); `from_ms` is then a local midnight.
     pub days: usize,
+    /// The zone whose calendar days the per-day counts follow.
+    pub tz: chrono_tz::Tz,
     /// The N of the N-day rule, to tell when a unit became overdue.
     pub overdue_days: u32,
 }
@@ -110,6 +111,7 @@ impl Window {
             from_ms: i64::MIN,
             to_ms: i64::MAX,
             days: 0,
+            tz: chrono_tz::UTC,
             overdue_days,
         }
     }
@@ -121,6 +123,7 @@ impl Window {
             from_ms,
             to_ms,
             days: month.days(),
+            tz,
             overdue_days,
         }
     }
@@ -146,8 +149,11 @@ pub async fn by_community(store: &Store, window: Window) -> StoreResult<HashMap<
                                    and filed_at is not null
                                    and (first_upload_at is null or filed_at <= first_upload_at)
                                    then 1 else 0 end), 0)
-          from units group by community_id",
+          from units where created_at < $1 group by community_id",
     )
+    // Units made after the window do not count in it; states are today's, since a unit's
+    // state history is not kept (the report kept on the 24th is the month's snapshot).
+    .bind(to_ms)
     .fetch_all(store.pool())
     .await?;
     for (c, n, active, vacant, let_units, advance) in units {
@@ -169,8 +175,10 @@ pub async fn by_community(store: &Store, window: Window) -> StoreResult<HashMap<
         r"select u.community_id, count(*) from occupants o join units u on u.id = o.unit_id
           where o.moved_out_at is null and $1 = $1 and $2 = $2 group by u.community_id"
     } else {
+        // A row superseded within the window has its successor counted instead.
         r"select u.community_id, count(*) from occupants o join units u on u.id = o.unit_id
           where o.created_at < $2 and (o.moved_out_at is null or o.moved_out_at >= $1)
+            and not (o.superseded = 1 and o.moved_out_at < $2)
           group by u.community_id"
     };
     for (c, n) in pairs(occupants_sql).await? {
@@ -180,7 +188,7 @@ pub async fn by_community(store: &Store, window: Window) -> StoreResult<HashMap<
         r"select u.community_id, count(distinct r.unit_id)
           from registrations r join units u on u.id = r.unit_id
           where r.created_at >= $1 and r.created_at < $2 and r.source <> 'officer'
-            and u.state = 'active'
+            and u.state = 'active' and u.created_at < $2
           group by u.community_id",
     )
     .await?
@@ -195,47 +203,6 @@ pub async fn by_community(store: &Store, window: Window) -> StoreResult<HashMap<
     .await?
     {
         out.entry(c).or_default().tips = n;
-    }
-    // Overdue from the unit's clock at opening plus N days; only results officers recorded.
-    let overdue_ms = i64::from(window.overdue_days) * 86_400_000;
-    let waits: Vec<(i64, i64)> = sqlx::query_as(
-        r"select community_id, closed_at - queue_key - $3 from door_checks
-          where reason = 'no_upload' and closed_by is not null
-            and closed_at >= $1 and closed_at < $2",
-    )
-    .bind(from_ms)
-    .bind(to_ms)
-    .bind(overdue_ms)
-    .fetch_all(store.pool())
-    .await?;
-    for (c, ms) in waits {
-        out.entry(c)
-            .or_default()
-            .overdue_to_check_ms
-            .push(ms.max(0));
-    }
-    if window.days > 0 {
-        let per_day: Vec<(i64, i64, i64)> = sqlx::query_as(
-            r"select u.community_id, (r.created_at - $1) / 86400000, count(*)
-              from registrations r join units u on u.id = r.unit_id
-              where r.created_at >= $2 and r.created_at < $3
-              group by u.community_id, (r.created_at - $1) / 86400000",
-        )
-        .bind(from_ms)
-        .bind(from_ms)
-        .bind(to_ms)
-        .fetch_all(store.pool())
-        .await?;
-        for (c, day, n) in per_day {
-            let e = out.entry(c).or_default();
-            e.per_day.resize(window.days, 0);
-            if let Some(slot) = e.per_day.get_mut(day as usize) {
-                *slot += n;
-            }
-        }
-        for e in out.values_mut() {
-            e.per_day.resize(window.days, 0);
-        }
     }
     for (c, n) in pairs(
         r"select u.community_id, count(*) from registrations r join units u on u.id = r.unit_id
@@ -268,6 +235,57 @@ pub async fn by_community(store: &Store, window: Window) -> StoreResult<HashMap<
     .await?
     {
         out.entry(c).or_default().checks_closed = n;
+    }
+    // Overdue from the unit's clock at opening plus N days; only results officers recorded.
+    let overdue_ms = i64::from(window.overdue_days) * 86_400_000;
+    let waits: Vec<(i64, i64)> = sqlx::query_as(
+        r"select community_id, closed_at - queue_key - $3 from door_checks
+          where reason = 'no_upload' and closed_by is not null
+            and closed_at >= $1 and closed_at < $2",
+    )
+    .bind(from_ms)
+    .bind(to_ms)
+    .bind(overdue_ms)
+    .fetch_all(store.pool())
+    .await?;
+    for (c, ms) in waits {
+        out.entry(c)
+            .or_default()
+            .overdue_to_check_ms
+            .push(ms.max(0));
+    }
+    if window.days > 0 {
+        // Counted by hour from the window's start, then placed on local days: a day is not
+        // always 24 hours where clocks change for the summer.
+        let per_hour: Vec<(i64, i64, i64)> = sqlx::query_as(
+            r"select u.community_id, (r.created_at - $1) / 3600000, count(*)
+              from registrations r join units u on u.id = r.unit_id
+              where r.created_at >= $2 and r.created_at < $3
+              group by u.community_id, (r.created_at - $1) / 3600000",
+        )
+        .bind(from_ms)
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_all(store.pool())
+        .await?;
+        let first_day = super::instant(from_ms)
+            .with_timezone(&window.tz)
+            .date_naive();
+        for (c, hour, n) in per_hour {
+            let local = super::instant(from_ms + hour * 3_600_000).with_timezone(&window.tz);
+            let day = local
+                .date_naive()
+                .signed_duration_since(first_day)
+                .num_days();
+            let e = out.entry(c).or_default();
+            e.per_day.resize(window.days, 0);
+            if let Some(slot) = usize::try_from(day).ok().and_then(|d| e.per_day.get_mut(d)) {
+                *slot += n;
+            }
+        }
+        for e in out.values_mut() {
+            e.per_day.resize(window.days, 0);
+        }
     }
     Ok(out)
 }

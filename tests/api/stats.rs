@@ -154,3 +154,54 @@ async fn the_purge_empties_old_movers_out_audits_each_and_keeps_past_months_figu
         .unwrap();
     assert_eq!(again.occupants, 0);
 }
+
+#[tokio::test]
+async fn a_person_who_renews_counts_once_in_the_month() {
+    let app = spawn_app().await;
+    let (admin, _, poster) = app.unit_fixture().await;
+    for _ in 0..3 {
+        let res = app
+            .register(&poster, &registration(&[occupant(ID_A)]), None)
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+
+    let got = stats(&app, &admin, &format!("?month={}", this_month())).await;
+
+    assert_eq!(got["overall"]["occupants"], 1, "{got}");
+    assert_eq!(got["overall"]["registrations"], 3, "{got}");
+}
+
+#[tokio::test]
+async fn uploads_per_day_follow_local_days_across_a_daylight_saving_change() {
+    let app = crate::helpers::spawn_app_with(|s| s.tz = chrono_tz::America::New_York).await;
+    let (admin, _, poster) = app.unit_fixture().await;
+    assert_eq!(
+        app.register(&poster, &registration(&[occupant(ID_A)]), None)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    // Summer time ends on 1 November 2026 in New York: the month's last evening, 23:30 on
+    // 30 November, is 04:30 UTC on 1 December, 30 days and 30 minutes after the month began.
+    let late = chrono_tz::America::New_York
+        .with_ymd_and_hms(2026, 11, 30, 23, 30, 0)
+        .unwrap()
+        .timestamp_millis();
+    sqlx::query("update registrations set created_at = $1")
+        .bind(late)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+
+    let got = stats(&app, &admin, "?month=2026-11").await;
+
+    let days = got["overall"]["registrations_per_day"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(days.len(), 30);
+    assert_eq!(days[29]["date"], "2026-11-30");
+    assert_eq!(days[29]["count"], 1, "{days:?}");
+    assert_eq!(got["overall"]["registrations"], 1);
+}

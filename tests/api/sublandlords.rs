@@ -567,14 +567,15 @@ async fn the_self_declaration_rate_counts_filings_before_the_first_registration(
         .collect();
     assert!(by.contains(&("影佳".into(), json!(1.0))), "{by:?}");
     assert!(by.contains(&("祥东".into(), json!(0.0))), "{by:?}");
-    // Scoped staff see their community only; a month outside the data counts no uploads.
+    // Scoped staff see their community only; a month before the data counts no uploads and
+    // no units, which did not exist yet.
     let police = app.login_as("police", &["影佳"]).await;
     let mine = json_of(app.get("/api/v1/stats", Some(&police)).await).await;
     assert_eq!(mine["communities"].as_array().unwrap().len(), 1);
     assert_eq!(mine["overall"]["filing_rate_met"], true);
     let old = json_of(app.get("/api/v1/stats?month=2020-01", Some(&admin)).await).await;
     assert_eq!(old["overall"]["registrations"], 0);
-    assert_eq!(old["overall"]["units"], 3);
+    assert_eq!(old["overall"]["units"], 0);
     let res = app.get("/api/v1/stats?month=2026-13", Some(&admin)).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let res = app.get("/api/v1/stats?community=祥东", Some(&police)).await;

@@ -266,3 +266,38 @@ async fn a_tip_check_on_a_sublandlords_unit_counts_in_their_ledger_row() {
     assert_eq!(ledger["items"][0]["tips"], 1, "{ledger}");
     assert_eq!(ledger["items"][0]["open_checks"], 1, "{ledger}");
 }
+
+#[tokio::test]
+async fn a_tip_form_with_too_many_parts_is_refused_and_unknown_fields_are_dropped() {
+    let app = spawn_app().await;
+    app.unit_fixture().await;
+    let mut flood = Form::new()
+        .text("category", "other")
+        .text("description", "x");
+    for i in 0..40 {
+        flood = flood.text(format!("f{i}"), "y".repeat(100));
+    }
+    let res = app
+        .client
+        .post(app.url("/api/v1/tips"))
+        .multipart(flood)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    let extra = Form::new()
+        .text("address", "影佳路 100弄 1号 201室")
+        .text("category", "other")
+        .text("description", "门口很多快递")
+        .text("nickname", "anything");
+    let res = app
+        .client
+        .post(app.url("/api/v1/tips"))
+        .multipart(extra)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(app.count("tips").await, 1);
+}

@@ -48,9 +48,14 @@ async fn upload(state: State, req: HttpRequest, payload: web::Payload) -> HttpRe
         if !multipart::is_multipart(&req) {
             return Err(AppError::UnsupportedMediaType);
         }
-        let form = multipart::read(&req, payload, "file", MAX_BYTES, || {
-            AppError::InvalidFile("文件过大（最多 32 MB）".into())
-        })
+        let form = multipart::read(
+            &req,
+            payload,
+            &["csrf", "dry_run"],
+            "file",
+            MAX_BYTES,
+            || AppError::InvalidFile("文件过大（最多 32 MB）".into()),
+        )
         .await?;
         check_csrf(&caller, form.fields.get("csrf").map_or("", String::as_str))?;
         let dry_run = form.fields.get("dry_run").is_some_and(|v| v == "1");

@@ -109,6 +109,9 @@ pub async fn staff(req: &HttpRequest, state: &State, may: Allowed) -> Result<Cal
 
 /// An error as a console page: 403 and 404 say so in plain Chinese; 422 shows the reason.
 pub fn error_page(caller: &Caller, err: &AppError) -> HttpResponse {
+    if let AppError::Internal(e) = err {
+        tracing::error!(error = format!("{e:#}"), "console page failed");
+    }
     let (heading, text) = match err {
         AppError::Forbidden => ("无权访问", "您的账号没有这一功能的权限。".to_string()),
         AppError::NotFound => ("未找到", "没有这条记录，或它不在您负责的社区。".to_string()),

@@ -14,7 +14,7 @@ use crate::routes::multipart;
 use crate::routes::pages::{check_csrf, html, see_other};
 use crate::routes::scan_page::{Lang, message_page};
 use crate::routes::tips::{
-    TipRequest, open_check_for, photo_response, receive, set_state, tips_for, visible_tip,
+    FIELDS, TipRequest, open_check_for, photo_response, receive, set_state, tips_for, visible_tip,
 };
 use crate::store::tips::Tip;
 
@@ -80,7 +80,7 @@ async fn public_submit(state: State, req: HttpRequest, payload: web::Payload) ->
             "请从举报页面提交。",
         );
     }
-    let form = match multipart::read(&req, payload, "photo", MAX_PHOTO_BYTES, || {
+    let form = match multipart::read(&req, payload, FIELDS, "photo", MAX_PHOTO_BYTES, || {
         AppError::field(PhotoError::TooLarge.field())
     })
     .await
@@ -128,12 +128,17 @@ async fn public_submit(state: State, req: HttpRequest, payload: web::Payload) ->
             echo,
             fields.iter().map(|f| f.message_zh.to_string()).collect(),
         ),
-        Err(err) => message_page(
-            actix_web::ResponseError::status_code(&err),
-            Lang::Zh,
-            "提交失败",
-            "服务暂时不可用，请稍后再试。",
-        ),
+        Err(err) => {
+            if let AppError::Internal(e) = &err {
+                tracing::error!(error = format!("{e:#}"), "storing a tip failed");
+            }
+            message_page(
+                actix_web::ResponseError::status_code(&err),
+                Lang::Zh,
+                "提交失败",
+                "服务暂时不可用，请稍后再试。",
+            )
+        }
     }
 }
 
