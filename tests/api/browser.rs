@@ -15,11 +15,17 @@ use crate::helpers::spawn_app;
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// One browser at a time: several Chromium instances at once on a 2-core machine starve
+/// each other until chromedriver drops connections.
+static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 struct Driver {
     child: Child,
     base: String,
     session: String,
     http: reqwest::Client,
+    /// Held while this browser runs; released after `drop` has stopped it.
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
 impl Drop for Driver {
@@ -47,7 +53,12 @@ impl Driver {
             eprintln!("SKIPPED browser test: chromium or chromedriver is not installed");
             return None;
         };
-        let port = 20000 + (rand::random::<u16>() % 20000);
+        let turn = ONE_BROWSER.lock().await;
+        // A port the system says is free, rather than a random guess that may be taken.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
         let child = Command::new(driver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -93,6 +104,7 @@ impl Driver {
             base,
             session,
             http,
+            _turn: turn,
         })
     }
 
