@@ -71,11 +71,11 @@ pub fn one_line(text: &str, max_chars: usize) -> bool {
 /// Why a photo is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum PhotoError {
-    #[error("照片过大（最多 8 MB）")]
+    #[error("{}", self.field().message_zh)]
     TooLarge,
-    #[error("照片只能是 JPEG 或 PNG 格式")]
+    #[error("{}", self.field().message_zh)]
     NotJpegOrPng,
-    #[error("照片无法打开，可能已损坏")]
+    #[error("{}", self.field().message_zh)]
     Unreadable,
 }
 

@@ -43,6 +43,16 @@ impl Caller {
         }
     }
 
+    /// The communities a list shows this caller: all for admins, else their own.
+    pub fn scope(&self) -> crate::store::door_checks::Scope {
+        use crate::store::door_checks::Scope;
+        if self.role.sees_all_communities() {
+            Scope::All
+        } else {
+            Scope::UserCommunities(self.user_id)
+        }
+    }
+
     /// Whether a record of this community is within the caller's scope.
     pub fn sees(&self, community_id: i64) -> bool {
         self.role.sees_all_communities() || self.community_ids.contains(&community_id)

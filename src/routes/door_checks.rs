@@ -16,7 +16,7 @@ use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::export::{self, Table};
 use crate::store;
-use crate::store::door_checks::{self, Order, QueueFilter, Scope, VisitResult};
+use crate::store::door_checks::{self, Order, QueueFilter, VisitResult};
 
 /// Registers the queue routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -432,12 +432,7 @@ pub async fn referrals(
     caller: Caller,
 ) -> Result<web::Json<Vec<ReferralOut>>, AppError> {
     caller.require(|r| matches!(r, Role::Admin | Role::Enforcement | Role::Police))?;
-    let scope = if caller.role.sees_all_communities() {
-        Scope::All
-    } else {
-        Scope::UserCommunities(caller.user_id)
-    };
-    let rows = door_checks::referrals(&state.store, scope, 500)
+    let rows = door_checks::referrals(&state.store, caller.scope(), 500)
         .await
         .map_err(store_error)?;
     Ok(web::Json(

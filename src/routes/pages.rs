@@ -197,7 +197,7 @@ pub fn with_session(state: &State, req: &HttpRequest, token: String, to: &str) -
 /// The logout form.
 #[derive(Debug, Deserialize)]
 pub struct CsrfForm {
-    csrf: String,
+    pub csrf: String,
 }
 
 async fn logout(

@@ -377,8 +377,7 @@ pub async fn staff_scope(
                 .ok_or(AppError::NotFound)?;
             Ok(Scope::Community(community.id))
         }
-        None if caller.role.sees_all_communities() => Ok(Scope::All),
-        None => Ok(Scope::UserCommunities(caller.user_id)),
+        None => Ok(caller.scope()),
     }
 }
 

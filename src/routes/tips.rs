@@ -19,7 +19,6 @@ use crate::domain::tip::{self, Category, MAX_PHOTO_BYTES, TipState};
 use crate::domain::token::QrToken;
 use crate::domain::unit::Address;
 use crate::error::AppError;
-use crate::store::door_checks::Scope;
 use crate::store::tips::{self, NewTip, Tip};
 use crate::store::units::{self, TokenLookup};
 use crate::store::{self, communities};
@@ -35,7 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// A public tip.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TipRequest {
     /// The address reported (or give `token`).
@@ -282,15 +281,6 @@ pub struct TipList {
     pub total: i64,
 }
 
-/// The scope of a caller's tip list.
-pub fn tip_scope(caller: &Caller) -> Scope {
-    if caller.role.sees_all_communities() {
-        Scope::All
-    } else {
-        Scope::UserCommunities(caller.user_id)
-    }
-}
-
 /// A page of tips in the caller's communities, newest first.
 pub async fn tips_for(
     state: &State,
@@ -310,7 +300,7 @@ pub async fn tips_for(
     };
     tips::list(
         &state.store,
-        tip_scope(caller),
+        caller.scope(),
         wanted,
         (page - 1) * per_page,
         per_page,

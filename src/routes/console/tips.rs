@@ -11,7 +11,7 @@ use crate::domain::tip::{Category, MAX_PHOTO_BYTES, PhotoError, TipState};
 use crate::error::AppError;
 use crate::routes::State;
 use crate::routes::multipart;
-use crate::routes::pages::{check_csrf, html, see_other};
+use crate::routes::pages::{CsrfForm, check_csrf, html, see_other};
 use crate::routes::scan_page::{Lang, message_page};
 use crate::routes::tips::{
     FIELDS, TipRequest, open_check_for, photo_response, receive, set_state, tips_for, visible_tip,
@@ -109,14 +109,7 @@ async fn public_submit(state: State, req: HttpRequest, payload: web::Payload) ->
         description: take("description").unwrap_or_default(),
         contact: take("contact"),
     };
-    let echo = TipRequest {
-        address: body.address.clone(),
-        token: body.token.clone(),
-        community: None,
-        category: body.category.clone(),
-        description: body.description.clone(),
-        contact: body.contact.clone(),
-    };
+    let echo = body.clone();
     match receive(&state, body, form.file).await {
         Ok(_) => message_page(
             StatusCode::CREATED,
@@ -292,17 +285,11 @@ async fn triage(
     page_or_error(&caller, result)
 }
 
-/// A form with only the CSRF token.
-#[derive(Debug, Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 async fn open_check(
     state: State,
     req: HttpRequest,
     id: web::Path<i64>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<CsrfForm>,
 ) -> HttpResponse {
     let caller = match staff(&req, &state, Role::handles_tips).await {
         Ok(c) => c,

@@ -11,7 +11,6 @@ use crate::domain::unit::{RentalMode, UnitState};
 use crate::routes::State;
 use crate::routes::auth::store_error;
 use crate::routes::pages::html;
-use crate::routes::tips::tip_scope;
 use crate::store::units::{self, UnitSearch};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -62,7 +61,7 @@ async fn search_page(state: State, req: HttpRequest, q: web::Query<SearchQuery>)
     let wanted = UnitState::parse(q.state.trim());
     let page = q.page.unwrap_or(1).max(1);
     let search = UnitSearch {
-        scope: tip_scope(&caller),
+        scope: caller.scope(),
         text: q.q.chars().take(60).collect(),
         state: wanted.map(UnitState::as_str),
     };
