@@ -84,6 +84,9 @@ def main():
         RENFANG_DATABASE_URL=database_url,
         RENFANG_BIND="127.0.0.1:0",
         RENFANG_LOG="warn",
+        # Every request comes from one address; the limits stay on, far above this load.
+        RENFANG_RATE_IP_PER_MINUTE="10000000",
+        RENFANG_RATE_POSTER_PER_HOUR="10000000",
     )
     env.pop("RENFANG_REDIS_URL", None)
     subprocess.run([binary, "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)

@@ -10,6 +10,7 @@ use anyhow::Context;
 
 use crate::config::Settings;
 use crate::crypto::Vault;
+use crate::limits::Limiter;
 use crate::metrics::Metrics;
 use crate::routes::{self, AppState};
 use crate::sessions::SessionStore;
@@ -46,9 +47,16 @@ impl Application {
             &settings.qr_templates,
             settings.poster_font.as_deref(),
         )?);
-        let sessions = match &settings.redis_url {
-            Some(url) => SessionStore::redis(url, &settings.redis_prefix).await?,
-            None => SessionStore::memory(),
+        let rules = settings.rate_rules();
+        let (sessions, limiter) = match &settings.redis_url {
+            Some(url) => {
+                let conn = crate::sessions::connect_redis(url).await?;
+                (
+                    SessionStore::redis(conn.clone(), &settings.redis_prefix),
+                    Limiter::redis(rules, conn, &settings.redis_prefix),
+                )
+            }
+            None => (SessionStore::memory(), Limiter::memory(rules)),
         };
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
@@ -61,6 +69,7 @@ impl Application {
             store: store.clone(),
             vault: Arc::new(Vault::new(&key)),
             sessions,
+            limiter,
             metrics: Metrics::new(),
             settings,
             public_url: public_url.clone(),
@@ -71,6 +80,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .wrap(Compress::default())
+                .wrap(from_fn(routes::limit::limit))
                 .wrap(from_fn(routes::observe::observe))
                 .configure(routes::configure)
         })

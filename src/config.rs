@@ -49,6 +49,14 @@ pub struct Settings {
     /// Cron expression (seconds first) of the monthly report; the 24th, so the office has
     /// it before the 25th.
     pub report_cron: String,
+    /// Proxies whose `X-Forwarded-For` names the client (addresses or CIDR blocks).
+    pub trusted_proxies: crate::limits::TrustedProxies,
+    /// Requests to public routes per client address per minute (0: no limit).
+    pub rate_ip_per_minute: u32,
+    /// Submissions through one poster per hour (0: no limit).
+    pub rate_poster_per_hour: u32,
+    /// Look-ups of unknown posters per client address per hour (0: no limit).
+    pub rate_guesses_per_hour: u32,
 }
 
 impl Default for Settings {
@@ -73,11 +81,15 @@ impl Default for Settings {
             retention_days: 180,
             purge_cron: "0 30 3 * * *".into(),
             report_cron: "0 0 6 24 * *".into(),
+            trusted_proxies: Default::default(),
+            rate_ip_per_minute: 300,
+            rate_poster_per_hour: 60,
+            rate_guesses_per_hour: 30,
         }
     }
 }
 
-const KEYS: [&str; 19] = [
+const KEYS: [&str; 23] = [
     "database_url",
     "redis_url",
     "redis_prefix",
@@ -97,6 +109,10 @@ const KEYS: [&str; 19] = [
     "retention_days",
     "purge_cron",
     "report_cron",
+    "trusted_proxies",
+    "rate_ip_per_minute",
+    "rate_poster_per_hour",
+    "rate_guesses_per_hour",
 ];
 
 impl Settings {
@@ -195,6 +211,24 @@ impl Settings {
             }
             s.hotline = v.to_string();
         }
+        if let Some(v) = get("trusted_proxies") {
+            s.trusted_proxies = crate::limits::TrustedProxies::parse(v)
+                .map_err(|e| anyhow::anyhow!("RENFANG_TRUSTED_PROXIES: {e}"))?;
+        }
+        for (key, field) in [
+            ("rate_ip_per_minute", &mut s.rate_ip_per_minute),
+            ("rate_poster_per_hour", &mut s.rate_poster_per_hour),
+            ("rate_guesses_per_hour", &mut s.rate_guesses_per_hour),
+        ] {
+            if let Some(v) = get(key) {
+                *field = v.parse().with_context(|| {
+                    format!(
+                        "RENFANG_{} must be a whole number (0 turns the limit off)",
+                        key.to_uppercase()
+                    )
+                })?;
+            }
+        }
         if !(s.database_url.starts_with("sqlite:") || s.database_url.starts_with("postgres")) {
             bail!("RENFANG_DATABASE_URL must start with sqlite:// or postgres://");
         }
@@ -206,6 +240,19 @@ impl Settings {
         crate::domain::sublandlord::DensityLimits {
             max_per_room: i64::from(self.max_per_room),
             min_area_per_person: self.min_area_per_person,
+        }
+    }
+
+    /// The rate limits of the public routes.
+    pub fn rate_rules(&self) -> crate::limits::Rules {
+        use crate::limits::Rule;
+        use std::time::Duration;
+        const MINUTE: Duration = Duration::from_secs(60);
+        const HOUR: Duration = Duration::from_secs(3600);
+        crate::limits::Rules {
+            client_ip: Rule::new(self.rate_ip_per_minute, MINUTE),
+            poster_token: Rule::new(self.rate_poster_per_hour, HOUR),
+            token_miss: Rule::new(self.rate_guesses_per_hour, HOUR),
         }
     }
 

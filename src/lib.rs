@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod export;
 pub mod jobs;
+pub mod limits;
 pub mod metrics;
 pub mod qr;
 pub mod report;

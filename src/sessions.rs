@@ -2,7 +2,10 @@
 //! that every instance accepts every session.
 //!
 //! Only a SHA-256 of the bearer token is used as the key, so a Redis dump holds no usable
-//! session. A failure to reach Redis is an error, never an anonymous or accepted request.
+//! session. While Redis cannot be reached, nothing fails open and nothing answers 5xx: a
+//! session kept in Redis cannot be confirmed and is treated as absent (the user signs in
+//! again), new sessions and failed-login counts are kept in this process until Redis is
+//! back, and a logout that cannot reach Redis is remembered here so the token stays dead.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,55 +35,71 @@ pub struct Session {
 #[error("session store unavailable: {0}")]
 pub struct SessionError(String);
 
-/// In-process sessions by token hash, with their expiry.
-type MemorySessions = Arc<Mutex<HashMap<Vec<u8>, (Session, Instant)>>>;
-
-/// Failed logins by hashed account name: the count and when the window ends.
-type MemoryFailures = Arc<Mutex<HashMap<Vec<u8>, (u32, Instant)>>>;
-
 /// How long failed logins are remembered (and an account stays locked).
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
+/// A map by hash (of a token or an account name) shared between workers.
+type ByHash<V> = Arc<Mutex<HashMap<Vec<u8>, V>>>;
+
+/// What this process keeps: everything without Redis, and what Redis could not take.
+#[derive(Clone, Default)]
+struct Local {
+    /// Sessions by token hash, with their expiry.
+    sessions: ByHash<(Session, Instant)>,
+    /// Failed logins by hashed account name: the count and when the window ends.
+    failures: ByHash<(u32, Instant)>,
+    /// Token hashes logged out while Redis was away, until their session would have ended.
+    revoked: ByHash<Instant>,
+}
+
 #[derive(Clone)]
-enum Backend {
-    Memory(MemorySessions, MemoryFailures),
-    Redis {
-        conn: ConnectionManager,
-        prefix: String,
-    },
+struct Shared {
+    conn: ConnectionManager,
+    prefix: String,
 }
 
 /// Creates, checks and ends sessions.
 #[derive(Clone)]
 pub struct SessionStore {
-    backend: Backend,
+    local: Local,
+    redis: Option<Shared>,
+}
+
+/// Opens a Redis connection with short timeouts: a request waiting on a dead Redis should
+/// fall back quickly, not hang. Fails if Redis cannot be reached at start-up.
+pub async fn connect_redis(url: &str) -> anyhow::Result<ConnectionManager> {
+    let client = redis::Client::open(url).context("parsing RENFANG_REDIS_URL")?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_millis(500)))
+        .set_response_timeout(Some(Duration::from_millis(500)))
+        .set_number_of_retries(1);
+    ConnectionManager::new_with_config(client, config)
+        .await
+        .context("connecting to Redis")
+}
+
+fn redis_failed(what: &str, e: &redis::RedisError) {
+    tracing::warn!(error = %e, "Redis failed ({what}); using this process instead");
 }
 
 impl SessionStore {
     /// In-process sessions.
     pub fn memory() -> Self {
         Self {
-            backend: Backend::Memory(Arc::default(), Arc::default()),
+            local: Local::default(),
+            redis: None,
         }
     }
 
-    /// Sessions in Redis under `prefix`; fails if Redis cannot be reached at start-up.
-    pub async fn redis(url: &str, prefix: &str) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url).context("parsing RENFANG_REDIS_URL")?;
-        // Short timeouts: a request waiting on a dead Redis should fail fast, not hang.
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(1);
-        let conn = ConnectionManager::new_with_config(client, config)
-            .await
-            .context("connecting to Redis")?;
-        Ok(Self {
-            backend: Backend::Redis {
+    /// Sessions in Redis under `prefix`.
+    pub fn redis(conn: ConnectionManager, prefix: &str) -> Self {
+        Self {
+            local: Local::default(),
+            redis: Some(Shared {
                 conn,
                 prefix: prefix.to_string(),
-            },
-        })
+            }),
+        }
     }
 
     /// Starts a session and returns its bearer token.
@@ -88,42 +107,58 @@ impl SessionStore {
         let bytes: [u8; 32] = rand::random();
         let token = URL_SAFE_NO_PAD.encode(bytes);
         let key = crate::crypto::sha256(token.as_bytes());
-        match &self.backend {
-            Backend::Memory(map, _) => {
-                let mut map = map.lock();
-                let now = Instant::now();
-                // Expired sessions are dropped on the way in, so the map cannot grow forever.
-                map.retain(|_, (_, expires)| *expires > now);
-                map.insert(key, (session, now + SESSION_TTL));
-            }
-            Backend::Redis { conn, prefix } => {
-                let value = format!("{}:{}", session.user_id, session.role.as_str());
-                let mut conn = conn.clone();
-                let _: () = conn
-                    .set_ex(redis_key(prefix, &key), value, SESSION_TTL.as_secs())
-                    .await
-                    .map_err(|e| SessionError(e.to_string()))?;
+        if let Some(Shared { conn, prefix }) = &self.redis {
+            let value = format!("{}:{}", session.user_id, session.role.as_str());
+            let mut conn = conn.clone();
+            let stored: Result<(), _> = conn
+                .set_ex(redis_key(prefix, &key), value, SESSION_TTL.as_secs())
+                .await;
+            match stored {
+                Ok(()) => return Ok(token),
+                Err(e) => redis_failed("new session", &e),
             }
         }
+        let mut map = self.local.sessions.lock();
+        let now = Instant::now();
+        // Expired sessions are dropped on the way in, so the map cannot grow forever.
+        map.retain(|_, (_, expires)| *expires > now);
+        map.insert(key, (session, now + SESSION_TTL));
         Ok(token)
     }
 
-    /// The session of a bearer token, if it is live.
+    /// The session of a bearer token, if it is live (and can be confirmed).
     pub async fn get(&self, token: &str) -> Result<Option<Session>, SessionError> {
         let key = crate::crypto::sha256(token.as_bytes());
-        match &self.backend {
-            Backend::Memory(map, _) => Ok(map
-                .lock()
-                .get(&key)
-                .filter(|(_, expires)| *expires > Instant::now())
-                .map(|(s, _)| *s)),
-            Backend::Redis { conn, prefix } => {
-                let mut conn = conn.clone();
-                let value: Option<String> = conn
-                    .get(redis_key(prefix, &key))
-                    .await
-                    .map_err(|e| SessionError(e.to_string()))?;
-                Ok(value.and_then(|v| parse_value(&v)))
+        let now = Instant::now();
+        if let Some((session, _)) = self
+            .local
+            .sessions
+            .lock()
+            .get(&key)
+            .filter(|(_, expires)| *expires > now)
+        {
+            return Ok(Some(*session));
+        }
+        let Some(Shared { conn, prefix }) = &self.redis else {
+            return Ok(None);
+        };
+        if self
+            .local
+            .revoked
+            .lock()
+            .get(&key)
+            .is_some_and(|until| *until > now)
+        {
+            return Ok(None);
+        }
+        let mut conn = conn.clone();
+        let value: Result<Option<String>, _> = conn.get(redis_key(prefix, &key)).await;
+        match value {
+            Ok(value) => Ok(value.and_then(|v| parse_value(&v))),
+            Err(e) => {
+                // Unconfirmed is refused: never fail open.
+                redis_failed("session check", &e);
+                Ok(None)
             }
         }
     }
@@ -131,16 +166,16 @@ impl SessionStore {
     /// Ends a session; ending an unknown one is not an error.
     pub async fn revoke(&self, token: &str) -> Result<(), SessionError> {
         let key = crate::crypto::sha256(token.as_bytes());
-        match &self.backend {
-            Backend::Memory(map, _) => {
-                map.lock().remove(&key);
-            }
-            Backend::Redis { conn, prefix } => {
-                let mut conn = conn.clone();
-                let _: () = conn
-                    .del(redis_key(prefix, &key))
-                    .await
-                    .map_err(|e| SessionError(e.to_string()))?;
+        self.local.sessions.lock().remove(&key);
+        if let Some(Shared { conn, prefix }) = &self.redis {
+            let mut conn = conn.clone();
+            let deleted: Result<(), _> = conn.del(redis_key(prefix, &key)).await;
+            if let Err(e) = deleted {
+                redis_failed("logout", &e);
+                let mut revoked = self.local.revoked.lock();
+                let now = Instant::now();
+                revoked.retain(|_, until| *until > now);
+                revoked.insert(key, now + SESSION_TTL);
             }
         }
         Ok(())
@@ -148,22 +183,27 @@ impl SessionStore {
 }
 
 impl SessionStore {
-    /// Failed logins of an account name within the current window.
+    /// Failed logins of an account name within the current window: the larger of the
+    /// shared count and the count this process kept while Redis was away.
     pub async fn failures(&self, name: &str) -> Result<u32, SessionError> {
         let key = failure_key(name);
-        match &self.backend {
-            Backend::Memory(_, failures) => Ok(failures
-                .lock()
-                .get(&key)
-                .filter(|(_, until)| *until > Instant::now())
-                .map_or(0, |(n, _)| *n)),
-            Backend::Redis { conn, prefix } => {
-                let mut conn = conn.clone();
-                let n: Option<u32> = conn
-                    .get(failure_redis_key(prefix, &key))
-                    .await
-                    .map_err(|e| SessionError(e.to_string()))?;
-                Ok(n.unwrap_or(0))
+        let local = self
+            .local
+            .failures
+            .lock()
+            .get(&key)
+            .filter(|(_, until)| *until > Instant::now())
+            .map_or(0, |(n, _)| *n);
+        let Some(Shared { conn, prefix }) = &self.redis else {
+            return Ok(local);
+        };
+        let mut conn = conn.clone();
+        let shared: Result<Option<u32>, _> = conn.get(failure_redis_key(prefix, &key)).await;
+        match shared {
+            Ok(n) => Ok(n.unwrap_or(0).max(local)),
+            Err(e) => {
+                redis_failed("login failures", &e);
+                Ok(local)
             }
         }
     }
@@ -171,47 +211,41 @@ impl SessionStore {
     /// Counts one more failed login and returns the count; the window starts at the first.
     pub async fn record_failure(&self, name: &str) -> Result<u32, SessionError> {
         let key = failure_key(name);
-        match &self.backend {
-            Backend::Memory(_, failures) => {
-                let mut map = failures.lock();
-                let now = Instant::now();
-                map.retain(|_, (_, until)| *until > now);
-                let entry = map.entry(key).or_insert((0, now + FAILURE_WINDOW));
-                entry.0 += 1;
-                Ok(entry.0)
-            }
-            Backend::Redis { conn, prefix } => {
-                let mut conn = conn.clone();
-                let key = failure_redis_key(prefix, &key);
-                // INCR then EXPIRE NX in one round trip: the window starts at the first failure.
-                let (n, _): (u32, i64) = redis::pipe()
-                    .atomic()
-                    .incr(&key, 1)
-                    .cmd("EXPIRE")
-                    .arg(&key)
-                    .arg(FAILURE_WINDOW.as_secs())
-                    .arg("NX")
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(|e| SessionError(e.to_string()))?;
-                Ok(n)
+        if let Some(Shared { conn, prefix }) = &self.redis {
+            let mut conn = conn.clone();
+            let rkey = failure_redis_key(prefix, &key);
+            // INCR then EXPIRE NX in one round trip: the window starts at the first failure.
+            let counted: Result<(u32, i64), _> = redis::pipe()
+                .atomic()
+                .incr(&rkey, 1)
+                .cmd("EXPIRE")
+                .arg(&rkey)
+                .arg(FAILURE_WINDOW.as_secs())
+                .arg("NX")
+                .query_async(&mut conn)
+                .await;
+            match counted {
+                Ok((n, _)) => return Ok(n),
+                Err(e) => redis_failed("login failure", &e),
             }
         }
+        let mut map = self.local.failures.lock();
+        let now = Instant::now();
+        map.retain(|_, (_, until)| *until > now);
+        let entry = map.entry(key).or_insert((0, now + FAILURE_WINDOW));
+        entry.0 += 1;
+        Ok(entry.0)
     }
 
     /// Forgets the failed logins of an account name (after a successful one).
     pub async fn clear_failures(&self, name: &str) -> Result<(), SessionError> {
         let key = failure_key(name);
-        match &self.backend {
-            Backend::Memory(_, failures) => {
-                failures.lock().remove(&key);
-            }
-            Backend::Redis { conn, prefix } => {
-                let mut conn = conn.clone();
-                let _: () = conn
-                    .del(failure_redis_key(prefix, &key))
-                    .await
-                    .map_err(|e| SessionError(e.to_string()))?;
+        self.local.failures.lock().remove(&key);
+        if let Some(Shared { conn, prefix }) = &self.redis {
+            let mut conn = conn.clone();
+            let cleared: Result<(), _> = conn.del(failure_redis_key(prefix, &key)).await;
+            if let Err(e) = cleared {
+                redis_failed("login failures", &e);
             }
         }
         Ok(())

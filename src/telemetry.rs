@@ -15,7 +15,13 @@ pub fn init() {
             .try_init()
     } else {
         registry
-            .with(fmt::layer().compact().with_writer(std::io::stderr))
+            .with(
+                fmt::layer()
+                    .compact()
+                    // Colours only for a terminal: a log file keeps plain, greppable text.
+                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                    .with_writer(std::io::stderr),
+            )
             .try_init()
     };
     let _ = result;

@@ -7,6 +7,7 @@ pub mod door_checks;
 pub mod health;
 pub mod import;
 pub mod json;
+pub mod limit;
 pub mod multipart;
 pub mod observe;
 pub mod openapi;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub store: Store,
     pub vault: Arc<Vault>,
     pub sessions: SessionStore,
+    /// Rate limits of the public routes.
+    pub limiter: crate::limits::Limiter,
     pub metrics: Metrics,
     pub settings: Settings,
     /// Base of poster URLs, without a trailing slash.

@@ -229,3 +229,124 @@ async fn purge_at_an_instant_prints_what_it_deleted() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+/// A unit made directly in the database `url` points at, and its poster token.
+async fn unit_with_poster(url: &str) -> String {
+    use base64::Engine;
+    let store = renfang::store::Store::connect(url, 2).await.unwrap();
+    store.migrate().await.unwrap();
+    let community = renfang::store::communities::create(&store, "影佳", 0)
+        .await
+        .unwrap();
+    let key: [u8; 32] = base64::engine::general_purpose::STANDARD
+        .decode(TEST_KEY)
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let unit = renfang::store::units::NewUnit {
+        floor_area_m2: None,
+        created_by: None,
+        community_id: community,
+        address: "影佳路 2弄 1号".into(),
+        address_key: "影佳路2弄1号".into(),
+        kind: "flat",
+        rental_mode: "whole",
+        rooms: 2,
+    };
+    let vault = renfang::crypto::Vault::new(&key);
+    let (_, token) = renfang::store::units::create(&store, &vault, unit, 0)
+        .await
+        .unwrap();
+    store.close().await;
+    token.as_ref().to_string()
+}
+
+#[tokio::test]
+async fn sigterm_stops_new_connections_and_lets_a_registration_in_flight_finish() {
+    use std::io::Read;
+    let (_db, url) = fresh_database().await;
+    let token = unit_with_poster(&url).await;
+    let mut child = renfang(&url)
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let address = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+
+    // A registration whose body is still arriving when the signal comes.
+    let body = serde_json::to_vec(&crate::helpers::registration(&[crate::helpers::occupant(
+        crate::helpers::ID_A,
+    )]))
+    .unwrap();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stream,
+        "POST /api/v1/scan/{token}/registrations HTTP/1.1\r\nHost: {address}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    let (first, rest) = body.split_at(body.len() / 2);
+    stream.write_all(first).unwrap();
+    stream.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    // New connections are refused once the server is draining.
+    let started = Instant::now();
+    while std::net::TcpStream::connect(&address).is_ok() {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the listener stayed open after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "serve exited with a request in flight"
+    );
+
+    // The rest of the body arrives; the registration is answered and stored.
+    stream.write_all(rest).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    assert!(answer.contains("receipt"), "{answer}");
+
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "serve did not stop after its last request"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "serve exited with {status}");
+    let store = renfang::store::Store::connect(&url, 2).await.unwrap();
+    let stored: i64 = sqlx::query_scalar("select count(*) from registrations")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, 1);
+}

@@ -21,6 +21,8 @@ pub enum TestDb {
     Sqlite(tempfile::TempDir),
     /// A database made for this test on the server of `RENFANG_TEST_DATABASE_URL`.
     Postgres { url: String },
+    /// Another instance's database, cleaned up with that instance.
+    Shared,
 }
 
 /// A running application and a client for it.
@@ -30,6 +32,8 @@ pub struct TestApp {
     pub store: Store,
     pub db: TestDb,
     pub database_url: String,
+    /// The settings it runs with (a second instance can start from them).
+    pub settings: Settings,
     next_user: std::sync::atomic::AtomicU32,
 }
 
@@ -128,7 +132,11 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut renfang::config::Settings))
     let (db, database_url) = fresh_database().await;
     let mut settings = test_settings(&database_url);
     change(&mut settings);
-    let app = Application::build(settings)
+    start(settings, db, database_url).await
+}
+
+async fn start(settings: Settings, db: TestDb, database_url: String) -> TestApp {
+    let app = Application::build(settings.clone())
         .await
         .expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -143,7 +151,110 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut renfang::config::Settings))
         store,
         db,
         database_url,
+        settings,
         next_user: Default::default(),
+    }
+}
+
+impl TestApp {
+    /// A second instance on the same database and the same Redis (and key prefix), as a
+    /// deployment with several instances runs them. It shares this test's database, which
+    /// outlives it.
+    pub async fn another_instance(&self) -> TestApp {
+        let mut app = start(
+            self.settings.clone(),
+            TestDb::Shared,
+            self.database_url.clone(),
+        )
+        .await;
+        // Users made through either instance must not collide.
+        app.next_user = std::sync::atomic::AtomicU32::new(1000);
+        app
+    }
+}
+
+/// A Redis server of the test's own, on a free port, that the test can stop and start:
+/// the real program, so an outage is a real one. `None` when `redis-server` is not
+/// installed, unless services are required.
+pub struct OwnRedis {
+    pub port: u16,
+    dir: tempfile::TempDir,
+    child: Option<std::process::Child>,
+}
+
+impl OwnRedis {
+    pub fn start() -> Option<Self> {
+        let installed = std::process::Command::new("redis-server")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !installed {
+            assert!(!require_services(), "redis-server is not installed");
+            eprintln!("redis-server is not installed; this test needs it and does nothing");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut redis = Self {
+            port,
+            dir: tempfile::tempdir().expect("temporary folder"),
+            child: None,
+        };
+        redis.resume();
+        Some(redis)
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server and waits until its port refuses connections.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("Redis on port {} did not stop", self.port);
+    }
+
+    /// Starts the server (again) on the same port and waits until it answers PING.
+    pub fn resume(&mut self) {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        self.child = Some(child);
+        for _ in 0..250 {
+            let pong = redis::Client::open(self.url().as_str())
+                .and_then(|c| c.get_connection_with_timeout(std::time::Duration::from_millis(200)))
+                .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c));
+            if pong.is_ok() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("Redis on port {} did not start", self.port);
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 

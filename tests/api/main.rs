@@ -1,6 +1,7 @@
 //! Integration tests through HTTP, each test with a database of its own: a temporary SQLite
 //! file by default, a fresh PostgreSQL database when `RENFANG_TEST_DATABASE_URL` is set.
 
+mod abuse;
 mod audit;
 mod auth;
 mod browser;
@@ -11,6 +12,8 @@ mod exports;
 mod health;
 mod helpers;
 mod import;
+mod instances;
+mod limits;
 mod matrix;
 mod page;
 mod police;

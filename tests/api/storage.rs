@@ -106,6 +106,7 @@ async fn stored_data_does_not_contain_a_document_number_phone_or_poster_token() 
             );
             out.stdout
         }
+        TestDb::Shared => unreachable!("spawn_app makes a database of its own"),
     };
     assert!(dump.len() > 1000, "the dump is not empty");
     let text = String::from_utf8_lossy(&dump);
