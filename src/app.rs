@@ -48,15 +48,16 @@ impl Application {
             settings.poster_font.as_deref(),
         )?);
         let rules = settings.rate_rules();
+        let limit_key = crate::crypto::sub_key(&key, b"rate-limit-keys");
         let (sessions, limiter) = match &settings.redis_url {
             Some(url) => {
                 let conn = crate::sessions::connect_redis(url).await?;
                 (
                     SessionStore::redis(conn.clone(), &settings.redis_prefix),
-                    Limiter::redis(rules, conn, &settings.redis_prefix),
+                    Limiter::redis(rules, limit_key, conn, &settings.redis_prefix),
                 )
             }
-            None => (SessionStore::memory(), Limiter::memory(rules)),
+            None => (SessionStore::memory(), Limiter::memory(rules, limit_key)),
         };
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;

@@ -121,6 +121,15 @@ impl Vault {
     }
 }
 
+/// A 32-byte key for `label`, derived from the master key as the vault's own keys are.
+pub fn sub_key(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    Hkdf::<Sha256>::new(Some(b"renfang/v1"), master)
+        .expand(label, &mut key)
+        .expect("hkdf length");
+    key
+}
+
 fn hmac(key: &[u8; 32], domain: &[u8], value: &str) -> Vec<u8> {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(domain);

@@ -51,7 +51,7 @@ impl Rule {
     }
 
     fn is_off(self) -> bool {
-        self.max == 0 || self.window.is_zero()
+        self.max == 0 || self.window.as_millis() == 0
     }
 }
 
@@ -89,18 +89,28 @@ pub struct Exceeded {
 }
 
 /// How long Redis is left alone after it failed, before it is tried again.
-const REDIS_PAUSE: Duration = Duration::from_secs(2);
+pub const REDIS_PAUSE: Duration = Duration::from_secs(2);
 /// The longest a request waits on Redis for its counts.
 const REDIS_WAIT: Duration = Duration::from_millis(300);
 /// In-process windows kept before expired ones are dropped.
 const LOCAL_SWEEP_AT: usize = 50_000;
 
-type Windows = HashMap<(Counter, String, u64), u32>;
+/// In-process counters by (counter, hashed key, window number), and the size at which
+/// expired windows are dropped next (twice the size left after the last sweep, so a busy
+/// map is not swept on every request).
+#[derive(Default)]
+struct Windows {
+    counts: HashMap<(Counter, [u8; 16], u64), u32>,
+    sweep_at: usize,
+}
 
 /// The limiter the application shares between workers.
 #[derive(Clone)]
 pub struct Limiter {
     rules: Rules,
+    /// Keys are hashed with this secret: client addresses are personal data, tokens are
+    /// secrets, and an unkeyed hash of an IPv4 address is reversed by trying them all.
+    secret: Arc<[u8; 32]>,
     local: Arc<Mutex<Windows>>,
     redis: Option<SharedCounts>,
 }
@@ -115,19 +125,22 @@ struct SharedCounts {
 }
 
 impl Limiter {
-    /// Counters in the process.
-    pub fn memory(rules: Rules) -> Self {
+    /// Counters in the process; keys hashed with `secret`.
+    pub fn memory(rules: Rules, secret: [u8; 32]) -> Self {
         Self {
             rules,
+            secret: Arc::new(secret),
             local: Arc::default(),
             redis: None,
         }
     }
 
-    /// Counters in Redis under `prefix`, through an open connection manager.
-    pub fn redis(rules: Rules, conn: ConnectionManager, prefix: &str) -> Self {
+    /// Counters in Redis under `prefix`, through an open connection manager (the same
+    /// `secret` on every instance, so they count under the same keys).
+    pub fn redis(rules: Rules, secret: [u8; 32], conn: ConnectionManager, prefix: &str) -> Self {
         Self {
             rules,
+            secret: Arc::new(secret),
             local: Arc::default(),
             redis: Some(SharedCounts {
                 conn,
@@ -146,10 +159,15 @@ impl Limiter {
     /// Adds every take to its counter and reports the first one over its limit. Takes with
     /// `add == 0` only read: the request is refused if that counter is already at its limit.
     pub async fn check(&self, takes: &[Take<'_>]) -> Result<(), Exceeded> {
-        let takes: Vec<(Take<'_>, Rule)> = takes
+        let takes: Vec<Counted> = takes
             .iter()
-            .map(|t| (*t, self.rules.of(t.counter)))
-            .filter(|(_, rule)| !rule.is_off())
+            .map(|t| Counted {
+                counter: t.counter,
+                key: self.hashed(t.key),
+                add: i64::from(t.add),
+                rule: self.rules.of(t.counter),
+            })
+            .filter(|c| !c.rule.is_off())
             .collect();
         if takes.is_empty() {
             return Ok(());
@@ -162,14 +180,15 @@ impl Limiter {
             },
             None => self.local_counts(&takes, now),
         };
-        for ((take, rule), count) in takes.iter().zip(counts) {
+        for (take, count) in takes.iter().zip(counts) {
+            let max = i64::from(take.rule.max);
             let over = if take.add == 0 {
-                count >= rule.max
+                count >= max
             } else {
-                count > rule.max
+                count > max
             };
             if over {
-                let window_ms = rule.window.as_millis() as u64;
+                let window_ms = take.rule.window.as_millis() as u64;
                 let left = window_ms - now % window_ms;
                 return Err(Exceeded {
                     counter: take.counter,
@@ -180,67 +199,114 @@ impl Limiter {
         Ok(())
     }
 
-    fn local_counts(&self, takes: &[(Take<'_>, Rule)], now: u64) -> Vec<u32> {
+    /// Takes back one count taken by [`Limiter::check`] in the same window (a poster
+    /// look-up counted as a guess up front that found its poster). Best effort.
+    pub async fn give_back(&self, counter: Counter, key: &str) {
+        let rule = self.rules.of(counter);
+        if rule.is_off() {
+            return;
+        }
+        let take = [Counted {
+            counter,
+            key: self.hashed(key),
+            add: -1,
+            rule,
+        }];
+        let now = unix_ms();
+        let restored = match &self.redis {
+            Some(shared) => shared.counts(&take, now).await.is_some(),
+            None => false,
+        };
+        if !restored {
+            self.local_counts(&take, now);
+        }
+    }
+
+    fn local_counts(&self, takes: &[Counted], now: u64) -> Vec<i64> {
         let mut windows = self.local.lock();
-        if windows.len() > LOCAL_SWEEP_AT {
+        if windows.counts.len() > windows.sweep_at.max(LOCAL_SWEEP_AT) {
             let rules = self.rules;
-            windows.retain(|(counter, _, window), _| {
+            windows.counts.retain(|(counter, _, window), _| {
                 let ms = rules.of(*counter).window.as_millis().max(1) as u64;
                 *window >= now / ms
             });
+            windows.sweep_at = windows.counts.len() * 2;
         }
         takes
             .iter()
-            .map(|(take, rule)| {
-                let window = now / rule.window.as_millis() as u64;
-                let count = windows
-                    .entry((take.counter, take.key.to_string(), window))
-                    .or_insert(0);
-                *count = count.saturating_add(take.add);
-                *count
+            .map(|take| {
+                let window = now / take.rule.window.as_millis() as u64;
+                let key = (take.counter, take.key, window);
+                if take.add == 0 {
+                    // A read leaves nothing behind.
+                    return windows.counts.get(&key).map_or(0, |c| i64::from(*c));
+                }
+                let count = windows.counts.entry(key).or_insert(0);
+                *count = if take.add < 0 {
+                    count.saturating_sub(take.add.unsigned_abs() as u32)
+                } else {
+                    count.saturating_add(take.add as u32)
+                };
+                i64::from(*count)
             })
             .collect()
     }
+
+    /// A keyed hash of a counter's key, 128 bits.
+    fn hashed(&self, value: &str) -> [u8; 16] {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(self.secret.as_slice())
+            .expect("HMAC takes any key length");
+        mac.update(value.as_bytes());
+        let digest = mac.finalize().into_bytes();
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&digest[..16]);
+        out
+    }
+}
+
+/// One count to take, with its key hashed and its rule.
+#[derive(Debug, Clone, Copy)]
+struct Counted {
+    counter: Counter,
+    key: [u8; 16],
+    add: i64,
+    rule: Rule,
 }
 
 impl SharedCounts {
     /// The counts after adding, from Redis in one round trip; `None` when Redis failed or
     /// is paused after a failure.
-    async fn counts(&self, takes: &[(Take<'_>, Rule)], now: u64) -> Option<Vec<u32>> {
+    async fn counts(&self, takes: &[Counted], now: u64) -> Option<Vec<i64>> {
         let since_epoch = self.epoch.elapsed().as_millis() as u64;
         if since_epoch < self.paused_until.load(Ordering::Relaxed) {
             return None;
         }
         let mut pipe = redis::pipe();
-        for (take, rule) in takes {
-            let window_ms = rule.window.as_millis() as u64;
+        for take in takes {
+            let window_ms = take.rule.window.as_millis() as u64;
+            let hex: String = take.key.iter().map(|b| format!("{b:02x}")).collect();
             let key = format!(
                 "{}rl:{}:{}:{}",
                 self.prefix,
                 take.counter.tag(),
-                hashed(take.key),
+                hex,
                 now / window_ms
             );
-            // INCRBY 0 reads a counter and answers 0 for a missing one, in the same shape.
+            // INCRBY 0 reads a counter (0 for a missing one) in the same shape as a count;
+            // it may create the key, so every key gets its expiry whatever the take.
             pipe.cmd("INCRBY").arg(&key).arg(take.add);
-            if take.add > 0 {
-                pipe.cmd("PEXPIRE")
-                    .arg(&key)
-                    .arg(window_ms + 1000)
-                    .arg("NX")
-                    .ignore();
-            }
+            pipe.cmd("PEXPIRE")
+                .arg(&key)
+                .arg(window_ms + 1000)
+                .arg("NX")
+                .ignore();
         }
         let mut conn = self.conn.clone();
         let result =
             tokio::time::timeout(REDIS_WAIT, pipe.query_async::<Vec<i64>>(&mut conn)).await;
         match result {
-            Ok(Ok(counts)) if counts.len() == takes.len() => Some(
-                counts
-                    .into_iter()
-                    .map(|c| u32::try_from(c.max(0)).unwrap_or(u32::MAX))
-                    .collect(),
-            ),
+            Ok(Ok(counts)) if counts.len() == takes.len() => Some(counts),
             failed => {
                 let reason = match failed {
                     Ok(Ok(_)) => "unexpected reply".to_string(),
@@ -267,14 +333,6 @@ fn unix_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// A short hash for keys: client addresses are personal data, tokens are secrets.
-fn hashed(value: &str) -> String {
-    crate::crypto::sha256(value.as_bytes())[..12]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// Proxies whose forwarding header is believed: single addresses or CIDR blocks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrustedProxies(Vec<(IpAddr, u8)>);
@@ -288,10 +346,10 @@ impl TrustedProxies {
                 Some((a, b)) => (a, Some(b)),
                 None => (part, None),
             };
-            let addr: IpAddr = addr
+            let written: IpAddr = addr
                 .parse()
                 .map_err(|_| format!("{part:?} is not an IP address or CIDR block"))?;
-            let max = if addr.is_ipv4() { 32 } else { 128 };
+            let max = if written.is_ipv4() { 32 } else { 128 };
             let bits = match bits {
                 Some(b) => b
                     .parse::<u8>()
@@ -299,6 +357,14 @@ impl TrustedProxies {
                     .filter(|b| *b <= max)
                     .ok_or_else(|| format!("{part:?} has a bad prefix length"))?,
                 None => max,
+            };
+            // An IPv4-mapped block is the IPv4 block it carries.
+            let addr = canonical(written);
+            let bits = if addr.is_ipv4() && written.is_ipv6() {
+                bits.checked_sub(96)
+                    .ok_or_else(|| format!("{part:?} is wider than the IPv4-mapped range"))?
+            } else {
+                bits
             };
             blocks.push((addr, bits));
         }
@@ -318,27 +384,44 @@ impl TrustedProxies {
     }
 
     /// The client's address: the peer, unless the peer is a trusted proxy; then the last
-    /// address in `X-Forwarded-For` that is not itself a trusted proxy (the one the nearest
-    /// untrusted hop gave), so a client cannot pick its own address by sending the header.
-    pub fn client_ip(&self, peer: IpAddr, forwarded_for: Option<&str>) -> IpAddr {
-        if !self.contains(peer) {
-            return canonical(peer);
-        }
-        let Some(header) = forwarded_for else {
-            return canonical(peer);
-        };
-        let hops: Vec<IpAddr> = header
-            .split(',')
-            .filter_map(|h| h.trim().parse::<IpAddr>().ok())
-            .collect();
+    /// address in `X-Forwarded-For` (all its copies, in order) that is not itself a trusted
+    /// proxy, so a client cannot pick its own address by sending the header. A hop that is
+    /// not an address ends the walk: nothing to its left can be believed.
+    pub fn client_ip<'a>(
+        &self,
+        peer: IpAddr,
+        forwarded_for: impl DoubleEndedIterator<Item = &'a str>,
+    ) -> IpAddr {
         let mut client = canonical(peer);
-        for hop in hops.into_iter().rev() {
-            client = canonical(hop);
-            if !self.contains(hop) {
-                break;
+        if !self.contains(client) {
+            return client;
+        }
+        for header in forwarded_for.rev() {
+            for hop in header.split(',').rev() {
+                match hop.trim().parse::<IpAddr>() {
+                    Ok(hop) => {
+                        client = canonical(hop);
+                        if !self.contains(client) {
+                            return client;
+                        }
+                    }
+                    Err(_) => return client,
+                }
             }
         }
         client
+    }
+}
+
+/// What a client address is counted under: the address for IPv4, the /64 network for
+/// IPv6 (one subscriber's share; a host can change the rest at will).
+pub fn client_key(ip: IpAddr) -> String {
+    match canonical(ip) {
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        v4 => v4.to_string(),
     }
 }
 
@@ -381,7 +464,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_counter_refuses_past_its_maximum_and_others_are_separate() {
-        let limiter = Limiter::memory(rules(3));
+        let limiter = Limiter::memory(rules(3), [1; 32]);
         for _ in 0..3 {
             assert!(
                 limiter
@@ -413,7 +496,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_read_refuses_at_the_maximum_without_counting() {
-        let limiter = Limiter::memory(rules(2));
+        let limiter = Limiter::memory(rules(2), [1; 32]);
         let read = [take(Counter::TokenMiss, "a", 0)];
         for _ in 0..5 {
             assert!(limiter.check(&read).await.is_ok(), "reads do not count");
@@ -432,7 +515,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_zero_maximum_is_no_limit() {
-        let limiter = Limiter::memory(rules(0));
+        let limiter = Limiter::memory(rules(0), [1; 32]);
         for _ in 0..100 {
             assert!(
                 limiter
@@ -447,25 +530,31 @@ mod tests {
     fn the_forwarding_header_counts_only_from_a_trusted_proxy() {
         let proxies = TrustedProxies::parse("127.0.0.1, 10.0.0.0/8").unwrap();
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let client =
+            |peer: &str, headers: &[&str]| proxies.client_ip(ip(peer), headers.iter().copied());
         // Straight from a client: the header is the client's own claim and is ignored.
-        assert_eq!(
-            proxies.client_ip(ip("203.0.113.9"), Some("198.51.100.1")),
-            ip("203.0.113.9")
-        );
+        assert_eq!(client("203.0.113.9", &["198.51.100.1"]), ip("203.0.113.9"));
         // Through the proxy: the last hop that is not a proxy.
         assert_eq!(
-            proxies.client_ip(ip("127.0.0.1"), Some("198.51.100.1, 203.0.113.7, 10.1.2.3")),
+            client("127.0.0.1", &["198.51.100.1, 203.0.113.7, 10.1.2.3"]),
             ip("203.0.113.7")
         );
-        // A proxy without the header, or with garbage in it, is the client.
-        assert_eq!(proxies.client_ip(ip("10.9.9.9"), None), ip("10.9.9.9"));
+        // Several copies of the header read as one list, in order.
         assert_eq!(
-            proxies.client_ip(ip("10.9.9.9"), Some("not-an-ip")),
-            ip("10.9.9.9")
+            client("127.0.0.1", &["198.51.100.1", "203.0.113.8, 10.1.2.3"]),
+            ip("203.0.113.8")
+        );
+        // A proxy without the header is the client; garbage ends the walk at the last
+        // address believed, so nothing written left of it counts.
+        assert_eq!(client("10.9.9.9", &[]), ip("10.9.9.9"));
+        assert_eq!(client("10.9.9.9", &["not-an-ip"]), ip("10.9.9.9"));
+        assert_eq!(
+            client("127.0.0.1", &["198.51.100.1, junk, 10.1.2.3"]),
+            ip("10.1.2.3")
         );
         // IPv4 over an IPv6 socket is the same address.
         assert_eq!(
-            proxies.client_ip(ip("::ffff:127.0.0.1"), Some("198.51.100.1")),
+            client("::ffff:127.0.0.1", &["198.51.100.1"]),
             ip("198.51.100.1")
         );
         assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
@@ -481,5 +570,33 @@ mod tests {
         assert!(!proxies.contains(ip("192.168.8.0")));
         assert!(proxies.contains(ip("fd12::1")));
         assert!(!proxies.contains(ip("fe80::1")));
+        // An IPv4-mapped block is its IPv4 block; one wider than the mapping is refused.
+        let mapped = TrustedProxies::parse("::ffff:10.0.0.0/104").unwrap();
+        assert!(mapped.contains(ip("10.200.0.1")) && !mapped.contains(ip("11.0.0.1")));
+        assert!(TrustedProxies::parse("::ffff:10.0.0.0/64").is_err());
+    }
+
+    #[test]
+    fn ipv6_clients_count_by_their_64_bit_network() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(
+            client_key(ip("2001:db8:1:2:aaaa::1")),
+            client_key(ip("2001:db8:1:2:bbbb::9"))
+        );
+        assert_ne!(
+            client_key(ip("2001:db8:1:2::1")),
+            client_key(ip("2001:db8:1:3::1"))
+        );
+        assert_eq!(client_key(ip("::ffff:203.0.113.5")), "203.0.113.5");
+    }
+
+    #[tokio::test]
+    async fn a_count_given_back_frees_its_place() {
+        let limiter = Limiter::memory(rules(1), [1; 32]);
+        let take = [take(Counter::TokenMiss, "a", 1)];
+        limiter.check(&take).await.unwrap();
+        limiter.give_back(Counter::TokenMiss, "a").await;
+        limiter.check(&take).await.unwrap();
+        assert!(limiter.check(&take).await.is_err());
     }
 }

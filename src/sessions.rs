@@ -2,13 +2,16 @@
 //! that every instance accepts every session.
 //!
 //! Only a SHA-256 of the bearer token is used as the key, so a Redis dump holds no usable
-//! session. While Redis cannot be reached, nothing fails open and nothing answers 5xx: a
-//! session kept in Redis cannot be confirmed and is treated as absent (the user signs in
-//! again), new sessions and failed-login counts are kept in this process until Redis is
-//! back, and a logout that cannot reach Redis is remembered here so the token stays dead.
+//! session. While Redis cannot be reached (or does not answer within 300 ms), nothing
+//! fails open and nothing answers 5xx: a session kept in Redis cannot be confirmed and is
+//! treated as absent (the user signs in again), new sessions and failed-login counts are
+//! kept in this process, and a logout that cannot reach Redis is remembered here so the
+//! token stays dead. When Redis answers again, the sessions and logouts kept here are
+//! handed over to it, so every instance sees them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -50,6 +53,22 @@ struct Local {
     failures: ByHash<(u32, Instant)>,
     /// Token hashes logged out while Redis was away, until their session would have ended.
     revoked: ByHash<Instant>,
+    /// Whether sessions or logouts kept here wait to be handed over to Redis.
+    waiting: Arc<AtomicBool>,
+}
+
+/// The longest a request waits on Redis for a session.
+const REDIS_WAIT: Duration = Duration::from_millis(300);
+
+/// A Redis call with a time limit; a late answer counts as a failure.
+async fn within<T>(
+    call: impl std::future::Future<Output = redis::RedisResult<T>>,
+) -> Result<T, String> {
+    match tokio::time::timeout(REDIS_WAIT, call).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("no answer in time".to_string()),
+    }
 }
 
 #[derive(Clone)]
@@ -78,7 +97,7 @@ pub async fn connect_redis(url: &str) -> anyhow::Result<ConnectionManager> {
         .context("connecting to Redis")
 }
 
-fn redis_failed(what: &str, e: &redis::RedisError) {
+fn redis_failed(what: &str, e: &str) {
     tracing::warn!(error = %e, "Redis failed ({what}); using this process instead");
 }
 
@@ -110,12 +129,17 @@ impl SessionStore {
         if let Some(Shared { conn, prefix }) = &self.redis {
             let value = format!("{}:{}", session.user_id, session.role.as_str());
             let mut conn = conn.clone();
-            let stored: Result<(), _> = conn
-                .set_ex(redis_key(prefix, &key), value, SESSION_TTL.as_secs())
-                .await;
+            let stored: Result<(), _> =
+                within(conn.set_ex(redis_key(prefix, &key), value, SESSION_TTL.as_secs())).await;
             match stored {
-                Ok(()) => return Ok(token),
-                Err(e) => redis_failed("new session", &e),
+                Ok(()) => {
+                    self.hand_over().await;
+                    return Ok(token);
+                }
+                Err(e) => {
+                    redis_failed("new session", &e);
+                    self.local.waiting.store(true, Ordering::Relaxed);
+                }
             }
         }
         let mut map = self.local.sessions.lock();
@@ -152,9 +176,12 @@ impl SessionStore {
             return Ok(None);
         }
         let mut conn = conn.clone();
-        let value: Result<Option<String>, _> = conn.get(redis_key(prefix, &key)).await;
+        let value: Result<Option<String>, _> = within(conn.get(redis_key(prefix, &key))).await;
         match value {
-            Ok(value) => Ok(value.and_then(|v| parse_value(&v))),
+            Ok(value) => {
+                self.hand_over().await;
+                Ok(value.and_then(|v| parse_value(&v)))
+            }
             Err(e) => {
                 // Unconfirmed is refused: never fail open.
                 redis_failed("session check", &e);
@@ -169,16 +196,78 @@ impl SessionStore {
         self.local.sessions.lock().remove(&key);
         if let Some(Shared { conn, prefix }) = &self.redis {
             let mut conn = conn.clone();
-            let deleted: Result<(), _> = conn.del(redis_key(prefix, &key)).await;
+            let deleted: Result<(), _> = within(conn.del(redis_key(prefix, &key))).await;
             if let Err(e) = deleted {
                 redis_failed("logout", &e);
                 let mut revoked = self.local.revoked.lock();
                 let now = Instant::now();
                 revoked.retain(|_, until| *until > now);
                 revoked.insert(key, now + SESSION_TTL);
+                self.local.waiting.store(true, Ordering::Relaxed);
             }
         }
         Ok(())
+    }
+
+    /// Once Redis answers again: writes the sessions made here while it was away into it
+    /// (for what is left of their time) and deletes the sessions logged out here, so every
+    /// instance sees both. What fails stays here for the next time.
+    async fn hand_over(&self) {
+        let Some(Shared { conn, prefix }) = &self.redis else {
+            return;
+        };
+        if !self.local.waiting.swap(false, Ordering::Relaxed) {
+            return;
+        }
+        let now = Instant::now();
+        let sessions: Vec<(Vec<u8>, Session, Duration)> = self
+            .local
+            .sessions
+            .lock()
+            .iter()
+            .filter(|(_, (_, expires))| *expires > now)
+            .map(|(k, (s, expires))| (k.clone(), *s, *expires - now))
+            .collect();
+        let revoked: Vec<Vec<u8>> = self
+            .local
+            .revoked
+            .lock()
+            .iter()
+            .filter(|(_, until)| **until > now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut pipe = redis::pipe();
+        for (key, session, left) in &sessions {
+            let value = format!("{}:{}", session.user_id, session.role.as_str());
+            pipe.set_ex(redis_key(prefix, key), value, left.as_secs().max(1))
+                .ignore();
+        }
+        for key in &revoked {
+            pipe.del(redis_key(prefix, key)).ignore();
+        }
+        let mut conn = conn.clone();
+        match within(pipe.query_async::<()>(&mut conn)).await {
+            Ok(()) => {
+                let mut local = self.local.sessions.lock();
+                for (key, _, _) in &sessions {
+                    local.remove(key);
+                }
+                drop(local);
+                let mut gone = self.local.revoked.lock();
+                for key in &revoked {
+                    gone.remove(key);
+                }
+                tracing::info!(
+                    sessions = sessions.len(),
+                    logouts = revoked.len(),
+                    "Redis is back: sessions and logouts kept here handed over"
+                );
+            }
+            Err(e) => {
+                redis_failed("hand-over", &e);
+                self.local.waiting.store(true, Ordering::Relaxed);
+            }
+        }
     }
 }
 
@@ -198,7 +287,8 @@ impl SessionStore {
             return Ok(local);
         };
         let mut conn = conn.clone();
-        let shared: Result<Option<u32>, _> = conn.get(failure_redis_key(prefix, &key)).await;
+        let shared: Result<Option<u32>, _> =
+            within(conn.get(failure_redis_key(prefix, &key))).await;
         match shared {
             Ok(n) => Ok(n.unwrap_or(0).max(local)),
             Err(e) => {
@@ -215,15 +305,14 @@ impl SessionStore {
             let mut conn = conn.clone();
             let rkey = failure_redis_key(prefix, &key);
             // INCR then EXPIRE NX in one round trip: the window starts at the first failure.
-            let counted: Result<(u32, i64), _> = redis::pipe()
-                .atomic()
+            let mut pipe = redis::pipe();
+            pipe.atomic()
                 .incr(&rkey, 1)
                 .cmd("EXPIRE")
                 .arg(&rkey)
                 .arg(FAILURE_WINDOW.as_secs())
-                .arg("NX")
-                .query_async(&mut conn)
-                .await;
+                .arg("NX");
+            let counted: Result<(u32, i64), _> = within(pipe.query_async(&mut conn)).await;
             match counted {
                 Ok((n, _)) => return Ok(n),
                 Err(e) => redis_failed("login failure", &e),
@@ -243,7 +332,7 @@ impl SessionStore {
         self.local.failures.lock().remove(&key);
         if let Some(Shared { conn, prefix }) = &self.redis {
             let mut conn = conn.clone();
-            let cleared: Result<(), _> = conn.del(failure_redis_key(prefix, &key)).await;
+            let cleared: Result<(), _> = within(conn.del(failure_redis_key(prefix, &key))).await;
             if let Err(e) = cleared {
                 redis_failed("login failures", &e);
             }

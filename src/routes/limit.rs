@@ -1,52 +1,106 @@
 //! The rate limits of the public routes, as a middleware: requests per client address on
-//! every route that needs no login, submissions per poster, and poster look-ups that match
-//! nothing (token guessing) per client address.
+//! every route that needs no login, submissions per poster and client address, and poster
+//! look-ups that match nothing (token guessing) per client address.
+//!
+//! Routes are told apart on the percent-decoded path, as the router matches them, so an
+//! encoded path cannot slip past. A poster look-up is counted as a guess before it runs
+//! and the count is given back when the poster exists, so a burst of parallel guesses is
+//! held to the limit too.
+
+use std::borrow::Cow;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderValue, RETRY_AFTER};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
 use super::State;
+use crate::domain::token::QrToken;
 use crate::error::AppError;
 use crate::limits::{Counter, Exceeded, Take};
 
 /// A public route, as far as limits are concerned.
 #[derive(Debug, PartialEq, Eq)]
 struct Public<'a> {
-    /// The poster token in the path, for poster routes.
+    /// The poster token in the path, for poster routes (`Some("")` when malformed).
     token: Option<&'a str>,
+    /// Whether the request may name a poster elsewhere (a tip's `token` field), so a
+    /// guess is refused once the address has too many.
+    names_poster: bool,
     /// Whether the request submits something through the poster.
     submits: bool,
     /// Whether refusals are pages (for people) rather than JSON.
     page: bool,
 }
 
+/// Marks a request whose poster token (outside the path) matched nothing.
+#[derive(Debug, Clone, Copy)]
+struct GuessedToken;
+
+/// Records that the poster a request named does not exist: the middleware counts it as a
+/// guess of the client's.
+pub fn mark_guess(req: &HttpRequest) {
+    req.extensions_mut().insert(GuessedToken);
+}
+
+/// The path with `%XX` escapes decoded, as the router sees it.
+fn decoded(path: &str) -> Cow<'_, str> {
+    if !path.contains('%') {
+        return Cow::Borrowed(path);
+    }
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
 fn classify<'a>(method: &Method, path: &'a str) -> Option<Public<'a>> {
     let post = method == Method::POST;
-    if let Some(rest) = path.strip_prefix("/q/") {
-        return Some(Public {
-            token: Some(rest.split('/').next().unwrap_or_default()),
+    let poster = |rest: &'a str, page| {
+        let token = rest.split('/').next().unwrap_or_default();
+        Some(Public {
+            // Anything that is not a token's shape is counted under one key.
+            token: Some(if QrToken::parse(token).is_some() {
+                token
+            } else {
+                ""
+            }),
+            names_poster: false,
             submits: post,
-            page: true,
-        });
+            page,
+        })
+    };
+    if let Some(rest) = path.strip_prefix("/q/") {
+        return poster(rest, true);
     }
     if let Some(rest) = path.strip_prefix("/api/v1/scan/") {
-        return Some(Public {
-            token: Some(rest.split('/').next().unwrap_or_default()),
-            submits: post,
-            page: false,
-        });
+        return poster(rest, false);
     }
-    let page = match path {
-        "/tip" | "/login" => true,
-        "/api/v1/login" | "/api/v1/tips" if post => false,
+    let (page, names_poster) = match path {
+        "/tip" => (true, post),
+        "/api/v1/tips" if post => (false, true),
+        "/login" | "/sublandlord/register" => (true, false),
+        "/api/v1/login" | "/api/v1/sublandlords" if post => (false, false),
         _ => return None,
     };
     Some(Public {
         token: None,
+        names_poster,
         submits: false,
         page,
     })
@@ -60,7 +114,7 @@ pub async fn limit(
     let Some(state) = req.app_data::<State>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let path = req.path().to_string();
+    let path = decoded(req.path()).into_owned();
     let Some(public) = classify(req.method(), &path) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
@@ -68,13 +122,14 @@ pub async fn limit(
         Some(peer) => {
             let forwarded = req
                 .headers()
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok());
-            state
+                .get_all("x-forwarded-for")
+                .filter_map(|v| v.to_str().ok())
+                .collect::<Vec<_>>();
+            let ip = state
                 .settings
                 .trusted_proxies
-                .client_ip(peer.ip(), forwarded)
-                .to_string()
+                .client_ip(peer.ip(), forwarded.into_iter());
+            crate::limits::client_key(ip)
         }
         None => "unknown".to_string(),
     };
@@ -83,19 +138,21 @@ pub async fn limit(
         key: &client,
         add: 1,
     }];
-    if let Some(token) = public.token {
+    if public.token.is_some() || public.names_poster {
         takes.push(Take {
             counter: Counter::TokenMiss,
             key: &client,
-            add: 0,
+            // A poster in the path is counted as a guess until it is found.
+            add: u32::from(public.token.is_some()),
         });
-        if public.submits {
-            takes.push(Take {
-                counter: Counter::PosterToken,
-                key: token,
-                add: 1,
-            });
-        }
+    }
+    let poster_key = public.token.map(|t| format!("{t} {client}"));
+    if let (Some(key), true) = (&poster_key, public.submits) {
+        takes.push(Take {
+            counter: Counter::PosterToken,
+            key,
+            add: 1,
+        });
     }
     if let Err(exceeded) = state.limiter.check(&takes).await {
         tracing::info!(limit = ?exceeded.counter, "rate limited");
@@ -103,7 +160,10 @@ pub async fn limit(
         return Ok(req.into_response(response));
     }
     let res = next.call(req).await?;
-    if public.token.is_some() && res.status() == StatusCode::NOT_FOUND {
+    if public.token.is_some() && res.status() != StatusCode::NOT_FOUND {
+        state.limiter.give_back(Counter::TokenMiss, &client).await;
+    }
+    if public.names_poster && res.request().extensions().get::<GuessedToken>().is_some() {
         let miss = [Take {
             counter: Counter::TokenMiss,
             key: &client,
@@ -142,22 +202,31 @@ mod tests {
     fn public_routes_are_told_apart_from_the_rest() {
         let get = Method::GET;
         let post = Method::POST;
+        let token = QrToken::generate();
+        let token = token.as_ref();
         assert_eq!(
-            classify(&get, "/q/abc"),
+            classify(&get, &format!("/q/{token}")),
             Some(Public {
-                token: Some("abc"),
+                token: Some(token),
+                names_poster: false,
                 submits: false,
                 page: true
             })
         );
         assert_eq!(
-            classify(&post, "/api/v1/scan/abc/registrations"),
+            classify(&post, &format!("/api/v1/scan/{token}/registrations")),
             Some(Public {
-                token: Some("abc"),
+                token: Some(token),
+                names_poster: false,
                 submits: true,
                 page: false
             })
         );
+        // Malformed tokens all count under one key.
+        assert_eq!(classify(&get, "/q/abc").unwrap().token, Some(""));
+        assert!(classify(&post, "/api/v1/tips").unwrap().names_poster);
+        assert!(classify(&post, "/api/v1/sublandlords").is_some());
+        assert!(classify(&get, "/sublandlord/register").is_some());
         assert!(classify(&post, "/api/v1/tips").is_some());
         assert!(classify(&post, "/api/v1/login").is_some());
         assert!(classify(&get, "/tip").is_some());
@@ -165,5 +234,15 @@ mod tests {
         assert_eq!(classify(&get, "/api/v1/tips"), None);
         assert_eq!(classify(&get, "/api/v1/units"), None);
         assert_eq!(classify(&get, "/healthz"), None);
+    }
+
+    #[test]
+    fn paths_are_classified_as_the_router_decodes_them() {
+        assert_eq!(decoded("/%71/abc"), "/q/abc");
+        assert_eq!(decoded("/logi%6E"), "/login");
+        assert_eq!(decoded("/api/v1/%73can/x"), "/api/v1/scan/x");
+        // Broken escapes stay as they are.
+        assert_eq!(decoded("/q/%zz%4"), "/q/%zz%4");
+        assert!(classify(&Method::POST, &decoded("/api/v1/%74ips")).is_some());
     }
 }

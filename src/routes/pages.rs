@@ -205,14 +205,21 @@ async fn logout(
     req: HttpRequest,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = match page_caller(&req, &state).await {
-        Ok(c) => c,
-        Err(_) => return Ok(see_other("/login")),
+    let token = match page_caller(&req, &state).await {
+        Ok(caller) => {
+            check_csrf(&caller, &form.csrf)?;
+            caller.session_token().to_string()
+        }
+        // A session that cannot be confirmed (expired, or Redis away) is ended all the
+        // same, so it cannot come back; there is nothing a forged form could take.
+        Err(_) => match req.cookie(SESSION_COOKIE) {
+            Some(cookie) => cookie.value().to_string(),
+            None => return Ok(see_other("/login")),
+        },
     };
-    check_csrf(&caller, &form.csrf)?;
     state
         .sessions
-        .revoke(caller.session_token())
+        .revoke(&token)
         .await
         .map_err(|_| AppError::Unavailable)?;
     let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").finish();

@@ -69,13 +69,14 @@ pub async fn create_tip(
         let json = ApiJson::<TipRequest>::from_request(&req, &mut payload.into_inner()).await?;
         (json.value, None)
     };
-    let id = receive(&state, body, photo).await?;
+    let id = receive(&state, &req, body, photo).await?;
     Ok(HttpResponse::Created().json(super::units::Created { id }))
 }
 
 /// Checks and stores a tip (the API's and the public page's one path).
 pub async fn receive(
     state: &State,
+    req: &HttpRequest,
     body: TipRequest,
     photo: Option<Vec<u8>>,
 ) -> Result<i64, AppError> {
@@ -98,7 +99,16 @@ pub async fn receive(
             .map_err(|e| errors.push(e.on("contact")))
             .ok(),
     };
-    let place = locate(state, &body).await.map_err(|e| errors.push(e)).ok();
+    let place = locate(state, &body)
+        .await
+        .map_err(|e| {
+            if e.field == "token" && e.code == "unknown" {
+                // Counted by the rate limits as a guessed poster.
+                super::limit::mark_guess(req);
+            }
+            errors.push(e)
+        })
+        .ok();
     let photo = match photo.filter(|p| !p.is_empty()) {
         None => None,
         Some(bytes) => {

@@ -225,6 +225,25 @@ impl OwnRedis {
         panic!("Redis on port {} did not stop", self.port);
     }
 
+    /// Stops the server without closing its connections (SIGSTOP): Redis hangs.
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a frozen server go on (SIGCONT).
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("Redis runs").id().to_string();
+        let sent = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success());
+    }
+
     /// Starts the server (again) on the same port and waits until it answers PING.
     pub fn resume(&mut self) {
         let child = std::process::Command::new("redis-server")
@@ -287,6 +306,11 @@ impl TestApp {
             req = req.bearer_auth(t);
         }
         req.send().await.expect("request sent")
+    }
+
+    /// The status of an anonymous GET, from a future that borrows nothing but `self`.
+    pub async fn get_owned(&self, path: String) -> u16 {
+        self.get(&path, None).await.status().as_u16()
     }
 
     pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> Response {

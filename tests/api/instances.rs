@@ -11,7 +11,10 @@ use serde_json::json;
 use crate::helpers::{ID_A, ID_B, OwnRedis, TestApp, occupant, registration, spawn_app_with};
 
 fn guess() -> String {
-    format!("{:032x}", rand::random::<u128>())
+    // A token of the real shape, so the guess reaches the look-up.
+    renfang::domain::token::QrToken::generate()
+        .as_ref()
+        .to_string()
 }
 
 /// A poster look-up from `client`, forwarded by the trusted proxy (the loopback).
@@ -165,11 +168,66 @@ async fn while_redis_is_down_registrations_land_nothing_answers_5xx_and_no_login
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    tokio::time::sleep(renfang::limits::REDIS_PAUSE + Duration::from_millis(500)).await;
     let client = "198.51.100.31";
     let mut seen = Vec::new();
     for app in [&a, &b, &a, &b] {
         seen.push(guess_from(app, client).await);
     }
     assert_eq!(seen, [404, 404, 404, 429], "shared counts after the outage");
+}
+
+#[tokio::test]
+async fn a_hung_redis_delays_requests_by_its_wait_only_and_gets_the_sessions_and_logouts_kept_meanwhile()
+ {
+    let Some(redis) = OwnRedis::start() else {
+        return;
+    };
+    let a = on_own_redis(&redis, 30).await;
+    let b = a.another_instance().await;
+    let (admin, _, poster) = a.unit_fixture().await;
+    assert_eq!(b.get("/api/v1/stats", Some(&admin)).await.status(), 200);
+
+    redis.freeze();
+    // Registrations land, each waiting on Redis no longer than the limiter's wait.
+    let started = std::time::Instant::now();
+    for id in [ID_A, ID_B] {
+        let res = a
+            .register(&poster, &registration(&[occupant(id)]), None)
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "registrations waited {:?} on a hung Redis",
+        started.elapsed()
+    );
+    // A logout while Redis hangs is kept, and so is a new login.
+    let res = a
+        .post_json("/api/v1/logout", &json!({}), Some(&admin))
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let officer = a.login_as("police", &["影佳"]).await;
+    assert_eq!(
+        a.get("/api/v1/door-checks", Some(&officer)).await.status(),
+        200
+    );
+
+    redis.thaw();
+    // The next session check on A hands both over: B refuses the logged-out session (it
+    // is still in Redis, which kept its data) and accepts the one made during the hang.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let _ = a.get("/api/v1/door-checks", Some(&officer)).await;
+        let logged_out = b.get("/api/v1/stats", Some(&admin)).await.status();
+        let made = b.get("/api/v1/door-checks", Some(&officer)).await.status();
+        if logged_out == 401 && made == 200 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not handed over: logged-out session {logged_out}, new session {made}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

@@ -7,8 +7,10 @@ use serde_json::Value;
 use crate::helpers::{ID_A, ID_B, occupant, registration, spawn_app, spawn_app_with};
 
 fn guess() -> String {
-    // The shape of a real token, so the guess reaches the look-up.
-    format!("{:032x}", rand::random::<u128>())
+    // A token of the real shape, so the guess reaches the look-up.
+    renfang::domain::token::QrToken::generate()
+        .as_ref()
+        .to_string()
 }
 
 #[tokio::test]
@@ -117,6 +119,11 @@ async fn submissions_through_one_poster_are_limited_and_a_refusal_stores_nothing
 #[tokio::test]
 async fn public_routes_are_limited_per_client_address_and_logged_in_work_is_not() {
     let app = spawn_app_with(|s| s.rate_ip_per_minute = 5).await;
+    // The window is a clock minute: start early in one, so all of it falls in the same.
+    let second = chrono::Utc::now().timestamp() % 60;
+    if second > 45 {
+        tokio::time::sleep(std::time::Duration::from_secs((61 - second) as u64)).await;
+    }
     let admin = app.admin_with(&["影佳"]).await;
     let mut statuses = Vec::new();
     for _ in 0..7 {
@@ -133,4 +140,34 @@ async fn public_routes_are_limited_per_client_address_and_logged_in_work_is_not(
     for _ in 0..10 {
         assert_eq!(app.get("/api/v1/stats", Some(&admin)).await.status(), 200);
     }
+}
+
+#[tokio::test]
+async fn guesses_count_however_the_path_is_written_and_through_a_tips_token() {
+    let app = spawn_app_with(|s| s.rate_guesses_per_hour = 3).await;
+    // The router decodes %71 to q: the limit must see the same route.
+    let res = app.get(&format!("/%71/{}", guess()), None).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app.get(&format!("/api/v1/%73can/{}", guess()), None).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // A tip naming a poster that does not exist is a guess too.
+    let tip = serde_json::json!({"token": guess(), "category": "other", "description": "x"});
+    let res = app.post_json("/api/v1/tips", &tip, None).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app.get(&format!("/q/{}", guess()), None).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let res = app.post_json("/api/v1/tips", &tip, None).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn guesses_sent_all_at_once_are_held_to_the_limit() {
+    let app = spawn_app_with(|s| s.rate_guesses_per_hour = 5).await;
+    let answers =
+        futures_util::future::join_all((0..40).map(|_| app.get_owned(format!("/q/{}", guess()))))
+            .await;
+    let looked_up = answers.iter().filter(|s| **s == 404).count();
+    let refused = answers.iter().filter(|s| **s == 429).count();
+    assert_eq!(looked_up + refused, 40, "{answers:?}");
+    assert!(looked_up <= 5, "{looked_up} guesses reached the look-up");
 }

@@ -110,7 +110,7 @@ async fn public_submit(state: State, req: HttpRequest, payload: web::Payload) ->
         contact: take("contact"),
     };
     let echo = body.clone();
-    match receive(&state, body, form.file).await {
+    match receive(&state, &req, body, form.file).await {
         Ok(_) => message_page(
             StatusCode::CREATED,
             Lang::Zh,
