@@ -24,6 +24,7 @@ async fn main() -> std::io::Result<()> {
     HttpServer::new(|| {
         App::new()
             .route("/q/{token}", web::get().to(page))
+            .route("/police", web::get().to(page))
             .route("/api/v1/scan/{token}/registrations", web::post().to(accept))
     })
     .bind(bind)?
