@@ -199,29 +199,6 @@ impl Limiter {
         Ok(())
     }
 
-    /// Takes back one count taken by [`Limiter::check`] in the same window (a poster
-    /// look-up counted as a guess up front that found its poster). Best effort.
-    pub async fn give_back(&self, counter: Counter, key: &str) {
-        let rule = self.rules.of(counter);
-        if rule.is_off() {
-            return;
-        }
-        let take = [Counted {
-            counter,
-            key: self.hashed(key),
-            add: -1,
-            rule,
-        }];
-        let now = unix_ms();
-        let restored = match &self.redis {
-            Some(shared) => shared.counts(&take, now).await.is_some(),
-            None => false,
-        };
-        if !restored {
-            self.local_counts(&take, now);
-        }
-    }
-
     fn local_counts(&self, takes: &[Counted], now: u64) -> Vec<i64> {
         let mut windows = self.local.lock();
         if windows.counts.len() > windows.sweep_at.max(LOCAL_SWEEP_AT) {
@@ -242,11 +219,7 @@ impl Limiter {
                     return windows.counts.get(&key).map_or(0, |c| i64::from(*c));
                 }
                 let count = windows.counts.entry(key).or_insert(0);
-                *count = if take.add < 0 {
-                    count.saturating_sub(take.add.unsigned_abs() as u32)
-                } else {
-                    count.saturating_add(take.add as u32)
-                };
+                *count = count.saturating_add(take.add as u32);
                 i64::from(*count)
             })
             .collect()
@@ -588,15 +561,5 @@ mod tests {
             client_key(ip("2001:db8:1:3::1"))
         );
         assert_eq!(client_key(ip("::ffff:203.0.113.5")), "203.0.113.5");
-    }
-
-    #[tokio::test]
-    async fn a_count_given_back_frees_its_place() {
-        let limiter = Limiter::memory(rules(1), [1; 32]);
-        let take = [take(Counter::TokenMiss, "a", 1)];
-        limiter.check(&take).await.unwrap();
-        limiter.give_back(Counter::TokenMiss, "a").await;
-        limiter.check(&take).await.unwrap();
-        assert!(limiter.check(&take).await.is_err());
     }
 }

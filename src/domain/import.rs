@@ -206,8 +206,13 @@ impl<'a> LineCounter<'a> {
     fn line_of(&mut self, byte: u64) -> u64 {
         let byte = (byte as usize).min(self.text.len());
         if byte > self.offset {
-            let newlines = self.text[self.offset..byte].iter().filter(|&&b| b == b'\n');
-            self.line += newlines.count() as u64;
+            // A line ends at \n, \r\n, or a lone \r (old Mac spreadsheets), as the CSV
+            // reader ends its records.
+            let text = self.text;
+            let ends = (self.offset..byte).filter(|&i| {
+                text[i] == b'\n' || (text[i] == b'\r' && text.get(i + 1) != Some(&b'\n'))
+            });
+            self.line += ends.count() as u64;
             self.offset = byte;
         }
         self.line
@@ -350,5 +355,17 @@ mod tests {
         assert_eq!(parsed.rows[0].address.display(), "影佳路1号 201室");
         assert_eq!(parsed.rejected.len(), 1, "{:?}", parsed.rejected);
         assert_eq!(parsed.rejected[0].line, 4);
+    }
+
+    #[test]
+    fn lines_ended_by_a_lone_carriage_return_are_numbered_like_any_other() {
+        let header = HEADER.replace('\n', "\r");
+        let parsed = parse(&format!(
+            "{header}影佳,影佳路1号,1,住宅,整租\r影佳,影佳路1号,1,住宅,整租\r影佳,影佳路2号,x,住宅,整租\r"
+        ))
+        .unwrap();
+        let lines: Vec<u64> = parsed.rejected.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [3, 4], "{:?}", parsed.rejected);
+        assert_eq!(parsed.rejected[0].reason, "与第 2 行是同一套房屋");
     }
 }

@@ -21,6 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Paging of the audit log.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     pub page: Option<i64>,
     pub per_page: Option<i64>,

@@ -34,6 +34,7 @@ pub fn works_queue(role: Role) -> bool {
 
 /// Query of the queue and its exports.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct QueueQuery {
     /// Community name; default: all of the caller's.
@@ -105,6 +106,10 @@ pub async fn filter_for(
     })
 }
 
+/// The highest page number any list accepts: far past any real list, and low enough that
+/// no offset computed from it can overflow.
+pub const MAX_PAGE: i64 = 1_000_000;
+
 /// `page` (from 1) and `per_page` (1–200, default 50) as an offset and a limit, or 422.
 pub fn paging(page: Option<i64>, per_page: Option<i64>) -> Result<(i64, i64), AppError> {
     let per_page = per_page.unwrap_or(50);
@@ -112,7 +117,7 @@ pub fn paging(page: Option<i64>, per_page: Option<i64>) -> Result<(i64, i64), Ap
         return Err(invalid("per_page"));
     }
     let page = page.unwrap_or(1);
-    if !(1..=1_000_000).contains(&page) {
+    if !(1..=MAX_PAGE).contains(&page) {
         return Err(invalid("page"));
     }
     Ok(((page - 1) * per_page, per_page))

@@ -23,6 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// `?dry_run=true` checks the file and writes nothing.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ImportQuery {
     #[serde(default)]

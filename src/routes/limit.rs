@@ -3,9 +3,9 @@
 //! look-ups that match nothing (token guessing) per client address.
 //!
 //! Routes are told apart on the percent-decoded path, as the router matches them, so an
-//! encoded path cannot slip past. A poster look-up is counted as a guess before it runs
-//! and the count is given back when the poster exists, so a burst of parallel guesses is
-//! held to the limit too.
+//! encoded path cannot slip past. Guesses are counted when they miss; a burst of guesses
+//! sent at the same moment is bounded by the per-address request limit, which is counted
+//! before each request runs, and the address is refused once the misses are in.
 
 use std::borrow::Cow;
 
@@ -139,11 +139,11 @@ pub async fn limit(
         add: 1,
     }];
     if public.token.is_some() || public.names_poster {
+        // Refused once the address has used up its guesses; counted below, on a miss.
         takes.push(Take {
             counter: Counter::TokenMiss,
             key: &client,
-            // A poster in the path is counted as a guess until it is found.
-            add: u32::from(public.token.is_some()),
+            add: 0,
         });
     }
     let poster_key = public.token.map(|t| format!("{t} {client}"));
@@ -160,10 +160,9 @@ pub async fn limit(
         return Ok(req.into_response(response));
     }
     let res = next.call(req).await?;
-    if public.token.is_some() && res.status() != StatusCode::NOT_FOUND {
-        state.limiter.give_back(Counter::TokenMiss, &client).await;
-    }
-    if public.names_poster && res.request().extensions().get::<GuessedToken>().is_some() {
+    let missed = (public.token.is_some() && res.status() == StatusCode::NOT_FOUND)
+        || (public.names_poster && res.request().extensions().get::<GuessedToken>().is_some());
+    if missed {
         let miss = [Take {
             counter: Counter::TokenMiss,
             key: &client,

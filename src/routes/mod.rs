@@ -69,6 +69,14 @@ pub type State = web::Data<AppState>;
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // A path id that is not a number names nothing (404), and a query value of the wrong
+    // type is the caller's mistake (400): both with the JSON error body, like every error.
+    cfg.app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+        .app_data(
+            web::QueryConfig::default().error_handler(|err, _| {
+                AppError::BadRequest(format!("查询参数有误：{err}")).into()
+            }),
+        );
     cfg.configure(health::configure)
         .configure(openapi::configure)
         .configure(auth::configure)

@@ -78,7 +78,7 @@ async fn queue_page(
     } else {
         "urgency"
     };
-    let page = q.page.unwrap_or(1).max(1);
+    let page = q.page.unwrap_or(1).clamp(1, super::door_checks::MAX_PAGE);
     let query = QueueQuery {
         community: None,
         status: None,

@@ -42,6 +42,7 @@ pub struct Revealed {
 /// Shows one occupant's full document number (admin, police in scope); audited with the
 /// reason.
 #[utoipa::path(post, path = "/api/v1/occupants/{id}/reveal", tag = "staff",
+    params(("id" = i64, Path, description = "occupant id")),
     request_body = RevealRequest,
     responses((status = 200, body = Revealed), (status = 403, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),

@@ -23,6 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Statistics query.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatsQuery {
     /// One community (within the caller's scope).
     pub community: Option<String>,

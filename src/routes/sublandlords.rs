@@ -293,6 +293,7 @@ pub async fn file(
 
 /// Filters of the filing list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FilingQuery {
     /// Staff: one community's filings.
     pub community: Option<String>,
@@ -733,6 +734,7 @@ pub async fn rotate_poster(
 
 /// Ledger query.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LedgerQuery {
     /// Only `priority` (the default).
     pub sort: Option<String>,

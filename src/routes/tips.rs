@@ -239,6 +239,7 @@ async fn read_multipart(
 
 /// Tip list query.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TipQuery {
     /// `new`, `checking`, `closed` or `dismissed`.
@@ -312,7 +313,8 @@ pub async fn tips_for(
         &state.store,
         caller.scope(),
         wanted,
-        (page - 1) * per_page,
+        // Callers keep page within MAX_PAGE; the clamp makes overflow impossible anyway.
+        (page.clamp(1, super::door_checks::MAX_PAGE) - 1) * per_page.clamp(1, 200),
         per_page,
     )
     .await
@@ -330,7 +332,7 @@ pub async fn list_tips(
 ) -> Result<web::Json<TipList>, AppError> {
     let page = q.page.unwrap_or(1);
     let per_page = q.per_page.unwrap_or(50);
-    if page < 1 || !(1..=200).contains(&per_page) {
+    if !(1..=super::door_checks::MAX_PAGE).contains(&page) || !(1..=200).contains(&per_page) {
         return Err(super::door_checks::invalid("page"));
     }
     let (items, total) = tips_for(&state, &caller, q.state.as_deref(), page, per_page).await?;
@@ -360,6 +362,7 @@ pub async fn visible_tip(state: &State, caller: &Caller, id: i64) -> Result<Tip,
 
 /// One tip.
 #[utoipa::path(get, path = "/api/v1/tips/{id}", tag = "staff",
+    params(("id" = i64, Path, description = "tip id")),
     responses((status = 200, body = TipOut), (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_tip(
@@ -372,6 +375,7 @@ pub async fn get_tip(
 
 /// A tip's photo (JPEG, re-encoded without metadata).
 #[utoipa::path(get, path = "/api/v1/tips/{id}/photo.jpg", tag = "staff",
+    params(("id" = i64, Path, description = "tip id")),
     responses((status = 200, content_type = "image/jpeg"), (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn tip_photo(
@@ -410,6 +414,7 @@ pub struct TriageRequest {
 
 /// Sets a tip's state, with a note (audited).
 #[utoipa::path(post, path = "/api/v1/tips/{id}/triage", tag = "staff",
+    params(("id" = i64, Path, description = "tip id")),
     request_body = TriageRequest,
     responses((status = 200), (status = 404, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)),
@@ -461,6 +466,7 @@ pub struct CheckOpened {
 
 /// Opens a `tip` door check for the tip's unit (or returns the one already open).
 #[utoipa::path(post, path = "/api/v1/tips/{id}/door-check", tag = "staff",
+    params(("id" = i64, Path, description = "tip id")),
     responses((status = 201, body = CheckOpened), (status = 404, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]

@@ -353,6 +353,7 @@ pub async fn rotate_qr(
 
 /// Which poster: the template (default `a4`) and, for PNG, the resolution.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PosterQuery {
     /// A template of `qr-templates/` by name: `a4` (door poster, the default) or `a6`
     /// (sticker).

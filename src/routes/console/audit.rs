@@ -38,7 +38,10 @@ async fn log_page(state: State, req: HttpRequest, q: web::Query<PageQuery>) -> H
         Ok(c) => c,
         Err(answer) => return answer,
     };
-    let page = q.page.unwrap_or(1).max(1);
+    let page = q
+        .page
+        .unwrap_or(1)
+        .clamp(1, crate::routes::door_checks::MAX_PAGE);
     let result = async {
         let log = audit_page(&state, &caller, Some(page), Some(PAGE_SIZE)).await?;
         let page = LogPage {

@@ -197,7 +197,10 @@ async fn list_page(state: State, req: HttpRequest, q: web::Query<ListQuery>) -> 
         Err(answer) => return answer,
     };
     let wanted = TipState::parse(q.state.trim()).map(TipState::as_str);
-    let page = q.page.unwrap_or(1).max(1);
+    let page = q
+        .page
+        .unwrap_or(1)
+        .clamp(1, crate::routes::door_checks::MAX_PAGE);
     let result = async {
         let (tips, total) = tips_for(&state, &caller, wanted, page, PAGE_SIZE).await?;
         let tz = state.settings.tz;
