@@ -19,7 +19,9 @@ cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-60s}
 CONNS=${CONNS:-64}
-UNITS=${UNITS:-200}
+# Registrations spread over the units as over a town's: with a few hundred units a
+# minute's load would put a hundred people in each, which no rule allows.
+UNITS=${UNITS:-4000}
 PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/test}
 PG_BENCH=${PG_ADMIN%/*}/renfang_mixed
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
@@ -93,6 +95,18 @@ cookie=$(page_cookie 18081 police bench-password-1)
 load "$WORK/sqlite.txt" 18081 "$CONNS" 2 0 "$WORK/sqlite.tokens" "$cookie"
 row "one instance, SQLite" "$(peak_rss_mb sqlite) MB" "$WORK/sqlite.txt"
 sqlite_stored=$(curl -sf http://127.0.0.1:18081/metrics | awk '/^renfang_registrations_total/ {print $2}')
+# Each class of the mix alone on the same instance, for where the time goes.
+printf 'request = function() return wrk.format("GET", "/police", {["Cookie"] = os.getenv("POLICE_COOKIE")}) end\n' \
+  >"$WORK/police.lua"
+classes=""
+for class in page.lua register.lua police; do
+  script=scripts/wrk/$class
+  [[ $class == police ]] && script=$WORK/police.lua
+  TOKENS=$WORK/sqlite.tokens POLICE_COOKIE=$cookie wrk -t2 -c"$CONNS" -d"${CLASS_DURATION:-10s}" \
+    --latency -s "$script" http://127.0.0.1:18081 >"$WORK/class.txt" 2>&1
+  classes+=$(printf '| %s alone, SQLite | %s | | %s ms | %s ms |' "${class%.lua}" \
+    "$(rps "$WORK/class.txt")" "$(ms "$WORK/class.txt" 50)" "$(ms "$WORK/class.txt" 99)")$'\n'
+done
 kill "$(cat "$WORK/sqlite.pid")"
 
 psql "$PG_ADMIN" -qc "drop database if exists renfang_mixed with (force)" >/dev/null
@@ -114,6 +128,10 @@ row "two instances, PostgreSQL + Redis" "$(peak_rss_mb pg1) + $(peak_rss_mb pg2)
   "$WORK/pg1.txt" "$WORK/pg2.txt"
 pg_stored=$(psql "$PG_BENCH" -Atc "select count(*) from registrations")
 
+echo
+echo "| class | requests/s | | p50 | p99 |"
+echo "|---|---|---|---|---|"
+printf '%s' "$classes"
 echo
 echo "registrations stored: SQLite $sqlite_stored, PostgreSQL $pg_stored"
 for f in bare sqlite pg1 pg2; do grep -H "answers:" "$WORK/$f.txt"; done | sed "s|$WORK/||"
