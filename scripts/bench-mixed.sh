@@ -29,23 +29,8 @@ REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 cargo build --release --locked --bin renfang --example bare >/dev/null 2>&1
 BIN=target/release/renfang
-WORK=$(mktemp -d)
-cleanup() {
-  for pid in $(jobs -p); do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-RENFANG_DATA_KEY=$(head -c 32 /dev/urandom | base64)
-NOTICE_VERSION=$(sed -n 's/^pub const NOTICE_VERSION: &str = "\(.*\)";/\1/p' src/domain/notice.rs)
-# wrk sends everything from one address: the limits stay on (their counting, in Redis for
-# the two instances, is part of what is measured) but far above the load.
-RENFANG_RATE_IP_PER_MINUTE=100000000
-RENFANG_RATE_POSTER_PER_HOUR=100000000
-export RENFANG_DATA_KEY NOTICE_VERSION RENFANG_RATE_IP_PER_MINUTE RENFANG_RATE_POSTER_PER_HOUR
-# shellcheck source=scripts/lib/serve.sh
-source scripts/lib/serve.sh
+# shellcheck source=scripts/lib/bench.sh
+source scripts/lib/bench.sh
 
 # load OUT PORT CONNS THREADS TID_BASE TOKENS COOKIE: one wrk run of the mixed script.
 load() {

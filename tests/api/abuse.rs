@@ -24,6 +24,30 @@ async fn nothing_stored(app: &TestApp) {
     }
 }
 
+/// Posts a public tip about the unit of `poster`; returns its id.
+async fn tip_about(app: &TestApp, poster: &str, category: &str, description: &str) -> i64 {
+    let res = app
+        .post_json(
+            "/api/v1/tips",
+            &json!({"token": poster, "category": category, "description": description}),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+/// A tip's description as staff read it through the API.
+async fn description_of(app: &TestApp, staff: &str, id: i64) -> Value {
+    let tip: Value = app
+        .get(&format!("/api/v1/tips/{id}"), Some(staff))
+        .await
+        .json()
+        .await
+        .unwrap();
+    tip["description"].clone()
+}
+
 #[tokio::test]
 async fn a_body_over_the_documented_64_kib_is_413_and_stores_nothing() {
     let app = spawn_app().await;
@@ -140,22 +164,8 @@ async fn sql_injection_in_a_name_is_refused_and_in_free_text_stored_verbatim() {
 
     // A tip's description may hold anything; it is bound, never spliced into SQL.
     let description = "1' OR '1'='1'; DELETE FROM units; --";
-    let res = app
-        .post_json(
-            "/api/v1/tips",
-            &json!({"token": poster, "category": "other", "description": description}),
-            None,
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let tip: Value = app
-        .get(&format!("/api/v1/tips/{id}"), Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(tip["description"], description);
+    let id = tip_about(&app, &poster, "other", description).await;
+    assert_eq!(description_of(&app, &admin, id).await, description);
     assert_eq!(app.count("units").await, 1, "the units are all there");
 }
 
@@ -164,15 +174,7 @@ async fn html_in_free_text_is_shown_as_text_on_the_staff_pages() {
     let app = spawn_app().await;
     let (_, _, poster) = app.unit_fixture().await;
     let description = "<script>alert('x')</script><img src=x onerror=alert(1)> 群租";
-    let res = app
-        .post_json(
-            "/api/v1/tips",
-            &json!({"token": poster, "category": "group_rental", "description": description}),
-            None,
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let id = tip_about(&app, &poster, "group_rental", description).await;
     let cookie = page_login(&app, "community", &["影佳"]).await;
     let html = page(&app, &cookie, &format!("/console/tips/{id}"))
         .await
@@ -214,22 +216,8 @@ async fn emoji_in_a_name_is_a_clear_422_and_in_free_text_is_kept() {
     nothing_stored(&app).await;
 
     let description = "楼上每天换人🏠🧳，疑似日租";
-    let res = app
-        .post_json(
-            "/api/v1/tips",
-            &json!({"token": poster, "category": "daily_rental", "description": description}),
-            None,
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let tip: Value = app
-        .get(&format!("/api/v1/tips/{id}"), Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(tip["description"], description);
+    let id = tip_about(&app, &poster, "daily_rental", description).await;
+    assert_eq!(description_of(&app, &admin, id).await, description);
 }
 
 #[tokio::test]

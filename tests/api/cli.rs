@@ -15,6 +15,35 @@ fn renfang(database_url: &str) -> Command {
     cmd
 }
 
+/// Starts `renfang serve` on `database_url`; returns the process and the URL its first
+/// line announces.
+fn serve(database_url: &str) -> (std::process::Child, String) {
+    let mut child = renfang(database_url)
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let address = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    (child, address)
+}
+
+fn sigterm(child: &std::process::Child) {
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
 #[tokio::test]
 async fn migrate_then_user_add_reads_the_password_from_stdin() {
     let (_db, url) = fresh_database().await;
@@ -69,33 +98,12 @@ async fn migrate_then_user_add_reads_the_password_from_stdin() {
 #[tokio::test]
 async fn serve_announces_its_port_answers_and_stops_cleanly_on_sigterm() {
     let (_db, url) = fresh_database().await;
-    let mut child = renfang(&url)
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let address = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
+    let (mut child, address) = serve(&url);
     assert!(address.starts_with("http://127.0.0.1:"));
     let res = reqwest::get(format!("{address}/readyz")).await.unwrap();
     assert_eq!(res.status(), 200);
 
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    sigterm(&child);
     let started = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -266,21 +274,8 @@ async fn sigterm_stops_new_connections_and_lets_a_registration_in_flight_finish(
     use std::io::Read;
     let (_db, url) = fresh_database().await;
     let token = unit_with_poster(&url).await;
-    let mut child = renfang(&url)
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let address = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
+    let (mut child, url_of_server) = serve(&url);
+    let address = url_of_server.trim_start_matches("http://").to_string();
 
     // A registration whose body is still arriving when the signal comes.
     let body = serde_json::to_vec(&crate::helpers::registration(&[crate::helpers::occupant(
@@ -303,14 +298,7 @@ async fn sigterm_stops_new_connections_and_lets_a_registration_in_flight_finish(
     stream.flush().unwrap();
     std::thread::sleep(Duration::from_millis(300));
 
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    sigterm(&child);
     // New connections are refused once the server is draining.
     let started = Instant::now();
     while std::net::TcpStream::connect(&address).is_ok() {
