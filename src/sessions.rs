@@ -33,11 +33,6 @@ pub struct Session {
     pub role: Role,
 }
 
-/// The session store could not be reached; the request must fail closed.
-#[derive(Debug, thiserror::Error)]
-#[error("session store unavailable: {0}")]
-pub struct SessionError(String);
-
 /// How long failed logins are remembered (and an account stays locked).
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
@@ -122,7 +117,7 @@ impl SessionStore {
     }
 
     /// Starts a session and returns its bearer token.
-    pub async fn create(&self, session: Session) -> Result<String, SessionError> {
+    pub async fn create(&self, session: Session) -> String {
         let bytes: [u8; 32] = rand::random();
         let token = URL_SAFE_NO_PAD.encode(bytes);
         let key = crate::crypto::sha256(token.as_bytes());
@@ -134,7 +129,7 @@ impl SessionStore {
             match stored {
                 Ok(()) => {
                     self.hand_over().await;
-                    return Ok(token);
+                    return token;
                 }
                 Err(e) => {
                     redis_failed("new session", &e);
@@ -147,11 +142,11 @@ impl SessionStore {
         // Expired sessions are dropped on the way in, so the map cannot grow forever.
         map.retain(|_, (_, expires)| *expires > now);
         map.insert(key, (session, now + SESSION_TTL));
-        Ok(token)
+        token
     }
 
     /// The session of a bearer token, if it is live (and can be confirmed).
-    pub async fn get(&self, token: &str) -> Result<Option<Session>, SessionError> {
+    pub async fn get(&self, token: &str) -> Option<Session> {
         let key = crate::crypto::sha256(token.as_bytes());
         let now = Instant::now();
         if let Some((session, _)) = self
@@ -161,10 +156,10 @@ impl SessionStore {
             .get(&key)
             .filter(|(_, expires)| *expires > now)
         {
-            return Ok(Some(*session));
+            return Some(*session);
         }
         let Some(Shared { conn, prefix }) = &self.redis else {
-            return Ok(None);
+            return None;
         };
         if self
             .local
@@ -173,25 +168,25 @@ impl SessionStore {
             .get(&key)
             .is_some_and(|until| *until > now)
         {
-            return Ok(None);
+            return None;
         }
         let mut conn = conn.clone();
         let value: Result<Option<String>, _> = within(conn.get(redis_key(prefix, &key))).await;
         match value {
             Ok(value) => {
                 self.hand_over().await;
-                Ok(value.and_then(|v| parse_value(&v)))
+                value.and_then(|v| parse_value(&v))
             }
             Err(e) => {
                 // Unconfirmed is refused: never fail open.
                 redis_failed("session check", &e);
-                Ok(None)
+                None
             }
         }
     }
 
     /// Ends a session; ending an unknown one is not an error.
-    pub async fn revoke(&self, token: &str) -> Result<(), SessionError> {
+    pub async fn revoke(&self, token: &str) {
         let key = crate::crypto::sha256(token.as_bytes());
         self.local.sessions.lock().remove(&key);
         if let Some(Shared { conn, prefix }) = &self.redis {
@@ -206,7 +201,6 @@ impl SessionStore {
                 self.local.waiting.store(true, Ordering::Relaxed);
             }
         }
-        Ok(())
     }
 
     /// Once Redis answers again: writes the sessions made here while it was away into it
@@ -274,7 +268,7 @@ impl SessionStore {
 impl SessionStore {
     /// Failed logins of an account name within the current window: the larger of the
     /// shared count and the count this process kept while Redis was away.
-    pub async fn failures(&self, name: &str) -> Result<u32, SessionError> {
+    pub async fn failures(&self, name: &str) -> u32 {
         let key = failure_key(name);
         let local = self
             .local
@@ -284,22 +278,22 @@ impl SessionStore {
             .filter(|(_, until)| *until > Instant::now())
             .map_or(0, |(n, _)| *n);
         let Some(Shared { conn, prefix }) = &self.redis else {
-            return Ok(local);
+            return local;
         };
         let mut conn = conn.clone();
         let shared: Result<Option<u32>, _> =
             within(conn.get(failure_redis_key(prefix, &key))).await;
         match shared {
-            Ok(n) => Ok(n.unwrap_or(0).max(local)),
+            Ok(n) => n.unwrap_or(0).max(local),
             Err(e) => {
                 redis_failed("login failures", &e);
-                Ok(local)
+                local
             }
         }
     }
 
     /// Counts one more failed login and returns the count; the window starts at the first.
-    pub async fn record_failure(&self, name: &str) -> Result<u32, SessionError> {
+    pub async fn record_failure(&self, name: &str) -> u32 {
         let key = failure_key(name);
         if let Some(Shared { conn, prefix }) = &self.redis {
             let mut conn = conn.clone();
@@ -314,7 +308,7 @@ impl SessionStore {
                 .arg("NX");
             let counted: Result<(u32, i64), _> = within(pipe.query_async(&mut conn)).await;
             match counted {
-                Ok((n, _)) => return Ok(n),
+                Ok((n, _)) => return n,
                 Err(e) => redis_failed("login failure", &e),
             }
         }
@@ -323,11 +317,11 @@ impl SessionStore {
         map.retain(|_, (_, until)| *until > now);
         let entry = map.entry(key).or_insert((0, now + FAILURE_WINDOW));
         entry.0 += 1;
-        Ok(entry.0)
+        entry.0
     }
 
     /// Forgets the failed logins of an account name (after a successful one).
-    pub async fn clear_failures(&self, name: &str) -> Result<(), SessionError> {
+    pub async fn clear_failures(&self, name: &str) {
         let key = failure_key(name);
         self.local.failures.lock().remove(&key);
         if let Some(Shared { conn, prefix }) = &self.redis {
@@ -337,7 +331,6 @@ impl SessionStore {
                 redis_failed("login failures", &e);
             }
         }
-        Ok(())
     }
 }
 
@@ -375,11 +368,11 @@ mod tests {
             user_id: 7,
             role: Role::Police,
         };
-        let token = store.create(s).await.unwrap();
-        assert_eq!(store.get(&token).await.unwrap(), Some(s));
-        assert_eq!(store.get("not-a-token").await.unwrap(), None);
-        store.revoke(&token).await.unwrap();
-        assert_eq!(store.get(&token).await.unwrap(), None);
+        let token = store.create(s).await;
+        assert_eq!(store.get(&token).await, Some(s));
+        assert_eq!(store.get("not-a-token").await, None);
+        store.revoke(&token).await;
+        assert_eq!(store.get(&token).await, None);
     }
 
     #[test]

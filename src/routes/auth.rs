@@ -66,10 +66,6 @@ impl Caller {
             .sessions
             .get(&token)
             .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "session check failed");
-                AppError::Unavailable
-            })?
             .ok_or(AppError::Unauthorized)?;
         let user = users::get(&state.store, session.user_id)
             .await
@@ -175,7 +171,7 @@ pub async fn sign_in(
     password: String,
 ) -> Result<(String, Role), AppError> {
     let (name, user) = find_account(state, username.trim()).await?;
-    let failures = state.sessions.failures(&name).await.map_err(unavailable)?;
+    let failures = state.sessions.failures(&name).await;
     if failures >= LOCK_AFTER {
         return Err(AppError::LoginLocked(FAILURE_WINDOW.as_secs() / 60));
     }
@@ -188,11 +184,7 @@ pub async fn sign_in(
     .await
     .map_err(|e| anyhow::anyhow!("password check: {e}"))?;
     let (Some(user), true) = (user, matches) else {
-        let failures = state
-            .sessions
-            .record_failure(&name)
-            .await
-            .map_err(unavailable)?;
+        let failures = state.sessions.record_failure(&name).await;
         tracing::info!(failures, "failed login");
         if failures >= LOCK_AFTER {
             return Err(AppError::LoginLocked(FAILURE_WINDOW.as_secs() / 60));
@@ -202,11 +194,7 @@ pub async fn sign_in(
         }
         return Err(AppError::Unauthorized);
     };
-    state
-        .sessions
-        .clear_failures(&name)
-        .await
-        .map_err(unavailable)?;
+    state.sessions.clear_failures(&name).await;
     let role = Role::parse(&user.role).ok_or_else(|| anyhow::anyhow!("bad stored role"))?;
     let token = state
         .sessions
@@ -214,8 +202,7 @@ pub async fn sign_in(
             user_id: user.id,
             role,
         })
-        .await
-        .map_err(unavailable)?;
+        .await;
     tracing::info!(user_id = user.id, role = role.as_str(), "login");
     Ok((token, role))
 }
@@ -244,11 +231,6 @@ async fn find_account(
     }
 }
 
-fn unavailable(e: crate::sessions::SessionError) -> AppError {
-    tracing::error!(error = %e, "session store failed");
-    AppError::Unavailable
-}
-
 /// Ends the session of the bearer token. The token is ended whether or not its session
 /// can be confirmed at this moment (Redis away): a logout is never lost.
 #[utoipa::path(post, path = "/api/v1/logout", tag = "accounts",
@@ -256,9 +238,6 @@ fn unavailable(e: crate::sessions::SessionError) -> AppError {
     security(("bearer" = [])))]
 pub async fn logout(state: State, req: HttpRequest) -> Result<HttpResponse, AppError> {
     let token = bearer(&req).ok_or(AppError::Unauthorized)?;
-    state.sessions.revoke(&token).await.map_err(|e| {
-        tracing::error!(error = %e, "session revoke failed");
-        AppError::Unavailable
-    })?;
+    state.sessions.revoke(&token).await;
     Ok(HttpResponse::NoContent().finish())
 }
