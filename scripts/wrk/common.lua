@@ -37,3 +37,14 @@ function registration(token, n)
   return wrk.format("POST", "/api/v1/scan/" .. token .. "/registrations",
     {["Content-Type"] = "application/json"}, body)
 end
+
+-- The k-th registration (from 0) of thread `tid`. Each thread walks all the units from its
+-- own starting point, so threads do not queue on one unit, and in each unit two people
+-- per thread come back again and again (a person registering again replaces their row):
+-- a long run keeps every unit within the density rules instead of opening overcrowding
+-- checks on all of them.
+function next_registration(tokens, k, tid)
+  local unit = (k + tid * 2003) % #tokens
+  local visit = math.floor(k / #tokens) % 2
+  return registration(tokens[unit + 1], tid * 100000000 + unit * 10 + visit)
+end

@@ -14,6 +14,7 @@ end
 
 local tokens = {}
 local counter = 0
+local registrations = 0
 local cookie = os.getenv("POLICE_COOKIE") or ""
 s2xx, s3xx, s4xx, s5xx, s429 = 0, 0, 0, 0, 0
 
@@ -28,7 +29,8 @@ request = function()
   if slot < 16 then
     return wrk.format("GET", "/q/" .. token)
   elseif slot < 19 then
-    return registration(token, tid * 100000000 + counter)
+    registrations = registrations + 1
+    return next_registration(tokens, registrations - 1, tid)
   else
     return wrk.format("GET", "/police", {["Cookie"] = cookie})
   end

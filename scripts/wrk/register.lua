@@ -1,5 +1,6 @@
--- wrk script: POST /api/v1/scan/{token}/registrations with one valid, unique occupant per
--- request, spread over the poster tokens listed (one per line) in the file $TOKENS.
+-- wrk script: POST /api/v1/scan/{token}/registrations with one valid occupant per request,
+-- spread over the poster tokens listed (one per line) in the file $TOKENS (see
+-- next_registration in common.lua for who registers where).
 dofile("scripts/wrk/common.lua")
 
 local next_id = 0
@@ -16,6 +17,7 @@ function init(args)
 end
 
 request = function()
+  local k = counter
   counter = counter + 1
-  return registration(tokens[(counter % #tokens) + 1], tid * 100000000 + counter)
+  return next_registration(tokens, k, tid)
 end

@@ -67,16 +67,12 @@ impl Caller {
             .get(&token)
             .await
             .ok_or(AppError::Unauthorized)?;
-        let user = users::get(&state.store, session.user_id)
+        let community_ids = users::active_community_ids(&state.store, session.user_id)
             .await
             .map_err(store_error)?
-            .filter(|u| u.disabled_at.is_none())
             .ok_or(AppError::Unauthorized)?;
-        let community_ids = users::community_ids(&state.store, user.id)
-            .await
-            .map_err(store_error)?;
         Ok(Caller {
-            user_id: user.id,
+            user_id: session.user_id,
             role: session.role,
             community_ids,
             token,

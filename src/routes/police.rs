@@ -89,7 +89,7 @@ async fn queue_page(
     };
     let filter = filter_for(&state, &caller, &query).await?;
     let now = store::millis(Utc::now());
-    let (items, total) = door_checks::list(
+    let items = door_checks::page(
         &state.store,
         &filter,
         now,
@@ -98,9 +98,12 @@ async fn queue_page(
     )
     .await
     .map_err(store_error)?;
+    // The page shows every open check in scope, so its total is the sum of the counts.
     let counts = door_checks::open_counts(&state.store, filter.scope)
         .await
-        .map_err(store_error)?
+        .map_err(store_error)?;
+    let total = counts.iter().map(|(_, n)| n).sum::<i64>();
+    let counts = counts
         .into_iter()
         .map(|(reason, n)| (reason_label(&reason), n))
         .collect();

@@ -196,19 +196,31 @@ pub async fn list(
     offset: i64,
     limit: i64,
 ) -> StoreResult<(Vec<QueueItem>, i64)> {
-    let clause = where_clause(filter);
-    let reason = filter.reason.unwrap_or("");
     let total = if filter.status == "open" {
         open_total(store, filter).await?
     } else {
         sqlx::query_scalar(AssertSqlSafe(format!(
-            "select count(*) from door_checks d{clause}"
+            "select count(*) from door_checks d{}",
+            where_clause(filter)
         )))
         .bind(scope_id(filter.scope))
-        .bind(reason)
+        .bind(filter.reason.unwrap_or(""))
         .fetch_one(store.pool())
         .await?
     };
+    Ok((page(store, filter, now_ms, offset, limit).await?, total))
+}
+
+/// One page of a queue, without its total (for a caller that knows it already).
+pub async fn page(
+    store: &Store,
+    filter: &QueueFilter,
+    now_ms: i64,
+    offset: i64,
+    limit: i64,
+) -> StoreResult<Vec<QueueItem>> {
+    let clause = where_clause(filter);
+    let reason = filter.reason.unwrap_or("");
     let page = |extra: &str, order: &str, offset: i64, limit: i64| {
         let sql = format!("{ITEM_COLUMNS}{clause}{extra} order by {order} limit $4 offset $5");
         sqlx::query_as::<_, QueueItem>(AssertSqlSafe(sql))
@@ -243,7 +255,7 @@ pub async fn list(
         }
         _ => page(" and $3 = $3", "d.closed_at desc, d.id desc", offset, limit).await?,
     };
-    Ok((items, total))
+    Ok(items)
 }
 
 /// The number of open checks a filter matches, from the counters the database keeps.

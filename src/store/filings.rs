@@ -187,17 +187,26 @@ pub(crate) async fn assess_occupancy(
     .bind(unit_id)
     .fetch_one(&mut *conn)
     .await?;
-    let findings = assess(
-        limits,
-        Occupancy {
-            occupants,
-            rooms,
-            floor_area_m2,
-            family: family != 0,
-            planned_occupants,
-        },
-    );
-    for finding in findings {
+    let occupancy = Occupancy {
+        occupants,
+        rooms,
+        floor_area_m2,
+        family: family != 0,
+        planned_occupants,
+    };
+    open_findings(conn, unit_id, occupancy, limits, now_ms).await
+}
+
+/// Opens the checks `occupancy` calls for (see [`assess_occupancy`]), when the caller has
+/// already read it.
+pub(crate) async fn open_findings(
+    conn: &mut AnyConnection,
+    unit_id: i64,
+    occupancy: Occupancy,
+    limits: DensityLimits,
+    now_ms: i64,
+) -> StoreResult<()> {
+    for finding in assess(limits, occupancy) {
         sqlx::query(
             r"insert into door_checks
                   (unit_id, community_id, reason, status, details, opened_at, queue_key)

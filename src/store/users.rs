@@ -89,14 +89,21 @@ pub async fn get(store: &Store, id: i64) -> StoreResult<Option<User>> {
     .await?)
 }
 
-/// The communities a staff account is assigned to.
-pub async fn community_ids(store: &Store, user_id: i64) -> StoreResult<Vec<i64>> {
-    Ok(sqlx::query_scalar(
-        "select community_id from user_communities where user_id = $1 order by community_id",
+/// The communities of an account that is not disabled, or `None` for a disabled or missing
+/// one: what every signed-in request checks, in one statement.
+pub async fn active_community_ids(store: &Store, user_id: i64) -> StoreResult<Option<Vec<i64>>> {
+    let rows: Vec<(Option<i64>, Option<i64>)> = sqlx::query_as(
+        r"select u.disabled_at, uc.community_id from users u
+          left join user_communities uc on uc.user_id = u.id
+          where u.id = $1 order by uc.community_id",
     )
     .bind(user_id)
     .fetch_all(store.pool())
-    .await?)
+    .await?;
+    if rows.is_empty() || rows[0].0.is_some() {
+        return Ok(None);
+    }
+    Ok(Some(rows.into_iter().filter_map(|(_, c)| c).collect()))
 }
 
 /// A staff account as the console lists it.

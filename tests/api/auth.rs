@@ -48,6 +48,30 @@ async fn login_returns_the_role_and_logout_ends_the_session() {
 }
 
 #[tokio::test]
+async fn a_session_ends_when_its_account_is_disabled_and_keeps_its_scope_until_then() {
+    let app = spawn_app().await;
+    let admin = app.admin_with(&["影佳", "祥东"]).await;
+    let police = app.login_as("police", &["祥东"]).await;
+    let units = app.get("/api/v1/door-checks", Some(&police)).await;
+    assert_eq!(units.status(), StatusCode::OK);
+    // Scoped to 祥东: the other community is not there for this account.
+    let other = app
+        .get("/api/v1/door-checks?community=影佳", Some(&police))
+        .await;
+    assert_eq!(other.status(), StatusCode::NOT_FOUND);
+    sqlx::query("update users set disabled_at = 1 where username = $1")
+        .bind(format!("police{}", app.users_made() - 1))
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    let after = app.get("/api/v1/door-checks", Some(&police)).await;
+    assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
+    // Another account's session is untouched.
+    let still = app.get("/api/v1/door-checks", Some(&admin)).await;
+    assert_eq!(still.status(), StatusCode::OK);
+}
+
+#[tokio::test]
 async fn staff_routes_refuse_a_missing_or_forged_token() {
     let app = spawn_app().await;
     let res = app.get("/api/v1/units/1", None).await;
