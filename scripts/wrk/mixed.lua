@@ -1,7 +1,7 @@
 -- wrk script: the mixed load of a working day. Of every 20 requests, 16 are poster page
--- views (GET /q/{token}), 3 are registrations (POST, one new person each) and 1 is the
--- police queue page (GET /police, with the session cookie in $POLICE_COOKIE). Answers are
--- counted by class; done() prints them and the 5xx count.
+-- views (GET /q/{token}), 3 are registrations (POST, one person each; see next_registration
+-- in common.lua) and 1 is the police queue page (GET /police, with the session cookie in
+-- $POLICE_COOKIE). Answers are counted by class; done() prints them and the 5xx count.
 dofile("scripts/wrk/common.lua")
 
 local threads = {}
