@@ -4,7 +4,7 @@ use sqlx::{AnyConnection, FromRow};
 
 use super::filings::open_findings;
 use super::sublandlords::{Persons, refresh_ledger};
-use super::{Store, StoreResult};
+use super::{Backend, Store, StoreResult};
 use crate::crypto::{Purpose, Vault};
 use crate::domain::registration::NewRegistration;
 use crate::domain::sublandlord::{DensityLimits, Occupancy};
@@ -111,22 +111,18 @@ pub async fn record(
                     remember(conn, idem, now_ms).await?;
                 }
                 let count = occupants.len() as i64;
-                let registration_id: i64 = sqlx::query_scalar(
-                    r"insert into registrations
-                          (unit_id, receipt, source, notice_version, occupant_count, created_at)
-                      values ($1, $2, $3, $4, $5, $6) returning id",
-                )
-                .bind(unit_id)
-                .bind(receipt)
-                .bind(source.as_str())
-                .bind(notice_version)
-                .bind(count)
-                .bind(now_ms)
-                .fetch_one(&mut *conn)
-                .await?;
-                for occupant in occupants {
-                    insert_occupant(conn, unit_id, registration_id, occupant, now_ms).await?;
-                }
+                let new = NewRows {
+                    unit_id,
+                    receipt,
+                    source,
+                    notice_version,
+                    occupants,
+                    now_ms,
+                };
+                let registration_id = match backend {
+                    Backend::Postgres => insert_rows_at_once(conn, new).await?,
+                    Backend::Sqlite => insert_rows(conn, new).await?,
+                };
                 let marked = mark_upload(conn, unit_id, now_ms, Some(family)).await?;
                 open_findings(conn, unit_id, marked.occupancy, limits, now_ms).await?;
                 if let Some(person) = marked.person {
@@ -152,6 +148,107 @@ pub async fn record(
             })
         }))
         .await
+}
+
+/// The rows one registration adds.
+struct NewRows {
+    unit_id: i64,
+    receipt: String,
+    source: Source,
+    notice_version: String,
+    occupants: Vec<SealedOccupant>,
+    now_ms: i64,
+}
+
+/// Inserts the registration and its occupants statement by statement (SQLite: the single
+/// writer runs them back to back, with no round trips to save).
+async fn insert_rows(conn: &mut AnyConnection, new: NewRows) -> StoreResult<i64> {
+    let registration_id: i64 = sqlx::query_scalar(
+        r"insert into registrations
+              (unit_id, receipt, source, notice_version, occupant_count, created_at)
+          values ($1, $2, $3, $4, $5, $6) returning id",
+    )
+    .bind(new.unit_id)
+    .bind(new.receipt)
+    .bind(new.source.as_str())
+    .bind(new.notice_version)
+    .bind(new.occupants.len() as i64)
+    .bind(new.now_ms)
+    .fetch_one(&mut *conn)
+    .await?;
+    for occupant in new.occupants {
+        insert_occupant(conn, new.unit_id, registration_id, occupant, new.now_ms).await?;
+    }
+    Ok(registration_id)
+}
+
+/// Occupant values bound per person in [`insert_rows_at_once`].
+const PER_OCCUPANT: usize = 9;
+
+/// Inserts the registration and its occupants in one statement (PostgreSQL: one round trip
+/// instead of one per row). It first locks the unit's row, so registrations in one unit
+/// take turns from here on and the occupancy that `mark_upload` reads back next counts
+/// every one committed before this one (a statement that waited on the lock itself would
+/// count only those committed before it started). Each person's current row is marked
+/// superseded before their new one goes in: `added` reads the count of `gone`, so it can
+/// produce no row before that update has finished.
+async fn insert_rows_at_once(conn: &mut AnyConnection, new: NewRows) -> StoreResult<i64> {
+    let values: Vec<String> = (0..new.occupants.len())
+        .map(|i| {
+            let first = 7 + i * PER_OCCUPANT;
+            let params: Vec<String> = (first..first + PER_OCCUPANT)
+                .map(|n| format!("${n}"))
+                .collect();
+            format!("({})", params.join(", "))
+        })
+        .collect();
+    let sql = format!(
+        r"with locked as (select id from units where id = $1 for update),
+          reg as (
+            insert into registrations
+                (unit_id, receipt, source, notice_version, occupant_count, created_at)
+            select id, $2, $3, $4, $5, $6 from locked returning id
+          ),
+          people (name, id_type, id_number_enc, id_number_index, id_number_masked, phone_enc,
+                  phone_masked, room, move_in) as (values {}),
+          gone as (
+            update occupants set moved_out_at = $6, superseded = 1
+            where unit_id = $1 and moved_out_at is null
+              and id_number_index in (select id_number_index from people)
+            returning id
+          ),
+          added as (
+            insert into occupants (unit_id, registration_id, name, id_type, id_number_enc,
+                id_number_index, id_number_masked, phone_enc, phone_masked, room, move_in,
+                created_at)
+            select $1, reg.id, p.name, p.id_type, p.id_number_enc, p.id_number_index,
+                   p.id_number_masked, p.phone_enc, p.phone_masked, p.room, p.move_in, $6
+            from reg cross join (select count(*) from gone) g cross join people p
+            returning id
+          )
+          select id from reg",
+        values.join(", ")
+    );
+    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(new.unit_id)
+        .bind(new.receipt)
+        .bind(new.source.as_str())
+        .bind(new.notice_version)
+        .bind(new.occupants.len() as i64)
+        .bind(new.now_ms);
+    for o in new.occupants {
+        query = query
+            .bind(o.name)
+            .bind(o.id_type)
+            .bind(o.id_number_enc)
+            .bind(o.id_number_index)
+            .bind(o.id_number_masked)
+            .bind(o.phone_enc)
+            .bind(o.phone_masked)
+            .bind(o.room)
+            .bind(o.move_in);
+    }
+    Ok(query.fetch_one(&mut *conn).await?)
 }
 
 async fn remember(conn: &mut AnyConnection, idem: Idempotency, now_ms: i64) -> StoreResult<()> {

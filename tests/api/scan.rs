@@ -182,6 +182,36 @@ async fn racing_requests_with_one_idempotency_key_store_exactly_once() {
 }
 
 #[tokio::test]
+async fn concurrent_registrations_in_one_unit_count_each_other_for_the_density_rules() {
+    let app = spawn_app().await;
+    // Two rooms: more than four people is overcrowding.
+    let (_, unit_id, poster) = app.unit_fixture().await;
+    let bodies: Vec<Value> = (0..8)
+        .map(|n| {
+            let id = renfang::domain::document::with_check_char(&format!("31011719850101{n:03}"))
+                .unwrap();
+            registration(&[occupant(&id)])
+        })
+        .collect();
+    let answers =
+        futures_util::future::join_all(bodies.iter().map(|b| app.register(&poster, b, None))).await;
+    for res in answers {
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let crowded: Vec<Option<String>> = sqlx::query_scalar(
+        "select details from door_checks where unit_id = $1 and reason = 'overcrowding'",
+    )
+    .bind(unit_id)
+    .fetch_all(app.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(crowded.len(), 1);
+    let details: Value = serde_json::from_str(crowded[0].as_deref().unwrap()).unwrap();
+    // Opened by the registration that made it five: each counted those before it.
+    assert_eq!(details["occupants"], 5, "{details}");
+}
+
+#[tokio::test]
 async fn an_idempotency_key_reused_for_another_body_is_refused() {
     let app = spawn_app().await;
     let (_, _, poster) = app.unit_fixture().await;
