@@ -239,7 +239,9 @@ pub async fn page(
             let deferred = " and d.deferred_until > $3";
             let mut items = page(ready, "d.queue_key, d.id", offset, limit).await?;
             if (items.len() as i64) < limit {
-                let ready_count = if items.is_empty() {
+                // An empty first page means nothing is ready: only a later page needs to
+                // count how many ready checks it skipped past.
+                let ready_count = if items.is_empty() && offset > 0 {
                     count_ready(store, filter, &clause, now_ms).await?
                 } else {
                     offset + items.len() as i64

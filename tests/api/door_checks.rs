@@ -164,6 +164,17 @@ async fn the_queue_is_most_overdue_first_and_unreachable_moves_a_check_down() {
     let second = queue(&app, &admin, "?per_page=1&page=2").await;
     assert_eq!((ids(&first), ids(&second)), (vec![b], vec![a]));
     assert_eq!(first["total"], 2);
+    // With nothing ready, the first page is the deferred segment alone.
+    let check_b = first["items"][0]["id"].as_i64().unwrap();
+    let res = result(&app, &admin, check_b, json!({"outcome": "unreachable"})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = queue(&app, &admin, "").await;
+    let mut both = ids(&page);
+    both.sort();
+    let mut expected = vec![a, b];
+    expected.sort();
+    assert_eq!(both, expected);
+    assert_eq!(page["total"], 2);
 }
 
 #[tokio::test]
