@@ -82,7 +82,9 @@ impl NewRegistration {
                 Ok(o) => {
                     if occupants
                         .iter()
-                        .any(|p: &Occupant| p.document == o.document)
+                        // By number alone, as stored rows are told apart: one number
+                        // valid as two kinds of document is still one person.
+                        .any(|p: &Occupant| p.document.as_ref() == o.document.as_ref())
                     {
                         errors.push(FieldError::new(
                             format!("occupants[{i}].id_number"),
@@ -253,6 +255,24 @@ mod tests {
         let errors = NewRegistration::parse("old", &[valid(), valid()], today()).unwrap_err();
         let codes: Vec<_> = errors.iter().map(|e| e.code).collect();
         assert_eq!(codes, ["outdated", "duplicate"]);
+    }
+
+    #[test]
+    fn one_number_entered_as_two_kinds_of_document_is_a_duplicate() {
+        let number = crate::domain::document::with_check_char("81000019900101001").unwrap();
+        let mut first = valid();
+        first.id_number = number.clone();
+        let mut second = first.clone();
+        second.id_type = "hmt_residence_permit".into();
+        // Each is valid alone.
+        for o in [&first, &second] {
+            assert!(
+                NewRegistration::parse(NOTICE_VERSION, std::slice::from_ref(o), today()).is_ok()
+            );
+        }
+        let errors = NewRegistration::parse(NOTICE_VERSION, &[first, second], today()).unwrap_err();
+        let codes: Vec<_> = errors.iter().map(|e| e.code).collect();
+        assert_eq!(codes, ["duplicate"]);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use sqlx::{AnyConnection, AssertSqlSafe, FromRow};
 
-use super::registrations::mark_upload;
+use super::registrations::{lock_unit, mark_upload};
 use super::sublandlords::{Persons, refresh_ledger};
 use super::{Store, StoreError, StoreResult};
 use crate::domain::door_check::{Outcome, UNREACHABLE_DEFERRAL};
@@ -410,7 +410,7 @@ pub async fn record_result(
                     ),
                     reason: result.note.clone(),
                 };
-                let recorded = record_in(conn, result, now_ms).await?;
+                let recorded = record_in(conn, backend, result, now_ms).await?;
                 if let Ok(unit) = recorded {
                     refresh_ledger(conn, backend, Persons::OfUnit(unit)).await?;
                     // Last, so that the audit order lock is held only at the end.
@@ -425,6 +425,7 @@ pub async fn record_result(
 /// Returns the check's unit.
 async fn record_in(
     conn: &mut AnyConnection,
+    backend: super::Backend,
     r: VisitResult,
     now_ms: i64,
 ) -> StoreResult<Result<i64, NotOpen>> {
@@ -492,6 +493,7 @@ async fn record_in(
             .bind(now_ms)
             .execute(&mut *conn)
             .await?;
+            lock_unit(conn, backend, unit_id).await?;
             mark_upload(conn, unit_id, now_ms, None).await?;
         }
         Outcome::Vacant => {

@@ -186,12 +186,14 @@ async fn insert_rows(conn: &mut AnyConnection, new: NewRows) -> StoreResult<i64>
 const PER_OCCUPANT: usize = 9;
 
 /// Inserts the registration and its occupants in one statement (PostgreSQL: one round trip
-/// instead of one per row). It first locks the unit's row, so registrations in one unit
-/// take turns from here on and the occupancy that `mark_upload` reads back next counts
-/// every one committed before this one (a statement that waited on the lock itself would
-/// count only those committed before it started). Each person's current row is marked
+/// instead of one per row). It first locks the unit's row, so that the next statement,
+/// `mark_upload`, starts after every earlier registration in the unit has committed and
+/// counts their occupants (a statement that waited on the lock itself, like this one, reads
+/// other rows as they were before the wait). Each person's current row is marked
 /// superseded before their new one goes in: `added` reads the count of `gone`, so it can
-/// produce no row before that update has finished.
+/// produce no row before that update has finished. The same person registered in the unit
+/// by a transaction that committed during the wait is not seen here, and the insert then
+/// answers `CurrentOccupant` (409), as the statement-by-statement path does.
 async fn insert_rows_at_once(conn: &mut AnyConnection, new: NewRows) -> StoreResult<i64> {
     let values: Vec<String> = (0..new.occupants.len())
         .map(|i| {
@@ -313,6 +315,24 @@ pub(crate) struct Marked {
     pub occupancy: Occupancy,
     /// The person who lets the unit, whose ledger row the upload changes.
     pub person: Option<i64>,
+}
+
+/// Locks a unit's row on PostgreSQL until the transaction ends (SQLite has a single writer).
+/// Call it before [`mark_upload`] where nothing has locked the unit yet: a statement that
+/// waits on the row lock reads everything else as it was before the wait, and the checks it
+/// reads back must include what the lock holder committed.
+pub(crate) async fn lock_unit(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    unit_id: i64,
+) -> StoreResult<()> {
+    if backend == Backend::Postgres {
+        sqlx::query("select id from units where id = $1 for update")
+            .bind(unit_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Moves the unit's newest upload (and its N-day clock) forward, never back; keeps its first;
@@ -489,6 +509,7 @@ pub async fn confirm(
                 .bind(now_ms)
                 .execute(&mut *conn)
                 .await?;
+                lock_unit(conn, backend, unit_id).await?;
                 let marked = mark_upload(conn, unit_id, now_ms, None).await?;
                 if let Some(person) = marked.person {
                     refresh_ledger(conn, backend, Persons::One(person)).await?;
