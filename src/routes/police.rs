@@ -78,7 +78,7 @@ async fn queue_page(
     } else {
         "urgency"
     };
-    let page = q.page.unwrap_or(1).clamp(1, super::door_checks::MAX_PAGE);
+    let page = super::door_checks::page_number(q.page);
     let query = QueueQuery {
         community: None,
         status: None,
@@ -384,7 +384,7 @@ async fn filings_page(
         Err(to_login) => return Ok(to_login),
     };
     caller.require(works_queue)?;
-    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
+    let page = super::door_checks::page_number(q.page);
     let scope = super::sublandlords::staff_scope(&state, &caller, None).await?;
     let (rows, total) = filings::list(
         &state.store,

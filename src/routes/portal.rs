@@ -648,7 +648,7 @@ async fn ledger(
         Ok(c) => c,
         Err(to_login) => return Ok(to_login),
     };
-    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
+    let page = super::door_checks::page_number(q.page);
     let found = ledger_page(
         &state,
         &caller,

@@ -498,6 +498,9 @@ pub async fn confirm(
     store
         .write(Box::new(move |conn| {
             Box::pin(async move {
+                // First, so that the count below and the unit update both see every
+                // registration in the unit committed before this one.
+                lock_unit(conn, backend, unit_id).await?;
                 sqlx::query(
                     r"insert into registrations
                           (unit_id, receipt, source, occupant_count, created_at)
@@ -509,7 +512,6 @@ pub async fn confirm(
                 .bind(now_ms)
                 .execute(&mut *conn)
                 .await?;
-                lock_unit(conn, backend, unit_id).await?;
                 let marked = mark_upload(conn, unit_id, now_ms, None).await?;
                 if let Some(person) = marked.person {
                     refresh_ledger(conn, backend, Persons::One(person)).await?;

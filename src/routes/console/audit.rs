@@ -38,10 +38,7 @@ async fn log_page(state: State, req: HttpRequest, q: web::Query<PageQuery>) -> H
         Ok(c) => c,
         Err(answer) => return answer,
     };
-    let page = q
-        .page
-        .unwrap_or(1)
-        .clamp(1, crate::routes::door_checks::MAX_PAGE);
+    let page = crate::routes::door_checks::page_number(q.page);
     let result = async {
         let log = audit_page(&state, &caller, Some(page), Some(PAGE_SIZE)).await?;
         let page = LogPage {

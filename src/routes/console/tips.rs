@@ -197,10 +197,7 @@ async fn list_page(state: State, req: HttpRequest, q: web::Query<ListQuery>) -> 
         Err(answer) => return answer,
     };
     let wanted = TipState::parse(q.state.trim()).map(TipState::as_str);
-    let page = q
-        .page
-        .unwrap_or(1)
-        .clamp(1, crate::routes::door_checks::MAX_PAGE);
+    let page = crate::routes::door_checks::page_number(q.page);
     let result = async {
         let (tips, total) = tips_for(&state, &caller, wanted, page, PAGE_SIZE).await?;
         let tz = state.settings.tz;

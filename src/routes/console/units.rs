@@ -59,10 +59,7 @@ async fn search_page(state: State, req: HttpRequest, q: web::Query<SearchQuery>)
         Err(answer) => return answer,
     };
     let wanted = UnitState::parse(q.state.trim());
-    let page = q
-        .page
-        .unwrap_or(1)
-        .clamp(1, crate::routes::door_checks::MAX_PAGE);
+    let page = crate::routes::door_checks::page_number(q.page);
     let search = UnitSearch {
         scope: caller.scope(),
         text: q.q.chars().take(60).collect(),
