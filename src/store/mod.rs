@@ -128,6 +128,9 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 const SQLITE_PRAGMAS: &str = "pragma journal_mode = wal; pragma synchronous = full; \
     pragma busy_timeout = 15000; pragma foreign_keys = on;";
 
+/// How long a pooled connection may sit unused before it is checked again before use.
+const CHECK_AFTER_IDLE: Duration = Duration::from_secs(10);
+
 impl Store {
     /// Connects to `sqlite://…` (file and folder created) or `postgres://…`.
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
@@ -148,6 +151,19 @@ impl Store {
             .max_connections(max_connections)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(15))
+            // sqlx checks every connection with a round trip each time it leaves the pool,
+            // which doubled the round trips of a one-statement read. Only a connection that
+            // sat idle long enough for the server or the network to have dropped it is
+            // checked; a failed check opens a fresh connection instead.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > CHECK_AFTER_IDLE {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
