@@ -77,7 +77,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 AppError::BadRequest(format!("查询参数有误：{err}")).into()
             }),
         );
-    cfg.configure(health::configure)
+    // actix tries the routes in the order they are registered, a pattern with a `{…}` part
+    // by a regular expression: the poster's routes, most of all requests, come first.
+    cfg.configure(scan_page::configure)
+        .configure(scan::configure)
+        .configure(police::configure)
+        .configure(health::configure)
         .configure(openapi::configure)
         .configure(auth::configure)
         .configure(import::configure)
@@ -89,10 +94,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(reports::configure)
         .configure(reveal::configure)
         .configure(audit::configure)
-        .configure(scan::configure)
-        .configure(scan_page::configure)
         .configure(pages::configure)
-        .configure(police::configure)
         .configure(portal::configure)
         .configure(console::configure)
         .default_service(web::to(not_found));
