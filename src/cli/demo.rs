@@ -181,6 +181,7 @@ async fn register_sample(store: &Store, vault: &Vault, unit_id: i64, n: i64) -> 
         store,
         vault,
         unit_id,
+        None,
         &registration,
         Source::Scan,
         new_receipt(today),

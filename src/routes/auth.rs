@@ -113,6 +113,9 @@ pub fn store_error(err: crate::store::StoreError) -> AppError {
         crate::store::StoreError::Unique(c) => {
             AppError::Conflict(format!("与已有记录冲突（{c:?}）"))
         }
+        crate::store::StoreError::PosterNotCurrent => {
+            AppError::Gone("此二维码已失效，请扫描门上最新的二维码".into())
+        }
         crate::store::StoreError::Other(e) => AppError::Internal(e),
     }
 }

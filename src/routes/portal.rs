@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::State;
 use super::auth::{Caller, sign_in, store_error};
 use super::pages::{check_csrf, csrf_token, html, page_caller, see_other, with_session};
-use super::scan::accept;
+use super::scan::{Destination, accept};
 use super::sublandlords::{
     FilingRequest, LedgerItem, LedgerQuery, MyUnitOut, PasswordRequest, SignupRequest,
     confirm_unit, declare_vacant, file, ledger_page, me, my_unit_list, my_unit_row, my_unit_view,
@@ -520,7 +520,7 @@ async fn register_submit(
             registration.family = form.family.is_some();
             accept(
                 &state,
-                unit.id,
+                &Destination::unit(unit.id),
                 &registration,
                 Source::Sublandlord {
                     user_id: caller.user_id,

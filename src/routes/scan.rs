@@ -46,11 +46,11 @@ const SCAN_CACHE_TTL: Duration = Duration::from_secs(10);
 /// Most posters remembered; past this the cache starts afresh (a town has ~10k).
 const SCAN_CACHE_MAX: usize = 50_000;
 
-/// Recently resolved current posters, so that showing the page a tenant opens before
-/// submitting costs no database round trip. Only current posters are kept, for at most
-/// `SCAN_CACHE_TTL`: a rotation evicts at once on this instance and within the TTL on
-/// others. Submissions always resolve against the database, so a replaced poster never
-/// stores anything.
+/// Recently resolved current posters, so that showing the page a tenant opens, and taking
+/// what they submit, costs no extra database round trip. Only current posters are kept, for
+/// at most `SCAN_CACHE_TTL`: a rotation evicts at once on this instance and within the TTL
+/// on others. A submission is stored only if the statement that inserts it finds its poster
+/// still current, so a replaced poster never stores anything.
 #[derive(Default)]
 pub struct ScanCache {
     entries: Mutex<HashMap<Vec<u8>, (Instant, ScanTarget)>>,
@@ -80,9 +80,10 @@ impl ScanCache {
 /// How fresh a poster look-up must be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Freshness {
-    /// May come from the scan cache (showing a page).
+    /// May come from the scan cache (showing a page, or taking a registration, whose
+    /// insert checks the poster again).
     Cached,
-    /// From the database (storing a registration).
+    /// From the database (telling why a registration was refused).
     Fresh,
 }
 
@@ -237,10 +238,36 @@ pub async fn register(
     token: web::Path<String>,
     body: ApiJson<RegistrationBody>,
 ) -> Result<HttpResponse, AppError> {
-    let target = resolve(&state, &token, Freshness::Fresh)
+    let target = resolve(&state, &token, Freshness::Cached)
         .await?
         .map_err(refusal_error)?;
-    accept_json(&state, &req, target.unit_id, body, Source::Scan).await
+    accept_json(&state, &req, &target.into(), body, Source::Scan).await
+}
+
+/// Where a registration goes: a unit, and the poster it came through if it came through one.
+pub struct Destination {
+    pub unit_id: i64,
+    /// The keyed hash of the poster's token, checked when the registration is stored.
+    pub poster: Option<Vec<u8>>,
+}
+
+impl Destination {
+    /// A unit reached without a poster (by an account that may register there).
+    pub fn unit(unit_id: i64) -> Self {
+        Self {
+            unit_id,
+            poster: None,
+        }
+    }
+}
+
+impl From<ScanTarget> for Destination {
+    fn from(target: ScanTarget) -> Self {
+        Self {
+            unit_id: target.unit_id,
+            poster: Some(target.poster),
+        }
+    }
 }
 
 /// Checks a JSON registration for a unit and stores it (the poster route and the
@@ -248,7 +275,7 @@ pub async fn register(
 pub async fn accept_json(
     state: &State,
     req: &HttpRequest,
-    unit_id: i64,
+    destination: &Destination,
     body: ApiJson<RegistrationBody>,
     source: Source,
 ) -> Result<HttpResponse, AppError> {
@@ -265,7 +292,7 @@ pub async fn accept_json(
     registration.family = family.unwrap_or(false);
     let receipt = accept(
         state,
-        unit_id,
+        destination,
         &registration,
         source,
         key.map(|k| (k, fingerprint)),
@@ -289,14 +316,17 @@ pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, AppError> {
 }
 
 /// Stores a checked registration for a unit, once per idempotency key: a repeated key with
-/// the same fingerprint gets the first receipt back, with a different one a 422.
+/// the same fingerprint gets the first receipt back, with a different one a 422. Through a
+/// poster that is no longer current (or a unit that was closed), nothing is stored and the
+/// answer is the poster's refusal (`AppError::Gone`).
 pub async fn accept(
     state: &State,
-    unit_id: i64,
+    destination: &Destination,
     registration: &NewRegistration,
     source: Source,
     idempotency: Option<(String, Vec<u8>)>,
 ) -> Result<ReceiptBody, AppError> {
+    let unit_id = destination.unit_id;
     let scope = format!("unit:{unit_id}").into_bytes();
     if let Some((key, fingerprint)) = &idempotency
         && let Some(first) = registrations::remembered(&state.store, &scope, key)
@@ -321,6 +351,7 @@ pub async fn accept(
         &state.store,
         &state.vault,
         unit_id,
+        destination.poster.clone(),
         registration,
         source,
         receipt.receipt.clone(),
@@ -347,6 +378,21 @@ pub async fn accept(
         Err(StoreError::Unique(Constraint::CurrentOccupant)) => Err(AppError::Conflict(
             "同一居住人刚刚已登记，请勿重复提交".into(),
         )),
+        Err(StoreError::PosterNotCurrent) => {
+            // This instance remembered the poster as current: forget it, and tell why.
+            state.scan_cache.evict_unit(unit_id);
+            let hash = destination.poster.clone().unwrap_or_default();
+            let refusal = match units::find_by_poster(&state.store, hash)
+                .await
+                .map_err(store_error)?
+            {
+                TokenLookup::Current(t) if t.state == "closed" => Refusal::Closed,
+                TokenLookup::Unknown => Refusal::Unknown,
+                // Replaced, or current again by the time it was looked up.
+                _ => Refusal::Replaced,
+            };
+            Err(refusal_error(refusal))
+        }
         Err(e) => Err(store_error(e)),
     }
 }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::State;
 use super::pages::html;
-use super::scan::{Freshness, ReceiptBody, Refusal, accept, resolve};
+use super::scan::{Destination, Freshness, ReceiptBody, Refusal, accept, resolve};
 use crate::domain::FieldError;
 use crate::domain::document::IdType;
 use crate::domain::notice::{NOTICE_EN, NOTICE_VERSION, NOTICE_ZH, NoticeSection};
@@ -396,7 +396,7 @@ async fn submit(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let lang = query.lang();
-    let target = match resolve(&state, &token, Freshness::Fresh).await? {
+    let target = match resolve(&state, &token, Freshness::Cached).await? {
         Ok(t) => t,
         Err(refusal) => return Ok(refusal_page(refusal, lang)),
     };
@@ -471,19 +471,34 @@ async fn submit(
         }
     };
     let fingerprint = form_fingerprint(&posted.occupants);
-    let receipt = match accept(
+    let destination = Destination {
+        unit_id: target.unit_id,
+        poster: Some(target.poster.clone()),
+    };
+    let stored = match accept(
         &state,
-        target.unit_id,
+        &destination,
         &registration,
         Source::Scan,
         Some((submission.clone(), fingerprint)),
     )
     .await
     {
-        Ok(receipt) => receipt,
         // The same form posted again after an edit: treat it as a new submission.
         Err(AppError::Validation(_)) => {
-            accept(&state, target.unit_id, &registration, Source::Scan, None).await?
+            accept(&state, &destination, &registration, Source::Scan, None).await
+        }
+        stored => stored,
+    };
+    let receipt = match stored {
+        Ok(receipt) => receipt,
+        // The poster was replaced, or the unit closed, since this instance last looked.
+        Err(AppError::Gone(_)) => {
+            let refusal = match resolve(&state, &token, Freshness::Fresh).await? {
+                Err(refusal) => refusal,
+                Ok(_) => Refusal::Replaced,
+            };
+            return Ok(refusal_page(refusal, lang));
         }
         Err(e) => return Err(e),
     };

@@ -10,7 +10,7 @@ use super::State;
 use super::auth::{Caller, store_error};
 use super::door_checks::paging;
 use super::json::ApiJson;
-use super::scan::{ReceiptBody, RegistrationBody, accept_json};
+use super::scan::{Destination, ReceiptBody, RegistrationBody, accept_json};
 use super::units::{Created, PosterQuery, PosterUrl, poster_response, rfc3339};
 use crate::domain::FieldError;
 use crate::domain::door_check::{days_left, is_overdue};
@@ -624,7 +624,7 @@ pub async fn register_for_tenant(
     accept_json(
         &state,
         &req,
-        unit.id,
+        &Destination::unit(unit.id),
         body,
         Source::Sublandlord {
             user_id: caller.user_id,

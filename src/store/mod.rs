@@ -83,6 +83,10 @@ const CONSTRAINTS: [(&str, &str, Constraint); 6] = [
 pub enum StoreError {
     #[error("unique constraint {0:?} violated")]
     Unique(Constraint),
+    /// The poster a registration came through is no longer its unit's current one, or the
+    /// unit no longer takes registrations: nothing was stored.
+    #[error("the poster is no longer current")]
+    PosterNotCurrent,
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }

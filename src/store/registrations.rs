@@ -1,10 +1,10 @@
 //! Registrations (uploads), occupants and the answers remembered for idempotency keys.
 
-use sqlx::{AnyConnection, FromRow};
+use sqlx::{AnyConnection, AssertSqlSafe, FromRow};
 
 use super::filings::open_findings;
 use super::sublandlords::{Persons, refresh_ledger};
-use super::{Backend, Store, StoreResult};
+use super::{Backend, Store, StoreError, StoreResult};
 use crate::crypto::{Purpose, Vault};
 use crate::domain::registration::NewRegistration;
 use crate::domain::sublandlord::{DensityLimits, Occupancy};
@@ -67,12 +67,16 @@ struct SealedOccupant {
 /// Stores a registration, its occupants (replacing the same person's current row in this
 /// unit) and the unit's new `last_upload_at`, all in one transaction. With `idempotency`,
 /// the answer is remembered in the same transaction, first, so that a racing duplicate
-/// fails on the key before it writes anything.
+/// fails on the key before it writes anything. With `poster` (the keyed hash of the token
+/// it came through), it is stored only if that is still the unit's current poster and the
+/// unit still takes registrations, checked by the statement that inserts it; otherwise
+/// nothing is stored and the answer is [`StoreError::PosterNotCurrent`].
 #[allow(clippy::too_many_arguments)]
 pub async fn record(
     store: &Store,
     vault: &Vault,
     unit_id: i64,
+    poster: Option<Vec<u8>>,
     registration: &NewRegistration,
     source: Source,
     receipt: String,
@@ -113,6 +117,7 @@ pub async fn record(
                 let count = occupants.len() as i64;
                 let new = NewRows {
                     unit_id,
+                    poster,
                     receipt,
                     source,
                     notice_version,
@@ -153,6 +158,8 @@ pub async fn record(
 /// The rows one registration adds.
 struct NewRows {
     unit_id: i64,
+    /// The poster it came through, to be checked as current (see [`record`]).
+    poster: Option<Vec<u8>>,
     receipt: String,
     source: Source,
     notice_version: String,
@@ -160,22 +167,46 @@ struct NewRows {
     now_ms: i64,
 }
 
+/// The condition on unit `u` (bound as `$1`) that the poster whose hash is bound as `$7` is
+/// still its current one and that it still takes registrations.
+const POSTER_IS_CURRENT: &str = " and u.state <> 'closed' and exists (select 1 from qr_tokens t
+    where t.unit_id = u.id and t.token_hash = $7 and t.replaced_at is null)";
+
+/// The registration's id, or why the insert that should have returned it did not.
+fn inserted(id: Option<i64>, poster: bool) -> StoreResult<i64> {
+    match id {
+        Some(id) => Ok(id),
+        None if poster => Err(StoreError::PosterNotCurrent),
+        None => Err(StoreError::Other(anyhow::anyhow!("the unit vanished"))),
+    }
+}
+
 /// Inserts the registration and its occupants statement by statement (SQLite: the single
 /// writer runs them back to back, with no round trips to save).
 async fn insert_rows(conn: &mut AnyConnection, new: NewRows) -> StoreResult<i64> {
-    let registration_id: i64 = sqlx::query_scalar(
+    let current = if new.poster.is_some() {
+        POSTER_IS_CURRENT
+    } else {
+        ""
+    };
+    let sql = format!(
         r"insert into registrations
               (unit_id, receipt, source, notice_version, occupant_count, created_at)
-          values ($1, $2, $3, $4, $5, $6) returning id",
-    )
-    .bind(new.unit_id)
-    .bind(new.receipt)
-    .bind(new.source.as_str())
-    .bind(new.notice_version)
-    .bind(new.occupants.len() as i64)
-    .bind(new.now_ms)
-    .fetch_one(&mut *conn)
-    .await?;
+          select u.id, $2, $3, $4, $5, $6 from units u where u.id = $1{current}
+          returning id"
+    );
+    let mut query = sqlx::query_scalar(AssertSqlSafe(sql))
+        .bind(new.unit_id)
+        .bind(new.receipt)
+        .bind(new.source.as_str())
+        .bind(new.notice_version)
+        .bind(new.occupants.len() as i64)
+        .bind(new.now_ms);
+    let poster = new.poster.is_some();
+    if let Some(hash) = new.poster {
+        query = query.bind(hash);
+    }
+    let registration_id = inserted(query.fetch_optional(&mut *conn).await?, poster)?;
     for occupant in new.occupants {
         insert_occupant(conn, new.unit_id, registration_id, occupant, new.now_ms).await?;
     }
@@ -186,7 +217,9 @@ async fn insert_rows(conn: &mut AnyConnection, new: NewRows) -> StoreResult<i64>
 const PER_OCCUPANT: usize = 9;
 
 /// Inserts the registration and its occupants in one statement (PostgreSQL: one round trip
-/// instead of one per row). It first locks the unit's row, so that the next statement,
+/// instead of one per row). It first locks the unit's row (only if the poster is still
+/// current, when it came through one: otherwise it inserts and changes nothing, and there
+/// is no id to return), so that the next statement,
 /// `mark_upload`, starts after every earlier registration in the unit has committed and
 /// counts their occupants (a statement that waited on the lock itself, like this one, reads
 /// other rows as they were before the wait). Each person's current row is marked
@@ -195,9 +228,13 @@ const PER_OCCUPANT: usize = 9;
 /// by a transaction that committed during the wait is not seen here, and the insert then
 /// answers `CurrentOccupant` (409), as the statement-by-statement path does.
 async fn insert_rows_at_once(conn: &mut AnyConnection, new: NewRows) -> StoreResult<i64> {
+    let (current, first_occupant) = match new.poster {
+        Some(_) => (POSTER_IS_CURRENT, 8),
+        None => ("", 7),
+    };
     let values: Vec<String> = (0..new.occupants.len())
         .map(|i| {
-            let first = 7 + i * PER_OCCUPANT;
+            let first = first_occupant + i * PER_OCCUPANT;
             let params: Vec<String> = (first..first + PER_OCCUPANT)
                 .map(|n| format!("${n}"))
                 .collect();
@@ -205,7 +242,7 @@ async fn insert_rows_at_once(conn: &mut AnyConnection, new: NewRows) -> StoreRes
         })
         .collect();
     let sql = format!(
-        r"with locked as (select id from units where id = $1 for update),
+        r"with locked as (select u.id from units u where u.id = $1{current} for update of u),
           reg as (
             insert into registrations
                 (unit_id, receipt, source, notice_version, occupant_count, created_at)
@@ -215,7 +252,7 @@ async fn insert_rows_at_once(conn: &mut AnyConnection, new: NewRows) -> StoreRes
                   phone_masked, room, move_in) as (values {}),
           gone as (
             update occupants set moved_out_at = $6, superseded = 1
-            where unit_id = $1 and moved_out_at is null
+            where unit_id = (select id from locked) and moved_out_at is null
               and id_number_index in (select id_number_index from people)
             returning id
           ),
@@ -231,13 +268,17 @@ async fn insert_rows_at_once(conn: &mut AnyConnection, new: NewRows) -> StoreRes
           select id from reg",
         values.join(", ")
     );
-    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+    let mut query = sqlx::query_scalar(AssertSqlSafe(sql))
         .bind(new.unit_id)
         .bind(new.receipt)
         .bind(new.source.as_str())
         .bind(new.notice_version)
         .bind(new.occupants.len() as i64)
         .bind(new.now_ms);
+    let poster = new.poster.is_some();
+    if let Some(hash) = new.poster {
+        query = query.bind(hash);
+    }
     for o in new.occupants {
         query = query
             .bind(o.name)
@@ -250,7 +291,7 @@ async fn insert_rows_at_once(conn: &mut AnyConnection, new: NewRows) -> StoreRes
             .bind(o.room)
             .bind(o.move_in);
     }
-    Ok(query.fetch_one(&mut *conn).await?)
+    inserted(query.fetch_optional(&mut *conn).await?, poster)
 }
 
 async fn remember(conn: &mut AnyConnection, idem: Idempotency, now_ms: i64) -> StoreResult<()> {

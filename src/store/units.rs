@@ -59,6 +59,9 @@ pub struct ScanTarget {
     pub address: String,
     pub rooms: i64,
     pub state: String,
+    /// The keyed hash of the poster token it was reached by: a registration through the
+    /// poster is stored only while this is still the unit's current poster.
+    pub poster: Vec<u8>,
 }
 
 /// Creates a unit, puts it under watch and issues its first poster token.
@@ -207,7 +210,11 @@ pub async fn find_by_token(
     vault: &Vault,
     token: &QrToken,
 ) -> StoreResult<TokenLookup> {
-    let hash = vault.token_hash(token.as_ref());
+    find_by_poster(store, vault.token_hash(token.as_ref())).await
+}
+
+/// The same, by the keyed hash of the token.
+pub async fn find_by_poster(store: &Store, hash: Vec<u8>) -> StoreResult<TokenLookup> {
     let row: Option<(Option<i64>, i64, String, String, i64, String)> = sqlx::query_as(
         r"select t.replaced_at, u.id, c.name, u.address, u.rooms, u.state
           from qr_tokens t
@@ -215,7 +222,7 @@ pub async fn find_by_token(
           join communities c on c.id = u.community_id
           where t.token_hash = $1",
     )
-    .bind(hash)
+    .bind(&hash)
     .fetch_optional(store.pool())
     .await?;
     Ok(match row {
@@ -228,6 +235,7 @@ pub async fn find_by_token(
                 address,
                 rooms,
                 state,
+                poster: hash,
             })
         }
     })

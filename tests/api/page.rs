@@ -182,6 +182,38 @@ async fn unknown_and_replaced_posters_get_pages_that_say_so() {
 }
 
 #[tokio::test]
+async fn a_form_sent_to_a_poster_replaced_on_another_instance_stores_nothing() {
+    let app = spawn_app().await;
+    let other = app.another_instance().await;
+    let (_, unit_id, poster) = app.unit_fixture().await;
+    // This instance shows the page and remembers the poster; the other one replaces it.
+    assert_eq!(
+        app.get(&format!("/q/{poster}"), None).await.status(),
+        StatusCode::OK
+    );
+    let admin = other.login_as("admin", &[]).await;
+    let res = other
+        .post_json(
+            &format!("/api/v1/units/{unit_id}/qr/rotate"),
+            &json!({}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .client
+        .post(app.url(&format!("/q/{poster}")))
+        .form(&valid_form(ID_A))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::GONE);
+    assert!(res.text().await.unwrap().contains("已被新的二维码替换"));
+    assert_eq!(app.count("registrations").await, 0);
+    assert_eq!(app.count("occupants").await, 0);
+}
+
+#[tokio::test]
 async fn html_in_a_name_is_refused_and_never_echoed_raw() {
     let app = spawn_app().await;
     let (_, _, poster) = app.unit_fixture().await;

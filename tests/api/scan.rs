@@ -326,3 +326,34 @@ async fn a_poster_rotated_by_another_instance_never_stores_a_registration() {
     );
     assert_eq!(app.count("registrations").await, 0);
 }
+
+#[tokio::test]
+async fn a_unit_closed_after_its_poster_was_shown_takes_no_registration() {
+    let app = spawn_app().await;
+    let (_, unit_id, poster) = app.unit_fixture().await;
+    // The poster is remembered by this instance ...
+    assert_eq!(
+        app.get(&format!("/api/v1/scan/{poster}"), None)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // ... and the unit is closed behind its back.
+    sqlx::query("update units set state = 'closed' where id = $1")
+        .bind(unit_id)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    let res = app
+        .register(&poster, &registration(&[occupant(ID_A)]), Some("closed-1"))
+        .await;
+    assert_eq!(res.status(), StatusCode::GONE);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("停止登记"),
+        "{body}"
+    );
+    for table in ["registrations", "occupants", "idempotency_keys"] {
+        assert_eq!(app.count(table).await, 0, "{table}");
+    }
+}
