@@ -82,7 +82,14 @@ pub struct SessionStore {
 /// Opens a Redis connection with short timeouts: a request waiting on a dead Redis should
 /// fall back quickly, not hang. Fails if Redis cannot be reached at start-up.
 pub async fn connect_redis(url: &str) -> anyhow::Result<ConnectionManager> {
-    let client = redis::Client::open(url).context("parsing RENFANG_REDIS_URL")?;
+    use redis::IntoConnectionInfo;
+    // Many requests share the connection, so a command is often written while an earlier
+    // one is unanswered: without TCP_NODELAY the kernel holds it back until that answer.
+    let info = url
+        .into_connection_info()
+        .context("parsing RENFANG_REDIS_URL")?
+        .set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true));
+    let client = redis::Client::open(info).context("parsing RENFANG_REDIS_URL")?;
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(Duration::from_millis(500)))
         .set_response_timeout(Some(Duration::from_millis(500)))
