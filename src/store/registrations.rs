@@ -1,6 +1,7 @@
 //! Registrations (uploads), occupants and the answers remembered for idempotency keys.
 
-use sqlx::{AnyConnection, AssertSqlSafe, FromRow};
+use sqlx::any::AnyArguments;
+use sqlx::{Any, AnyConnection, AssertSqlSafe, FromRow};
 
 use super::filings::open_findings;
 use super::sublandlords::{Persons, refresh_ledger};
@@ -181,31 +182,48 @@ fn inserted(id: Option<i64>, poster: bool) -> StoreResult<i64> {
     }
 }
 
+/// An insert that returns the new registration's id.
+type InsertRegistration = sqlx::query::QueryScalar<'static, Any, i64, AnyArguments>;
+
+impl NewRows {
+    /// [`POSTER_IS_CURRENT`] if the registration came through a poster, else nothing.
+    fn poster_condition(&self) -> &'static str {
+        if self.poster.is_some() {
+            POSTER_IS_CURRENT
+        } else {
+            ""
+        }
+    }
+
+    /// `sql` with the registration's own values bound as `$1`–`$6` (unit, receipt, source,
+    /// notice version, occupant count, time) and its poster, if any, as `$7`.
+    fn insert_registration(&mut self, sql: String) -> InsertRegistration {
+        let query = sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(self.unit_id)
+            .bind(std::mem::take(&mut self.receipt))
+            .bind(self.source.as_str())
+            .bind(std::mem::take(&mut self.notice_version))
+            .bind(self.occupants.len() as i64)
+            .bind(self.now_ms);
+        match self.poster.take() {
+            Some(hash) => query.bind(hash),
+            None => query,
+        }
+    }
+}
+
 /// Inserts the registration and its occupants statement by statement (SQLite: the single
 /// writer runs them back to back, with no round trips to save).
-async fn insert_rows(conn: &mut AnyConnection, new: NewRows) -> StoreResult<i64> {
-    let current = if new.poster.is_some() {
-        POSTER_IS_CURRENT
-    } else {
-        ""
-    };
+async fn insert_rows(conn: &mut AnyConnection, mut new: NewRows) -> StoreResult<i64> {
+    let current = new.poster_condition();
     let sql = format!(
         r"insert into registrations
               (unit_id, receipt, source, notice_version, occupant_count, created_at)
           select u.id, $2, $3, $4, $5, $6 from units u where u.id = $1{current}
           returning id"
     );
-    let mut query = sqlx::query_scalar(AssertSqlSafe(sql))
-        .bind(new.unit_id)
-        .bind(new.receipt)
-        .bind(new.source.as_str())
-        .bind(new.notice_version)
-        .bind(new.occupants.len() as i64)
-        .bind(new.now_ms);
     let poster = new.poster.is_some();
-    if let Some(hash) = new.poster {
-        query = query.bind(hash);
-    }
+    let query = new.insert_registration(sql);
     let registration_id = inserted(query.fetch_optional(&mut *conn).await?, poster)?;
     for occupant in new.occupants {
         insert_occupant(conn, new.unit_id, registration_id, occupant, new.now_ms).await?;
@@ -227,11 +245,9 @@ const PER_OCCUPANT: usize = 9;
 /// produce no row before that update has finished. The same person registered in the unit
 /// by a transaction that committed during the wait is not seen here, and the insert then
 /// answers `CurrentOccupant` (409), as the statement-by-statement path does.
-async fn insert_rows_at_once(conn: &mut AnyConnection, new: NewRows) -> StoreResult<i64> {
-    let (current, first_occupant) = match new.poster {
-        Some(_) => (POSTER_IS_CURRENT, 8),
-        None => ("", 7),
-    };
+async fn insert_rows_at_once(conn: &mut AnyConnection, mut new: NewRows) -> StoreResult<i64> {
+    let current = new.poster_condition();
+    let first_occupant = if new.poster.is_some() { 8 } else { 7 };
     let values: Vec<String> = (0..new.occupants.len())
         .map(|i| {
             let first = first_occupant + i * PER_OCCUPANT;
@@ -268,17 +284,8 @@ async fn insert_rows_at_once(conn: &mut AnyConnection, new: NewRows) -> StoreRes
           select id from reg",
         values.join(", ")
     );
-    let mut query = sqlx::query_scalar(AssertSqlSafe(sql))
-        .bind(new.unit_id)
-        .bind(new.receipt)
-        .bind(new.source.as_str())
-        .bind(new.notice_version)
-        .bind(new.occupants.len() as i64)
-        .bind(new.now_ms);
     let poster = new.poster.is_some();
-    if let Some(hash) = new.poster {
-        query = query.bind(hash);
-    }
+    let mut query = new.insert_registration(sql);
     for o in new.occupants {
         query = query
             .bind(o.name)
