@@ -46,7 +46,7 @@ pub struct AppState {
     pub settings: Settings,
     /// Base of poster URLs, without a trailing slash.
     pub public_url: String,
-    /// Recently resolved posters, for showing scan pages.
+    /// Recently resolved posters, for showing scan pages and taking registrations.
     pub scan_cache: scan::ScanCache,
     /// The poster templates and fonts.
     pub posters: Arc<crate::qr::poster::Posters>,

@@ -41,7 +41,7 @@ pub enum Refusal {
     Closed,
 }
 
-/// How long a resolved poster is reused for showing its page.
+/// How long a resolved poster is reused for showing its page and taking registrations.
 const SCAN_CACHE_TTL: Duration = Duration::from_secs(10);
 /// Most posters remembered; past this the cache starts afresh (a town has ~10k).
 const SCAN_CACHE_MAX: usize = 50_000;

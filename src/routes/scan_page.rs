@@ -493,7 +493,7 @@ async fn submit(
     let receipt = match stored {
         Ok(receipt) => receipt,
         // The poster was replaced, or the unit closed, since this instance last looked.
-        Err(AppError::Gone(_)) => {
+        Err(AppError::Gone(_) | AppError::NotFound) => {
             let refusal = match resolve(&state, &token, Freshness::Fresh).await? {
                 Err(refusal) => refusal,
                 Ok(_) => Refusal::Replaced,

@@ -341,6 +341,7 @@ pub async fn rotate_qr(
     .await
     .map_err(store_error)?
     .ok_or(AppError::NotFound)?;
+    state.scan_cache.evict_unit(unit.id);
     tracing::info!(
         unit_id = unit.id,
         by = caller.user_id,

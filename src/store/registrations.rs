@@ -169,9 +169,13 @@ struct NewRows {
 }
 
 /// The condition on unit `u` (bound as `$1`) that the poster whose hash is bound as `$7` is
-/// still its current one and that it still takes registrations.
+/// still its current one and that it still takes registrations. The poster's version is
+/// compared with the unit's own counter: a rotation raises that counter in the unit's row
+/// first, and a statement that waited for the row's lock reads the row as the rotation
+/// left it but `qr_tokens` as it was before the wait.
 const POSTER_IS_CURRENT: &str = " and u.state <> 'closed' and exists (select 1 from qr_tokens t
-    where t.unit_id = u.id and t.token_hash = $7 and t.replaced_at is null)";
+    where t.unit_id = u.id and t.token_hash = $7 and t.replaced_at is null
+      and t.version = u.qr_version)";
 
 /// The registration's id, or why the insert that should have returned it did not.
 fn inserted(id: Option<i64>, poster: bool) -> StoreResult<i64> {

@@ -209,8 +209,9 @@ async fn a_form_sent_to_a_poster_replaced_on_another_instance_stores_nothing() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::GONE);
     assert!(res.text().await.unwrap().contains("已被新的二维码替换"));
-    assert_eq!(app.count("registrations").await, 0);
-    assert_eq!(app.count("occupants").await, 0);
+    for table in ["registrations", "occupants", "idempotency_keys"] {
+        assert_eq!(app.count(table).await, 0, "{table}");
+    }
 }
 
 #[tokio::test]

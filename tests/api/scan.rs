@@ -2,6 +2,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{ID_A, ID_B, occupant, registration, spawn_app};
+use renfang::store::Backend;
 
 #[tokio::test]
 async fn a_poster_shows_its_unit_and_the_notice() {
@@ -322,9 +323,83 @@ async fn a_poster_rotated_by_another_instance_never_stores_a_registration() {
     assert_eq!(
         res.status(),
         StatusCode::GONE,
-        "submissions always check the database"
+        "the insert checks the poster it came through"
     );
-    assert_eq!(app.count("registrations").await, 0);
+    for table in ["registrations", "occupants"] {
+        assert_eq!(app.count(table).await, 0, "{table}");
+    }
+    // The refusal made this instance forget the poster: its page says so at once.
+    assert_eq!(
+        app.get(&format!("/api/v1/scan/{poster}"), None)
+            .await
+            .status(),
+        StatusCode::GONE
+    );
+}
+
+#[tokio::test]
+async fn a_rotation_that_commits_while_a_registration_waits_for_the_unit_refuses_it() {
+    let app = spawn_app().await;
+    let (_, unit_id, poster) = app.unit_fixture().await;
+    assert_eq!(
+        app.get(&format!("/api/v1/scan/{poster}"), None)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // A rotation as `rotate_token` makes it, held open after it has taken the unit's row.
+    let mut rotation = app.store.pool().begin().await.unwrap();
+    sqlx::query("update units set qr_version = qr_version + 1 where id = $1")
+        .bind(unit_id)
+        .execute(&mut *rotation)
+        .await
+        .unwrap();
+    let waiting = {
+        let client = app.client.clone();
+        let url = app.url(&format!("/api/v1/scan/{poster}/registrations"));
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&registration(&[occupant(ID_A)]))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        })
+    };
+    // The registration must be waiting for the unit before the rotation commits: on
+    // PostgreSQL, until a session waits on a lock; SQLite's one writer waits for the
+    // database's write lock, which shows no such sign.
+    if app.store.backend() == Backend::Postgres {
+        let mut waited = 0;
+        loop {
+            let blocked: i64 = sqlx::query_scalar(
+                "select count(*) from pg_stat_activity
+                 where datname = current_database() and wait_event_type = 'Lock'",
+            )
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+            if blocked > 0 {
+                break;
+            }
+            waited += 1;
+            assert!(waited < 500, "the registration never waited for the unit");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    } else {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    sqlx::query("update qr_tokens set replaced_at = 1 where unit_id = $1")
+        .bind(unit_id)
+        .execute(&mut *rotation)
+        .await
+        .unwrap();
+    rotation.commit().await.unwrap();
+    assert_eq!(waiting.await.unwrap(), StatusCode::GONE);
+    for table in ["registrations", "occupants"] {
+        assert_eq!(app.count(table).await, 0, "{table}");
+    }
 }
 
 #[tokio::test]
