@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{ID_A, ID_B, occupant, registration, spawn_app};
+use crate::helpers::{ID_A, ID_B, TestApp, occupant, registration, spawn_app};
 use renfang::store::Backend;
 
 #[tokio::test]
@@ -296,16 +296,23 @@ async fn concurrent_registrations_all_land() {
     assert_eq!(app.count("occupants").await, 60);
 }
 
+/// A unit and its poster, which this instance has just shown and so remembers.
+async fn remembered_poster(app: &TestApp) -> (i64, String) {
+    let (_, unit_id, poster) = app.unit_fixture().await;
+    assert_eq!(
+        app.get(&format!("/api/v1/scan/{poster}"), None)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    (unit_id, poster)
+}
+
 #[tokio::test]
 async fn a_poster_rotated_by_another_instance_never_stores_a_registration() {
     let app = spawn_app().await;
-    let (_, unit_id, poster) = app.unit_fixture().await;
-    // The page is shown (and its poster remembered) on this instance ...
-    assert_eq!(
-        app.get(&format!("/q/{poster}"), None).await.status(),
-        StatusCode::OK
-    );
-    // ... then another instance rotates the poster, bypassing this one's memory.
+    let (unit_id, poster) = remembered_poster(&app).await;
+    // Another another instance rotates the poster, bypassing this one's memory.
     let vault = renfang::crypto::Vault::new(&{
         use base64::Engine;
         let key = base64::engine::general_purpose::STANDARD
@@ -340,13 +347,7 @@ async fn a_poster_rotated_by_another_instance_never_stores_a_registration() {
 #[tokio::test]
 async fn a_rotation_that_commits_while_a_registration_waits_for_the_unit_refuses_it() {
     let app = spawn_app().await;
-    let (_, unit_id, poster) = app.unit_fixture().await;
-    assert_eq!(
-        app.get(&format!("/api/v1/scan/{poster}"), None)
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    let (unit_id, poster) = remembered_poster(&app).await;
     // A rotation as `rotate_token` makes it, held open after it has taken the unit's row.
     let mut rotation = app.store.pool().begin().await.unwrap();
     sqlx::query("update units set qr_version = qr_version + 1 where id = $1")
@@ -405,15 +406,8 @@ async fn a_rotation_that_commits_while_a_registration_waits_for_the_unit_refuses
 #[tokio::test]
 async fn a_unit_closed_after_its_poster_was_shown_takes_no_registration() {
     let app = spawn_app().await;
-    let (_, unit_id, poster) = app.unit_fixture().await;
-    // The poster is remembered by this instance ...
-    assert_eq!(
-        app.get(&format!("/api/v1/scan/{poster}"), None)
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    // ... and the unit is closed behind its back.
+    let (unit_id, poster) = remembered_poster(&app).await;
+    // The unit is closed behind this instance's back.
     sqlx::query("update units set state = 'closed' where id = $1")
         .bind(unit_id)
         .execute(app.store.pool())
