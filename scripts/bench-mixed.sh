@@ -6,7 +6,8 @@
 #   - one instance on SQLite,
 #   - two instances on one PostgreSQL database sharing one Redis (32 connections each, as a
 #     load balancer would spread them; the police session is made on the first instance
-#     and used on both, through Redis).
+#     and used on both, through Redis; each instance holds half of $DB_CONNECTIONS, 16,
+#     database connections).
 # Prints one markdown row per run: throughput, its ratio to the ceiling, latency, 5xx
 # answers and the servers' peak resident memory.
 #
@@ -97,6 +98,9 @@ kill "$(cat "$WORK/sqlite.pid")"
 psql "$PG_ADMIN" -qc "drop database if exists renfang_mixed with (force)" >/dev/null
 psql "$PG_ADMIN" -qc "create database renfang_mixed" >/dev/null
 export RENFANG_REDIS_URL=$REDIS_URL RENFANG_REDIS_PREFIX="mixed$$:"
+# The two instances share the database's connections: together they hold as many as one
+# instance does by default.
+export RENFANG_DB_MAX_CONNECTIONS=$((${DB_CONNECTIONS:-16} / 2))
 prepare pg1 "$PG_BENCH" 18082
 start pg2 "$PG_BENCH" 18083
 cookie=$(page_cookie 18082 police bench-password-1)
