@@ -51,7 +51,7 @@ impl Application {
         let limit_key = crate::crypto::sub_key(&key, b"rate-limit-keys");
         let (sessions, limiter) = match &settings.redis_url {
             Some(url) => {
-                let conn = crate::sessions::connect_redis(url).await?;
+                let conn = crate::redis_link::RedisLink::connect(url).await?;
                 (
                     SessionStore::redis(conn.clone(), &settings.redis_prefix),
                     Limiter::redis(rules, limit_key, conn, &settings.redis_prefix),

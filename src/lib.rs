@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod limits;
 pub mod metrics;
 pub mod qr;
+pub mod redis_link;
 pub mod report;
 pub mod routes;
 pub mod sessions;

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::redis_link::RedisLink;
 use parking_lot::Mutex;
-use redis::aio::ConnectionManager;
 
 /// What is being counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -117,7 +117,7 @@ pub struct Limiter {
 
 #[derive(Clone)]
 struct SharedCounts {
-    conn: ConnectionManager,
+    conn: RedisLink,
     prefix: String,
     /// Milliseconds since `epoch` before which Redis is not tried (after a failure).
     paused_until: Arc<AtomicU64>,
@@ -135,9 +135,9 @@ impl Limiter {
         }
     }
 
-    /// Counters in Redis under `prefix`, through an open connection manager (the same
+    /// Counters in Redis under `prefix`, through an open link (the same
     /// `secret` on every instance, so they count under the same keys).
-    pub fn redis(rules: Rules, secret: [u8; 32], conn: ConnectionManager, prefix: &str) -> Self {
+    pub fn redis(rules: Rules, secret: [u8; 32], conn: RedisLink, prefix: &str) -> Self {
         Self {
             rules,
             secret: Arc::new(secret),
@@ -275,7 +275,7 @@ impl SharedCounts {
                 .arg("NX")
                 .ignore();
         }
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn.conn();
         let result =
             tokio::time::timeout(REDIS_WAIT, pipe.query_async::<Vec<i64>>(&mut conn)).await;
         match result {

@@ -14,12 +14,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
+use crate::redis_link::RedisLink;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use parking_lot::Mutex;
 use redis::AsyncCommands;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::domain::role::Role;
 
@@ -68,7 +67,7 @@ async fn within<T>(
 
 #[derive(Clone)]
 struct Shared {
-    conn: ConnectionManager,
+    conn: RedisLink,
     prefix: String,
 }
 
@@ -77,26 +76,6 @@ struct Shared {
 pub struct SessionStore {
     local: Local,
     redis: Option<Shared>,
-}
-
-/// Opens a Redis connection with short timeouts: a request waiting on a dead Redis should
-/// fall back quickly, not hang. Fails if Redis cannot be reached at start-up.
-pub async fn connect_redis(url: &str) -> anyhow::Result<ConnectionManager> {
-    use redis::IntoConnectionInfo;
-    // Many requests share the connection, so a command is often written while an earlier
-    // one is unanswered: without TCP_NODELAY the kernel holds it back until that answer.
-    let info = url
-        .into_connection_info()
-        .context("parsing RENFANG_REDIS_URL")?
-        .set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true));
-    let client = redis::Client::open(info).context("parsing RENFANG_REDIS_URL")?;
-    let config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(Duration::from_millis(500)))
-        .set_response_timeout(Some(Duration::from_millis(500)))
-        .set_number_of_retries(1);
-    ConnectionManager::new_with_config(client, config)
-        .await
-        .context("connecting to Redis")
 }
 
 fn redis_failed(what: &str, e: &str) {
@@ -113,7 +92,7 @@ impl SessionStore {
     }
 
     /// Sessions in Redis under `prefix`.
-    pub fn redis(conn: ConnectionManager, prefix: &str) -> Self {
+    pub fn redis(conn: RedisLink, prefix: &str) -> Self {
         Self {
             local: Local::default(),
             redis: Some(Shared {
@@ -130,7 +109,7 @@ impl SessionStore {
         let key = crate::crypto::sha256(token.as_bytes());
         if let Some(Shared { conn, prefix }) = &self.redis {
             let value = format!("{}:{}", session.user_id, session.role.as_str());
-            let mut conn = conn.clone();
+            let mut conn = conn.conn();
             let stored: Result<(), _> =
                 within(conn.set_ex(redis_key(prefix, &key), value, SESSION_TTL.as_secs())).await;
             match stored {
@@ -177,7 +156,7 @@ impl SessionStore {
         {
             return None;
         }
-        let mut conn = conn.clone();
+        let mut conn = conn.conn();
         let value: Result<Option<String>, _> = within(conn.get(redis_key(prefix, &key))).await;
         match value {
             Ok(value) => {
@@ -197,7 +176,7 @@ impl SessionStore {
         let key = crate::crypto::sha256(token.as_bytes());
         self.local.sessions.lock().remove(&key);
         if let Some(Shared { conn, prefix }) = &self.redis {
-            let mut conn = conn.clone();
+            let mut conn = conn.conn();
             let deleted: Result<(), _> = within(conn.del(redis_key(prefix, &key))).await;
             if let Err(e) = deleted {
                 redis_failed("logout", &e);
@@ -246,7 +225,7 @@ impl SessionStore {
         for key in &revoked {
             pipe.del(redis_key(prefix, key)).ignore();
         }
-        let mut conn = conn.clone();
+        let mut conn = conn.conn();
         match within(pipe.query_async::<()>(&mut conn)).await {
             Ok(()) => {
                 let mut local = self.local.sessions.lock();
@@ -287,7 +266,7 @@ impl SessionStore {
         let Some(Shared { conn, prefix }) = &self.redis else {
             return local;
         };
-        let mut conn = conn.clone();
+        let mut conn = conn.conn();
         let shared: Result<Option<u32>, _> =
             within(conn.get(failure_redis_key(prefix, &key))).await;
         match shared {
@@ -303,7 +282,7 @@ impl SessionStore {
     pub async fn record_failure(&self, name: &str) -> u32 {
         let key = failure_key(name);
         if let Some(Shared { conn, prefix }) = &self.redis {
-            let mut conn = conn.clone();
+            let mut conn = conn.conn();
             let rkey = failure_redis_key(prefix, &key);
             // INCR then EXPIRE NX in one round trip: the window starts at the first failure.
             let mut pipe = redis::pipe();
@@ -332,7 +311,7 @@ impl SessionStore {
         let key = failure_key(name);
         self.local.failures.lock().remove(&key);
         if let Some(Shared { conn, prefix }) = &self.redis {
-            let mut conn = conn.clone();
+            let mut conn = conn.conn();
             let cleared: Result<(), _> = within(conn.del(failure_redis_key(prefix, &key))).await;
             if let Err(e) = cleared {
                 redis_failed("login failures", &e);

@@ -231,3 +231,58 @@ async fn a_hung_redis_delays_requests_by_its_wait_only_and_gets_the_sessions_and
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// The connections open on `redis`, other than the one asking.
+fn redis_clients(redis: &OwnRedis) -> usize {
+    let mut conn = redis::Client::open(redis.url())
+        .and_then(|c| c.get_connection())
+        .expect("the test's Redis answers");
+    let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut conn).unwrap();
+    list.lines().count() - 1
+}
+
+#[tokio::test]
+async fn each_worker_counts_through_a_redis_connection_of_its_own_and_the_limits_stay_shared() {
+    let Some(redis) = OwnRedis::start() else {
+        return;
+    };
+    let a = on_own_redis(&redis, 6).await;
+    assert_eq!(redis_clients(&redis), 1, "only the start-up connection");
+
+    // A worker's first counted request opens its own connection; the start-up one counts
+    // meanwhile, so nothing waits for it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut guesses = 0;
+    while redis_clients(&redis) < 2 {
+        assert_eq!(guess_from(&a, "203.0.113.9").await, 404);
+        guesses += 1;
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no worker opened its own connection"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        guesses <= 6,
+        "{guesses} guesses before a worker's connection opened"
+    );
+
+    // Counted over the workers' connections and the start-up one alike, and shared with a
+    // second instance (whose workers open their own too): the limit holds across them.
+    let b = a.another_instance().await;
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let instance = if i % 2 == 0 { &a } else { &b };
+        statuses.push(guess_from(instance, "203.0.113.10").await);
+    }
+    assert_eq!(statuses, [404, 404, 404, 404, 404, 404, 429, 429]);
+    // Each instance's start-up connection and at least one worker's own.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while redis_clients(&redis) < 4 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "instance B's worker opened no connection of its own"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
