@@ -13,8 +13,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::redis_link::RedisLink;
 use parking_lot::Mutex;
+
+use crate::redis_link::RedisLink;
 
 /// What is being counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -135,8 +136,8 @@ impl Limiter {
         }
     }
 
-    /// Counters in Redis under `prefix`, through an open link (the same
-    /// `secret` on every instance, so they count under the same keys).
+    /// Counters in Redis under `prefix`, through an open link (the same `secret` on every
+    /// instance, so they count under the same keys).
     pub fn redis(rules: Rules, secret: [u8; 32], conn: RedisLink, prefix: &str) -> Self {
         Self {
             rules,

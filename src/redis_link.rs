@@ -21,7 +21,6 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 const RETRY_OPEN_AFTER: Duration = Duration::from_secs(2);
 
 /// A thread's own connection, or when it last tried to open one.
-#[derive(Clone)]
 enum Slot {
     Open(ConnectionManager),
     Opening,
