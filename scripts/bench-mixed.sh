@@ -6,8 +6,8 @@
 #   - one instance on SQLite,
 #   - two instances on one PostgreSQL database sharing one Redis (32 connections each, as a
 #     load balancer would spread them; the police session is made on the first instance
-#     and used on both, through Redis; each instance holds half of $DB_CONNECTIONS, 16,
-#     database connections).
+#     and used on both, through Redis; each instance holds half of the DB_CONNECTIONS
+#     database connections, 16 unless set).
 # Prints one markdown row per run: throughput, its ratio to the ceiling, latency, 5xx
 # answers and the servers' peak resident memory.
 #

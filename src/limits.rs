@@ -118,7 +118,7 @@ pub struct Limiter {
 
 #[derive(Clone)]
 struct SharedCounts {
-    conn: RedisLink,
+    link: RedisLink,
     prefix: String,
     /// Milliseconds since `epoch` before which Redis is not tried (after a failure).
     paused_until: Arc<AtomicU64>,
@@ -138,13 +138,13 @@ impl Limiter {
 
     /// Counters in Redis under `prefix`, through an open link (the same `secret` on every
     /// instance, so they count under the same keys).
-    pub fn redis(rules: Rules, secret: [u8; 32], conn: RedisLink, prefix: &str) -> Self {
+    pub fn redis(rules: Rules, secret: [u8; 32], link: RedisLink, prefix: &str) -> Self {
         Self {
             rules,
             secret: Arc::new(secret),
             local: Arc::default(),
             redis: Some(SharedCounts {
-                conn,
+                link,
                 prefix: prefix.to_string(),
                 paused_until: Arc::default(),
                 epoch: Instant::now(),
@@ -276,7 +276,7 @@ impl SharedCounts {
                 .arg("NX")
                 .ignore();
         }
-        let mut conn = self.conn.conn();
+        let mut conn = self.link.conn();
         let result =
             tokio::time::timeout(REDIS_WAIT, pipe.query_async::<Vec<i64>>(&mut conn)).await;
         match result {

@@ -67,7 +67,7 @@ async fn within<T>(
 
 #[derive(Clone)]
 struct Shared {
-    conn: RedisLink,
+    link: RedisLink,
     prefix: String,
 }
 
@@ -92,11 +92,11 @@ impl SessionStore {
     }
 
     /// Sessions in Redis under `prefix`.
-    pub fn redis(conn: RedisLink, prefix: &str) -> Self {
+    pub fn redis(link: RedisLink, prefix: &str) -> Self {
         Self {
             local: Local::default(),
             redis: Some(Shared {
-                conn,
+                link,
                 prefix: prefix.to_string(),
             }),
         }
@@ -107,9 +107,9 @@ impl SessionStore {
         let bytes: [u8; 32] = rand::random();
         let token = URL_SAFE_NO_PAD.encode(bytes);
         let key = crate::crypto::sha256(token.as_bytes());
-        if let Some(Shared { conn, prefix }) = &self.redis {
+        if let Some(Shared { link, prefix }) = &self.redis {
             let value = format!("{}:{}", session.user_id, session.role.as_str());
-            let mut conn = conn.conn();
+            let mut conn = link.conn();
             let stored: Result<(), _> =
                 within(conn.set_ex(redis_key(prefix, &key), value, SESSION_TTL.as_secs())).await;
             match stored {
@@ -144,7 +144,7 @@ impl SessionStore {
         {
             return Some(*session);
         }
-        let Some(Shared { conn, prefix }) = &self.redis else {
+        let Some(Shared { link, prefix }) = &self.redis else {
             return None;
         };
         if self
@@ -156,7 +156,7 @@ impl SessionStore {
         {
             return None;
         }
-        let mut conn = conn.conn();
+        let mut conn = link.conn();
         let value: Result<Option<String>, _> = within(conn.get(redis_key(prefix, &key))).await;
         match value {
             Ok(value) => {
@@ -175,8 +175,8 @@ impl SessionStore {
     pub async fn revoke(&self, token: &str) {
         let key = crate::crypto::sha256(token.as_bytes());
         self.local.sessions.lock().remove(&key);
-        if let Some(Shared { conn, prefix }) = &self.redis {
-            let mut conn = conn.conn();
+        if let Some(Shared { link, prefix }) = &self.redis {
+            let mut conn = link.conn();
             let deleted: Result<(), _> = within(conn.del(redis_key(prefix, &key))).await;
             if let Err(e) = deleted {
                 redis_failed("logout", &e);
@@ -193,7 +193,7 @@ impl SessionStore {
     /// (for what is left of their time) and deletes the sessions logged out here, so every
     /// instance sees both. What fails stays here for the next time.
     async fn hand_over(&self) {
-        let Some(Shared { conn, prefix }) = &self.redis else {
+        let Some(Shared { link, prefix }) = &self.redis else {
             return;
         };
         if !self.local.waiting.swap(false, Ordering::Relaxed) {
@@ -225,7 +225,7 @@ impl SessionStore {
         for key in &revoked {
             pipe.del(redis_key(prefix, key)).ignore();
         }
-        let mut conn = conn.conn();
+        let mut conn = link.conn();
         match within(pipe.query_async::<()>(&mut conn)).await {
             Ok(()) => {
                 let mut local = self.local.sessions.lock();
@@ -263,10 +263,10 @@ impl SessionStore {
             .get(&key)
             .filter(|(_, until)| *until > Instant::now())
             .map_or(0, |(n, _)| *n);
-        let Some(Shared { conn, prefix }) = &self.redis else {
+        let Some(Shared { link, prefix }) = &self.redis else {
             return local;
         };
-        let mut conn = conn.conn();
+        let mut conn = link.conn();
         let shared: Result<Option<u32>, _> =
             within(conn.get(failure_redis_key(prefix, &key))).await;
         match shared {
@@ -281,8 +281,8 @@ impl SessionStore {
     /// Counts one more failed login and returns the count; the window starts at the first.
     pub async fn record_failure(&self, name: &str) -> u32 {
         let key = failure_key(name);
-        if let Some(Shared { conn, prefix }) = &self.redis {
-            let mut conn = conn.conn();
+        if let Some(Shared { link, prefix }) = &self.redis {
+            let mut conn = link.conn();
             let rkey = failure_redis_key(prefix, &key);
             // INCR then EXPIRE NX in one round trip: the window starts at the first failure.
             let mut pipe = redis::pipe();
@@ -310,8 +310,8 @@ impl SessionStore {
     pub async fn clear_failures(&self, name: &str) {
         let key = failure_key(name);
         self.local.failures.lock().remove(&key);
-        if let Some(Shared { conn, prefix }) = &self.redis {
-            let mut conn = conn.conn();
+        if let Some(Shared { link, prefix }) = &self.redis {
+            let mut conn = link.conn();
             let cleared: Result<(), _> = within(conn.del(failure_redis_key(prefix, &key))).await;
             if let Err(e) = cleared {
                 redis_failed("login failures", &e);

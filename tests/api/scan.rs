@@ -312,7 +312,7 @@ async fn remembered_poster(app: &TestApp) -> (i64, String) {
 async fn a_poster_rotated_by_another_instance_never_stores_a_registration() {
     let app = spawn_app().await;
     let (unit_id, poster) = remembered_poster(&app).await;
-    // Another another instance rotates the poster, bypassing this one's memory.
+    // Another instance rotates the poster, bypassing this one's memory.
     let vault = renfang::crypto::Vault::new(&{
         use base64::Engine;
         let key = base64::engine::general_purpose::STANDARD
