@@ -24,6 +24,10 @@ pub enum AppError {
     /// 409: the request conflicts with stored data.
     #[error("{0}")]
     Conflict(String),
+    /// 409: a poster registration names a document number that is current in the unit
+    /// under another name.
+    #[error("{0}")]
+    NameMismatch(String),
     /// 410: the record existed and was replaced (a rotated poster).
     #[error("{0}")]
     Gone(String),
@@ -76,6 +80,7 @@ impl AppError {
             AppError::Forbidden => "forbidden",
             AppError::NotFound => "not_found",
             AppError::Conflict(_) => "conflict",
+            AppError::NameMismatch(_) => "name_mismatch",
             AppError::Gone(_) => "gone",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
@@ -120,7 +125,7 @@ impl ResponseError for AppError {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::NameMismatch(_) => StatusCode::CONFLICT,
             AppError::Gone(_) => StatusCode::GONE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

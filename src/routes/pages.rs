@@ -109,9 +109,19 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
+/// Where to go after login: only a path of this site. Browsers read a backslash as `/` and
+/// drop tabs and newlines, so `/\host` or `/<tab>/host` would leave the site; anything but a
+/// plain absolute path goes to the role's home page instead.
 fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") => n,
+        Some(n)
+            if n.starts_with('/')
+                && !n[1..].starts_with('/')
+                && !n.contains('\\')
+                && !n.chars().any(|c| c.is_control() || c.is_whitespace()) =>
+        {
+            n
+        }
         _ => "",
     }
 }

@@ -231,6 +231,7 @@ pub struct ReceiptBody {
         ("Idempotency-Key" = Option<String>, Header, description = "1–128 visible ASCII characters")),
     request_body = RegistrationBody,
     responses((status = 201, body = ReceiptBody), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "a document number is current in the unit under another name (`name_mismatch`), or the same person was just registered", body = crate::error::ErrorBody),
         (status = 410, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn register(
     state: State,

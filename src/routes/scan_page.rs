@@ -500,6 +500,29 @@ async fn submit(
             };
             return Ok(refusal_page(refusal, lang));
         }
+        // A number already registered here under another name: the form comes back as it
+        // was, with the reason.
+        Err(AppError::NameMismatch(_)) => {
+            let form_error = Some(if lang == Lang::En {
+                "A document number in this form is already registered here under another name. Nothing was changed; to correct it, ask the sublandlord or the community."
+            } else {
+                "表中有证件号码已在本户以另一姓名登记，未作更改。如需更正，请联系二房东或社区。"
+            });
+            let kept = FormState {
+                submission: new_submission_key(),
+                form_error,
+                consent: posted.consent,
+            };
+            let forms = as_forms(posted.occupants);
+            return Ok(form_page(
+                lang,
+                &token,
+                &target,
+                forms,
+                kept,
+                StatusCode::CONFLICT,
+            ));
+        }
         Err(e) => return Err(e),
     };
     Ok(html(

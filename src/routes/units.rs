@@ -377,6 +377,7 @@ pub async fn poster(
     path: web::Path<(i64, String)>,
     q: web::Query<PosterQuery>,
 ) -> Result<HttpResponse, AppError> {
+    caller.require(Role::manages_units)?;
     let (id, format) = path.into_inner();
     let unit = visible_unit(&state, &caller, id).await?;
     poster_response(&state, &caller, &unit, &format, &q).await
@@ -391,6 +392,9 @@ pub async fn poster_response(
     q: &PosterQuery,
 ) -> Result<HttpResponse, AppError> {
     use crate::qr::poster::{PosterData, PosterError};
+    // Whoever reaches a poster holds the live token: staff who manage units, or the
+    // sublandlord of this unit (their routes load only their own units).
+    caller.require(|r| r.manages_units() || r == Role::Sublandlord)?;
     if !matches!(format, "png" | "svg" | "pdf") {
         return Err(AppError::NotFound);
     }

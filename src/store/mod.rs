@@ -87,6 +87,10 @@ pub enum StoreError {
     /// unit no longer takes registrations: nothing was stored.
     #[error("the poster is no longer current")]
     PosterNotCurrent,
+    /// A document number in a poster registration is current in the unit under another
+    /// name (the occupant at this index): nothing was stored.
+    #[error("occupant {0}'s document number is registered here under another name")]
+    NameMismatch(usize),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }

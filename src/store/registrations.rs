@@ -115,6 +115,9 @@ pub async fn record(
                 if let Some(idem) = idempotency {
                     remember(conn, idem, now_ms).await?;
                 }
+                if source == Source::Scan {
+                    refuse_other_names(conn, unit_id, &occupants).await?;
+                }
                 let count = occupants.len() as i64;
                 let new = NewRows {
                     unit_id,
@@ -303,6 +306,32 @@ async fn insert_rows_at_once(conn: &mut AnyConnection, mut new: NewRows) -> Stor
             .bind(o.move_in);
     }
     inserted(query.fetch_optional(&mut *conn).await?, poster)
+}
+
+/// Anyone who sees a poster may register through it, so a poster registration may renew a
+/// current occupant but never rename one: a document number current in the unit under
+/// another name is refused. (A registration racing this check for the same number still
+/// meets `occupants_one_current`.) Names are compared without case, for Latin names typed
+/// in capitals once and not the next time.
+async fn refuse_other_names(
+    conn: &mut AnyConnection,
+    unit_id: i64,
+    occupants: &[SealedOccupant],
+) -> StoreResult<()> {
+    for (i, o) in occupants.iter().enumerate() {
+        let current: Option<String> = sqlx::query_scalar(
+            r"select name from occupants
+              where unit_id = $1 and id_number_index = $2 and moved_out_at is null",
+        )
+        .bind(unit_id)
+        .bind(o.id_number_index.clone())
+        .fetch_optional(&mut *conn)
+        .await?;
+        if current.is_some_and(|name| name.to_lowercase() != o.name.to_lowercase()) {
+            return Err(StoreError::NameMismatch(i));
+        }
+    }
+    Ok(())
 }
 
 async fn remember(conn: &mut AnyConnection, idem: Idempotency, now_ms: i64) -> StoreResult<()> {

@@ -21,6 +21,7 @@ mod portal;
 mod posters;
 mod reports;
 mod scan;
+mod security;
 mod stats;
 mod storage;
 mod sublandlords;

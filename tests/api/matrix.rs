@@ -126,7 +126,9 @@ fn routes() -> Vec<Route> {
     let post = |path, body, allowed| route(Method::POST, path, body, allowed);
     vec![
         get("/api/v1/units/{unit}", STAFF),
-        get("/api/v1/units/{unit}/poster.svg", STAFF),
+        get("/api/v1/units/{unit}/poster.svg", UNITS),
+        get("/api/v1/units/{unit}/poster.pdf", UNITS),
+        get("/api/v1/units/{unit}/poster.png", UNITS),
         post("/api/v1/units/{unit}/qr/rotate", json!({}), UNITS),
         get("/api/v1/communities/{community}/posters.pdf", UNITS),
         post(
