@@ -162,6 +162,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "purged personal data of {} occupants and {} tips (older than {} days)",
                 purged.occupants, purged.tips, settings.retention_days
             );
+            println!("emptied the notes of {} door checks", purged.door_checks);
             Ok(ExitCode::SUCCESS)
         }
         Command::Sweep { at } => {

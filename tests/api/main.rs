@@ -20,6 +20,7 @@ mod police;
 mod portal;
 mod posters;
 mod reports;
+mod retention;
 mod scan;
 mod stats;
 mod storage;
