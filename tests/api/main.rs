@@ -3,6 +3,7 @@
 
 mod abuse;
 mod audit;
+mod audit_chain;
 mod auth;
 mod browser;
 mod cli;
