@@ -228,3 +228,64 @@ async fn a_head_left_behind_by_a_crash_is_not_taken_for_tampering() {
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("intact"), "{out}");
 }
+
+#[tokio::test]
+async fn rows_from_before_the_key_still_verify_but_a_plain_row_after_a_keyed_one_does_not() {
+    use base64::Engine;
+    let (_db, url) = crate::helpers::fresh_database().await;
+    let key: [u8; 32] = base64::engine::general_purpose::STANDARD
+        .decode(TEST_KEY)
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let store = renfang::store::Store::connect(&url, 2)
+        .await
+        .unwrap()
+        .with_audit(renfang::store::audit::Chain::new(&key, None));
+    store.migrate().await.unwrap();
+    let entry = |action: &str| Entry {
+        action: action.into(),
+        ..Entry::default()
+    };
+    let insert_plain = |prev: Vec<u8>, action: &'static str| {
+        let store = store.clone();
+        async move {
+            let hash = plain_hash(&prev, 1, &entry(action));
+            sqlx::query(
+                r"insert into audit_log (at, action, prev_hash, hash) values (1, $1, $2, $3)
+                  returning id",
+            )
+            .bind(action)
+            .bind(prev)
+            .bind(hash.clone())
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+            hash
+        }
+    };
+    // Arrange: two rows as the service wrote them before the chain was keyed.
+    let first = insert_plain(Vec::new(), "old.one").await;
+    insert_plain(first, "old.two").await;
+
+    renfang::store::audit::append(&store, entry("new.keyed"), 2)
+        .await
+        .unwrap();
+    let verdict = renfang::store::audit::verify(&store).await.unwrap();
+    assert_eq!(verdict, renfang::store::audit::Verdict::Intact { rows: 3 });
+
+    let last: Vec<u8> = sqlx::query_scalar("select hash from audit_log order by id desc limit 1")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    insert_plain(last, "forged.plain").await;
+    let forged: i64 = sqlx::query_scalar("select max(id) from audit_log")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    let verdict = renfang::store::audit::verify(&store).await.unwrap();
+    assert_eq!(
+        verdict,
+        renfang::store::audit::Verdict::BrokenAt { id: forged }
+    );
+}
