@@ -42,6 +42,7 @@ impl Application {
         store: Store,
         key: [u8; 32],
     ) -> anyhow::Result<Self> {
+        let store = store.with_audit_of(&settings, &key)?;
         // Broken poster templates stop the start, with the file and the reason.
         let posters = Arc::new(crate::qr::poster::Posters::load(
             &settings.qr_templates,

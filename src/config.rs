@@ -57,6 +57,9 @@ pub struct Settings {
     pub rate_poster_per_hour: u32,
     /// Look-ups of unknown posters per client address per hour (0: no limit).
     pub rate_guesses_per_hour: u32,
+    /// Where the audit log's newest position is kept outside the database; `None` means
+    /// `renfang.head` beside a SQLite database, and no file with PostgreSQL.
+    pub audit_head_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -85,11 +88,13 @@ impl Default for Settings {
             rate_ip_per_minute: 300,
             rate_poster_per_hour: 60,
             rate_guesses_per_hour: 30,
+            audit_head_file: None,
         }
     }
 }
 
-const KEYS: [&str; 23] = [
+const KEYS: [&str; 24] = [
+    "audit_head_file",
     "database_url",
     "redis_url",
     "redis_prefix",
@@ -198,6 +203,9 @@ impl Settings {
             s.qr_templates = PathBuf::from(v);
         }
         s.poster_font = get("poster_font").map(PathBuf::from);
+        s.audit_head_file = get("audit_head_file")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
         if let Some(v) = get("poster_dpi") {
             s.poster_dpi = v
                 .parse()
@@ -268,6 +276,14 @@ impl Settings {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         })
+    }
+
+    /// The file holding the audit log's newest position: the configured one, or
+    /// `renfang.head` beside a SQLite database (where the key file is).
+    pub fn audit_head_path(&self) -> Option<PathBuf> {
+        self.audit_head_file
+            .clone()
+            .or_else(|| Some(self.sqlite_dir()?.join("renfang.head")))
     }
 
     /// The data key: the configured one, or for SQLite the key file beside the database,

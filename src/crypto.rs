@@ -138,6 +138,13 @@ fn hmac(key: &[u8; 32], domain: &[u8], value: &str) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
+/// HMAC-SHA-256 of some bytes under a sub-key (the audit chain's links).
+pub fn hmac_sha256(key: &[u8; 32], bytes: &[u8]) -> Vec<u8> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(bytes);
+    mac.finalize().into_bytes().to_vec()
+}
+
 /// SHA-256 of some bytes (request fingerprints, session ids).
 pub fn sha256(bytes: &[u8]) -> Vec<u8> {
     use sha2::Digest;

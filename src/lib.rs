@@ -4,6 +4,7 @@
 //! `store` (SQL). See the README's "Design" section.
 
 pub mod app;
+pub mod audit_head;
 pub mod cli;
 pub mod config;
 pub mod crypto;

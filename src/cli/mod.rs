@@ -115,17 +115,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
+            use crate::store::audit::{self, Verdict};
             let settings = Settings::load()?;
             let store = open(&settings).await?;
-            let verdict = crate::store::audit::verify(&store).await?;
+            if !audit::anchored(&store) {
+                eprintln!(
+                    "warning: no audit head is kept outside the database \
+                     (set RENFANG_AUDIT_HEAD_FILE or RENFANG_REDIS_URL), \
+                     so removing the newest rows cannot be found"
+                );
+            }
+            let verdict = audit::verify(&store).await?;
             store.close().await;
             match verdict {
-                crate::store::audit::Verdict::Intact { rows } => {
+                Verdict::Intact { rows } => {
                     println!("audit log intact: {rows} rows");
                     Ok(ExitCode::SUCCESS)
                 }
-                crate::store::audit::Verdict::BrokenAt { id } => {
+                Verdict::BrokenAt { id } => {
                     println!("audit log broken at row {id}");
+                    Ok(ExitCode::FAILURE)
+                }
+                Verdict::Truncated { after, head } => {
+                    println!(
+                        "audit log broken after row {after}: the newest rows, up to row \
+                         {head}, were removed"
+                    );
                     Ok(ExitCode::FAILURE)
                 }
             }
@@ -162,6 +177,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "purged personal data of {} occupants and {} tips (older than {} days)",
                 purged.occupants, purged.tips, settings.retention_days
             );
+            println!("emptied the notes of {} door checks", purged.door_checks);
             Ok(ExitCode::SUCCESS)
         }
         Command::Sweep { at } => {
@@ -186,11 +202,12 @@ fn instant_or_now(at: Option<String>) -> anyhow::Result<chrono::DateTime<chrono:
     })
 }
 
-/// Opens the configured database and applies pending migrations.
+/// Opens the configured database, applies pending migrations and keys the audit chain.
 pub async fn open(settings: &Settings) -> anyhow::Result<Store> {
+    let key = settings.resolve_data_key()?;
     let store = Store::connect(&settings.database_url, settings.db_max_connections).await?;
     store.migrate().await?;
-    Ok(store)
+    store.with_audit_of(settings, &key)
 }
 
 /// Builds the application, announces the address and serves until stopped, with the

@@ -45,7 +45,12 @@ pub async fn start(store: Store, settings: &Settings) -> anyhow::Result<JobSched
         let store = purge_store.clone();
         Box::pin(async move {
             match purge::run(&store, retention, chrono::Utc::now()).await {
-                Ok(p) => tracing::info!(occupants = p.occupants, tips = p.tips, "retention purge"),
+                Ok(p) => tracing::info!(
+                    occupants = p.occupants,
+                    tips = p.tips,
+                    door_checks = p.door_checks,
+                    "retention purge"
+                ),
                 Err(e) => tracing::error!(error = format!("{e:#}"), "retention purge failed"),
             }
         })

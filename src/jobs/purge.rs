@@ -6,8 +6,11 @@ use crate::store::retention::{self, Purged};
 use crate::store::{self, Store};
 
 /// Deletes the personal data of occupants who moved out more than `retention_days` before
-/// `at` (and of tips handled that long ago).
+/// `at` (and of tips and door-check notes that old), then empties SQLite's write-ahead log,
+/// which would otherwise keep copies of what was just deleted.
 pub async fn run(store: &Store, retention_days: u32, at: DateTime<Utc>) -> anyhow::Result<Purged> {
     let cutoff = at - Duration::days(i64::from(retention_days));
-    Ok(retention::purge(store, store::millis(cutoff), store::millis(at)).await?)
+    let purged = retention::purge(store, store::millis(cutoff), store::millis(at)).await?;
+    store.checkpoint().await?;
+    Ok(purged)
 }

@@ -20,6 +20,7 @@ pub mod users;
 mod writer;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -125,6 +126,8 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     writer: Option<Writer>,
+    /// The audit key and head; a store without it can read but not append audit rows.
+    audit: Option<Arc<audit::Chain>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -133,8 +136,10 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 // WAL lets readers run beside the one writer. synchronous=FULL makes every commit reach the
 // disk before it returns (NORMAL would lose the last commits on power loss, and a 2xx must
 // mean stored). busy_timeout makes a writer from another process wait instead of failing.
+// secure_delete overwrites deleted and replaced content with zeros, so that a purged name
+// does not linger in a page's free space or on the free list until a VACUUM.
 const SQLITE_PRAGMAS: &str = "pragma journal_mode = wal; pragma synchronous = full; \
-    pragma busy_timeout = 15000; pragma foreign_keys = on;";
+    pragma busy_timeout = 15000; pragma foreign_keys = on; pragma secure_delete = on;";
 
 /// How long a pooled connection may sit unused before it is checked again before use.
 const CHECK_AFTER_IDLE: Duration = Duration::from_secs(10);
@@ -191,6 +196,7 @@ impl Store {
             pool,
             backend,
             writer,
+            audit: None,
         })
     }
 
@@ -204,6 +210,41 @@ impl Store {
             .run(&self.pool)
             .await
             .context("applying database migrations")
+    }
+
+    /// This store, appending audit rows keyed and anchored as `chain` says.
+    pub fn with_audit(self, chain: audit::Chain) -> Self {
+        Self {
+            audit: Some(Arc::new(chain)),
+            ..self
+        }
+    }
+
+    /// This store with the audit key derived from `master` and the head kept where
+    /// `settings` say; a store that has them already is returned as it is.
+    pub fn with_audit_of(
+        self,
+        settings: &crate::config::Settings,
+        master: &[u8; 32],
+    ) -> anyhow::Result<Self> {
+        if self.audit.is_some() {
+            return Ok(self);
+        }
+        let head = crate::audit_head::HeadAnchor::open(settings)?;
+        Ok(self.with_audit(audit::Chain::new(master, head)))
+    }
+
+    /// The audit key and head, if the store was given them.
+    pub(crate) fn audit_chain(&self) -> Option<&audit::Chain> {
+        self.audit.as_deref()
+    }
+
+    /// Writes the audit log's newest committed position outside the database now, instead
+    /// of soon (tests, and commands about to exit).
+    pub async fn flush_audit_head(&self) {
+        if let Some(chain) = &self.audit {
+            chain.flush().await;
+        }
     }
 
     /// The backend in use.
@@ -223,6 +264,20 @@ impl Store {
     /// flush serves many requests, and writers never fight over SQLite's single write lock.
     /// On PostgreSQL each call gets its own transaction from the pool.
     pub async fn write<T: Send + 'static>(&self, f: WriteFn<T>) -> StoreResult<T> {
+        let Some(chain) = &self.audit else {
+            return self.write_unaudited(f).await;
+        };
+        let scope = audit::WriteScope::new(chain.clone());
+        let inner = scope.clone();
+        let out = self
+            .write_unaudited(Box::new(move |conn| Box::pin(inner.run(f(conn)))))
+            .await?;
+        scope.committed();
+        Ok(out)
+    }
+
+    /// [`Store::write`] without the audit key: an audit append inside fails.
+    async fn write_unaudited<T: Send + 'static>(&self, f: WriteFn<T>) -> StoreResult<T> {
         match &self.writer {
             Some(writer) => writer.submit(f).await,
             None => {
@@ -234,13 +289,36 @@ impl Store {
         }
     }
 
+    /// On SQLite, copies the write-ahead log into the database file and empties it: the log
+    /// still holds earlier images of every page written since the last checkpoint, purged
+    /// values included. A reader holding an old snapshot makes SQLite leave part of the log
+    /// for a later checkpoint; that is logged, not an error. Nothing to do on PostgreSQL.
+    pub async fn checkpoint(&self) -> StoreResult<()> {
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        let (busy, frames, copied): (i64, i64, i64) =
+            sqlx::query_as("pragma wal_checkpoint(truncate)")
+                .fetch_one(&self.pool)
+                .await?;
+        if busy != 0 {
+            tracing::warn!(
+                frames,
+                copied,
+                "the write-ahead log could not be emptied yet"
+            );
+        }
+        Ok(())
+    }
+
     /// Whether the database answers (for `/readyz`).
     pub async fn ping(&self) -> bool {
         sqlx::query("select 1").execute(&self.pool).await.is_ok()
     }
 
-    /// Closes every connection.
+    /// Records the audit head and closes every connection.
     pub async fn close(&self) {
+        self.flush_audit_head().await;
         self.pool.close().await;
     }
 }

@@ -1,8 +1,10 @@
 //! Retention: personal data of people who moved out long enough ago is deleted.
 //!
 //! An occupant row is emptied rather than removed (name, document number and its index,
-//! phone), so that counts of past months stay what they were. A tip's contact and photo go
-//! the same way once the tip has been closed that long. Each deletion is audited.
+//! phone), so that counts of past months stay what they were. A tip's description, contact,
+//! photo and triage note go the same way once the tip has been closed that long, and so do
+//! the free-text notes of door-check visits (and of the referrals they opened): any of
+//! them may name or describe a person. Each deletion is audited.
 
 use super::{Store, StoreResult, audit};
 
@@ -14,10 +16,12 @@ const BATCH: i64 = 500;
 pub struct Purged {
     pub occupants: u64,
     pub tips: u64,
+    /// Door checks whose visit notes were emptied.
+    pub door_checks: u64,
 }
 
-/// Deletes the personal data of occupants who moved out before `cutoff_ms`, and the
-/// contacts and photos of tips handled before it.
+/// Deletes the personal data of occupants who moved out before `cutoff_ms`, the text,
+/// contacts and photos of tips handled before it, and door-check notes written before it.
 pub async fn purge(store: &Store, cutoff_ms: i64, now_ms: i64) -> StoreResult<Purged> {
     let mut purged = Purged::default();
     loop {
@@ -30,6 +34,13 @@ pub async fn purge(store: &Store, cutoff_ms: i64, now_ms: i64) -> StoreResult<Pu
     loop {
         let n = tips_batch(store, cutoff_ms, now_ms).await?;
         purged.tips += n;
+        if n < BATCH as u64 {
+            break;
+        }
+    }
+    loop {
+        let n = notes_batch(store, cutoff_ms, now_ms).await?;
+        purged.door_checks += n;
         if n < BATCH as u64 {
             break;
         }
@@ -99,8 +110,8 @@ async fn tips_batch(store: &Store, cutoff_ms: i64, now_ms: i64) -> StoreResult<u
                 let mut entries = Vec::with_capacity(due.len());
                 for &id in &due {
                     sqlx::query(
-                        r"update tips set contact_enc = null, contact_masked = null,
-                              photo = null, purged_at = $1
+                        r"update tips set description = '', contact_enc = null,
+                              contact_masked = null, photo = null, note = null, purged_at = $1
                           where id = $2",
                     )
                     .bind(now_ms)
@@ -111,6 +122,61 @@ async fn tips_batch(store: &Store, cutoff_ms: i64, now_ms: i64) -> StoreResult<u
                         user_id: None,
                         action: "tip.purge".into(),
                         subject: Some(format!("tip:{id}")),
+                        detail: None,
+                        reason: Some("retention".into()),
+                    });
+                }
+                audit::append_all_in(conn, backend, &entries, now_ms).await?;
+                Ok(due.len() as u64)
+            })
+        }))
+        .await
+}
+
+/// Empties the notes of visits recorded before the cutoff, of checks closed before it and
+/// of closed referrals opened before it; the rows stay, so every count stays. A check that
+/// is still open keeps its own note until it closes.
+async fn notes_batch(store: &Store, cutoff_ms: i64, now_ms: i64) -> StoreResult<u64> {
+    let backend = store.backend();
+    store
+        .write(Box::new(move |conn| {
+            Box::pin(async move {
+                let due: Vec<i64> = sqlx::query_scalar(
+                    r"select door_check_id from door_check_events
+                      where note is not null and created_at < $1
+                      union
+                      select id from door_checks
+                      where note is not null and closed_at < $1
+                      union
+                      select door_check_id from referrals
+                      where note is not null and status = 'closed' and created_at < $1
+                      order by 1 limit $2",
+                )
+                .bind(cutoff_ms)
+                .bind(BATCH)
+                .fetch_all(&mut *conn)
+                .await?;
+                let mut entries = Vec::with_capacity(due.len());
+                for &id in &due {
+                    for sql in [
+                        r"update door_check_events set note = null
+                          where door_check_id = $1 and note is not null and created_at < $2",
+                        r"update door_checks set note = null
+                          where id = $1 and note is not null and closed_at < $2",
+                        r"update referrals set note = null
+                          where door_check_id = $1 and note is not null and status = 'closed'
+                            and created_at < $2",
+                    ] {
+                        sqlx::query(sql)
+                            .bind(id)
+                            .bind(cutoff_ms)
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    entries.push(audit::Entry {
+                        user_id: None,
+                        action: "door_check.purge_notes".into(),
+                        subject: Some(format!("door_check:{id}")),
                         detail: None,
                         reason: Some("retention".into()),
                     });

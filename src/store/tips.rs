@@ -148,7 +148,7 @@ pub async fn set_state(
                       where id = $5",
                 )
                 .bind(state)
-                .bind(note.clone())
+                .bind(note)
                 .bind(now_ms)
                 .bind(user_id)
                 .bind(id)
@@ -159,7 +159,9 @@ pub async fn set_state(
                     action: "tip.triage".into(),
                     subject: Some(format!("tip:{id}")),
                     detail: Some(serde_json::json!({ "state": state }).to_string()),
-                    reason: note,
+                    // The note stays with the tip, where the retention purge can empty it;
+                    // the audit log keeps its rows for ever.
+                    reason: None,
                 };
                 audit::append_in(conn, backend, &entry, now_ms).await
             })

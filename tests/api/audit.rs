@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TEST_KEY, spawn_app};
+use crate::helpers::{TEST_KEY, drop_audit_guards, spawn_app};
 use renfang::store::audit::{Verdict, verify};
 
 fn verify_cli(database_url: &str) -> (Option<i32>, String) {
@@ -74,6 +74,7 @@ async fn changes_and_exports_are_chained_and_a_tampered_row_is_found() {
     assert!(out.contains("intact"), "{out}");
 
     // Someone edits a row behind the service's back: that row breaks the chain.
+    drop_audit_guards(&app.store).await;
     let second: i64 = sqlx::query_scalar("select id from audit_log order by id limit 1 offset 1")
         .fetch_one(app.store.pool())
         .await
@@ -102,6 +103,7 @@ async fn a_deleted_row_breaks_the_link_of_the_next() {
         .await
         .unwrap();
     assert!(ids.len() >= 3);
+    drop_audit_guards(&app.store).await;
     sqlx::query("delete from audit_log where id = $1")
         .bind(ids[1])
         .execute(app.store.pool())

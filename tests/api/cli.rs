@@ -262,6 +262,7 @@ async fn unit_with_poster(url: &str) -> String {
         rooms: 2,
     };
     let vault = renfang::crypto::Vault::new(&key);
+    let store = store.with_audit(renfang::store::audit::Chain::new(&key, None));
     let (_, token) = renfang::store::units::create(&store, &vault, unit, 0)
         .await
         .unwrap();

@@ -277,6 +277,24 @@ impl Drop for OwnRedis {
     }
 }
 
+/// Drops the triggers that keep the audit log append-only, as someone with write access to
+/// the database could, so that a test can tamper with the log.
+pub async fn drop_audit_guards(store: &Store) {
+    let statements: &[&str] = match store.backend() {
+        renfang::store::Backend::Sqlite => &[
+            "drop trigger audit_log_no_update",
+            "drop trigger audit_log_no_delete",
+        ],
+        renfang::store::Backend::Postgres => &[
+            "drop trigger audit_log_append_only on audit_log",
+            "drop trigger audit_log_no_truncate on audit_log",
+        ],
+    };
+    for sql in statements {
+        sqlx::query(*sql).execute(store.pool()).await.unwrap();
+    }
+}
+
 /// A valid occupant as JSON.
 pub fn occupant(id_number: &str) -> Value {
     json!({

@@ -3,6 +3,7 @@
 
 mod abuse;
 mod audit;
+mod audit_chain;
 mod auth;
 mod browser;
 mod cli;
@@ -20,6 +21,7 @@ mod police;
 mod portal;
 mod posters;
 mod reports;
+mod retention;
 mod scan;
 mod security;
 mod stats;
