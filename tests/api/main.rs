@@ -9,6 +9,7 @@ mod cli;
 mod console;
 mod door_checks;
 mod exports;
+mod filing_review;
 mod health;
 mod helpers;
 mod import;
