@@ -129,7 +129,9 @@ async fn seed_sublandlord(store: &Store, vault: &Vault) -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("demo sublandlord invalid: {e:?}"))?;
     let hash = crate::crypto::hash_password(SUBLANDLORD.1)?;
     let now = store::millis(Utc::now());
-    let id = sublandlords::create(store, NewSublandlord::seal(vault, &signup, hash), now).await?;
+    let id = sublandlords::create(store, NewSublandlord::seal(vault, &signup, hash), now)
+        .await?
+        .map_err(|r| anyhow::anyhow!("demo sublandlord refused: {r:?}"))?;
     let community = communities::find_by_name(store, COMMUNITIES[0].0)
         .await?
         .context("demo community")?;

@@ -21,7 +21,7 @@ use crate::error::AppError;
 use crate::store::door_checks::Scope;
 use crate::store::filings::{self, Filed, Refusal};
 use crate::store::registrations::{self, Source};
-use crate::store::sublandlords::{self, NewSublandlord, Sublandlord};
+use crate::store::sublandlords::{self, NewSublandlord, SignupRefusal, Sublandlord};
 use crate::store::{self, Constraint, StoreError, communities, units};
 
 /// Registers the sublandlord routes.
@@ -88,9 +88,15 @@ pub async fn register_sublandlord(state: &State, r: &SignupRequest) -> Result<i6
         .map_err(|e| anyhow::anyhow!("password hash task: {e}"))??;
     let new = NewSublandlord::seal(&state.vault, &signup, password_hash);
     match sublandlords::create(&state.store, new, store::millis(Utc::now())).await {
-        Ok(id) => {
+        Ok(Ok(id)) => {
             tracing::info!(sublandlord_id = id, "sublandlord registered");
             Ok(id)
+        }
+        Ok(Err(SignupRefusal::NameMismatch)) => {
+            tracing::warn!("sign-up refused: document number held under another name");
+            Err(AppError::Conflict(
+                "该证件号码已由他人以不同姓名登记，请核对姓名和证件号码；如有疑问请联系社区".into(),
+            ))
         }
         Err(StoreError::Unique(Constraint::Username)) => {
             Err(AppError::Conflict("该手机号已注册，请直接登录".into()))

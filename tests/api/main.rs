@@ -14,6 +14,7 @@ mod health;
 mod helpers;
 mod import;
 mod instances;
+mod ledger_identity;
 mod limits;
 mod matrix;
 mod page;
