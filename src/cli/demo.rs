@@ -15,7 +15,7 @@ use crate::domain::sublandlord::{FilingInput, NewFiling, Signup};
 use crate::domain::unit::{Address, RentalMode, UnitKind};
 use crate::store::registrations::{self, Source};
 use crate::store::sublandlords::{self, NewSublandlord};
-use crate::store::{self, Store, communities, filings, units};
+use crate::store::{self, Store, communities, filing_review, filings, units, users};
 
 const DEMO_DATABASE: &str = "sqlite://data/demo.db";
 
@@ -113,7 +113,8 @@ async fn seed(store: &Store, vault: &Vault) -> anyhow::Result<()> {
     seed_sublandlord(store, vault).await
 }
 
-/// The demo sublandlord, with one sample unit filed (linked) and one new flat filed.
+/// The demo sublandlord, with one new flat filed and one sample unit filed and approved by
+/// the demo admin (a filing of a unit staff created waits for approval).
 async fn seed_sublandlord(store: &Store, vault: &Vault) -> anyhow::Result<()> {
     let today = Utc::now().date_naive();
     let id_number = with_check_char("31011519750302123").context("id")?;
@@ -128,7 +129,9 @@ async fn seed_sublandlord(store: &Store, vault: &Vault) -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("demo sublandlord invalid: {e:?}"))?;
     let hash = crate::crypto::hash_password(SUBLANDLORD.1)?;
     let now = store::millis(Utc::now());
-    let id = sublandlords::create(store, NewSublandlord::seal(vault, &signup, hash), now).await?;
+    let id = sublandlords::create(store, NewSublandlord::seal(vault, &signup, hash), now)
+        .await?
+        .map_err(|r| anyhow::anyhow!("demo sublandlord refused: {r:?}"))?;
     let community = communities::find_by_name(store, COMMUNITIES[0].0)
         .await?
         .context("demo community")?;
@@ -147,7 +150,7 @@ async fn seed_sublandlord(store: &Store, vault: &Vault) -> anyhow::Result<()> {
         };
         let filing = NewFiling::parse(&input, today)
             .map_err(|e| anyhow::anyhow!("demo filing invalid: {e:?}"))?;
-        filings::file(
+        let filed = filings::file(
             store,
             vault,
             id,
@@ -158,6 +161,20 @@ async fn seed_sublandlord(store: &Store, vault: &Vault) -> anyhow::Result<()> {
         )
         .await?
         .map_err(|r| anyhow::anyhow!("demo filing refused: {r:?}"))?;
+        if let filings::Filed::Pending { filing_id } = filed {
+            let admin = users::find_by_username(store, ACCOUNTS[0].0)
+                .await?
+                .context("demo admin")?;
+            filing_review::approve(
+                store,
+                filing_id,
+                admin.id,
+                Settings::default().density(),
+                now,
+            )
+            .await?
+            .map_err(|d| anyhow::anyhow!("demo approval declined: {d:?}"))?;
+        }
     }
     Ok(())
 }

@@ -83,6 +83,42 @@ pub fn check_password(field: &str, password: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
+crate::wire_enum!(
+    /// Where a filing stands. A filing of a flat whose unit the filer did not create waits
+    /// for staff, so that signing up and filing an address never hands over a unit.
+    FilingStatus {
+        Filed = "filed" / "已生效",
+        Pending = "pending" / "待审核",
+        Approved = "approved" / "已批准",
+        Rejected = "rejected" / "已驳回",
+    }
+);
+
+/// Longest reason staff may give for rejecting a filing.
+const MAX_REASON_CHARS: usize = 200;
+
+/// Why staff reject a filing: 1 to 200 characters, no control characters.
+pub fn parse_reject_reason(text: &str) -> Result<String, FieldError> {
+    let reason = text.trim();
+    if reason.is_empty() {
+        return Err(FieldError::new(
+            "reason",
+            "required",
+            "请填写驳回理由",
+            "Give a reason for the rejection",
+        ));
+    }
+    if reason.chars().count() > MAX_REASON_CHARS || super::has_control(reason) {
+        return Err(FieldError::new(
+            "reason",
+            "format",
+            "驳回理由最多 200 个字，且不能含有无效字符",
+            "The reason may have at most 200 characters and no control characters",
+        ));
+    }
+    Ok(reason.to_string())
+}
+
 /// A filing as typed (from JSON or from the form), before any checks.
 #[derive(Debug, Clone, Default)]
 pub struct FilingInput {
@@ -350,6 +386,21 @@ mod tests {
         };
         assert_eq!(assess(strict, occupancy(3, 2)).len(), 1);
         assert!(assess(strict, occupancy(2, 2)).is_empty());
+    }
+
+    #[test]
+    fn a_rejection_needs_a_short_plain_reason() {
+        assert_eq!(
+            parse_reject_reason("  不是本人房屋 ").unwrap(),
+            "不是本人房屋"
+        );
+        assert_eq!(parse_reject_reason(" ").unwrap_err().code, "required");
+        assert_eq!(
+            parse_reject_reason(&"长".repeat(201)).unwrap_err().code,
+            "format"
+        );
+        assert_eq!(parse_reject_reason("a\u{7}b").unwrap_err().code, "format");
+        assert_eq!(FilingStatus::parse("pending"), Some(FilingStatus::Pending));
     }
 
     #[test]

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod console;
 pub mod door_checks;
+pub mod filings;
 pub mod health;
 pub mod import;
 pub mod json;
@@ -89,6 +90,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(units::configure)
         .configure(door_checks::configure)
         .configure(sublandlords::configure)
+        .configure(filings::configure)
         .configure(stats::configure)
         .configure(tips::configure)
         .configure(reports::configure)

@@ -5,7 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    audit, auth, door_checks, import, reports, reveal, scan, stats, sublandlords, tips, units,
+    audit, auth, door_checks, filings, import, reports, reveal, scan, stats, sublandlords, tips,
+    units,
 };
 
 struct BearerAuth;
@@ -53,7 +54,9 @@ impl Modify for BearerAuth {
         sublandlords::sign_up,
         sublandlords::change_password,
         sublandlords::create_filing,
-        sublandlords::list_filings,
+        filings::list_filings,
+        filings::approve,
+        filings::reject,
         sublandlords::my_units,
         sublandlords::my_unit,
         sublandlords::confirm,

@@ -14,6 +14,7 @@ use super::door_checks::{
 };
 use super::pages::{check_csrf, csrf_token, html, page_caller, see_other};
 use crate::domain::door_check::{Outcome, Reason};
+use crate::domain::sublandlord::FilingStatus;
 use crate::domain::unit::{RentalMode, UnitState};
 use crate::error::AppError;
 use crate::store::{self, door_checks, filings, registrations, sublandlords, units};
@@ -362,6 +363,7 @@ struct FilingRow {
     community: String,
     sublandlord: String,
     mode_label: &'static str,
+    status_label: &'static str,
     rooms: i64,
     planned_occupants: i64,
     start_date: String,
@@ -392,6 +394,7 @@ async fn filings_page(
     let (rows, total) = filings::list(
         &state.store,
         filings::Filer::Staff(scope),
+        None,
         (page - 1) * PAGE_SIZE,
         PAGE_SIZE,
     )
@@ -405,6 +408,7 @@ async fn filings_page(
                 .map(|f| FilingRow {
                     unit_id: f.unit_id,
                     mode_label: RentalMode::parse(&f.rental_mode).map_or("", RentalMode::label_zh),
+                    status_label: FilingStatus::parse(&f.status).map_or("", FilingStatus::label_zh),
                     filed: local_time(&state, f.created_at),
                     sublandlord: super::sublandlords::masked_name(&f.sublandlord),
                     address: f.address,

@@ -11,9 +11,9 @@ use super::auth::{Caller, sign_in, store_error};
 use super::pages::{check_csrf, csrf_token, html, page_caller, see_other, with_session};
 use super::scan::{Destination, accept};
 use super::sublandlords::{
-    FilingRequest, LedgerItem, LedgerQuery, MyUnitOut, PasswordRequest, SignupRequest,
-    confirm_unit, declare_vacant, file, ledger_page, me, my_unit_list, my_unit_row, my_unit_view,
-    record_move_out, register_sublandlord, rotate_poster, set_password,
+    FilingOutcome, FilingRequest, LedgerItem, LedgerQuery, MyUnitOut, PasswordRequest,
+    SignupRequest, confirm_unit, declare_vacant, file, ledger_page, me, my_unit_list, my_unit_row,
+    my_unit_view, record_move_out, register_sublandlord, rotate_poster, set_password,
 };
 use super::units::{PosterQuery, poster_response};
 use crate::domain::FieldError;
@@ -189,9 +189,14 @@ struct UnitsPage {
     name: String,
     units: Vec<UnitView>,
     overdue_days: u32,
+    done: Option<&'static str>,
 }
 
-async fn units_page(state: State, req: HttpRequest) -> Result<HttpResponse, AppError> {
+async fn units_page(
+    state: State,
+    req: HttpRequest,
+    q: web::Query<DoneQuery>,
+) -> Result<HttpResponse, AppError> {
     let (caller, me) = match page_me(&req, &state).await {
         Ok(found) => found,
         Err(answer) => return Ok(answer),
@@ -204,6 +209,7 @@ async fn units_page(state: State, req: HttpRequest) -> Result<HttpResponse, AppE
             name: me.name,
             units: units.into_iter().map(unit_view).collect(),
             overdue_days: state.settings.overdue_days,
+            done: done_message(q.done.as_deref()),
         }
         .render(),
     ))
@@ -227,6 +233,9 @@ pub struct DoneQuery {
 fn done_message(done: Option<&str>) -> Option<&'static str> {
     Some(match done? {
         "filed" => "报备成功。请打印本房屋的二维码，张贴在门口。",
+        "pending" => {
+            "报备已提交。该房屋已在系统中登记，需由社区审核后才会列入您的房屋，请留意审核结果。"
+        }
         "confirm" => "已确认居住人员无变化，计为一次上传。",
         "vacancy" => "已申报空置。有人入住登记后自动恢复在租。",
         "moved" => "已登记搬离。",
@@ -411,12 +420,13 @@ async fn filing_submit(
         kind: None,
     };
     let (errors, message) = match file(&state, &me, &request).await {
-        Ok(created) => {
+        Ok(FilingOutcome::Created(created)) => {
             return Ok(see_other(&format!(
                 "/my/units/{}?done=filed",
                 created.unit_id
             )));
         }
+        Ok(FilingOutcome::Pending(_)) => return Ok(see_other("/my?done=pending")),
         Err(AppError::Conflict(message)) => (Errors::default(), Some(message)),
         Err(e) => (Errors::of(e)?, None),
     };

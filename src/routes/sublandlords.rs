@@ -16,12 +16,12 @@ use crate::domain::FieldError;
 use crate::domain::door_check::{days_left, is_overdue};
 use crate::domain::registration::new_receipt;
 use crate::domain::role::Role;
-use crate::domain::sublandlord::{FilingInput, NewFiling, Signup, check_password};
+use crate::domain::sublandlord::{FilingInput, FilingStatus, NewFiling, Signup, check_password};
 use crate::error::AppError;
 use crate::store::door_checks::Scope;
-use crate::store::filings::{self, Filer, Refusal};
+use crate::store::filings::{self, Filed, Refusal};
 use crate::store::registrations::{self, Source};
-use crate::store::sublandlords::{self, NewSublandlord, Sublandlord};
+use crate::store::sublandlords::{self, NewSublandlord, SignupRefusal, Sublandlord};
 use crate::store::{self, Constraint, StoreError, communities, units};
 
 /// Registers the sublandlord routes.
@@ -30,7 +30,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/sublandlords", web::get().to(ledger))
         .route("/api/v1/password", web::post().to(change_password))
         .route("/api/v1/filings", web::post().to(create_filing))
-        .route("/api/v1/filings", web::get().to(list_filings))
         .route("/api/v1/my/units", web::get().to(my_units))
         .route("/api/v1/my/units/{id}", web::get().to(my_unit))
         .route("/api/v1/my/units/{id}/confirm", web::post().to(confirm))
@@ -89,9 +88,15 @@ pub async fn register_sublandlord(state: &State, r: &SignupRequest) -> Result<i6
         .map_err(|e| anyhow::anyhow!("password hash task: {e}"))??;
     let new = NewSublandlord::seal(&state.vault, &signup, password_hash);
     match sublandlords::create(&state.store, new, store::millis(Utc::now())).await {
-        Ok(id) => {
+        Ok(Ok(id)) => {
             tracing::info!(sublandlord_id = id, "sublandlord registered");
             Ok(id)
+        }
+        Ok(Err(SignupRefusal::NameMismatch)) => {
+            tracing::warn!("sign-up refused: document number held under another name");
+            Err(AppError::Conflict(
+                "该证件号码已由他人以不同姓名登记，请核对姓名和证件号码；如有疑问请联系社区".into(),
+            ))
         }
         Err(StoreError::Unique(Constraint::Username)) => {
             Err(AppError::Conflict("该手机号已注册，请直接登录".into()))
@@ -192,7 +197,7 @@ pub struct FilingRequest {
     pub kind: Option<String>,
 }
 
-/// A stored filing.
+/// A filing in effect: the new unit or the filer's own, and its poster.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FilingCreated {
     pub filing_id: i64,
@@ -200,10 +205,27 @@ pub struct FilingCreated {
     pub poster_url: String,
 }
 
-/// Files a unit before letting it: creates or links the unit and issues its poster.
+/// A filing that waits for staff: the flat's unit exists and is not the filer's.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FilingPending {
+    pub filing_id: i64,
+    /// Always `pending`.
+    pub status: &'static str,
+}
+
+/// What a filing did.
+#[derive(Debug)]
+pub enum FilingOutcome {
+    Created(FilingCreated),
+    Pending(FilingPending),
+}
+
+/// Files a unit before letting it: a new flat gets its unit and poster (201); a flat whose
+/// unit the filer did not create waits for staff approval (202) and changes nothing yet.
 #[utoipa::path(post, path = "/api/v1/filings", tag = "sublandlords",
     request_body = FilingRequest,
-    responses((status = 201, body = FilingCreated), (status = 409, body = crate::error::ErrorBody),
+    responses((status = 201, body = FilingCreated), (status = 202, body = FilingPending),
+        (status = 409, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_filing(
@@ -212,8 +234,10 @@ pub async fn create_filing(
     body: ApiJson<FilingRequest>,
 ) -> Result<HttpResponse, AppError> {
     let me = me(&state, &caller).await?;
-    let created = file(&state, &me, &body.value).await?;
-    Ok(HttpResponse::Created().json(created))
+    Ok(match file(&state, &me, &body.value).await? {
+        FilingOutcome::Created(created) => HttpResponse::Created().json(created),
+        FilingOutcome::Pending(pending) => HttpResponse::Accepted().json(pending),
+    })
 }
 
 /// Checks and stores a filing (the API and the page share it).
@@ -221,7 +245,7 @@ pub async fn file(
     state: &State,
     me: &Sublandlord,
     r: &FilingRequest,
-) -> Result<FilingCreated, AppError> {
+) -> Result<FilingOutcome, AppError> {
     let input = FilingInput {
         address: r.address.clone(),
         kind: r.kind.clone(),
@@ -249,7 +273,7 @@ pub async fn file(
         }
     };
     let (filing, community_id) = filing;
-    // Two first filings of one new flat at once: the loser links to the winner's unit.
+    // Two first filings of one new flat at once: the loser files against the winner's unit.
     let mut attempt = 0;
     let filed = loop {
         attempt += 1;
@@ -268,99 +292,40 @@ pub async fn file(
             other => break other.map_err(store_error)?,
         }
     };
-    let filed = filed.map_err(|Refusal::OtherSublandlord| {
-        AppError::Conflict("该房屋已由其他二房东报备，如有变更请联系社区".into())
-    })?;
-    let token = match filed.new_token {
+    let filed = filed.map_err(|Refusal::OtherSublandlord| other_sublandlord())?;
+    let (filing_id, unit_id, new_token) = match filed {
+        Filed::Pending { filing_id } => {
+            tracing::info!(filing_id, sublandlord_id = me.id, "filing awaits approval");
+            return Ok(FilingOutcome::Pending(FilingPending {
+                filing_id,
+                status: FilingStatus::Pending.as_str(),
+            }));
+        }
+        Filed::Linked {
+            filing_id,
+            unit_id,
+            new_token,
+        } => (filing_id, unit_id, new_token),
+    };
+    // Only a new unit's token or the filer's own unit's: `Linked` means nothing else.
+    let token = match new_token {
         Some(token) => token,
-        None => units::current_token(&state.store, &state.vault, filed.unit_id)
+        None => units::current_token(&state.store, &state.vault, unit_id)
             .await
             .map_err(store_error)?
             .ok_or_else(|| anyhow::anyhow!("filed unit has no poster"))?,
     };
-    tracing::info!(
-        filing_id = filed.filing_id,
-        unit_id = filed.unit_id,
-        sublandlord_id = me.id,
-        "filing stored"
-    );
-    Ok(FilingCreated {
-        filing_id: filed.filing_id,
-        unit_id: filed.unit_id,
+    tracing::info!(filing_id, unit_id, sublandlord_id = me.id, "filing stored");
+    Ok(FilingOutcome::Created(FilingCreated {
+        filing_id,
+        unit_id,
         poster_url: state.poster_url(&token),
-    })
-}
-
-/// Filters of the filing list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct FilingQuery {
-    /// Staff: one community's filings.
-    pub community: Option<String>,
-    pub page: Option<i64>,
-    pub per_page: Option<i64>,
-}
-
-/// One filing.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FilingOut {
-    pub filing_id: i64,
-    pub unit_id: i64,
-    pub community: String,
-    pub address: String,
-    pub sublandlord: String,
-    pub rooms: i64,
-    pub rental_mode: String,
-    pub start_date: String,
-    pub planned_occupants: i64,
-    pub created_at: String,
-}
-
-/// A page of filings.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FilingPage {
-    pub items: Vec<FilingOut>,
-    pub total: i64,
-}
-
-/// Filings, newest first: a sublandlord's own, or those of the caller's communities (police,
-/// community staff, admin).
-#[utoipa::path(get, path = "/api/v1/filings", tag = "sublandlords", params(FilingQuery),
-    responses((status = 200, body = FilingPage)),
-    security(("bearer" = [])))]
-pub async fn list_filings(
-    state: State,
-    caller: Caller,
-    q: web::Query<FilingQuery>,
-) -> Result<web::Json<FilingPage>, AppError> {
-    let (offset, limit) = paging(q.page, q.per_page)?;
-    let filer = if caller.role == Role::Sublandlord {
-        Filer::Sublandlord(me(&state, &caller).await?.id)
-    } else {
-        caller.require(|r| matches!(r, Role::Admin | Role::Police | Role::Community))?;
-        Filer::Staff(staff_scope(&state, &caller, q.community.as_deref()).await?)
-    };
-    let (rows, total) = filings::list(&state.store, filer, offset, limit)
-        .await
-        .map_err(store_error)?;
-    Ok(web::Json(FilingPage {
-        items: rows
-            .into_iter()
-            .map(|f| FilingOut {
-                filing_id: f.id,
-                unit_id: f.unit_id,
-                community: f.community,
-                address: f.address,
-                sublandlord: masked_name(&f.sublandlord),
-                rooms: f.rooms,
-                rental_mode: f.rental_mode,
-                start_date: f.start_date,
-                planned_occupants: f.planned_occupants,
-                created_at: rfc3339(f.created_at),
-            })
-            .collect(),
-        total,
     }))
+}
+
+/// The answer to a filing of a flat another sublandlord lets.
+pub fn other_sublandlord() -> AppError {
+    AppError::Conflict("该房屋已由其他二房东报备，如有变更请联系社区".into())
 }
 
 /// A staff caller's scope, narrowed to one community they see (404 otherwise).

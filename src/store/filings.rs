@@ -8,17 +8,24 @@ use super::sublandlords::{Persons, refresh_ledger};
 use super::units::insert_token;
 use super::{Store, StoreResult};
 use crate::crypto::{Purpose, Vault};
-use crate::domain::sublandlord::{DensityLimits, NewFiling, Occupancy, assess};
+use crate::domain::sublandlord::{DensityLimits, FilingStatus, NewFiling, Occupancy, assess};
 use crate::domain::token::QrToken;
 
-/// A stored filing and the unit it created or linked.
+/// What became of a stored filing.
 #[derive(Debug, Clone)]
-pub struct Filed {
-    pub filing_id: i64,
-    pub unit_id: i64,
-    /// The new unit's first poster token, or `None` when an existing unit was linked (its
-    /// poster stays as printed).
-    pub new_token: Option<QrToken>,
+pub enum Filed {
+    /// In effect: the flat is new (its unit and first poster were created) or its unit is
+    /// already the filer's.
+    Linked {
+        filing_id: i64,
+        unit_id: i64,
+        /// The new unit's first poster token, or `None` when the filer's own unit was filed
+        /// again (its poster stays as printed).
+        new_token: Option<QrToken>,
+    },
+    /// The flat's unit exists and nobody lets it: staff approve or reject the filing, and
+    /// until then the unit is untouched.
+    Pending { filing_id: i64 },
 }
 
 /// Why a filing was not stored.
@@ -28,10 +35,21 @@ pub enum Refusal {
     OtherSublandlord,
 }
 
-/// Stores a filing in one transaction: links the flat's unit (the same address key in the
-/// community) or creates it with its first poster, makes this sublandlord its sublandlord,
-/// puts it under watch (a vacant or closed unit becomes active and its clock restarts), and
-/// compares its current occupants with the plan.
+/// What a filing declares about its unit, as stored with it.
+#[derive(Debug, Clone)]
+pub(crate) struct Terms {
+    pub rooms: i64,
+    pub rental_mode: String,
+    /// -1 when not given (see [`file`]).
+    pub floor_area_m2: f64,
+    pub planned_occupants: i64,
+}
+
+/// Stores a filing in one transaction. A new flat (by address key in the community) gets its
+/// unit and first poster; the filer's own unit takes the filing's terms. Either way the unit
+/// is put under watch (a vacant or closed unit becomes active and its clock restarts) and its
+/// current occupants are compared with the plan. A unit nobody lets only gets a pending
+/// filing: linking it would hand its poster and its occupants to whoever signed up.
 pub async fn file(
     store: &Store,
     vault: &Vault,
@@ -46,7 +64,12 @@ pub async fn file(
     let token_enc = vault.seal(Purpose::QrToken, token.as_ref());
     // A missing floor area travels as -1: the Any driver binds an absent float as a value
     // of another type, which PostgreSQL refuses once the statement has been prepared.
-    let area = filing.floor_area_m2.unwrap_or(-1.0);
+    let terms = Terms {
+        rooms: filing.rooms,
+        rental_mode: filing.rental_mode.as_str().to_string(),
+        floor_area_m2: filing.floor_area_m2.unwrap_or(-1.0),
+        planned_occupants: filing.planned_occupants,
+    };
     let backend = store.backend();
     store
         .write(Box::new(move |conn| {
@@ -59,34 +82,14 @@ pub async fn file(
                 .bind(filing.address.key().to_string())
                 .fetch_optional(&mut *conn)
                 .await?;
-                let (unit_id, new_token) = match existing {
+                let (unit_id, status, new_token) = match existing {
                     Some((_, Some(other))) if other != sublandlord_id => {
                         return Ok(Err(Refusal::OtherSublandlord));
                     }
-                    Some((id, _)) => {
-                        sqlx::query(
-                            r"update units set sublandlord_id = $1,
-                                  filed_at = coalesce(filed_at, $2),
-                                  planned_occupants = $3, rooms = $4, rental_mode = $5,
-                                  floor_area_m2 = case when $6 < 0 then floor_area_m2
-                                                       else $6 end,
-                                  watched_since = case when state = 'active'
-                                                       then watched_since else $2 end,
-                                  clock_from = case when state = 'active'
-                                                    then clock_from else $2 end,
-                                  state = 'active'
-                              where id = $7",
-                        )
-                        .bind(sublandlord_id)
-                        .bind(now_ms)
-                        .bind(filing.planned_occupants)
-                        .bind(filing.rooms)
-                        .bind(filing.rental_mode.as_str())
-                        .bind(area)
-                        .bind(id)
-                        .execute(&mut *conn)
-                        .await?;
-                        (id, None)
+                    Some((id, None)) => (id, FilingStatus::Pending, None),
+                    Some((id, Some(_))) => {
+                        link_unit(conn, id, sublandlord_id, &terms, now_ms, now_ms).await?;
+                        (id, FilingStatus::Filed, None)
                     }
                     None => {
                         let id: i64 = sqlx::query_scalar(
@@ -103,38 +106,43 @@ pub async fn file(
                         .bind(filing.address.display().to_string())
                         .bind(filing.address.key().to_string())
                         .bind(filing.kind.as_str())
-                        .bind(filing.rental_mode.as_str())
-                        .bind(filing.rooms)
-                        .bind(area)
+                        .bind(terms.rental_mode.clone())
+                        .bind(terms.rooms)
+                        .bind(terms.floor_area_m2)
                         .bind(now_ms)
                         .bind(sublandlord_id)
-                        .bind(filing.planned_occupants)
+                        .bind(terms.planned_occupants)
                         .fetch_one(&mut *conn)
                         .await?;
                         insert_token(conn, id, 1, token_hash, token_enc, now_ms).await?;
-                        (id, Some(token))
+                        (id, FilingStatus::Filed, Some(token))
                     }
                 };
                 let filing_id: i64 = sqlx::query_scalar(
                     r"insert into filings (sublandlord_id, unit_id, community_id, rooms,
-                          rental_mode, floor_area_m2, start_date, planned_occupants, created_at)
+                          rental_mode, floor_area_m2, start_date, planned_occupants, created_at,
+                          status)
                       values ($1, $2, $3, $4, $5, case when $6 < 0 then null else $6 end,
-                          $7, $8, $9)
+                          $7, $8, $9, $10)
                       returning id",
                 )
                 .bind(sublandlord_id)
                 .bind(unit_id)
                 .bind(community_id)
-                .bind(filing.rooms)
-                .bind(filing.rental_mode.as_str())
-                .bind(area)
+                .bind(terms.rooms)
+                .bind(terms.rental_mode.clone())
+                .bind(terms.floor_area_m2)
                 .bind(filing.start_date.format("%Y-%m-%d").to_string())
-                .bind(filing.planned_occupants)
+                .bind(terms.planned_occupants)
                 .bind(now_ms)
+                .bind(status.as_str())
                 .fetch_one(&mut *conn)
                 .await?;
-                assess_occupancy(conn, unit_id, limits, now_ms).await?;
-                refresh_ledger(conn, backend, Persons::OfUnit(unit_id)).await?;
+                let pending = status == FilingStatus::Pending;
+                if !pending {
+                    assess_occupancy(conn, unit_id, limits, now_ms).await?;
+                    refresh_ledger(conn, backend, Persons::OfUnit(unit_id)).await?;
+                }
                 let by: Option<i64> =
                     sqlx::query_scalar("select user_id from sublandlords where id = $1")
                         .bind(sublandlord_id)
@@ -148,20 +156,60 @@ pub async fn file(
                         serde_json::json!({
                             "filing_id": filing_id,
                             "new_unit": new_token.is_some(),
+                            "status": status.as_str(),
                         })
                         .to_string(),
                     ),
                     reason: None,
                 };
                 super::audit::append_in(conn, backend, &entry, now_ms).await?;
-                Ok(Ok(Filed {
-                    filing_id,
-                    unit_id,
-                    new_token,
+                Ok(Ok(if pending {
+                    Filed::Pending { filing_id }
+                } else {
+                    Filed::Linked {
+                        filing_id,
+                        unit_id,
+                        new_token,
+                    }
                 }))
             })
         }))
         .await
+}
+
+/// Makes `sublandlord_id` the unit's sublandlord with a filing's terms and puts the unit
+/// under watch, unless another sublandlord lets it by now. Returns whether it did.
+pub(crate) async fn link_unit(
+    conn: &mut AnyConnection,
+    unit_id: i64,
+    sublandlord_id: i64,
+    terms: &Terms,
+    filed_at: i64,
+    now_ms: i64,
+) -> StoreResult<bool> {
+    // The condition is in the update itself: on PostgreSQL two approvals of one flat wait
+    // for each other's row lock and the second finds the unit taken.
+    let done = sqlx::query(
+        r"update units set sublandlord_id = $1,
+              filed_at = coalesce(filed_at, $2),
+              planned_occupants = $3, rooms = $4, rental_mode = $5,
+              floor_area_m2 = case when $6 < 0 then floor_area_m2 else $6 end,
+              watched_since = case when state = 'active' then watched_since else $7 end,
+              clock_from = case when state = 'active' then clock_from else $7 end,
+              state = 'active'
+          where id = $8 and (sublandlord_id is null or sublandlord_id = $1)",
+    )
+    .bind(sublandlord_id)
+    .bind(filed_at)
+    .bind(terms.planned_occupants)
+    .bind(terms.rooms)
+    .bind(terms.rental_mode.clone())
+    .bind(terms.floor_area_m2)
+    .bind(now_ms)
+    .bind(unit_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Opens the `overcrowding` and `filing_mismatch` checks a unit's current occupants call
@@ -228,6 +276,7 @@ pub(crate) async fn open_findings(
 pub struct FilingRow {
     pub id: i64,
     pub unit_id: i64,
+    pub community_id: i64,
     pub address: String,
     pub community: String,
     pub sublandlord: String,
@@ -236,6 +285,8 @@ pub struct FilingRow {
     pub start_date: String,
     pub planned_occupants: i64,
     pub created_at: i64,
+    pub status: String,
+    pub decision_reason: Option<String>,
 }
 
 /// Whose filings a list shows.
@@ -247,10 +298,18 @@ pub enum Filer {
     Staff(Scope),
 }
 
-/// Filings, newest first.
+const FILING_COLUMNS: &str = r"select f.id, f.unit_id, f.community_id, u.address,
+        c.name as community, s.name as sublandlord, f.rooms, f.rental_mode, f.start_date,
+        f.planned_occupants, f.created_at, f.status, f.decision_reason
+    from filings f join units u on u.id = f.unit_id
+    join communities c on c.id = f.community_id
+    join sublandlords s on s.id = f.sublandlord_id";
+
+/// Filings, newest first, all or those in one status.
 pub async fn list(
     store: &Store,
     filer: Filer,
+    status: Option<FilingStatus>,
     offset: i64,
     limit: i64,
 ) -> StoreResult<(Vec<FilingRow>, i64)> {
@@ -261,27 +320,37 @@ pub async fn list(
             super::door_checks::scope_id(scope),
         ),
     };
+    // No status is '' and matches every filing.
+    let status = status.map_or("", FilingStatus::as_str);
     let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-        "select count(*) from filings f where {condition}"
+        "select count(*) from filings f where {condition} and ($2 = '' or f.status = $2)"
     )))
     .bind(id)
+    .bind(status)
     .fetch_one(store.pool())
     .await?;
     let rows = sqlx::query_as(AssertSqlSafe(format!(
-        r"select f.id, f.unit_id, u.address, c.name as community, s.name as sublandlord,
-                 f.rooms, f.rental_mode, f.start_date, f.planned_occupants, f.created_at
-          from filings f join units u on u.id = f.unit_id
-          join communities c on c.id = f.community_id
-          join sublandlords s on s.id = f.sublandlord_id
-          where {condition}
+        r"{FILING_COLUMNS}
+          where {condition} and ($4 = '' or f.status = $4)
           order by f.created_at desc, f.id desc limit $2 offset $3"
     )))
     .bind(id)
     .bind(limit)
     .bind(offset)
+    .bind(status)
     .fetch_all(store.pool())
     .await?;
     Ok((rows, total))
+}
+
+/// One filing, whoever filed it (the caller checks the scope).
+pub async fn get(store: &Store, filing_id: i64) -> StoreResult<Option<FilingRow>> {
+    Ok(
+        sqlx::query_as(AssertSqlSafe(format!("{FILING_COLUMNS} where f.id = $1")))
+            .bind(filing_id)
+            .fetch_optional(store.pool())
+            .await?,
+    )
 }
 
 /// A unit on a sublandlord's own list.

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod communities;
 pub mod door_checks;
+pub mod filing_review;
 pub mod filings;
 pub mod import;
 pub mod registrations;

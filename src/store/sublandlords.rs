@@ -51,13 +51,45 @@ pub fn login_name(vault: &Vault, phone: &PhoneNumber) -> String {
     format!("phone:{hex}")
 }
 
-/// Creates the login and the sublandlord in one transaction. An account that shares the
-/// phone or document number (blind index) of an earlier one joins that person's group.
-pub async fn create(store: &Store, s: NewSublandlord, now_ms: i64) -> StoreResult<i64> {
+/// Why a sign-up was not stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignupRefusal {
+    /// The document number belongs to an account under another name: joining it would put
+    /// the newcomer in that person's ledger row and raise their priority.
+    NameMismatch,
+}
+
+/// Creates the login and the sublandlord in one transaction. An account whose name agrees
+/// with an earlier one's and shares its phone or document number (blind index) joins that
+/// person's group. A document number held under another name is refused, and the refusal
+/// alone is recorded (in the audit log, without the number).
+pub async fn create(
+    store: &Store,
+    s: NewSublandlord,
+    now_ms: i64,
+) -> StoreResult<Result<i64, SignupRefusal>> {
     let backend = store.backend();
     store
         .write(Box::new(move |conn| {
             Box::pin(async move {
+                let holders: Vec<(i64, String)> = sqlx::query_as(
+                    r"select person_id, name from sublandlords where id_number_index = $1
+                      order by person_id",
+                )
+                .bind(s.id_number_index.clone())
+                .fetch_all(&mut *conn)
+                .await?;
+                if !holders.is_empty() && holders.iter().all(|(_, name)| *name != s.name) {
+                    let entry = super::audit::Entry {
+                        user_id: None,
+                        action: "sublandlord.signup_refused".into(),
+                        subject: Some(format!("person:{}", holders[0].0)),
+                        detail: Some(r#"{"reason":"id_number_under_another_name"}"#.into()),
+                        reason: None,
+                    };
+                    super::audit::append_in(conn, backend, &entry, now_ms).await?;
+                    return Ok(Err(SignupRefusal::NameMismatch));
+                }
                 let user_id: i64 = sqlx::query_scalar(
                     r"insert into users (username, password_hash, role, created_at)
                       values ($1, $2, 'sublandlord', $3) returning id",
@@ -69,10 +101,11 @@ pub async fn create(store: &Store, s: NewSublandlord, now_ms: i64) -> StoreResul
                 .await?;
                 let person: Option<i64> = sqlx::query_scalar(
                     r"select min(person_id) from sublandlords
-                      where phone_index = $1 or id_number_index = $2",
+                      where (phone_index = $1 or id_number_index = $2) and name = $3",
                 )
                 .bind(s.phone_index.clone())
                 .bind(s.id_number_index.clone())
+                .bind(s.name.clone())
                 .fetch_one(&mut *conn)
                 .await?;
                 let id: i64 = sqlx::query_scalar(
@@ -109,7 +142,7 @@ pub async fn create(store: &Store, s: NewSublandlord, now_ms: i64) -> StoreResul
                     reason: None,
                 };
                 super::audit::append_in(conn, backend, &entry, now_ms).await?;
-                Ok(id)
+                Ok(Ok(id))
             })
         }))
         .await

@@ -285,6 +285,67 @@ async fn a_sublandlord_signs_up_files_and_confirms_on_a_360_px_phone() {
     );
 }
 
+/// Community staff reject one pending filing (reason and ticked box) and approve another.
+#[tokio::test]
+async fn community_staff_decide_pending_filings_on_a_360_px_phone() {
+    let Some(driver) = Driver::start(360, 780).await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let admin = app.admin_with(&["影佳"]).await;
+    let signup = json!({"name": "王建华", "phone": "13900000001", "id_type": "resident_id",
+                        "id_number": crate::helpers::ID_A, "password": "landlord-pass-1"});
+    app.post_json("/api/v1/sublandlords", &signup, None).await;
+    let login = json!({"username": "13900000001", "password": "landlord-pass-1"});
+    let session: Value = app
+        .post_json("/api/v1/login", &login, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut filings = Vec::new();
+    for address in ["影佳路 8弄 1号 101室", "影佳路 8弄 2号 102室"] {
+        app.create_unit(&admin, "影佳", address).await;
+        let filing = json!({"community": "影佳", "address": address, "rooms": 1,
+                            "rental_mode": "whole", "planned_occupants": 1,
+                            "start_date": chrono::Utc::now().date_naive().to_string()});
+        let res = app
+            .post_json("/api/v1/filings", &filing, session["token"].as_str())
+            .await;
+        assert_eq!(res.status(), reqwest::StatusCode::ACCEPTED);
+        filings.push(res.json::<Value>().await.unwrap()["filing_id"].clone());
+    }
+    app.login_as("community", &["影佳"]).await;
+    let username = format!("community{}", app.users_made() - 1);
+
+    driver.goto(&app.url("/console/filings")).await;
+    driver.type_into("#username", &username).await;
+    driver.type_into("#password", "correct-horse-9").await;
+    driver.click("button[type=submit]").await;
+    driver.wait_for("待审核的二房东报备").await;
+    assert!(
+        !driver.overflows().await,
+        "the pending filings page scrolls sideways at 360 px"
+    );
+    driver.screenshot("console-filings-360.png").await;
+    let reject = format!("form[action='/console/filings/{}/reject']", filings[0]);
+    driver
+        .type_into(&format!("{reject} input[name=reason]"), "不是本人出租")
+        .await;
+    driver.click(&format!("{reject} input[name=confirm]")).await;
+    driver.click(&format!("{reject} button")).await;
+    driver.wait_for("已驳回").await;
+    let approve = format!("form[action='/console/filings/{}/approve']", filings[1]);
+    driver.click(&format!("{approve} button")).await;
+    driver.wait_for("已批准").await;
+
+    let statuses: Vec<String> = sqlx::query_scalar("select status from filings order by id")
+        .fetch_all(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(statuses, ["rejected", "approved"]);
+}
+
 impl Driver {
     /// Whether the page is wider than the window (a phone would have to scroll sideways).
     async fn overflows(&self) -> bool {

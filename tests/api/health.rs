@@ -81,6 +81,9 @@ async fn the_openapi_document_lists_every_api_route() {
         ("/api/v1/audit", "get"),
         ("/api/v1/sublandlords", "post"),
         ("/api/v1/filings", "post"),
+        ("/api/v1/filings", "get"),
+        ("/api/v1/filings/{id}/approve", "post"),
+        ("/api/v1/filings/{id}/reject", "post"),
         ("/api/v1/my/units", "get"),
         ("/api/v1/stats", "get"),
     ] {

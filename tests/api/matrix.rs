@@ -22,6 +22,8 @@ const LEDGER: &[&str] = &["admin", "police", "enforcement"];
 const REVEAL: &[&str] = &["admin", "police"];
 const ADMIN: &[&str] = &["admin"];
 const SUBLANDLORD: &[&str] = &["sublandlord"];
+/// Filings: staff who review them see their communities', a sublandlord their own.
+const FILINGS: &[&str] = &["admin", "police", "community", "sublandlord"];
 
 /// The records of one community that routes act on.
 struct Objects {
@@ -30,6 +32,8 @@ struct Objects {
     check: i64,
     tip: i64,
     occupant: i64,
+    /// A sublandlord's pending filing of `unit`.
+    filing: i64,
 }
 
 impl Objects {
@@ -39,6 +43,7 @@ impl Objects {
             .replace("{check}", &self.check.to_string())
             .replace("{tip}", &self.tip.to_string())
             .replace("{occupant}", &self.occupant.to_string())
+            .replace("{filing}", &self.filing.to_string())
     }
 }
 
@@ -65,13 +70,44 @@ async fn objects(app: &TestApp, admin: &str, community: &'static str, n: u8, id:
         )
         .await;
     let tip = tip.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let filing = pending_filing(app, community, n).await;
     Objects {
         community,
         unit,
         check,
         tip,
         occupant,
+        filing,
     }
+}
+
+/// A filing of the community's unit by a sublandlord of its own: it waits for staff.
+async fn pending_filing(app: &TestApp, community: &str, n: u8) -> i64 {
+    let phone = format!("1390000{:04}", 100 + u32::from(n));
+    let id_number =
+        renfang::domain::document::with_check_char(&format!("31011719800303{n:03}")).unwrap();
+    let signup = json!({"name": "孙矩阵", "phone": phone, "id_type": "resident_id",
+                        "id_number": id_number, "password": "landlord-pass-1"});
+    let res = app.post_json("/api/v1/sublandlords", &signup, None).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let login = json!({"username": phone, "password": "landlord-pass-1"});
+    let body: Value = app
+        .post_json("/api/v1/login", &login, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let filing = json!({"community": community, "address": format!("{community}路 {n}号 101室"),
+                        "rooms": 1, "rental_mode": "whole",
+                        "start_date": chrono::Utc::now().date_naive().to_string(),
+                        "planned_occupants": 1});
+    let res = app
+        .post_json("/api/v1/filings", &filing, body["token"].as_str())
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    res.json::<Value>().await.unwrap()["filing_id"]
+        .as_i64()
+        .unwrap()
 }
 
 /// Everything a denied request must leave as it was.
@@ -83,7 +119,7 @@ async fn fingerprint(app: &TestApp) -> String {
             .unwrap()
     };
     format!(
-        "{} {} {} {} {} {} {} {} {} {} {}",
+        "{} {} {} {} {} {} {} {} {} {} {} {} {}",
         q("select count(*) from units").await,
         q("select cast(coalesce(sum(qr_version), 0) as bigint) from units").await,
         q("select count(*) from qr_tokens").await,
@@ -95,6 +131,8 @@ async fn fingerprint(app: &TestApp) -> String {
         q("select count(*) from communities").await,
         q("select count(*) from audit_log").await,
         q("select count(*) from filings").await,
+        q("select count(*) from filings where status = 'pending'").await,
+        q("select count(*) from units where sublandlord_id is not null").await,
     )
 }
 
@@ -146,6 +184,12 @@ fn routes() -> Vec<Route> {
         ),
         get("/api/v1/stats?community={community}", STAFF),
         get("/api/v1/door-checks?community={community}", QUEUE),
+        post(
+            "/api/v1/filings/{filing}/reject",
+            json!({"reason": "矩阵"}),
+            QUEUE,
+        ),
+        post("/api/v1/filings/{filing}/approve", json!({}), QUEUE),
     ]
 }
 
@@ -166,6 +210,7 @@ fn functions() -> Vec<Route> {
         get("/api/v1/reports", ADMIN),
         get("/api/v1/reports/monthly/2026-11.xlsx", ADMIN),
         get("/api/v1/my/units", SUBLANDLORD),
+        get("/api/v1/filings?status=pending", FILINGS),
         post(
             "/api/v1/units",
             json!({"community": "影佳", "address": "影佳路 77号", "rooms": 1, "kind": "flat",
@@ -181,6 +226,7 @@ const PAGES: &[(&str, &[&str])] = &[
     ("/console/units", STAFF),
     ("/console/import", UNITS),
     ("/console/tips", UNITS),
+    ("/console/filings", QUEUE),
     ("/console/stats", STAFF),
     ("/console/reports", ADMIN),
     ("/console/audit", ADMIN),

@@ -231,16 +231,32 @@ async fn a_filing_creates_the_unit_once_however_its_address_is_written() {
     assert_eq!(app.count("units").await, 1);
     assert_eq!(app.count("filings").await, 2);
 
-    // A flat staff created first is linked, not doubled.
+    // A flat staff created first is not doubled: the filing waits for staff, hands over no
+    // poster, and links that very unit once approved.
     let (staff_unit, staff_poster) = app
         .create_unit(&admin, "祥东", "祥东路 5弄 6号 702室")
         .await;
-    let linked = file(&app, &landlord, &filing("祥东", "祥东路5弄6号702", 2, 2)).await;
-    assert_eq!(linked["unit_id"].as_i64().unwrap(), staff_unit);
-    assert_eq!(
-        token_of(linked["poster_url"].as_str().unwrap()),
-        staff_poster
-    );
+    let res = app
+        .post_json(
+            "/api/v1/filings",
+            &filing("祥东", "祥东路5弄6号702", 2, 2),
+            Some(&landlord),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let waiting = json_of(res).await;
+    assert_eq!(waiting["status"], "pending");
+    assert!(!waiting.to_string().contains(&staff_poster));
+    let res = app
+        .post_json(
+            &format!("/api/v1/filings/{}/approve", waiting["filing_id"]),
+            &json!({}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(json_of(res).await["unit_id"].as_i64().unwrap(), staff_unit);
+    assert_eq!(app.count("units").await, 2);
 
     // Another sublandlord cannot take it over.
     let other = sublandlord(&app, 2).await;
@@ -542,7 +558,23 @@ async fn the_self_declaration_rate_counts_filings_before_the_first_registration(
     // 祥东: registered first (staff-made unit), filed afterwards: late.
     let (_, late_poster) = app.create_unit(&admin, "祥东", "祥东路 3弄 1号").await;
     app.register(&late_poster, &people(&[ID_B]), None).await;
-    file(&app, &landlord, &filing("祥东", "祥东路 3弄 1号", 2, 2)).await;
+    let res = app
+        .post_json(
+            "/api/v1/filings",
+            &filing("祥东", "祥东路 3弄 1号", 2, 2),
+            Some(&landlord),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let waiting = json_of(res).await;
+    let res = app
+        .post_json(
+            &format!("/api/v1/filings/{}/approve", waiting["filing_id"]),
+            &json!({}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
     // A unit without a sublandlord is not in the rate.
     app.create_unit(&admin, "祥东", "祥东路 3弄 2号").await;
 

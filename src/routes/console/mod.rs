@@ -7,6 +7,7 @@
 mod admin;
 mod audit;
 mod charts;
+mod filings;
 mod home;
 mod import;
 mod reports;
@@ -30,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(units::configure)
         .configure(import::configure)
         .configure(tips::configure)
+        .configure(filings::configure)
         .configure(stats::configure)
         .configure(reports::configure)
         .configure(audit::configure)
@@ -61,6 +63,11 @@ const SECTIONS: &[(&str, &str, Allowed)] = &[
     ("/console/units", "房屋", Role::is_staff),
     ("/console/import", "批量导入", Role::manages_units),
     ("/console/tips", "线索", Role::handles_tips),
+    (
+        "/console/filings",
+        "报备审核",
+        super::filings::reviews_filings,
+    ),
     ("/ledger", "二房东账册", super::sublandlords::reads_ledger),
     ("/console/stats", "统计", Role::is_staff),
     ("/console/reports", "月报", Role::is_admin),

@@ -1,0 +1,149 @@
+//! Pending filings: staff see the filings that wait because their flat's unit was not the
+//! filer's, and approve or reject each (a rejection needs a reason and a ticked box).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{Chrome, page_or_error, staff};
+use crate::domain::unit::RentalMode;
+use crate::routes::State;
+use crate::routes::filings::{approve_filing, pending_filings, reject_filing, reviews_filings};
+use crate::routes::pages::{CsrfForm, check_csrf, html, see_other};
+use crate::routes::sublandlords::masked_name;
+use crate::store::filings::FilingRow;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/console/filings", web::get().to(list_page))
+        .route("/console/filings/{id}/approve", web::post().to(approve))
+        .route("/console/filings/{id}/reject", web::post().to(reject));
+}
+
+/// A pending filing with labels for display.
+struct Row {
+    f: FilingRow,
+    sublandlord: String,
+    mode: &'static str,
+    filed: String,
+}
+
+#[derive(Template)]
+#[template(path = "console_filings.html")]
+struct ListPage {
+    chrome: Chrome,
+    rows: Vec<Row>,
+    total: i64,
+    done: Option<&'static str>,
+    page: i64,
+    pages: i64,
+}
+
+/// Query of the list.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    page: Option<i64>,
+    done: Option<String>,
+}
+
+const PAGE_SIZE: i64 = 50;
+
+async fn list_page(state: State, req: HttpRequest, q: web::Query<ListQuery>) -> HttpResponse {
+    let caller = match staff(&req, &state, reviews_filings).await {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    let page = crate::routes::door_checks::page_number(q.page);
+    let result = async {
+        let (filings, total) =
+            pending_filings(&state, &caller, (page - 1) * PAGE_SIZE, PAGE_SIZE).await?;
+        let tz = state.settings.tz;
+        let rows = filings
+            .into_iter()
+            .map(|f| Row {
+                sublandlord: masked_name(&f.sublandlord),
+                mode: RentalMode::parse(&f.rental_mode).map_or("", RentalMode::label_zh),
+                filed: crate::store::instant(f.created_at)
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string(),
+                f,
+            })
+            .collect();
+        let page = ListPage {
+            chrome: Chrome::new(&caller, "/console/filings"),
+            rows,
+            total,
+            done: match q.done.as_deref() {
+                Some("approved") => Some("已批准：该房屋已列入这位二房东的房屋。"),
+                Some("rejected") => Some("已驳回：房屋保持原样，二房东可看到驳回理由。"),
+                _ => None,
+            },
+            page,
+            pages: (total + PAGE_SIZE - 1) / PAGE_SIZE,
+        };
+        Ok(html(StatusCode::OK, page.render()))
+    }
+    .await;
+    page_or_error(&caller, result)
+}
+
+async fn approve(
+    state: State,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
+    let caller = match staff(&req, &state, reviews_filings).await {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    let result = async {
+        check_csrf(&caller, &form.csrf)?;
+        approve_filing(&state, &caller, *id).await?;
+        Ok(see_other("/console/filings?done=approved"))
+    }
+    .await;
+    page_or_error(&caller, result)
+}
+
+/// The reject form: a reason, and a box ticked to confirm.
+#[derive(Debug, Deserialize)]
+pub struct RejectForm {
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+async fn reject(
+    state: State,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    form: web::Form<RejectForm>,
+) -> HttpResponse {
+    let caller = match staff(&req, &state, reviews_filings).await {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    let result = async {
+        check_csrf(&caller, &form.csrf)?;
+        // The box is required in the form; a post without it (an old page, a script) is
+        // refused rather than taken as a confirmation.
+        if form.confirm.is_none() {
+            return Err(crate::error::AppError::field(
+                crate::domain::FieldError::new(
+                    "confirm",
+                    "required",
+                    "请勾选“确认驳回”后再提交",
+                    "Tick the box to confirm the rejection",
+                ),
+            ));
+        }
+        reject_filing(&state, &caller, *id, &form.reason).await?;
+        Ok(see_other("/console/filings?done=rejected"))
+    }
+    .await;
+    page_or_error(&caller, result)
+}
