@@ -147,7 +147,8 @@ async fn login_submit(
         password,
         next,
     } = form.into_inner();
-    match sign_in(&state, &username, password).await {
+    let client = super::limit::client_of(&req, &state);
+    match sign_in(&state, &client, &username, password).await {
         Ok((token, role)) => {
             let next = safe_next(Some(&next));
             let to = if next.is_empty() { home_of(role) } else { next };

@@ -2,6 +2,7 @@
 //! file by default, a fresh PostgreSQL database when `RENFANG_TEST_DATABASE_URL` is set.
 
 mod abuse;
+mod accounts;
 mod audit;
 mod auth;
 mod browser;
