@@ -239,3 +239,89 @@ async fn the_user_commands_refuse_an_unknown_account_with_a_message() {
     }
     assert_eq!(audit_actions(&app).await.len(), before);
 }
+
+async fn user_id(app: &TestApp, username: &str) -> i64 {
+    sqlx::query_scalar("select id from users where username = $1")
+        .bind(username)
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_console_disables_an_account_only_once_confirmed_and_enables_it_again() {
+    let app = spawn_app().await;
+    app.admin_with(&["影佳"]).await;
+    let cookie = page_login(&app, "admin", &[]).await;
+    let me = user_id(&app, &format!("admin{}", app.users_made() - 1)).await;
+    let officer = app.login_as("police", &["影佳"]).await;
+    let username = format!("police{}", app.users_made() - 1);
+    let id = user_id(&app, &username).await;
+    let list = page(&app, &cookie, "/console/users")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains(&format!(r#"action="/console/users/{id}/disable""#)));
+    assert!(
+        !list.contains(&format!(r#"action="/console/users/{me}/disable""#)),
+        "no button to disable oneself"
+    );
+    let csrf = crate::helpers::csrf_of(&list);
+
+    // Asking, and a post without the session's CSRF token, change nothing.
+    let ask = page(&app, &cookie, &format!("/console/users/{id}/disable")).await;
+    assert_eq!(ask.status(), StatusCode::OK);
+    assert!(ask.text().await.unwrap().contains("确定停用"));
+    let path = format!("/console/users/{id}/disable");
+    let forged = crate::helpers::page_post(&app, &cookie, &path, &[("csrf", "0")]).await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get("/api/v1/door-checks", Some(&officer))
+            .await
+            .status(),
+        200
+    );
+
+    let done = crate::helpers::page_post(&app, &cookie, &path, &[("csrf", &csrf)]).await;
+
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/api/v1/door-checks", Some(&officer))
+            .await
+            .status(),
+        401
+    );
+    let (status, _) = login_from(&app, "127.0.0.1", &username, PASSWORD).await;
+    assert_eq!(status, 401);
+    let list = page(&app, &cookie, "/console/users")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains(&format!(r#"action="/console/users/{id}/enable""#)));
+
+    let path = format!("/console/users/{id}/enable");
+    let done = crate::helpers::page_post(&app, &cookie, &path, &[("csrf", &csrf)]).await;
+
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/api/v1/door-checks", Some(&officer))
+            .await
+            .status(),
+        401
+    );
+    let (status, _) = login_from(&app, "127.0.0.1", &username, PASSWORD).await;
+    assert_eq!(status, 200);
+    let by: Vec<Option<i64>> = sqlx::query_scalar(
+        "select user_id from audit_log where action in ('user.disable', 'user.enable') order by id",
+    )
+    .fetch_all(app.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(by, [Some(me), Some(me)], "recorded as the admin's");
+    // An admin cannot disable their own account.
+    let own = format!("/console/users/{me}/disable");
+    let res = crate::helpers::page_post(&app, &cookie, &own, &[("csrf", &csrf)]).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+}
