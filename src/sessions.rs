@@ -117,6 +117,17 @@ impl SessionStore {
         }
     }
 
+    /// Whether sessions can be kept: always in the process; with Redis, once it has
+    /// answered this instance (asking it again now if it has not). An instance that has
+    /// never reached Redis knows none of the shared sessions, logouts and login locks, so
+    /// it neither signs anyone in nor confirms a session until it has.
+    pub async fn ready(&self) -> bool {
+        match &self.redis {
+            None => true,
+            Some(Shared { link, .. }) => link.has_answered() || link.answers().await,
+        }
+    }
+
     /// Starts a session and returns its bearer token.
     pub async fn create(&self, session: Session) -> String {
         let bytes: [u8; 32] = rand::random();

@@ -62,6 +62,9 @@ impl Caller {
 impl Caller {
     /// The caller behind a session token (bearer or cookie), or 401.
     pub async fn from_token(state: &State, token: String) -> Result<Caller, AppError> {
+        if !state.sessions.ready().await {
+            return Err(AppError::SessionsUnavailable);
+        }
         let session = state
             .sessions
             .get(&token)
@@ -143,7 +146,8 @@ pub struct LoginResponse {
 /// Checks a password and starts a session.
 #[utoipa::path(post, path = "/api/v1/login", tag = "accounts",
     request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn login(
     state: State,
     req: HttpRequest,
@@ -221,6 +225,9 @@ pub async fn sign_in(
     username: &str,
     password: String,
 ) -> Result<(String, Role), AppError> {
+    if !state.sessions.ready().await {
+        return Err(AppError::SessionsUnavailable);
+    }
     let (name, user) = find_account(state, username.trim()).await?;
     refuse_if_locked(state, &name, client).await?;
     let user = user.filter(|u| u.disabled_at.is_none());

@@ -149,8 +149,12 @@ async fn signup_submit(
     let failed = match register_sublandlord(&state, &request).await {
         Ok(_) => {
             let client = super::limit::client_of(&req, &state);
-            let (token, _) = sign_in(&state, &client, &request.phone, request.password).await?;
-            return Ok(with_session(&state, &req, token, "/my"));
+            return match sign_in(&state, &client, &request.phone, request.password).await {
+                Ok((token, _)) => Ok(with_session(&state, &req, token, "/my")),
+                // The account is made; the login page says when signing in works again.
+                Err(AppError::SessionsUnavailable) => Ok(see_other("/login?next=/my")),
+                Err(e) => Err(e),
+            };
         }
         Err(AppError::Conflict(message)) => (Errors::default(), Some(message)),
         Err(e) => (Errors::of(e)?, None),

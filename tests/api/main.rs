@@ -20,6 +20,7 @@ mod page;
 mod police;
 mod portal;
 mod posters;
+mod redis_start;
 mod reports;
 mod scan;
 mod stats;
