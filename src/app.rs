@@ -50,15 +50,19 @@ impl Application {
         )?);
         let rules = settings.rate_rules();
         let limit_key = crate::crypto::sub_key(&key, b"rate-limit-keys");
+        let failure_key = crate::crypto::sub_key(&key, b"login-failure-keys");
         let (sessions, limiter) = match &settings.redis_url {
             Some(url) => {
                 let conn = crate::redis_link::RedisLink::connect(url).await?;
                 (
-                    SessionStore::redis(conn.clone(), &settings.redis_prefix),
+                    SessionStore::redis(conn.clone(), &settings.redis_prefix, failure_key),
                     Limiter::redis(rules, limit_key, conn, &settings.redis_prefix),
                 )
             }
-            None => (SessionStore::memory(), Limiter::memory(rules, limit_key)),
+            None => (
+                SessionStore::memory(failure_key),
+                Limiter::memory(rules, limit_key),
+            ),
         };
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;

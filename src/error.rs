@@ -52,6 +52,10 @@ pub enum AppError {
     /// 429: too many wrong passwords for this account; it is locked for a while.
     #[error("密码错误次数过多，账号已暂时锁定，请 {0} 分钟后再试")]
     LoginLocked(u64),
+    /// 503: sessions are kept in Redis and this instance has not reached it since it
+    /// started; posters and registrations work meanwhile.
+    #[error("登录服务暂时不可用：正在连接会话存储（Redis），请稍后再试。扫码登记不受影响。")]
+    SessionsUnavailable,
     /// 503: a dependency is down; nothing was changed.
     #[error("服务暂时不可用，请稍后再试")]
     Unavailable,
@@ -89,6 +93,7 @@ impl AppError {
             AppError::Unprintable(_) => "unprintable",
             AppError::TooManyRequests => "too_many_requests",
             AppError::LoginLocked(_) => "login_locked",
+            AppError::SessionsUnavailable => "sessions_unavailable",
             AppError::Unavailable => "unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -133,7 +138,9 @@ impl ResponseError for AppError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             AppError::TooManyRequests | AppError::LoginLocked(_) => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::SessionsUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

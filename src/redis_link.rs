@@ -7,9 +7,14 @@
 //! uses a connection of its own, opened on its own runtime the first time it asks; until
 //! that connection is open (or while it cannot be opened) the one opened at start-up
 //! serves.
+//!
+//! An instance starts whether or not Redis answers: scanning and registering must not wait
+//! on it. The start-up connection is then opened on first use and again after each failure,
+//! and the link remembers whether Redis has answered it yet (sessions need it to have).
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
@@ -17,6 +22,8 @@ use anyhow::Context;
 use parking_lot::Mutex;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
+/// The longest a PING waits for Redis's answer.
+const ANSWER_WAIT: Duration = Duration::from_millis(500);
 /// How long a thread whose connection could not be opened waits before trying again.
 const RETRY_OPEN_AFTER: Duration = Duration::from_secs(2);
 
@@ -31,14 +38,17 @@ enum Slot {
 #[derive(Clone)]
 pub struct RedisLink {
     client: redis::Client,
-    /// Opened at start-up; serves a thread until its own connection is open.
+    /// Made at start-up; serves a thread until its own connection is open.
     shared: ConnectionManager,
     threads: Arc<Mutex<HashMap<ThreadId, Slot>>>,
+    /// Whether Redis has answered this instance since it started.
+    answered: Arc<AtomicBool>,
 }
 
 impl RedisLink {
-    /// Opens the start-up connection with short timeouts: a request waiting on a dead
-    /// Redis should fall back quickly, not hang. Fails if Redis cannot be reached.
+    /// Makes the start-up connection with short timeouts (a request waiting on a dead Redis
+    /// should fall back quickly, not hang) and tries it once. Fails only on a bad URL: an
+    /// instance whose Redis does not answer starts all the same and keeps trying.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         use redis::IntoConnectionInfo;
         // Many requests share a connection, so a command is often written while an earlier
@@ -48,14 +58,38 @@ impl RedisLink {
             .context("parsing RENFANG_REDIS_URL")?
             .set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true));
         let client = redis::Client::open(info).context("parsing RENFANG_REDIS_URL")?;
-        let shared = ConnectionManager::new_with_config(client.clone(), config())
-            .await
-            .context("connecting to Redis")?;
-        Ok(Self {
+        let shared = ConnectionManager::new_lazy_with_config(client.clone(), config())
+            .context("setting up the Redis connection")?;
+        let link = Self {
             client,
             shared,
             threads: Arc::default(),
-        })
+            answered: Arc::default(),
+        };
+        if !link.answers().await {
+            tracing::warn!(
+                "Redis does not answer: starting without it; logins wait until it does, \
+                 limits are counted in this process meanwhile"
+            );
+        }
+        Ok(link)
+    }
+
+    /// Whether Redis has answered this instance since it started.
+    pub fn has_answered(&self) -> bool {
+        self.answered.load(Ordering::Relaxed)
+    }
+
+    /// Asks Redis for a PING, waiting at most `ANSWER_WAIT`; remembers a first answer.
+    pub async fn answers(&self) -> bool {
+        let mut conn = self.shared.clone();
+        let cmd = redis::cmd("PING");
+        let ping = cmd.query_async::<String>(&mut conn);
+        let answered = matches!(tokio::time::timeout(ANSWER_WAIT, ping).await, Ok(Ok(_)));
+        if answered && !self.answered.swap(true, Ordering::Relaxed) {
+            tracing::info!("Redis answers");
+        }
+        answered
     }
 
     /// The calling thread's connection. The first call on a thread starts opening one on

@@ -30,6 +30,16 @@ pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
 pub struct Session {
     pub user_id: i64,
     pub role: Role,
+    /// The account's session epoch when the session began: once the account's epoch moves
+    /// on (a new password, a disabled account), the session is over.
+    pub epoch: i64,
+}
+
+impl Session {
+    /// How a session is kept in Redis.
+    fn value(&self) -> String {
+        format!("{}:{}:{}", self.user_id, self.role.as_str(), self.epoch)
+    }
 }
 
 /// How long failed logins are remembered (and an account stays locked).
@@ -76,6 +86,8 @@ struct Shared {
 pub struct SessionStore {
     local: Local,
     redis: Option<Shared>,
+    /// Keys the hashes that failed logins are counted under.
+    secret: Arc<[u8; 32]>,
 }
 
 fn redis_failed(what: &str, e: &str) {
@@ -83,22 +95,36 @@ fn redis_failed(what: &str, e: &str) {
 }
 
 impl SessionStore {
-    /// In-process sessions.
-    pub fn memory() -> Self {
+    /// In-process sessions; failed logins counted under keys hashed with `secret`.
+    pub fn memory(secret: [u8; 32]) -> Self {
         Self {
             local: Local::default(),
             redis: None,
+            secret: Arc::new(secret),
         }
     }
 
-    /// Sessions in Redis under `prefix`.
-    pub fn redis(link: RedisLink, prefix: &str) -> Self {
+    /// Sessions in Redis under `prefix` (the same `secret` on every instance, so that they
+    /// count failed logins under the same keys).
+    pub fn redis(link: RedisLink, prefix: &str, secret: [u8; 32]) -> Self {
         Self {
             local: Local::default(),
             redis: Some(Shared {
                 link,
                 prefix: prefix.to_string(),
             }),
+            secret: Arc::new(secret),
+        }
+    }
+
+    /// Whether sessions can be kept: always in the process; with Redis, once it has
+    /// answered this instance (asking it again now if it has not). An instance that has
+    /// never reached Redis knows none of the shared sessions, logouts and login locks, so
+    /// it neither signs anyone in nor confirms a session until it has.
+    pub async fn ready(&self) -> bool {
+        match &self.redis {
+            None => true,
+            Some(Shared { link, .. }) => link.has_answered() || link.answers().await,
         }
     }
 
@@ -108,7 +134,7 @@ impl SessionStore {
         let token = URL_SAFE_NO_PAD.encode(bytes);
         let key = crate::crypto::sha256(token.as_bytes());
         if let Some(Shared { link, prefix }) = &self.redis {
-            let value = format!("{}:{}", session.user_id, session.role.as_str());
+            let value = session.value();
             let mut conn = link.conn();
             let stored: Result<(), _> =
                 within(conn.set_ex(redis_key(prefix, &key), value, SESSION_TTL.as_secs())).await;
@@ -189,6 +215,32 @@ impl SessionStore {
         }
     }
 
+    /// Gives a live session new contents and keeps its token and its end: the session that
+    /// changed its account's password carries on under the new epoch. A session that
+    /// cannot be updated (Redis away) is ended instead: the user signs in again.
+    pub async fn replace(&self, token: &str, session: Session) {
+        let key = crate::crypto::sha256(token.as_bytes());
+        if let Some((kept, _)) = self.local.sessions.lock().get_mut(&key) {
+            *kept = session;
+            return;
+        }
+        let Some(Shared { link, prefix }) = &self.redis else {
+            return;
+        };
+        let mut conn = link.conn();
+        // XX: a session that ended meanwhile is not brought back; KEEPTTL: nor lengthened.
+        let mut set = redis::cmd("SET");
+        set.arg(redis_key(prefix, &key))
+            .arg(session.value())
+            .arg("XX")
+            .arg("KEEPTTL");
+        let stored: Result<Option<String>, _> = within(set.query_async(&mut conn)).await;
+        if let Err(e) = stored {
+            redis_failed("session update", &e);
+            self.revoke(token).await;
+        }
+    }
+
     /// Once Redis answers again: writes the sessions made here while it was away into it
     /// (for what is left of their time) and deletes the sessions logged out here, so every
     /// instance sees both. What fails stays here for the next time.
@@ -218,7 +270,7 @@ impl SessionStore {
             .collect();
         let mut pipe = redis::pipe();
         for (key, session, left) in &sessions {
-            let value = format!("{}:{}", session.user_id, session.role.as_str());
+            let value = session.value();
             pipe.set_ex(redis_key(prefix, key), value, left.as_secs().max(1))
                 .ignore();
         }
@@ -251,26 +303,47 @@ impl SessionStore {
     }
 }
 
+/// Failed logins that decide whether an account name is locked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Failures {
+    /// Of this account name from this client address: what locks it for that address.
+    pub from_client: u32,
+    /// Of this account name from every address: the bound on a guess spread over many.
+    pub account: u32,
+}
+
 impl SessionStore {
     /// Failed logins of an account name within the current window: the larger of the
-    /// shared count and the count this process kept while Redis was away.
-    pub async fn failures(&self, name: &str) -> u32 {
-        let key = failure_key(name);
-        let local = self
-            .local
-            .failures
-            .lock()
-            .get(&key)
-            .filter(|(_, until)| *until > Instant::now())
-            .map_or(0, |(n, _)| *n);
-        let Some(Shared { link, prefix }) = &self.redis else {
+    /// shared counts and the counts this process kept while Redis was away.
+    pub async fn failures(&self, name: &str, client: &str) -> Failures {
+        let keys = self.failure_keys(name, client);
+        let local = {
+            let map = self.local.failures.lock();
+            let now = Instant::now();
+            let count = |key: &Vec<u8>| {
+                map.get(key)
+                    .filter(|(_, until)| *until > now)
+                    .map_or(0, |(n, _)| *n)
+            };
+            Failures {
+                from_client: count(&keys[0]),
+                account: count(&keys[1]),
+            }
+        };
+        let Some(Shared { link, prefix, .. }) = &self.redis else {
             return local;
         };
         let mut conn = link.conn();
-        let shared: Result<Option<u32>, _> =
-            within(conn.get(failure_redis_key(prefix, &key))).await;
+        let rkeys = keys.map(|k| failure_redis_key(prefix, &k));
+        let shared: Result<Vec<Option<u32>>, _> = within(conn.mget(&rkeys)).await;
         match shared {
-            Ok(n) => n.unwrap_or(0).max(local),
+            Ok(counts) => {
+                let count = |i: usize| counts.get(i).copied().flatten().unwrap_or(0);
+                Failures {
+                    from_client: count(0).max(local.from_client),
+                    account: count(1).max(local.account),
+                }
+            }
             Err(e) => {
                 redis_failed("login failures", &e);
                 local
@@ -278,39 +351,55 @@ impl SessionStore {
         }
     }
 
-    /// Counts one more failed login and returns the count; the window starts at the first.
-    pub async fn record_failure(&self, name: &str) -> u32 {
-        let key = failure_key(name);
-        if let Some(Shared { link, prefix }) = &self.redis {
+    /// Counts one more failed login and returns the counts; a window starts at its first.
+    pub async fn record_failure(&self, name: &str, client: &str) -> Failures {
+        let keys = self.failure_keys(name, client);
+        if let Some(Shared { link, prefix, .. }) = &self.redis {
             let mut conn = link.conn();
-            let rkey = failure_redis_key(prefix, &key);
             // INCR then EXPIRE NX in one round trip: the window starts at the first failure.
             let mut pipe = redis::pipe();
-            pipe.atomic()
-                .incr(&rkey, 1)
-                .cmd("EXPIRE")
-                .arg(&rkey)
-                .arg(FAILURE_WINDOW.as_secs())
-                .arg("NX");
-            let counted: Result<(u32, i64), _> = within(pipe.query_async(&mut conn)).await;
+            pipe.atomic();
+            for key in &keys {
+                let rkey = failure_redis_key(prefix, key);
+                pipe.incr(&rkey, 1)
+                    .cmd("EXPIRE")
+                    .arg(&rkey)
+                    .arg(FAILURE_WINDOW.as_secs())
+                    .arg("NX")
+                    .ignore();
+            }
+            let counted: Result<(u32, u32), _> = within(pipe.query_async(&mut conn)).await;
             match counted {
-                Ok((n, _)) => return n,
+                Ok((from_client, account)) => {
+                    return Failures {
+                        from_client,
+                        account,
+                    };
+                }
                 Err(e) => redis_failed("login failure", &e),
             }
         }
         let mut map = self.local.failures.lock();
         let now = Instant::now();
         map.retain(|_, (_, until)| *until > now);
-        let entry = map.entry(key).or_insert((0, now + FAILURE_WINDOW));
-        entry.0 += 1;
-        entry.0
+        let [from_client, account] = keys.map(|key| {
+            let entry = map.entry(key).or_insert((0, now + FAILURE_WINDOW));
+            entry.0 += 1;
+            entry.0
+        });
+        Failures {
+            from_client,
+            account,
+        }
     }
 
-    /// Forgets the failed logins of an account name (after a successful one).
-    pub async fn clear_failures(&self, name: &str) {
-        let key = failure_key(name);
+    /// Forgets the failed logins of an account name from this client address (after a
+    /// successful one). The account-wide count stays until its window ends: one right
+    /// password must not reopen the account to a guess spread over many addresses.
+    pub async fn clear_failures(&self, name: &str, client: &str) {
+        let [key, _] = self.failure_keys(name, client);
         self.local.failures.lock().remove(&key);
-        if let Some(Shared { link, prefix }) = &self.redis {
+        if let Some(Shared { link, prefix, .. }) = &self.redis {
             let mut conn = link.conn();
             let cleared: Result<(), _> = within(conn.del(failure_redis_key(prefix, &key))).await;
             if let Err(e) = cleared {
@@ -318,11 +407,24 @@ impl SessionStore {
             }
         }
     }
-}
 
-/// Account names are hashed: a phone number used as a login is personal data.
-fn failure_key(name: &str) -> Vec<u8> {
-    crate::crypto::sha256(name.trim().to_lowercase().as_bytes())
+    /// The keys of an account name from a client, and of the account name alone. They are
+    /// keyed hashes: a phone number used as a login and a client address are personal
+    /// data, and an unkeyed hash of an IPv4 address is reversed by trying them all.
+    fn failure_keys(&self, name: &str, client: &str) -> [Vec<u8>; 2] {
+        use hmac::Mac;
+        let name = name.trim().to_lowercase();
+        let hash = |parts: &[&str]| {
+            let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(self.secret.as_slice())
+                .expect("HMAC takes any key length");
+            for part in parts {
+                mac.update(&(part.len() as u64).to_be_bytes());
+                mac.update(part.as_bytes());
+            }
+            mac.finalize().into_bytes().to_vec()
+        };
+        [hash(&["from", &name, client]), hash(&["account", &name])]
+    }
 }
 
 fn failure_redis_key(prefix: &str, hash: &[u8]) -> String {
@@ -336,10 +438,14 @@ fn redis_key(prefix: &str, hash: &[u8]) -> String {
 }
 
 fn parse_value(value: &str) -> Option<Session> {
-    let (id, role) = value.split_once(':')?;
+    let mut parts = value.splitn(3, ':');
+    let (id, role) = (parts.next()?, parts.next()?);
+    // Sessions stored before epochs existed belong to the first one.
+    let epoch = parts.next().map_or(Some(0), |e| e.parse().ok())?;
     Some(Session {
         user_id: id.parse().ok()?,
         role: Role::parse(role)?,
+        epoch,
     })
 }
 
@@ -349,10 +455,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_memory_session_lives_until_revoked() {
-        let store = SessionStore::memory();
+        let store = SessionStore::memory([1; 32]);
         let s = Session {
             user_id: 7,
             role: Role::Police,
+            epoch: 0,
         };
         let token = store.create(s).await;
         assert_eq!(store.get(&token).await, Some(s));
@@ -363,13 +470,18 @@ mod tests {
 
     #[test]
     fn stored_values_round_trip() {
+        let s = Session {
+            user_id: 12,
+            role: Role::Admin,
+            epoch: 3,
+        };
+        assert_eq!(parse_value(&s.value()), Some(s));
         assert_eq!(
             parse_value("12:admin"),
-            Some(Session {
-                user_id: 12,
-                role: Role::Admin
-            })
+            Some(Session { epoch: 0, ..s }),
+            "a session stored before epochs"
         );
         assert_eq!(parse_value("12:root"), None);
+        assert_eq!(parse_value("12:admin:x"), None);
     }
 }

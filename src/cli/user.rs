@@ -1,4 +1,4 @@
-//! `renfang user add`: staff accounts from the command line.
+//! `renfang user add`, `disable` and `enable`: accounts from the command line.
 
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -26,14 +26,48 @@ pub enum UserCommand {
         #[arg(long = "community")]
         communities: Vec<String>,
     },
+    /// Disables an account: it cannot log in, and its sessions end at once.
+    Disable {
+        #[arg(long)]
+        username: String,
+    },
+    /// Enables a disabled account again (its old sessions stay ended).
+    Enable {
+        #[arg(long)]
+        username: String,
+    },
 }
 
 pub async fn run(command: UserCommand, settings: Settings) -> anyhow::Result<ExitCode> {
-    let UserCommand::Add {
-        username,
-        role,
-        communities,
-    } = command;
+    let (username, disable) = match command {
+        UserCommand::Add {
+            username,
+            role,
+            communities,
+        } => return add(settings, &username, &role, &communities).await,
+        UserCommand::Disable { username } => (username, true),
+        UserCommand::Enable { username } => (username, false),
+    };
+    let store = super::open(&settings).await?;
+    let now = store::millis(Utc::now());
+    let changed = users::set_disabled(&store, None, username.trim(), disable, now).await;
+    store.close().await;
+    let what = if disable { "disabled" } else { "enabled" };
+    match changed? {
+        Some(id) => {
+            println!("{what} user {username} (id {id})");
+            Ok(ExitCode::SUCCESS)
+        }
+        None => bail!("no user named {username:?}"),
+    }
+}
+
+async fn add(
+    settings: Settings,
+    username: &str,
+    role: &str,
+    communities: &[String],
+) -> anyhow::Result<ExitCode> {
     let mut password = String::new();
     std::io::stdin()
         .lock()
@@ -41,7 +75,7 @@ pub async fn run(command: UserCommand, settings: Settings) -> anyhow::Result<Exi
         .context("reading the password from standard input")?;
     let password = password.trim_end_matches(['\r', '\n']).to_string();
     let store = super::open(&settings).await?;
-    let id = add_staff(&store, &username, &role, &communities, &password).await?;
+    let id = add_staff(&store, username, role, communities, &password).await?;
     store.close().await;
     println!("created user {username} (id {id}, role {role})");
     Ok(ExitCode::SUCCESS)

@@ -15,7 +15,7 @@ use super::json::ApiJson;
 use crate::domain::person::PhoneNumber;
 use crate::domain::role::Role;
 use crate::error::AppError;
-use crate::sessions::{FAILURE_WINDOW, Session};
+use crate::sessions::{FAILURE_WINDOW, Failures, Session};
 use crate::store::users;
 
 /// Registers the account routes.
@@ -62,19 +62,27 @@ impl Caller {
 impl Caller {
     /// The caller behind a session token (bearer or cookie), or 401.
     pub async fn from_token(state: &State, token: String) -> Result<Caller, AppError> {
+        if !state.sessions.ready().await {
+            return Err(AppError::SessionsUnavailable);
+        }
         let session = state
             .sessions
             .get(&token)
             .await
             .ok_or(AppError::Unauthorized)?;
-        let community_ids = users::active_community_ids(&state.store, session.user_id)
+        let standing = users::active_standing(&state.store, session.user_id)
             .await
-            .map_err(store_error)?
-            .ok_or(AppError::Unauthorized)?;
+            .map_err(store_error)?;
+        let Some(standing) = standing.filter(|s| s.session_epoch == session.epoch) else {
+            // Disabled, or begun before a password change: over on every instance, and
+            // forgotten here so the store does not keep asking.
+            state.sessions.revoke(&token).await;
+            return Err(AppError::Unauthorized);
+        };
         Ok(Caller {
             user_id: session.user_id,
             role: session.role,
-            community_ids,
+            community_ids: standing.community_ids,
             token,
         })
     }
@@ -142,42 +150,90 @@ pub struct LoginResponse {
 /// Checks a password and starts a session.
 #[utoipa::path(post, path = "/api/v1/login", tag = "accounts",
     request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn login(
     state: State,
+    req: HttpRequest,
     body: ApiJson<LoginRequest>,
 ) -> Result<web::Json<LoginResponse>, AppError> {
     let LoginRequest { username, password } = body.value;
-    let (token, role) = sign_in(&state, &username, password).await?;
+    let client = super::limit::client_of(&req, &state);
+    let (token, role) = sign_in(&state, &client, &username, password).await?;
     Ok(web::Json(LoginResponse {
         token,
         role: role.as_str().to_string(),
     }))
 }
 
-/// Failed logins of one account name after which each further failure is answered slowly.
+/// Failed logins of one account name from one client address after which each further
+/// failure is answered slowly.
 pub const SLOW_AFTER: u32 = 3;
-/// Failed logins of one account name that lock it for [`FAILURE_WINDOW`].
+/// Failed logins of one account name from one client address that lock the name for that
+/// address for [`FAILURE_WINDOW`]: a stranger elsewhere cannot lock the owner out.
 pub const LOCK_AFTER: u32 = 10;
+/// Failed logins of one account name from all addresses together that lock it everywhere
+/// for [`FAILURE_WINDOW`]: the bound on a guess spread over many addresses.
+pub const ACCOUNT_LOCK_AFTER: u32 = 10 * LOCK_AFTER;
 /// How much slower each failure past [`SLOW_AFTER`] is answered, up to four steps.
 const SLOW_STEP: Duration = Duration::from_millis(250);
+
+fn locked(failures: Failures) -> bool {
+    failures.from_client >= LOCK_AFTER || failures.account >= ACCOUNT_LOCK_AFTER
+}
+
+fn lock_error() -> AppError {
+    AppError::LoginLocked(FAILURE_WINDOW.as_secs() / 60)
+}
+
+/// 429 while the account name is locked for this client address.
+pub async fn refuse_if_locked(state: &State, name: &str, client: &str) -> Result<(), AppError> {
+    if locked(state.sessions.failures(name, client).await) {
+        return Err(lock_error());
+    }
+    Ok(())
+}
+
+/// Counts a wrong password for the account name from this client address and answers it:
+/// slowly past [`SLOW_AFTER`], with the lock once it is reached, else with `wrong`.
+pub async fn count_wrong_password(
+    state: &State,
+    name: &str,
+    client: &str,
+    wrong: AppError,
+) -> AppError {
+    let failures = state.sessions.record_failure(name, client).await;
+    tracing::info!(
+        from_client = failures.from_client,
+        account = failures.account,
+        "wrong password"
+    );
+    if locked(failures) {
+        return lock_error();
+    }
+    if failures.from_client > SLOW_AFTER {
+        tokio::time::sleep(SLOW_STEP * (failures.from_client - SLOW_AFTER).min(4)).await;
+    }
+    wrong
+}
 
 /// Checks a username and password (Argon2id, off the async workers) and starts a session:
 /// the one path behind the API login and the login page. A wrong username costs as much as
 /// a wrong password. A sublandlord signs in with their phone number. Failed logins are
-/// counted per account name (in Redis when configured, so across instances): past
-/// [`SLOW_AFTER`] the answer comes slowly, at [`LOCK_AFTER`] the name is locked, even for
-/// the right password, until the window ends.
+/// counted per account name and client address, and per account name (in Redis when
+/// configured, so across instances); see [`LOCK_AFTER`] and [`ACCOUNT_LOCK_AFTER`]. A
+/// locked name stays locked, even for the right password, until the window ends.
 pub async fn sign_in(
     state: &State,
+    client: &str,
     username: &str,
     password: String,
 ) -> Result<(String, Role), AppError> {
-    let (name, user) = find_account(state, username.trim()).await?;
-    let failures = state.sessions.failures(&name).await;
-    if failures >= LOCK_AFTER {
-        return Err(AppError::LoginLocked(FAILURE_WINDOW.as_secs() / 60));
+    if !state.sessions.ready().await {
+        return Err(AppError::SessionsUnavailable);
     }
+    let (name, user) = find_account(state, username.trim()).await?;
+    refuse_if_locked(state, &name, client).await?;
     let user = user.filter(|u| u.disabled_at.is_none());
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let matches = web::block(move || {
@@ -187,23 +243,16 @@ pub async fn sign_in(
     .await
     .map_err(|e| anyhow::anyhow!("password check: {e}"))?;
     let (Some(user), true) = (user, matches) else {
-        let failures = state.sessions.record_failure(&name).await;
-        tracing::info!(failures, "failed login");
-        if failures >= LOCK_AFTER {
-            return Err(AppError::LoginLocked(FAILURE_WINDOW.as_secs() / 60));
-        }
-        if failures > SLOW_AFTER {
-            tokio::time::sleep(SLOW_STEP * (failures - SLOW_AFTER).min(4)).await;
-        }
-        return Err(AppError::Unauthorized);
+        return Err(count_wrong_password(state, &name, client, AppError::Unauthorized).await);
     };
-    state.sessions.clear_failures(&name).await;
+    state.sessions.clear_failures(&name, client).await;
     let role = Role::parse(&user.role).ok_or_else(|| anyhow::anyhow!("bad stored role"))?;
     let token = state
         .sessions
         .create(Session {
             user_id: user.id,
             role,
+            epoch: user.session_epoch,
         })
         .await;
     tracing::info!(user_id = user.id, role = role.as_str(), "login");

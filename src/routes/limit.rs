@@ -106,6 +106,24 @@ fn classify<'a>(method: &Method, path: &'a str) -> Option<Public<'a>> {
     })
 }
 
+/// What a request's client address is counted under (see [`crate::limits::client_key`]):
+/// the peer, or behind a trusted proxy the address it forwards.
+pub fn client_of(req: &HttpRequest, state: &State) -> String {
+    let Some(peer) = req.peer_addr() else {
+        return "unknown".to_string();
+    };
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>();
+    let ip = state
+        .settings
+        .trusted_proxies
+        .client_ip(peer.ip(), forwarded.into_iter());
+    crate::limits::client_key(ip)
+}
+
 /// Counts public requests and refuses with 429 (and `Retry-After`) past a limit.
 pub async fn limit(
     req: ServiceRequest,
@@ -118,21 +136,7 @@ pub async fn limit(
     let Some(public) = classify(req.method(), &path) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let client = match req.peer_addr() {
-        Some(peer) => {
-            let forwarded = req
-                .headers()
-                .get_all("x-forwarded-for")
-                .filter_map(|v| v.to_str().ok())
-                .collect::<Vec<_>>();
-            let ip = state
-                .settings
-                .trusted_proxies
-                .client_ip(peer.ip(), forwarded.into_iter());
-            crate::limits::client_key(ip)
-        }
-        None => "unknown".to_string(),
-    };
+    let client = client_of(req.request(), &state);
     let mut takes = vec![Take {
         counter: Counter::ClientIp,
         key: &client,

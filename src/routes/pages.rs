@@ -55,6 +55,12 @@ pub async fn page_caller(req: &HttpRequest, state: &State) -> Result<Caller, Htt
     match Caller::from_token(state, cookie.value().to_string()).await {
         Ok(caller) => Ok(caller),
         Err(AppError::Unauthorized) => Err(to_login()),
+        Err(err @ AppError::SessionsUnavailable) => Err(super::scan_page::message_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            super::scan_page::Lang::Zh,
+            "暂时无法登录",
+            &err.to_string(),
+        )),
         Err(err) => Err(actix_web::ResponseError::error_response(&err)),
     }
 }
@@ -126,12 +132,19 @@ fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
-async fn login_form(q: web::Query<NextQuery>) -> HttpResponse {
+async fn login_form(state: State, q: web::Query<NextQuery>) -> HttpResponse {
+    // Said before anyone types a password that cannot be checked now.
+    let unavailable = (!state.sessions.ready().await).then(|| AppError::SessionsUnavailable);
+    let status = match unavailable {
+        Some(_) => StatusCode::SERVICE_UNAVAILABLE,
+        None => StatusCode::OK,
+    };
+    let error = unavailable.map(|e| e.to_string());
     html(
-        StatusCode::OK,
+        status,
         LoginPage {
             next: safe_next(q.next.as_deref()),
-            error: None,
+            error: error.as_deref(),
             username: "",
         }
         .render(),
@@ -157,7 +170,8 @@ async fn login_submit(
         password,
         next,
     } = form.into_inner();
-    match sign_in(&state, &username, password).await {
+    let client = super::limit::client_of(&req, &state);
+    match sign_in(&state, &client, &username, password).await {
         Ok((token, role)) => {
             let next = safe_next(Some(&next));
             let to = if next.is_empty() { home_of(role) } else { next };
@@ -168,6 +182,15 @@ async fn login_submit(
             LoginPage {
                 next: safe_next(Some(&next)),
                 error: Some("用户名或密码错误"),
+                username: &username,
+            }
+            .render(),
+        )),
+        Err(err @ AppError::SessionsUnavailable) => Ok(html(
+            StatusCode::SERVICE_UNAVAILABLE,
+            LoginPage {
+                next: safe_next(Some(&next)),
+                error: Some(&err.to_string()),
                 username: &username,
             }
             .render(),

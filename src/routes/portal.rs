@@ -148,8 +148,13 @@ async fn signup_submit(
     };
     let failed = match register_sublandlord(&state, &request).await {
         Ok(_) => {
-            let (token, _) = sign_in(&state, &request.phone, request.password).await?;
-            return Ok(with_session(&state, &req, token, "/my"));
+            let client = super::limit::client_of(&req, &state);
+            return match sign_in(&state, &client, &request.phone, request.password).await {
+                Ok((token, _)) => Ok(with_session(&state, &req, token, "/my")),
+                // The account is made; the login page says when signing in works again.
+                Err(AppError::SessionsUnavailable) => Ok(see_other("/login?next=/my")),
+                Err(e) => Err(e),
+            };
         }
         Err(AppError::Conflict(message)) => (Errors::default(), Some(message)),
         Err(e) => (Errors::of(e)?, None),
@@ -614,8 +619,20 @@ async fn password_submit(
         old_password: form.old_password,
         new_password: form.new_password,
     };
-    let (status, errors, saved) = match set_password(&state, &caller, &request).await {
+    let client = super::limit::client_of(&req, &state);
+    let (status, errors, saved) = match set_password(&state, &caller, &client, &request).await {
         Ok(()) => (StatusCode::OK, Errors::default(), true),
+        // Too many wrong old passwords: said on the form, as a wrong one is.
+        Err(AppError::LoginLocked(_)) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            Errors(vec![FieldError::new(
+                "old_password",
+                "locked",
+                "原密码错误次数过多，已暂时锁定，请稍后再试",
+                "Too many wrong passwords; locked for a while",
+            )]),
+            false,
+        ),
         Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, Errors::of(e)?, false),
     };
     Ok(html(

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::State;
-use super::auth::{Caller, store_error};
+use super::auth::{Caller, count_wrong_password, refuse_if_locked, store_error};
 use super::door_checks::paging;
 use super::json::ApiJson;
 use super::scan::{Destination, ReceiptBody, RegistrationBody, accept_json};
@@ -18,6 +18,7 @@ use crate::domain::registration::new_receipt;
 use crate::domain::role::Role;
 use crate::domain::sublandlord::{FilingInput, FilingStatus, NewFiling, Signup, check_password};
 use crate::error::AppError;
+use crate::sessions::Session;
 use crate::store::door_checks::Scope;
 use crate::store::filings::{self, Filed, Refusal};
 use crate::store::registrations::{self, Source};
@@ -121,17 +122,23 @@ pub struct PasswordRequest {
     security(("bearer" = [])))]
 pub async fn change_password(
     state: State,
+    req: HttpRequest,
     caller: Caller,
     body: ApiJson<PasswordRequest>,
 ) -> Result<HttpResponse, AppError> {
-    set_password(&state, &caller, &body.value).await?;
+    let client = super::limit::client_of(&req, &state);
+    set_password(&state, &caller, &client, &body.value).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Checks the old password and stores the new one (the API and the page share it).
+/// Checks the old password and stores the new one (the API and the page share it). A wrong
+/// old password counts toward the account's login lock, as a wrong login does: a stolen
+/// session must not become a way to guess the password. Every other session of the
+/// account ends; the caller's carries on.
 pub async fn set_password(
     state: &State,
     caller: &Caller,
+    client: &str,
     r: &PasswordRequest,
 ) -> Result<(), AppError> {
     check_password("new_password", &r.new_password).map_err(AppError::field)?;
@@ -139,9 +146,11 @@ pub async fn set_password(
         .await
         .map_err(store_error)?
         .ok_or(AppError::Unauthorized)?;
+    refuse_if_locked(state, &user.username, client).await?;
     let (old, new) = (r.old_password.clone(), r.new_password.clone());
+    let stored = user.password_hash.clone();
     let hash = web::block(move || {
-        if crate::crypto::verify_password(&user.password_hash, &old) {
+        if crate::crypto::verify_password(&stored, &old) {
             crate::crypto::hash_password(&new).map(Some)
         } else {
             Ok(None)
@@ -150,16 +159,27 @@ pub async fn set_password(
     .await
     .map_err(|e| anyhow::anyhow!("password task: {e}"))??;
     let Some(hash) = hash else {
-        return Err(AppError::field(FieldError::new(
+        let wrong = AppError::field(FieldError::new(
             "old_password",
             "wrong",
             "原密码不正确",
             "The current password is wrong",
-        )));
+        ));
+        return Err(count_wrong_password(state, &user.username, client, wrong).await);
     };
-    sublandlords::set_password(&state.store, caller.user_id, hash)
+    state.sessions.clear_failures(&user.username, client).await;
+    let epoch = sublandlords::set_password(&state.store, caller.user_id, hash)
         .await
         .map_err(store_error)?;
+    let session = Session {
+        user_id: caller.user_id,
+        role: caller.role,
+        epoch,
+    };
+    state
+        .sessions
+        .replace(caller.session_token(), session)
+        .await;
     tracing::info!(user_id = caller.user_id, "password changed");
     Ok(())
 }

@@ -181,18 +181,23 @@ pub async fn get(store: &Store, id: i64) -> StoreResult<Option<Sublandlord>> {
     .await?)
 }
 
-/// Replaces an account's password hash; audited.
-pub async fn set_password(store: &Store, user_id: i64, password_hash: String) -> StoreResult<()> {
+/// Replaces an account's password hash and raises its session epoch, so every session
+/// begun before the change is over; audited. Returns the new epoch, for the session that
+/// made the change to carry on under.
+pub async fn set_password(store: &Store, user_id: i64, password_hash: String) -> StoreResult<i64> {
     let backend = store.backend();
     let now_ms = super::millis(chrono::Utc::now());
     store
         .write(Box::new(move |conn| {
             Box::pin(async move {
-                sqlx::query("update users set password_hash = $1 where id = $2")
-                    .bind(password_hash)
-                    .bind(user_id)
-                    .execute(&mut *conn)
-                    .await?;
+                let epoch: i64 = sqlx::query_scalar(
+                    r"update users set password_hash = $1, session_epoch = session_epoch + 1
+                      where id = $2 returning session_epoch",
+                )
+                .bind(password_hash)
+                .bind(user_id)
+                .fetch_one(&mut *conn)
+                .await?;
                 let entry = super::audit::Entry {
                     user_id: Some(user_id),
                     action: "user.password".into(),
@@ -200,7 +205,8 @@ pub async fn set_password(store: &Store, user_id: i64, password_hash: String) ->
                     detail: None,
                     reason: None,
                 };
-                super::audit::append_in(conn, backend, &entry, now_ms).await
+                super::audit::append_in(conn, backend, &entry, now_ms).await?;
+                Ok(epoch)
             })
         }))
         .await

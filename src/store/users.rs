@@ -12,6 +12,8 @@ pub struct User {
     pub password_hash: String,
     pub role: String,
     pub disabled_at: Option<i64>,
+    /// Sessions begun under another epoch are over (see `active_community_ids`).
+    pub session_epoch: i64,
 }
 
 /// Creates an account and its community assignments in one transaction, by `by`.
@@ -72,7 +74,7 @@ pub async fn create(
 /// The account with this login name.
 pub async fn find_by_username(store: &Store, username: &str) -> StoreResult<Option<User>> {
     Ok(sqlx::query_as(
-        "select id, username, password_hash, role, disabled_at from users where username = $1",
+        "select id, username, password_hash, role, disabled_at, session_epoch from users where username = $1",
     )
     .bind(username)
     .fetch_optional(store.pool())
@@ -82,28 +84,92 @@ pub async fn find_by_username(store: &Store, username: &str) -> StoreResult<Opti
 /// The account with this id.
 pub async fn get(store: &Store, id: i64) -> StoreResult<Option<User>> {
     Ok(sqlx::query_as(
-        "select id, username, password_hash, role, disabled_at from users where id = $1",
+        "select id, username, password_hash, role, disabled_at, session_epoch from users where id = $1",
     )
     .bind(id)
     .fetch_optional(store.pool())
     .await?)
 }
 
-/// The communities of an account that is not disabled, or `None` for a disabled or missing
+/// What a session is checked against on every signed-in request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    /// The account's current session epoch: a session begun under another one is over.
+    pub session_epoch: i64,
+    /// The communities the account may see.
+    pub community_ids: Vec<i64>,
+}
+
+/// The standing of an account that is not disabled, or `None` for a disabled or missing
 /// one: what every signed-in request checks, in one statement.
-pub async fn active_community_ids(store: &Store, user_id: i64) -> StoreResult<Option<Vec<i64>>> {
-    let rows: Vec<(Option<i64>, Option<i64>)> = sqlx::query_as(
-        r"select u.disabled_at, uc.community_id from users u
+pub async fn active_standing(store: &Store, user_id: i64) -> StoreResult<Option<Standing>> {
+    let rows: Vec<(Option<i64>, i64, Option<i64>)> = sqlx::query_as(
+        r"select u.disabled_at, u.session_epoch, uc.community_id from users u
           left join user_communities uc on uc.user_id = u.id
           where u.id = $1 order by uc.community_id",
     )
     .bind(user_id)
     .fetch_all(store.pool())
     .await?;
-    if rows.is_empty() || rows[0].0.is_some() {
-        return Ok(None);
+    match rows.first() {
+        Some((None, epoch, _)) => Ok(Some(Standing {
+            session_epoch: *epoch,
+            community_ids: rows.iter().filter_map(|(_, _, c)| *c).collect(),
+        })),
+        _ => Ok(None),
     }
-    Ok(Some(rows.into_iter().filter_map(|(_, c)| c).collect()))
+}
+
+/// Disables (`disable == true`) or enables the account with this login name, on behalf
+/// of `by` (`None` for the command line); audited. Disabling raises the session epoch, so
+/// the account's sessions end at once and enabling it again does not bring them back.
+/// `None` when there is no such account.
+pub async fn set_disabled(
+    store: &Store,
+    by: Option<i64>,
+    username: &str,
+    disable: bool,
+    now_ms: i64,
+) -> StoreResult<Option<i64>> {
+    let username = username.to_string();
+    let backend = store.backend();
+    store
+        .write(Box::new(move |conn| {
+            Box::pin(async move {
+                // Disabling an account that already is keeps the first instant.
+                let query = if disable {
+                    sqlx::query_scalar(
+                        r"update users set disabled_at = coalesce(disabled_at, $1),
+                              session_epoch = session_epoch + 1
+                          where username = $2 returning id",
+                    )
+                    .bind(now_ms)
+                } else {
+                    sqlx::query_scalar(
+                        "update users set disabled_at = null where username = $1 returning id",
+                    )
+                };
+                let id: Option<i64> = query.bind(username).fetch_optional(&mut *conn).await?;
+                let Some(id) = id else {
+                    return Ok(None);
+                };
+                let entry = super::audit::Entry {
+                    user_id: by,
+                    action: if disable {
+                        "user.disable"
+                    } else {
+                        "user.enable"
+                    }
+                    .into(),
+                    subject: Some(format!("user:{id}")),
+                    detail: None,
+                    reason: None,
+                };
+                super::audit::append_in(conn, backend, &entry, now_ms).await?;
+                Ok(Some(id))
+            })
+        }))
+        .await
 }
 
 /// A staff account as the console lists it.

@@ -2,6 +2,7 @@
 //! file by default, a fresh PostgreSQL database when `RENFANG_TEST_DATABASE_URL` is set.
 
 mod abuse;
+mod accounts;
 mod audit;
 mod audit_chain;
 mod auth;
@@ -22,6 +23,7 @@ mod page;
 mod police;
 mod portal;
 mod posters;
+mod redis_start;
 mod reports;
 mod retention;
 mod scan;

@@ -34,6 +34,8 @@ struct Objects {
     occupant: i64,
     /// A sublandlord's pending filing of `unit`.
     filing: i64,
+    /// A staff account of the community.
+    user: i64,
 }
 
 impl Objects {
@@ -44,6 +46,7 @@ impl Objects {
             .replace("{tip}", &self.tip.to_string())
             .replace("{occupant}", &self.occupant.to_string())
             .replace("{filing}", &self.filing.to_string())
+            .replace("{user}", &self.user.to_string())
     }
 }
 
@@ -71,6 +74,16 @@ async fn objects(app: &TestApp, admin: &str, community: &'static str, n: u8, id:
         .await;
     let tip = tip.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let filing = pending_filing(app, community, n).await;
+    let names = [community.to_string()];
+    let user = renfang::cli::user::add_staff(
+        &app.store,
+        &format!("matrix-{n}"),
+        "property",
+        &names,
+        "correct-horse-9",
+    )
+    .await
+    .unwrap();
     Objects {
         community,
         unit,
@@ -78,6 +91,7 @@ async fn objects(app: &TestApp, admin: &str, community: &'static str, n: u8, id:
         tip,
         occupant,
         filing,
+        user,
     }
 }
 
@@ -119,7 +133,7 @@ async fn fingerprint(app: &TestApp) -> String {
             .unwrap()
     };
     format!(
-        "{} {} {} {} {} {} {} {} {} {} {} {} {}",
+        "{} {} {} {} {} {} {} {} {} {} {} {} {} {}",
         q("select count(*) from units").await,
         q("select cast(coalesce(sum(qr_version), 0) as bigint) from units").await,
         q("select count(*) from qr_tokens").await,
@@ -128,6 +142,7 @@ async fn fingerprint(app: &TestApp) -> String {
         q("select count(*) from tips where state = 'new'").await,
         q("select count(*) from occupants where moved_out_at is null").await,
         q("select count(*) from users").await,
+        q("select count(*) from users where disabled_at is null").await,
         q("select count(*) from communities").await,
         q("select count(*) from audit_log").await,
         q("select count(*) from filings").await,
@@ -235,6 +250,13 @@ const PAGES: &[(&str, &[&str])] = &[
     ("/police", QUEUE),
     ("/ledger", LEDGER),
 ];
+
+/// The CSRF token the pages give a cookie session (derived from its token).
+fn csrf_of_cookie(cookie: &str) -> String {
+    let token = cookie.split_once('=').unwrap().1;
+    let digest = renfang::crypto::sha256(format!("csrf:{token}").as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
 
 async fn call(app: &TestApp, token: &str, r: &Route, path: &str) -> StatusCode {
     let mut req = app
@@ -387,6 +409,8 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
     for (path, allowed) in [
         ("/console/tips/{tip}", UNITS),
         ("/police/units/{unit}", QUEUE),
+        // Staff accounts are the town's: only admins, who see them all.
+        ("/console/users/{user}/disable", ADMIN),
     ] {
         for (role, cookie) in &cookies {
             for (objects, inside) in [(&theirs, false), (&ours, true)] {
@@ -401,6 +425,32 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
                 };
                 if status != want {
                     failures.push(format!("{role} page {filled}: {status}, want {want}"));
+                }
+            }
+        }
+    }
+    // Forms of one object, posted with the role's own valid CSRF token: only admins act.
+    for (path, allowed) in [
+        ("/console/users/{user}/enable", ADMIN),
+        ("/console/users/{user}/disable", ADMIN),
+    ] {
+        for (role, cookie) in &cookies {
+            let csrf = csrf_of_cookie(cookie);
+            let filled = ours.fill(path);
+            let before = fingerprint(&app).await;
+            let status = crate::helpers::page_post(&app, cookie, &filled, &[("csrf", &csrf)])
+                .await
+                .status();
+            if allowed.contains(role) {
+                if status != StatusCode::SEE_OTHER {
+                    failures.push(format!("{role} form {filled}: {status}, want 303"));
+                }
+            } else {
+                if status != StatusCode::FORBIDDEN {
+                    failures.push(format!("{role} form {filled}: {status}, want 403"));
+                }
+                if fingerprint(&app).await != before {
+                    failures.push(format!("{role} form {filled}: a denied call changed data"));
                 }
             }
         }

@@ -12,14 +12,20 @@ use crate::domain::sublandlord::MIN_PASSWORD_CHARS;
 use crate::error::AppError;
 use crate::routes::State;
 use crate::routes::auth::store_error;
-use crate::routes::pages::{check_csrf, html, see_other};
+use crate::routes::pages::{CsrfForm, check_csrf, html, see_other};
 use crate::store::{self, Constraint, StoreError, communities, users};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/communities", web::get().to(communities_page))
         .route("/console/communities", web::post().to(add_community))
         .route("/console/users", web::get().to(users_page))
-        .route("/console/users", web::post().to(add_user));
+        .route("/console/users", web::post().to(add_user))
+        .route(
+            "/console/users/{id}/disable",
+            web::get().to(confirm_disable),
+        )
+        .route("/console/users/{id}/disable", web::post().to(disable_user))
+        .route("/console/users/{id}/enable", web::post().to(enable_user));
 }
 
 #[derive(Template)]
@@ -110,6 +116,8 @@ struct UsersPage {
     community_names: Vec<String>,
     error: Option<String>,
     min_password: usize,
+    /// The caller's own account, which has no disable button.
+    self_id: i64,
 }
 
 async fn users_page(state: State, req: HttpRequest) -> HttpResponse {
@@ -159,6 +167,7 @@ async fn render_users(
         community_names,
         error,
         min_password: MIN_PASSWORD_CHARS,
+        self_id: caller.user_id,
     };
     Ok(html(status, page.render()))
 }
@@ -223,6 +232,99 @@ async fn add_user(
         )
         .await
         .map_err(AppError::Internal)?;
+        Ok(see_other("/console/users"))
+    }
+    .await;
+    page_or_error(&caller, result)
+}
+
+/// A staff account of the list, or 404 (sublandlords are not managed here).
+async fn listed_account(state: &State, id: i64) -> Result<users::User, AppError> {
+    users::get(&state.store, id)
+        .await
+        .map_err(store_error)?
+        .filter(|u| Role::parse(&u.role).is_some_and(Role::is_staff))
+        .ok_or(AppError::NotFound)
+}
+
+#[derive(Template)]
+#[template(path = "console_user_disable.html")]
+struct DisablePage {
+    chrome: Chrome,
+    id: i64,
+    username: String,
+    role: &'static str,
+}
+
+/// Asks before disabling: the form on this page does it (pages run no script to ask).
+async fn confirm_disable(state: State, req: HttpRequest, id: web::Path<i64>) -> HttpResponse {
+    let caller = match staff(&req, &state, Role::is_admin).await {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    let result = async {
+        let user = listed_account(&state, *id).await?;
+        let page = DisablePage {
+            chrome: Chrome::new(&caller, "/console/users"),
+            id: user.id,
+            role: Role::parse(&user.role).map_or("", Role::label_zh),
+            username: user.username,
+        };
+        Ok(html(StatusCode::OK, page.render()))
+    }
+    .await;
+    page_or_error(&caller, result)
+}
+
+async fn disable_user(
+    state: State,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
+    set_disabled(state, req, *id, &form.csrf, true).await
+}
+
+async fn enable_user(
+    state: State,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
+    set_disabled(state, req, *id, &form.csrf, false).await
+}
+
+/// Disables or enables a staff account as the command line does, recorded as the admin's.
+async fn set_disabled(
+    state: State,
+    req: HttpRequest,
+    id: i64,
+    csrf: &str,
+    disable: bool,
+) -> HttpResponse {
+    let caller = match staff(&req, &state, Role::is_admin).await {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    let result = async {
+        check_csrf(&caller, csrf)?;
+        let user = listed_account(&state, id).await?;
+        if disable && user.id == caller.user_id {
+            // The last admin could otherwise lock the town out of its own console.
+            let error = Some("不能停用自己的账号".to_string());
+            return render_users(&state, &caller, StatusCode::CONFLICT, error).await;
+        }
+        let now = store::millis(Utc::now());
+        users::set_disabled(
+            &state.store,
+            Some(caller.user_id),
+            &user.username,
+            disable,
+            now,
+        )
+        .await
+        .map_err(store_error)?
+        .ok_or(AppError::NotFound)?;
         Ok(see_other("/console/users"))
     }
     .await;
