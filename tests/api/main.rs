@@ -9,6 +9,7 @@ mod cli;
 mod console;
 mod door_checks;
 mod exports;
+mod headers;
 mod health;
 mod helpers;
 mod import;

@@ -188,6 +188,9 @@ const PAGES: &[(&str, &[&str])] = &[
     ("/ledger", LEDGER),
 ];
 
+/// Routes anyone may read, with a session of any role or none.
+const PUBLIC: &[&str] = &["/assets/base.css", "/assets/console.css"];
+
 async fn call(app: &TestApp, token: &str, r: &Route, path: &str) -> StatusCode {
     let mut req = app
         .client
@@ -332,6 +335,18 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
                 || (!want_ok && status != StatusCode::FORBIDDEN)
             {
                 failures.push(format!("{role} page {path}: {status}"));
+            }
+        }
+    }
+    for path in PUBLIC {
+        let anonymous = app.get(path, None).await.status();
+        if anonymous != StatusCode::OK {
+            failures.push(format!("anonymous {path}: {anonymous}"));
+        }
+        for (role, cookie) in &cookies {
+            let status = crate::helpers::page(&app, cookie, path).await.status();
+            if status != StatusCode::OK {
+                failures.push(format!("{role} {path}: {status}"));
             }
         }
     }
