@@ -58,7 +58,9 @@ pub struct TipRequest {
     request_body = TipRequest,
     responses((status = 201, body = super::units::Created),
         (status = 422, body = crate::error::ErrorBody),
-        (status = 415, body = crate::error::ErrorBody)))]
+        (status = 415, body = crate::error::ErrorBody),
+        (status = 429, description = "too many tips from this address this hour (`too_many_requests`), \
+            or its photos today (`photo_allowance`)", body = crate::error::ErrorBody)))]
 pub async fn create_tip(
     state: State,
     req: HttpRequest,
