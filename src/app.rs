@@ -88,6 +88,7 @@ impl Application {
                 .wrap(Compress::default())
                 .wrap(from_fn(routes::limit::limit))
                 .wrap(from_fn(routes::observe::observe))
+                .wrap(from_fn(routes::headers::secure))
                 .configure(routes::configure)
         })
         .listen(listener)?

@@ -60,6 +60,10 @@ pub struct Settings {
     /// Where the audit log's newest position is kept outside the database; `None` means
     /// `renfang.head` beside a SQLite database, and no file with PostgreSQL.
     pub audit_head_file: Option<PathBuf>,
+    /// Anonymous tips per client address per hour (0: no limit).
+    pub rate_tips_per_hour: u32,
+    /// Bytes of tip photos stored per client address per day (0: no limit).
+    pub tip_photo_bytes_per_day: u32,
 }
 
 impl Default for Settings {
@@ -89,11 +93,14 @@ impl Default for Settings {
             rate_poster_per_hour: 60,
             rate_guesses_per_hour: 30,
             audit_head_file: None,
+            rate_tips_per_hour: 10,
+            // About 40 photos as stored (shrunk to 1,600 px and re-encoded).
+            tip_photo_bytes_per_day: 20 * 1024 * 1024,
         }
     }
 }
 
-const KEYS: [&str; 24] = [
+const KEYS: [&str; 26] = [
     "audit_head_file",
     "database_url",
     "redis_url",
@@ -118,6 +125,8 @@ const KEYS: [&str; 24] = [
     "rate_ip_per_minute",
     "rate_poster_per_hour",
     "rate_guesses_per_hour",
+    "rate_tips_per_hour",
+    "tip_photo_bytes_per_day",
 ];
 
 impl Settings {
@@ -227,6 +236,8 @@ impl Settings {
             ("rate_ip_per_minute", &mut s.rate_ip_per_minute),
             ("rate_poster_per_hour", &mut s.rate_poster_per_hour),
             ("rate_guesses_per_hour", &mut s.rate_guesses_per_hour),
+            ("rate_tips_per_hour", &mut s.rate_tips_per_hour),
+            ("tip_photo_bytes_per_day", &mut s.tip_photo_bytes_per_day),
         ] {
             if let Some(v) = get(key) {
                 *field = v.parse().with_context(|| {
@@ -257,10 +268,13 @@ impl Settings {
         use std::time::Duration;
         const MINUTE: Duration = Duration::from_secs(60);
         const HOUR: Duration = Duration::from_secs(3600);
+        const DAY: Duration = Duration::from_secs(86_400);
         crate::limits::Rules {
             client_ip: Rule::new(self.rate_ip_per_minute, MINUTE),
             poster_token: Rule::new(self.rate_poster_per_hour, HOUR),
             token_miss: Rule::new(self.rate_guesses_per_hour, HOUR),
+            tip: Rule::new(self.rate_tips_per_hour, HOUR),
+            tip_photo_bytes: Rule::new(self.tip_photo_bytes_per_day, DAY),
         }
     }
 

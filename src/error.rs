@@ -49,6 +49,10 @@ pub enum AppError {
     /// 429: slow down.
     #[error("请求过于频繁，请稍后再试")]
     TooManyRequests,
+    /// 429: the tip photos stored for this client address today reached their bound; the
+    /// seconds until the next day's allowance.
+    #[error("今天从您的网络上传的举报照片已达上限，请明天再试；不带照片的举报仍可提交")]
+    PhotoAllowance(u64),
     /// 429: too many wrong passwords for this account; it is locked for a while.
     #[error("密码错误次数过多，账号已暂时锁定，请 {0} 分钟后再试")]
     LoginLocked(u64),
@@ -92,6 +96,7 @@ impl AppError {
             AppError::InvalidFile(_) => "invalid_file",
             AppError::Unprintable(_) => "unprintable",
             AppError::TooManyRequests => "too_many_requests",
+            AppError::PhotoAllowance(_) => "photo_allowance",
             AppError::LoginLocked(_) => "login_locked",
             AppError::SessionsUnavailable => "sessions_unavailable",
             AppError::Unavailable => "unavailable",
@@ -137,7 +142,9 @@ impl ResponseError for AppError {
             AppError::Validation(_) | AppError::InvalidFile(_) | AppError::Unprintable(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            AppError::TooManyRequests | AppError::LoginLocked(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests | AppError::PhotoAllowance(_) | AppError::LoginLocked(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             AppError::Unavailable | AppError::SessionsUnavailable => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -168,8 +175,14 @@ impl ResponseError for AppError {
             _ => None,
         };
         let mut response = HttpResponse::build(self.status_code());
-        if let AppError::Unauthorized = self {
-            response.insert_header(("WWW-Authenticate", "Bearer"));
+        match self {
+            AppError::Unauthorized => {
+                response.insert_header(("WWW-Authenticate", "Bearer"));
+            }
+            AppError::PhotoAllowance(seconds) => {
+                response.insert_header(("Retry-After", seconds.to_string()));
+            }
+            _ => {}
         }
         response.json(ErrorBody {
             error: self.code(),

@@ -26,6 +26,10 @@ pub enum Counter {
     PosterToken,
     /// Poster look-ups from one client address that matched no poster: guesses.
     TokenMiss,
+    /// Anonymous tips from one client address.
+    Tip,
+    /// Bytes of tip photos stored for one client address.
+    TipPhotoBytes,
 }
 
 impl Counter {
@@ -34,6 +38,8 @@ impl Counter {
             Counter::ClientIp => "ip",
             Counter::PosterToken => "token",
             Counter::TokenMiss => "miss",
+            Counter::Tip => "tip",
+            Counter::TipPhotoBytes => "photo",
         }
     }
 }
@@ -62,6 +68,8 @@ pub struct Rules {
     pub client_ip: Rule,
     pub poster_token: Rule,
     pub token_miss: Rule,
+    pub tip: Rule,
+    pub tip_photo_bytes: Rule,
 }
 
 impl Rules {
@@ -70,11 +78,13 @@ impl Rules {
             Counter::ClientIp => self.client_ip,
             Counter::PosterToken => self.poster_token,
             Counter::TokenMiss => self.token_miss,
+            Counter::Tip => self.tip,
+            Counter::TipPhotoBytes => self.tip_photo_bytes,
         }
     }
 }
 
-/// One count to take (`add == 1`) or just to read (`add == 0`).
+/// One count to take (`add` of 1, or of a size in bytes) or just to read (`add == 0`).
 #[derive(Debug, Clone, Copy)]
 pub struct Take<'a> {
     pub counter: Counter,
@@ -429,6 +439,8 @@ mod tests {
             client_ip: rule,
             poster_token: rule,
             token_miss: rule,
+            tip: rule,
+            tip_photo_bytes: rule,
         }
     }
 

@@ -33,10 +33,14 @@ pub const MAX_DESCRIPTION_CHARS: usize = 1_000;
 pub const MAX_PHOTO_BYTES: usize = 8 * 1024 * 1024;
 /// Longest side of a stored photo, in pixels: enough to see a door or a notice.
 const STORED_SIDE: u32 = 1_600;
-/// Largest picture decoded, in pixels per side, and in decoded bytes (about 64 megapixels
-/// of RGB): a photo bomb is refused before it fills memory.
-const MAX_DECODED_SIDE: u32 = 10_000;
-const MAX_DECODED_BYTES: u64 = 200 * 1024 * 1024;
+/// Largest picture decoded, in pixels per side.
+pub const MAX_DECODED_SIDE: u32 = 10_000;
+/// Largest picture decoded, in bytes of pixels (width × height × bytes per pixel): a
+/// 4,000 × 4,000 phone photo with an alpha channel. A few hundred kilobytes of PNG can
+/// declare far more, so the header is checked against this before any pixel is decoded;
+/// with two decodes at a time and a turned copy each, a photo bomb costs at most a few
+/// hundred megabytes.
+pub const MAX_DECODED_BYTES: u64 = 4_000 * 4_000 * 4;
 
 /// A checked description: trimmed, not empty, not too long; line breaks allowed.
 pub fn parse_description(raw: &str) -> Result<String, FieldError> {
@@ -74,6 +78,8 @@ pub enum PhotoError {
     #[error("{}", self.field().message_zh)]
     TooLarge,
     #[error("{}", self.field().message_zh)]
+    TooManyPixels,
+    #[error("{}", self.field().message_zh)]
     NotJpegOrPng,
     #[error("{}", self.field().message_zh)]
     Unreadable,
@@ -87,6 +93,11 @@ impl PhotoError {
                 "too_large",
                 "照片过大（最多 8 MB）",
                 "The photo is over 8 MB",
+            ),
+            PhotoError::TooManyPixels => (
+                "too_many_pixels",
+                "照片像素过多（最多约 1600 万像素，每边最多 10000 像素），请缩小后再上传",
+                "The photo has too many pixels (about 16 megapixels, 10,000 px a side at most)",
             ),
             PhotoError::NotJpegOrPng => (
                 "format",
@@ -120,12 +131,17 @@ pub fn reencode_photo(bytes: &[u8]) -> Result<Vec<u8>, PhotoError> {
     limits.max_image_height = Some(MAX_DECODED_SIDE);
     limits.max_alloc = Some(MAX_DECODED_BYTES);
     reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(|_| PhotoError::Unreadable)?;
+    let mut decoder = reader.into_decoder().map_err(refusal)?;
+    // The decoder has read the header only: refuse by the declared size, before the pixels
+    // are allocated (the decoding itself does not hold to `max_alloc`).
+    let (width, height) = decoder.dimensions();
+    if width.max(height) > MAX_DECODED_SIDE || decoder.total_bytes() > MAX_DECODED_BYTES {
+        return Err(PhotoError::TooManyPixels);
+    }
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut picture =
-        image::DynamicImage::from_decoder(decoder).map_err(|_| PhotoError::Unreadable)?;
+    let mut picture = image::DynamicImage::from_decoder(decoder).map_err(refusal)?;
     picture.apply_orientation(orientation);
     if picture.width().max(picture.height()) > STORED_SIDE {
         picture = picture.resize(
@@ -140,6 +156,14 @@ pub fn reencode_photo(bytes: &[u8]) -> Result<Vec<u8>, PhotoError> {
         .encode_image(&rgb)
         .map_err(|_| PhotoError::Unreadable)?;
     Ok(out)
+}
+
+/// A decoding error as a refusal: a limit of the decoder's is the photo's size.
+fn refusal(err: image::ImageError) -> PhotoError {
+    match err {
+        image::ImageError::Limits(_) => PhotoError::TooManyPixels,
+        _ => PhotoError::Unreadable,
+    }
 }
 
 /// A small JPEG with an EXIF block holding a GPS position, as phones write it: for the tests
@@ -190,6 +214,38 @@ mod tests {
         let out = reencode_photo(&png).unwrap();
         let back = image::load_from_memory_with_format(&out, ImageFormat::Jpeg).unwrap();
         assert_eq!((back.width(), back.height()), (1600, 400));
+    }
+
+    #[test]
+    fn a_photo_at_the_decoding_bound_passes_and_a_larger_header_is_refused_unread() {
+        let at_bound = image::RgbaImage::from_pixel(4_000, 4_000, image::Rgba([9, 9, 9, 255]));
+        let mut png = Vec::new();
+        at_bound
+            .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
+            .unwrap();
+        assert!(reencode_photo(&png).is_ok());
+        // The header declares too much: the pixel data is cut off, and it is never read.
+        let mut header = png[..41].to_vec();
+        header[16..20].copy_from_slice(&4_001u32.to_be_bytes());
+        let crc = crc_of(&header[12..29]);
+        header[29..33].copy_from_slice(&crc.to_be_bytes());
+        assert_eq!(reencode_photo(&header), Err(PhotoError::TooManyPixels));
+    }
+
+    /// The CRC-32 of a PNG chunk (type and data).
+    fn crc_of(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
     }
 
     #[test]

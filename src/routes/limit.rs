@@ -31,8 +31,21 @@ struct Public<'a> {
     names_poster: bool,
     /// Whether the request submits something through the poster.
     submits: bool,
+    /// Whether the request is an anonymous tip.
+    tip: bool,
     /// Whether refusals are pages (for people) rather than JSON.
     page: bool,
+}
+
+/// What the request's client address is counted under, for limits a handler takes itself.
+#[derive(Debug, Clone)]
+struct ClientKey(String);
+
+/// The key the middleware counted this request's client address under.
+pub fn client_key(req: &HttpRequest) -> String {
+    req.extensions()
+        .get::<ClientKey>()
+        .map_or_else(|| "unknown".to_string(), |k| k.0.clone())
 }
 
 /// Marks a request whose poster token (outside the path) matched nothing.
@@ -82,6 +95,7 @@ fn classify<'a>(method: &Method, path: &'a str) -> Option<Public<'a>> {
             }),
             names_poster: false,
             submits: post,
+            tip: false,
             page,
         })
     };
@@ -102,6 +116,8 @@ fn classify<'a>(method: &Method, path: &'a str) -> Option<Public<'a>> {
         token: None,
         names_poster,
         submits: false,
+        // A tip names a poster exactly when it is posted.
+        tip: names_poster,
         page,
     })
 }
@@ -158,11 +174,20 @@ pub async fn limit(
             add: 1,
         });
     }
+    if public.tip {
+        // Counted before the tip is read, so a burst sent at once cannot pass the limit.
+        takes.push(Take {
+            counter: Counter::Tip,
+            key: &client,
+            add: 1,
+        });
+    }
     if let Err(exceeded) = state.limiter.check(&takes).await {
         tracing::info!(limit = ?exceeded.counter, "rate limited");
         let response = too_many(exceeded, public.page);
         return Ok(req.into_response(response));
     }
+    req.extensions_mut().insert(ClientKey(client.clone()));
     let res = next.call(req).await?;
     let missed = (public.token.is_some() && res.status() == StatusCode::NOT_FOUND)
         || (public.names_poster && res.request().extensions().get::<GuessedToken>().is_some());
@@ -182,11 +207,17 @@ fn too_many(exceeded: Exceeded, page: bool) -> HttpResponse {
     let seconds = exceeded.retry_after.as_secs().max(1);
     let mut response = if page {
         let minutes = seconds.div_ceil(60);
+        let text = match exceeded.counter {
+            Counter::Tip => format!(
+                "一小时内从您的网络提交的举报已达上限，请约 {minutes} 分钟后再试。已提交的举报不受影响。"
+            ),
+            _ => format!("您的操作过于频繁，请约 {minutes} 分钟后再试。已提交成功的登记不受影响。"),
+        };
         super::scan_page::message_page(
             StatusCode::TOO_MANY_REQUESTS,
             super::scan_page::Lang::Zh,
             "请求过于频繁",
-            &format!("您的操作过于频繁，请约 {minutes} 分钟后再试。已提交成功的登记不受影响。"),
+            &text,
         )
     } else {
         AppError::TooManyRequests.error_response()
@@ -213,6 +244,7 @@ mod tests {
                 token: Some(token),
                 names_poster: false,
                 submits: false,
+                tip: false,
                 page: true
             })
         );
@@ -222,12 +254,16 @@ mod tests {
                 token: Some(token),
                 names_poster: false,
                 submits: true,
+                tip: false,
                 page: false
             })
         );
         // Malformed tokens all count under one key.
         assert_eq!(classify(&get, "/q/abc").unwrap().token, Some(""));
         assert!(classify(&post, "/api/v1/tips").unwrap().names_poster);
+        assert!(classify(&post, "/api/v1/tips").unwrap().tip);
+        assert!(classify(&post, "/tip").unwrap().tip);
+        assert!(!classify(&get, "/tip").unwrap().tip);
         assert!(classify(&post, "/api/v1/sublandlords").is_some());
         assert!(classify(&get, "/sublandlord/register").is_some());
         assert!(classify(&post, "/api/v1/tips").is_some());

@@ -1,10 +1,12 @@
 //! HTTP only: parse, authorise, call the domain and the store, render.
 
+pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod console;
 pub mod door_checks;
 pub mod filings;
+pub mod headers;
 pub mod health;
 pub mod import;
 pub mod json;
@@ -97,6 +99,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(reveal::configure)
         .configure(audit::configure)
         .configure(pages::configure)
+        .configure(assets::configure)
         .configure(portal::configure)
         .configure(console::configure)
         .default_service(web::to(not_found));

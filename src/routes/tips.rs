@@ -19,6 +19,7 @@ use crate::domain::tip::{self, Category, MAX_PHOTO_BYTES, TipState};
 use crate::domain::token::QrToken;
 use crate::domain::unit::Address;
 use crate::error::AppError;
+use crate::limits::{Counter, Take};
 use crate::store::tips::{self, NewTip, Tip};
 use crate::store::units::{self, TokenLookup};
 use crate::store::{self, communities};
@@ -57,7 +58,9 @@ pub struct TipRequest {
     request_body = TipRequest,
     responses((status = 201, body = super::units::Created),
         (status = 422, body = crate::error::ErrorBody),
-        (status = 415, body = crate::error::ErrorBody)))]
+        (status = 415, body = crate::error::ErrorBody),
+        (status = 429, description = "too many tips from this address this hour (`too_many_requests`), \
+            or its photos today (`photo_allowance`)", body = crate::error::ErrorBody)))]
 pub async fn create_tip(
     state: State,
     req: HttpRequest,
@@ -109,9 +112,12 @@ pub async fn receive(
             errors.push(e)
         })
         .ok();
+    let client = super::limit::client_key(req);
     let photo = match photo.filter(|p| !p.is_empty()) {
         None => None,
         Some(bytes) => {
+            // An address whose allowance is spent is refused before its photo is decoded.
+            photo_allowance(state, &client, 0).await?;
             let _turn = PHOTO_DECODES
                 .acquire()
                 .await
@@ -128,6 +134,11 @@ pub async fn receive(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
+    if let Some(stored) = &photo {
+        // Counted as stored; a photo that would go past the allowance is refused, tip and
+        // all, so nothing is half-kept.
+        photo_allowance(state, &client, stored.len()).await?;
+    }
     let tip = NewTip {
         community_id: place.community_id,
         unit_id: place.unit_id,
@@ -143,6 +154,20 @@ pub async fn receive(
     tips::create(&state.store, tip, store::millis(Utc::now()))
         .await
         .map_err(store_error)
+}
+
+/// Counts `bytes` of stored photo against the client's daily allowance (`0`: only checks
+/// that some is left).
+async fn photo_allowance(state: &State, client: &str, bytes: usize) -> Result<(), AppError> {
+    let take = Take {
+        counter: Counter::TipPhotoBytes,
+        key: client,
+        add: u32::try_from(bytes).unwrap_or(u32::MAX),
+    };
+    state.limiter.check(&[take]).await.map_err(|exceeded| {
+        tracing::info!(limit = ?exceeded.counter, "rate limited");
+        AppError::PhotoAllowance(exceeded.retry_after.as_secs().max(1))
+    })
 }
 
 /// Where a tip points: a unit when the poster or the address names one.

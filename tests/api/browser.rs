@@ -76,6 +76,8 @@ impl Driver {
         let profile = tempfile::tempdir().unwrap().keep();
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
+            // The console log, where Chromium reports what a Content-Security-Policy blocked.
+            "goog:loggingPrefs": {"browser": "ALL"},
             "goog:chromeOptions": {"binary": browser,
                 // A phone's viewport: headless windows cannot be narrower than 500 px.
                 "mobileEmulation": {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 1.0}},
@@ -222,6 +224,7 @@ async fn an_officer_works_the_queue_on_a_360_px_phone() {
     driver.click("button[type=submit]").await;
     let list = driver.wait_for("影佳路 88弄 6号 302室").await;
     assert!(list.contains("待核查"));
+    driver.assert_no_policy_violation("police queue").await;
     driver.screenshot("police-list-360.png").await;
 
     // Two taps: the unit in the list, then the outcome.
@@ -232,6 +235,7 @@ async fn an_officer_works_the_queue_on_a_360_px_phone() {
     driver.screenshot("police-unit-360.png").await;
     driver.click("button[value=verified]").await;
     driver.wait_for("已记录核查结果").await;
+    driver.assert_no_policy_violation("police unit").await;
     driver.screenshot("police-unit-saved-360.png").await;
 
     let unit_json: Value = app
@@ -258,6 +262,7 @@ async fn a_sublandlord_signs_up_files_and_confirms_on_a_360_px_phone() {
     driver.type_into("#password", "short").await;
     driver.click("button[type=submit]").await;
     driver.wait_for("密码至少 10 个字符").await;
+    driver.assert_no_policy_violation("sign-up form").await;
     driver.screenshot("sublandlord-signup-error-360.png").await;
     driver.type_into("#password", "landlord-pass-1").await;
     driver.click("button[type=submit]").await;
@@ -273,10 +278,16 @@ async fn a_sublandlord_signs_up_files_and_confirms_on_a_360_px_phone() {
     driver.screenshot("sublandlord-unit-360.png").await;
     driver.click("button[value=confirm]").await;
     driver.wait_for("已确认居住人员无变化").await;
+    driver
+        .assert_no_policy_violation("sublandlord's unit")
+        .await;
 
     driver.goto(&app.url("/my")).await;
     let page = driver.wait_for("影佳路 66弄 3号 401室").await;
     assert!(page.contains("还剩"), "the clock is shown");
+    driver
+        .assert_no_policy_violation("sublandlord's units")
+        .await;
     driver.screenshot("sublandlord-units-360.png").await;
     assert_eq!(
         app.count("registrations").await,
@@ -360,6 +371,37 @@ impl Driver {
     }
 }
 
+impl Driver {
+    /// Asserts that the page's style sheet applied and that the browser blocked nothing
+    /// under the page's Content-Security-Policy since the last look at its log.
+    async fn assert_no_policy_violation(&self, what: &str) {
+        let styled = self
+            .call(
+                reqwest::Method::POST,
+                "/execute/sync",
+                json!({"script": "return getComputedStyle(document.body).backgroundColor;", "args": []}),
+            )
+            .await;
+        assert_eq!(
+            styled, "rgb(244, 245, 247)",
+            "{what}: the style sheet did not apply"
+        );
+        let log = self
+            .call(reqwest::Method::POST, "/se/log", json!({"type": "browser"}))
+            .await;
+        let blocked: Vec<&str> = log
+            .as_array()
+            .expect("log entries")
+            .iter()
+            .filter_map(|entry| entry["message"].as_str())
+            .filter(|m| {
+                m.contains("Content Security Policy") || m.contains("Content-Security-Policy")
+            })
+            .collect();
+        assert!(blocked.is_empty(), "{what}: {blocked:?}");
+    }
+}
+
 /// Community staff log in, read the statistics and import a survey file, at one width.
 async fn console_walk(width: u32, height: u32) {
     let Some(driver) = Driver::start(width, height).await else {
@@ -383,6 +425,7 @@ async fn console_walk(width: u32, height: u32) {
     driver.type_into("#password", "correct-horse-9").await;
     driver.click("button[type=submit]").await;
     let stats = driver.wait_for("每日上传次数").await;
+    driver.assert_no_policy_violation("statistics").await;
     assert!(stats.contains("<svg class=\"chart\""));
     assert!(
         !driver.overflows().await,
@@ -396,6 +439,7 @@ async fn console_walk(width: u32, height: u32) {
     driver.type_into("#file", file.to_str().unwrap()).await;
     driver.click("button.primary").await;
     let result = driver.wait_for("导入结果").await;
+    driver.assert_no_policy_violation("import").await;
     assert!(result.contains("新建 2 套"), "{result}");
     assert!(result.contains("退回 1 行"));
     assert!(
@@ -416,4 +460,27 @@ async fn community_staff_read_statistics_and_import_a_survey_on_a_360_px_phone()
 #[tokio::test]
 async fn community_staff_read_statistics_and_import_a_survey_on_a_1280_px_desktop() {
     console_walk(1280, 900).await;
+}
+
+#[tokio::test]
+async fn a_neighbour_opens_a_poster_and_files_a_tip_on_a_360_px_phone() {
+    let Some(driver) = Driver::start(360, 780).await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let (_, _, poster) = app.unit_fixture().await;
+
+    driver.goto(&app.url(&format!("/q/{poster}"))).await;
+    driver.wait_for("影佳路 100弄 1号 201室").await;
+    driver.assert_no_policy_violation("poster page").await;
+    driver.screenshot("poster-page-360.png").await;
+    driver.goto(&app.url(&format!("/tip?t={poster}"))).await;
+    driver.wait_for("线索举报").await;
+    driver.click("#category option[value=group_rental]").await;
+    driver.type_into("#description", "每天晚上很多人进出").await;
+    driver.click("button.primary").await;
+    driver.wait_for("举报已收到").await;
+    driver.assert_no_policy_violation("tip form").await;
+
+    assert_eq!(app.count("tips").await, 1);
 }

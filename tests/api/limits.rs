@@ -179,3 +179,135 @@ async fn guesses_sent_all_at_once_are_bounded_by_the_address_limit_and_then_refu
     // Once the misses are in, the address is refused for the rest of the hour.
     assert_eq!(app.get_owned(format!("/q/{}", guess())).await, 429);
 }
+
+/// Waits out the last seconds of a fixed window, so what a test counts falls in one.
+async fn early_in_window(window_secs: i64) {
+    let into = chrono::Utc::now().timestamp() % window_secs;
+    if into > window_secs - 10 {
+        tokio::time::sleep(std::time::Duration::from_secs(
+            (window_secs - into + 1) as u64,
+        ))
+        .await;
+    }
+}
+
+fn plain_tip(n: usize) -> Value {
+    serde_json::json!({"address": format!("影佳路 {n}号 101室"), "category": "group_rental",
+                       "description": "晚上很多人进出"})
+}
+
+#[tokio::test]
+async fn a_burst_of_tips_from_one_address_stops_at_the_hourly_limit_on_every_instance() {
+    let app = spawn_app().await;
+    app.admin_with(&["影佳"]).await;
+    assert_eq!(
+        app.settings.rate_tips_per_hour, 10,
+        "the documented default"
+    );
+    early_in_window(3600).await;
+
+    // Sent all at once, as a flood would be: the limit is counted before a tip is read.
+    let sent = futures_util::future::join_all((0..25).map(|n| {
+        app.client
+            .post(app.url("/api/v1/tips"))
+            .json(&plain_tip(n))
+            .send()
+    }))
+    .await;
+
+    let sent: Vec<_> = sent.into_iter().map(Result::unwrap).collect();
+    let statuses: Vec<u16> = sent.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        15,
+        "{statuses:?}"
+    );
+    assert_eq!(app.count("tips").await, 10);
+    let refused = sent.into_iter().find(|r| r.status() == 429).unwrap();
+    let wait: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3600).contains(&wait), "Retry-After {wait}");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "too_many_requests");
+    // The form says so in a page, in Chinese.
+    let form = reqwest::multipart::Form::new()
+        .text("address", "影佳路 1号 101室")
+        .text("category", "other")
+        .text("description", "x");
+    let res = app
+        .client
+        .post(app.url("/tip"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.text().await.unwrap().contains("举报已达上限"));
+    // Another instance counts in the same Redis, so it refuses this address too.
+    if crate::helpers::redis_url().is_some() {
+        let other = app.another_instance().await;
+        let res = other.post_json("/api/v1/tips", &plain_tip(99), None).await;
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+    assert_eq!(app.count("tips").await, 10);
+}
+
+fn photo_tip(photo: Vec<u8>) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new()
+        .text("address", "影佳路 100弄 1号 201室")
+        .text("category", "group_rental")
+        .text("description", "门口贴着床位出租的广告")
+        .part(
+            "photo",
+            reqwest::multipart::Part::bytes(photo).file_name("door.jpg"),
+        )
+}
+
+#[tokio::test]
+async fn tip_photos_past_the_daily_allowance_of_an_address_are_refused_and_not_stored() {
+    let photo = renfang::domain::tip::sample_jpeg_with_gps();
+    let stored = renfang::domain::tip::reencode_photo(&photo).unwrap().len() as u32;
+    assert_eq!(
+        renfang::Settings::default().tip_photo_bytes_per_day,
+        20 * 1024 * 1024,
+        "the documented default"
+    );
+    // Room for two photos and a half.
+    let app = spawn_app_with(|s| s.tip_photo_bytes_per_day = stored * 5 / 2).await;
+    app.unit_fixture().await;
+    early_in_window(86_400).await;
+    let send = |path: &'static str| {
+        app.client
+            .post(app.url(path))
+            .multipart(photo_tip(photo.clone()))
+            .send()
+    };
+
+    for _ in 0..2 {
+        assert_eq!(send("/api/v1/tips").await.unwrap().status(), 201);
+    }
+    // The third would go past the allowance once stored: refused, tip and all.
+    let res = send("/api/v1/tips").await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "photo_allowance", "{body}");
+    assert!(body["message"].as_str().unwrap().contains("照片已达上限"));
+    // The page says the same in Chinese.
+    let res = send("/tip").await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.text().await.unwrap().contains("不带照片的举报仍可提交"));
+    assert_eq!(app.count("tips").await, 2);
+    // A tip without a photo still goes through.
+    let res = app.post_json("/api/v1/tips", &plain_tip(1), None).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(app.count("tips").await, 3);
+}

@@ -12,6 +12,7 @@ mod console;
 mod door_checks;
 mod exports;
 mod filing_review;
+mod headers;
 mod health;
 mod helpers;
 mod import;

@@ -258,6 +258,9 @@ fn csrf_of_cookie(cookie: &str) -> String {
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Routes anyone may read, with a session of any role or none.
+const PUBLIC: &[&str] = &["/assets/base.css", "/assets/console.css"];
+
 async fn call(app: &TestApp, token: &str, r: &Route, path: &str) -> StatusCode {
     let mut req = app
         .client
@@ -402,6 +405,18 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
                 || (!want_ok && status != StatusCode::FORBIDDEN)
             {
                 failures.push(format!("{role} page {path}: {status}"));
+            }
+        }
+    }
+    for path in PUBLIC {
+        let anonymous = app.get(path, None).await.status();
+        if anonymous != StatusCode::OK {
+            failures.push(format!("anonymous {path}: {anonymous}"));
+        }
+        for (role, cookie) in &cookies {
+            let status = crate::helpers::page(&app, cookie, path).await.status();
+            if status != StatusCode::OK {
+                failures.push(format!("{role} {path}: {status}"));
             }
         }
     }

@@ -301,3 +301,50 @@ async fn a_tip_form_with_too_many_parts_is_refused_and_unknown_fields_are_droppe
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(app.count("tips").await, 1);
 }
+
+/// A PNG of `side` × `side` black RGB pixels: a few hundred kilobytes that declare
+/// `side² × 3` bytes of pixels.
+fn black_png(side: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, side, side);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::High);
+    let mut writer = encoder.write_header().unwrap();
+    let mut stream = writer.stream_writer().unwrap();
+    let row = vec![0u8; side as usize * 3];
+    for _ in 0..side {
+        std::io::Write::write_all(&mut stream, &row).unwrap();
+    }
+    stream.finish().unwrap();
+    writer.finish().unwrap();
+    out
+}
+
+#[tokio::test]
+async fn a_small_png_that_declares_a_huge_picture_is_refused_before_it_is_decoded() {
+    let app = spawn_app().await;
+    app.unit_fixture().await;
+    let bomb = black_png(10_000);
+    assert!(bomb.len() < 512 * 1024, "{} bytes", bomb.len());
+
+    let res = app
+        .client
+        .post(app.url("/api/v1/tips"))
+        .multipart(form(bomb, "door.png"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(err["fields"][0]["field"], "photo", "{err}");
+    assert_eq!(err["fields"][0]["code"], "too_many_pixels", "{err}");
+    assert!(
+        err["fields"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("像素过多")
+    );
+    assert_eq!(app.count("tips").await, 0);
+}

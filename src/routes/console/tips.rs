@@ -121,6 +121,19 @@ async fn public_submit(state: State, req: HttpRequest, payload: web::Payload) ->
             echo,
             fields.iter().map(|f| f.message_zh.to_string()).collect(),
         ),
+        Err(err @ AppError::PhotoAllowance(seconds)) => {
+            let mut page = message_page(
+                StatusCode::TOO_MANY_REQUESTS,
+                Lang::Zh,
+                "照片已达上限",
+                &err.to_string(),
+            );
+            if let Ok(wait) = seconds.to_string().parse() {
+                page.headers_mut()
+                    .insert(actix_web::http::header::RETRY_AFTER, wait);
+            }
+            page
+        }
         Err(err) => {
             if let AppError::Internal(e) = &err {
                 tracing::error!(error = format!("{e:#}"), "storing a tip failed");
