@@ -45,7 +45,7 @@ impl Application {
         let store = store.with_audit_of(&settings, &key)?;
         // Broken poster templates stop the start, with the file and the reason.
         let posters = Arc::new(crate::qr::poster::Posters::load(
-            &settings.qr_templates,
+            settings.qr_templates.as_deref(),
             settings.poster_font.as_deref(),
         )?);
         let rules = settings.rate_rules();

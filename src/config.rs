@@ -34,8 +34,8 @@ pub struct Settings {
     pub max_per_room: u32,
     /// Housing-density limits: floor area per person, in square metres.
     pub min_area_per_person: f64,
-    /// Folder of the poster templates (`*.svg`).
-    pub qr_templates: PathBuf,
+    /// Folder of the poster templates (`*.svg`); `None`: the templates built into the binary.
+    pub qr_templates: Option<PathBuf>,
     /// A font file for posters instead of the shipped subset (e.g. a full system font).
     pub poster_font: Option<PathBuf>,
     /// Resolution of PNG posters, dots per inch.
@@ -81,7 +81,7 @@ impl Default for Settings {
             db_max_connections: 16,
             max_per_room: 2,
             min_area_per_person: 5.0,
-            qr_templates: PathBuf::from("qr-templates"),
+            qr_templates: None,
             poster_font: None,
             poster_dpi: crate::qr::poster::DEFAULT_DPI,
             hotline: "12345".into(),
@@ -209,7 +209,7 @@ impl Settings {
                 .context("RENFANG_MIN_AREA_PER_PERSON must be square metres from 0 to 100")?;
         }
         if let Some(v) = get("qr_templates") {
-            s.qr_templates = PathBuf::from(v);
+            s.qr_templates = Some(PathBuf::from(v));
         }
         s.poster_font = get("poster_font").map(PathBuf::from);
         s.audit_head_file = get("audit_head_file")

@@ -52,7 +52,7 @@ pub async fn run(command: QrCommand, settings: Settings) -> anyhow::Result<ExitC
         bail!("--dpi must be from 72 to 1200");
     }
     let posters = Arc::new(Posters::load(
-        &settings.qr_templates,
+        settings.qr_templates.as_deref(),
         settings.poster_font.as_deref(),
     )?);
     if !posters.names().contains(&template.as_str()) {

@@ -127,10 +127,18 @@ impl std::fmt::Debug for Posters {
     }
 }
 
+/// The shipped templates, built in so that the binary prints posters from any working
+/// folder; `RENFANG_QR_TEMPLATES` names a folder of others instead.
+const BUILT_IN_TEMPLATES: [(&str, &str); 2] = [
+    ("a4", include_str!("../../qr-templates/a4.svg")),
+    ("a6", include_str!("../../qr-templates/a6.svg")),
+];
+
 impl Posters {
-    /// Loads every `*.svg` of `dir` with the shipped font, or the font file `font`, and
-    /// checks each template. Fails with the file and the reason.
-    pub fn load(dir: &Path, font: Option<&Path>) -> anyhow::Result<Self> {
+    /// Loads every `*.svg` of `dir` (the templates built into the binary when `None`) with
+    /// the shipped font, or the font file `font`, and checks each template. Fails with the
+    /// file and the reason.
+    pub fn load(dir: Option<&Path>, font: Option<&Path>) -> anyhow::Result<Self> {
         let mut fonts: Vec<Arc<Vec<u8>>> = Vec::new();
         match font {
             Some(path) => fonts
@@ -179,6 +187,15 @@ impl Posters {
             templates: BTreeMap::new(),
             options,
             faces,
+        };
+        let Some(dir) = dir else {
+            for (name, text) in BUILT_IN_TEMPLATES {
+                let template = posters
+                    .check(text)
+                    .with_context(|| format!("built-in poster template {name}"))?;
+                posters.templates.insert(name.to_string(), template);
+            }
+            return Ok(posters);
         };
         let entries = std::fs::read_dir(dir).with_context(|| {
             format!(
@@ -676,7 +693,7 @@ mod tests {
     fn posters_with(template: &str) -> anyhow::Result<Posters> {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("t.svg"), template).unwrap();
-        Posters::load(dir.path(), None)
+        Posters::load(Some(dir.path()), None)
     }
 
     const GOOD: &str = r#"<svg xmlns="http://www.w3.org/2000/svg" width="100mm" height="100mm" viewBox="0 0 100 100"><rect id="qr" x="10" y="10" width="50" height="50"/><text x="5" y="80" font-size="5" data-fit="20">{{address}}</text></svg>"#;
@@ -694,7 +711,7 @@ mod tests {
 
     #[test]
     fn the_shipped_templates_load_and_long_text_is_narrowed() {
-        let posters = Posters::load(Path::new("qr-templates"), None).unwrap();
+        let posters = Posters::load(None, None).unwrap();
         assert!(posters.names().contains(&"a4") && posters.names().contains(&"a6"));
         let mut data = PosterData {
             url: "http://127.0.0.1/q/AAAAAAAAAAAAAAAAAAAAAAAA".into(),

@@ -339,3 +339,41 @@ async fn sigterm_stops_new_connections_and_lets_a_registration_in_flight_finish(
         .unwrap();
     assert_eq!(stored, 1);
 }
+
+#[tokio::test]
+async fn demo_starts_from_an_empty_folder_and_prints_a_poster_that_answers() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_renfang"))
+        .args(["demo", "--bind", "127.0.0.1:0"])
+        .current_dir(folder.path())
+        .env_remove("RENFANG_DATABASE_URL")
+        .env_remove("RENFANG_DATA_KEY")
+        .env_remove("RENFANG_REDIS_URL")
+        .env_remove("RENFANG_QR_TEMPLATES")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut poster, mut address) = (None, None);
+    while address.is_none() {
+        let Some(line) = lines.next() else {
+            let mut err = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+            panic!("demo stopped before listening: {err}");
+        };
+        let line = line.unwrap();
+        if let Some(url) = line.split_whitespace().find(|w| w.contains("/q/")) {
+            poster = Some(url.to_string());
+        }
+        address = line.strip_prefix("listening on ").map(str::to_string);
+    }
+    let address = address.unwrap();
+    let poster = poster.expect("a sample poster URL is printed");
+    let token = poster.rsplit('/').next().unwrap();
+    let page = reqwest::get(format!("{address}/q/{token}")).await.unwrap();
+    assert_eq!(page.status(), 200);
+    sigterm(&child);
+    child.wait().unwrap();
+    assert!(folder.path().join("data/demo.db").exists());
+}
