@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use sqlx::AnyPool;
 use tokio::sync::{Mutex, watch};
 
 use crate::config::Settings;
@@ -80,6 +81,9 @@ impl Place {
 struct Writer {
     places: Vec<Place>,
     redis: Mutex<Option<redis::aio::MultiplexedConnection>>,
+    /// The database whose log the head anchors: a head moves on only from a row that is
+    /// still there as it was.
+    pool: AnyPool,
 }
 
 /// Where this instance keeps the head, and the newest one it has committed.
@@ -91,7 +95,7 @@ pub struct HeadAnchor {
 impl HeadAnchor {
     /// The places the settings name (none: `None`), with a task that writes each new head.
     /// Must be called on a Tokio runtime.
-    pub fn open(settings: &Settings) -> anyhow::Result<Option<Arc<Self>>> {
+    pub fn open(settings: &Settings, pool: AnyPool) -> anyhow::Result<Option<Arc<Self>>> {
         let mut places = Vec::new();
         if let Some(path) = settings.audit_head_path() {
             places.push(Place::File(path));
@@ -107,6 +111,7 @@ impl HeadAnchor {
         let writer = Arc::new(Writer {
             places,
             redis: Mutex::new(None),
+            pool,
         });
         let (newest, changes) = watch::channel(None);
         tokio::spawn(keep(writer.clone(), changes));
@@ -136,36 +141,43 @@ impl HeadAnchor {
     /// The head each place holds (`None` where none was written yet), with the place's name.
     pub async fn read(&self) -> anyhow::Result<Vec<(String, Option<Head>)>> {
         let mut heads = Vec::new();
+        let mut redis = None;
         for place in &self.writer.places {
-            let text = match place {
-                Place::File(path) => match tokio::fs::read_to_string(path).await {
-                    Ok(text) => Some(text),
-                    Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
-                    Err(err) => {
-                        return Err(err).with_context(|| format!("reading {}", path.display()));
-                    }
-                },
-                Place::Redis { key, .. } => {
-                    let mut conn = self.writer.redis().await?;
-                    tokio::time::timeout(
-                        REDIS_TIMEOUT,
-                        redis::cmd("GET").arg(key).query_async(&mut conn),
-                    )
-                    .await
-                    .context("Redis did not answer")?
-                    .context("reading the audit head from Redis")?
-                }
-            };
-            let head = match text {
-                Some(text) => Some(Head::decode(&text).with_context(|| {
-                    format!("the audit head in {} is damaged", place.describe())
-                })?),
-                None => None,
-            };
-            heads.push((place.describe(), head));
+            heads.push((place.describe(), held(place, &mut redis).await?));
         }
         Ok(heads)
     }
+}
+
+/// The head `place` holds now (`None` where none was written yet).
+async fn held(
+    place: &Place,
+    redis: &mut Option<redis::aio::MultiplexedConnection>,
+) -> anyhow::Result<Option<Head>> {
+    let text: Option<String> = match place {
+        Place::File(path) => match tokio::fs::read_to_string(path).await {
+            Ok(text) => Some(text),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+            Err(err) => {
+                return Err(err).with_context(|| format!("reading {}", path.display()));
+            }
+        },
+        Place::Redis { client, key } => {
+            if redis.is_none() {
+                *redis = Some(connect(client).await?);
+            }
+            let conn = redis.as_mut().expect("opened above");
+            tokio::time::timeout(REDIS_TIMEOUT, redis::cmd("GET").arg(key).query_async(conn))
+                .await
+                .context("Redis did not answer")?
+                .context("reading the audit head from Redis")?
+        }
+    };
+    text.map(|text| {
+        Head::decode(&text)
+            .with_context(|| format!("the audit head in {} is damaged", place.describe()))
+    })
+    .transpose()
 }
 
 /// Writes each new head until the anchor is dropped.
@@ -184,6 +196,42 @@ impl Writer {
     async fn write(&self, head: &Head) {
         let mut redis = self.redis.lock().await;
         for place in &self.places {
+            // Someone who deleted the newest rows would otherwise see the next append
+            // chain onto what is left and move the head past the gap: the head the place
+            // holds must still name a row of the log, unchanged, before it moves on.
+            match held(place, &mut redis).await {
+                Ok(Some(old)) if old.id < head.id => match self.in_log(&old).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::error!(
+                            place = place.describe(),
+                            row = old.id,
+                            "the audit row the head names is gone or changed; the head stays \
+                             there as evidence (run `renfang audit verify`)"
+                        );
+                        continue;
+                    }
+                    Err(err) => {
+                        tracing::warn!(
+                            error = format!("{err:#}"),
+                            "could not check the audit head against the log"
+                        );
+                        continue;
+                    }
+                },
+                Ok(_) => {}
+                Err(err) => {
+                    if matches!(place, Place::Redis { .. }) {
+                        *redis = None;
+                    }
+                    tracing::warn!(
+                        place = place.describe(),
+                        error = format!("{err:#}"),
+                        "could not read the audit log's newest row"
+                    );
+                    continue;
+                }
+            }
             let written = match place {
                 Place::File(path) => {
                     let (path, head) = (path.clone(), head.clone());
@@ -210,13 +258,14 @@ impl Writer {
         }
     }
 
-    async fn redis(&self) -> anyhow::Result<redis::aio::MultiplexedConnection> {
-        let client = self.places.iter().find_map(|p| match p {
-            Place::Redis { client, .. } => Some(client),
-            Place::File(_) => None,
-        });
-        let client = client.context("no Redis configured")?;
-        connect(client).await
+    /// Whether the row `head` names is in the log with the hash the head holds.
+    async fn in_log(&self, head: &Head) -> anyhow::Result<bool> {
+        let hash: Option<Vec<u8>> = sqlx::query_scalar("select hash from audit_log where id = $1")
+            .bind(head.id)
+            .fetch_optional(&self.pool)
+            .await
+            .context("reading the anchored audit row")?;
+        Ok(hash.as_deref() == Some(head.hash.as_slice()))
     }
 }
 
@@ -255,7 +304,9 @@ fn write_file(path: &std::path::Path, head: &Head) -> anyhow::Result<()> {
     {
         return Ok(());
     }
-    let temporary = path.with_extension(format!("tmp{}", std::process::id()));
+    // Several anchors may share a file in one process (instances in tests): each write has
+    // a temporary file of its own.
+    let temporary = path.with_extension(format!("tmp{:016x}", rand::random::<u64>()));
     let mut file = std::fs::File::create(&temporary)
         .with_context(|| format!("creating {}", temporary.display()))?;
     writeln!(file, "{}", head.encode())?;

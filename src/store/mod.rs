@@ -231,7 +231,7 @@ impl Store {
         if self.audit.is_some() {
             return Ok(self);
         }
-        let head = crate::audit_head::HeadAnchor::open(settings)?;
+        let head = crate::audit_head::HeadAnchor::open(settings, self.pool().clone())?;
         Ok(self.with_audit(audit::Chain::new(master, head)))
     }
 

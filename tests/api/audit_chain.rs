@@ -289,3 +289,30 @@ async fn rows_from_before_the_key_still_verify_but_a_plain_row_after_a_keyed_one
         renfang::store::audit::Verdict::BrokenAt { id: forged }
     );
 }
+
+#[tokio::test]
+async fn deleted_newest_rows_stay_found_after_the_service_appends_more() {
+    let (app, _dir) = audited_app().await;
+    let admin = app.login_as("admin", &[]).await;
+    app.store.flush_audit_head().await;
+    let before = ids(&app).await;
+    let newest = before[before.len() - 1];
+    drop_audit_guards(&app.store).await;
+    sqlx::query("delete from audit_log where id >= $1")
+        .bind(before[before.len() - 2])
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+
+    // The service goes on: its next rows chain onto what is left and pass the old ids.
+    for n in 1..=5 {
+        app.create_unit(&admin, "影佳", &format!("影佳路 301弄 {n}号"))
+            .await;
+        app.store.flush_audit_head().await;
+    }
+    assert!(ids(&app).await.last().unwrap() > &newest);
+
+    let (code, out) = verify_cli(&app, None);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains(&format!("row {newest}")), "{out}");
+}
