@@ -73,12 +73,18 @@ impl Caller {
         let standing = users::active_standing(&state.store, session.user_id)
             .await
             .map_err(store_error)?;
-        let Some(standing) = standing.filter(|s| s.session_epoch == session.epoch) else {
-            // Disabled, or begun before a password change: over on every instance, and
-            // forgotten here so the store does not keep asking.
+        let Some(standing) = standing else {
+            // Disabled: over on every instance, and forgotten here so the store does not
+            // keep asking.
             state.sessions.revoke(&token).await;
             return Err(AppError::Unauthorized);
         };
+        if standing.session_epoch != session.epoch {
+            // Begun before a password change: refused, but not removed, because the
+            // session that made the change is rewritten to the new number just after the
+            // change commits, and a request of its own may fall in between.
+            return Err(AppError::Unauthorized);
+        }
         Ok(Caller {
             user_id: session.user_id,
             role: session.role,
