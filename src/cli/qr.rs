@@ -61,6 +61,7 @@ pub async fn run(command: QrCommand, settings: Settings) -> anyhow::Result<ExitC
             posters.names().join(", ")
         );
     }
+    let public_url = reachable_public_url(&settings)?;
     let key = settings.resolve_data_key()?;
     let store = super::open(&settings).await?;
     let found = communities::find_by_name(&store, community.trim())
@@ -71,10 +72,7 @@ pub async fn run(command: QrCommand, settings: Settings) -> anyhow::Result<ExitC
         store: store.clone(),
         vault: Arc::new(Vault::new(&key)),
         posters,
-        public_url: settings
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", settings.bind)),
+        public_url,
         hotline: settings.hotline.clone(),
         community_id: found.id,
         community: found.name,
@@ -173,4 +171,27 @@ impl Progress {
             let _ = writeln!(std::io::stderr());
         }
     }
+}
+
+/// The base of the URLs the printed QR codes carry. A printed poster cannot be corrected, so
+/// a base no phone can open (unset, where the listen address would stand in, or port 0)
+/// stops the run before a whole community of stickers points nowhere.
+fn reachable_public_url(settings: &Settings) -> anyhow::Result<String> {
+    let Some(base) = &settings.public_url else {
+        bail!(
+            "RENFANG_PUBLIC_URL is not set: the QR codes would point at this machine's listen \
+             address ({}), which phones cannot open; set RENFANG_PUBLIC_URL to the address \
+             phones reach the service at (e.g. https://renfang.example.gov.cn)",
+            settings.bind
+        );
+    };
+    let parsed = url::Url::parse(base)
+        .with_context(|| format!("RENFANG_PUBLIC_URL {base:?} is not a URL"))?;
+    if parsed.port() == Some(0) || parsed.host_str().is_none_or(str::is_empty) {
+        bail!(
+            "RENFANG_PUBLIC_URL {base:?} names no address phones can open (no host, or port 0); \
+             set it to the address phones reach the service at"
+        );
+    }
+    Ok(base.clone())
 }

@@ -377,3 +377,29 @@ async fn demo_starts_from_an_empty_folder_and_prints_a_poster_that_answers() {
     child.wait().unwrap();
     assert!(folder.path().join("data/demo.db").exists());
 }
+
+#[tokio::test]
+async fn posters_are_not_printed_for_an_address_no_phone_can_open() {
+    let (_db, url) = fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("posters.pdf");
+    for public_url in [None, Some("http://127.0.0.1:0"), Some("http://:8080")] {
+        let mut cmd = renfang(&url);
+        cmd.env_remove("RENFANG_PUBLIC_URL");
+        if let Some(base) = public_url {
+            cmd.env("RENFANG_PUBLIC_URL", base);
+        }
+        let run = cmd
+            .args(["qr", "posters", "--community", "影佳", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(!run.status.success(), "{public_url:?} printed");
+        assert!(
+            stderr.contains("RENFANG_PUBLIC_URL"),
+            "{public_url:?}: {stderr}"
+        );
+        assert!(!out.exists(), "{public_url:?} wrote a file");
+    }
+}
