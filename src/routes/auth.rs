@@ -125,7 +125,18 @@ fn bearer(req: &HttpRequest) -> Option<String> {
 pub fn store_error(err: crate::store::StoreError) -> AppError {
     match err {
         crate::store::StoreError::Unique(c) => {
-            AppError::Conflict(format!("与已有记录冲突（{c:?}）"))
+            use crate::store::Constraint;
+            // Said in words, never as the Rust name of the constraint.
+            let what = match c {
+                Constraint::CommunityName => "同名社区已存在",
+                Constraint::Username => "该用户名已被使用",
+                Constraint::UnitAddress => "该社区已有此地址的房屋",
+                Constraint::IdempotencyKey => "此请求已提交过",
+                Constraint::ReceiptNumber => "回执编号冲突，请重新提交",
+                Constraint::CurrentOccupant => "该居住人已在本户登记",
+                Constraint::Other => "与已有记录冲突",
+            };
+            AppError::Conflict(what.into())
         }
         crate::store::StoreError::PosterNotCurrent => {
             AppError::Gone("此二维码已失效，请扫描门上最新的二维码".into())
@@ -298,4 +309,29 @@ pub async fn logout(state: State, req: HttpRequest) -> Result<HttpResponse, AppE
     let token = bearer(&req).ok_or(AppError::Unauthorized)?;
     state.sessions.revoke(&token).await;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Constraint, StoreError};
+
+    #[test]
+    fn a_conflict_is_said_in_words_never_in_the_names_of_the_code() {
+        for c in [
+            Constraint::CommunityName,
+            Constraint::Username,
+            Constraint::UnitAddress,
+            Constraint::IdempotencyKey,
+            Constraint::ReceiptNumber,
+            Constraint::CurrentOccupant,
+            Constraint::Other,
+        ] {
+            let message = store_error(StoreError::Unique(c)).to_string();
+            assert!(
+                !message.is_empty() && !message.chars().any(|ch| ch.is_ascii_alphabetic()),
+                "{c:?}: {message:?}"
+            );
+        }
+    }
 }
