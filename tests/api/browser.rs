@@ -603,6 +603,21 @@ async fn security_pages_walk(width: u32, height: u32) {
     driver.click("button[value=submit]").await;
     let refused = driver.wait_for("已在本户以另一姓名登记").await;
     assert!(refused.contains("王小明"), "the form keeps what was typed");
+    assert!(
+        refused.contains("此证件号码已在本户以另一姓名登记"),
+        "the person's number is marked"
+    );
+    let seen = driver
+        .call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({"script": "const r = document.getElementById('problem').getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight;", "args": []}),
+        )
+        .await;
+    assert_eq!(
+        seen, true,
+        "the explanation is in view, not below the notice"
+    );
     driver.review("register-conflict", width).await;
 
     // The tip form, and the page past the hourly limit (one tip an hour here).
