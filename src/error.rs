@@ -25,9 +25,9 @@ pub enum AppError {
     #[error("{0}")]
     Conflict(String),
     /// 409: a poster registration names a document number that is current in the unit
-    /// under another name.
-    #[error("{0}")]
-    NameMismatch(String),
+    /// under another name: the occupant's place in the request, and the sentence.
+    #[error("{1}")]
+    NameMismatch(usize, String),
     /// 410: the record existed and was replaced (a rotated poster).
     #[error("{0}")]
     Gone(String),
@@ -88,7 +88,7 @@ impl AppError {
             AppError::Forbidden => "forbidden",
             AppError::NotFound => "not_found",
             AppError::Conflict(_) => "conflict",
-            AppError::NameMismatch(_) => "name_mismatch",
+            AppError::NameMismatch(..) => "name_mismatch",
             AppError::Gone(_) => "gone",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
@@ -135,7 +135,7 @@ impl ResponseError for AppError {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Conflict(_) | AppError::NameMismatch(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::NameMismatch(..) => StatusCode::CONFLICT,
             AppError::Gone(_) => StatusCode::GONE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -141,10 +141,13 @@ pub fn store_error(err: crate::store::StoreError) -> AppError {
         crate::store::StoreError::PosterNotCurrent => {
             AppError::Gone("此二维码已失效，请扫描门上最新的二维码".into())
         }
-        crate::store::StoreError::NameMismatch(i) => AppError::NameMismatch(format!(
-            "第 {} 位居住人的证件号码已在本户以另一姓名登记，未作更改；如需更正，请联系二房东或社区",
-            i + 1
-        )),
+        crate::store::StoreError::NameMismatch(i) => AppError::NameMismatch(
+            i,
+            format!(
+                "第 {} 位居住人的证件号码已在本户以另一姓名登记，未作更改；如需更正，请联系二房东或社区",
+                i + 1
+            ),
+        ),
         crate::store::StoreError::Other(e) => AppError::Internal(e),
     }
 }

@@ -502,7 +502,7 @@ async fn submit(
         }
         // A number already registered here under another name: the form comes back as it
         // was, with the reason.
-        Err(AppError::NameMismatch(_)) => {
+        Err(AppError::NameMismatch(index, _)) => {
             let form_error = Some(if lang == Lang::En {
                 "A document number in this form is already registered here under another name. Nothing was changed; to correct it, ask the sublandlord or the community."
             } else {
@@ -513,7 +513,18 @@ async fn submit(
                 form_error,
                 consent: posted.consent,
             };
-            let forms = as_forms(posted.occupants);
+            // The person whose number it is gets the mark, as a field error would.
+            let mut forms = as_forms(posted.occupants);
+            if let Some(form) = forms.get_mut(index) {
+                form.errors.push((
+                    "id_number".into(),
+                    if lang == Lang::En {
+                        "This number is registered here under another name"
+                    } else {
+                        "此证件号码已在本户以另一姓名登记"
+                    },
+                ));
+            }
             return Ok(form_page(
                 lang,
                 &token,

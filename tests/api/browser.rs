@@ -11,7 +11,7 @@ use base64::Engine;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
@@ -483,4 +483,189 @@ async fn a_neighbour_opens_a_poster_and_files_a_tip_on_a_360_px_phone() {
     driver.assert_no_policy_violation("tip form").await;
 
     assert_eq!(app.count("tips").await, 1);
+}
+
+impl Driver {
+    /// Sets a field's value from outside the page (a date input takes typed keys in the
+    /// browser's locale order, which a test cannot rely on).
+    async fn set_value(&self, css: &str, value: &str) {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({"script": "document.querySelector(arguments[0]).value = arguments[1];",
+                   "args": [css, value]}),
+        )
+        .await;
+    }
+
+    /// One look at a page as a user gets it: styled, nothing blocked, no sideways scroll,
+    /// and a screenshot `review-{name}-{width}.png`.
+    async fn review(&self, name: &str, width: u32) {
+        self.assert_no_policy_violation(name).await;
+        assert!(
+            !self.overflows().await,
+            "{name} scrolls sideways at {width} px"
+        );
+        self.screenshot(&format!("review-{name}-{width}.png")).await;
+    }
+}
+
+/// The pages changed for security, walked at one width: the pending filings, the user list
+/// and its disable confirmation, a registration refused for a number registered under another
+/// name, the tip form and its hourly limit, the login page and a refused sign-up.
+async fn security_pages_walk(width: u32, height: u32) {
+    let Some(driver) = Driver::start(width, height).await else {
+        return;
+    };
+    let app = spawn_app_with(|s| s.rate_tips_per_hour = 1).await;
+    let admin = app.admin_with(&["影佳"]).await;
+    let admin_name = format!("admin{}", app.users_made() - 1);
+    let (_, poster) = app
+        .create_unit(&admin, "影佳", "影佳路 100弄 1号 201室")
+        .await;
+    let first = crate::helpers::registration(&[crate::helpers::occupant(crate::helpers::ID_A)]);
+    assert_eq!(
+        app.register(&poster, &first, None).await.status(),
+        reqwest::StatusCode::CREATED
+    );
+    app.create_unit(&admin, "影佳", "影佳路 30弄 2号 501室")
+        .await;
+    let landlord_number = renfang::domain::document::with_check_char("31011719800202001").unwrap();
+    let signup = json!({"name": "钱二房", "phone": "13900010001", "id_type": "resident_id",
+                        "id_number": landlord_number, "password": "landlord-pass-1"});
+    let res = app.post_json("/api/v1/sublandlords", &signup, None).await;
+    assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+    let login = json!({"username": "13900010001", "password": "landlord-pass-1"});
+    let session: Value = app
+        .post_json("/api/v1/login", &login, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let filing = json!({"community": "影佳", "address": "影佳路 30弄 2号 501室", "rooms": 2,
+                        "rental_mode": "group", "planned_occupants": 4,
+                        "start_date": chrono::Utc::now().date_naive().to_string()});
+    let res = app
+        .post_json("/api/v1/filings", &filing, session["token"].as_str())
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::ACCEPTED);
+    app.login_as("police", &["影佳"]).await;
+    let officer = format!("police{}", app.users_made() - 1);
+    let officer_id: i64 = sqlx::query_scalar("select id from users where username = $1")
+        .bind(&officer)
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+
+    // The login page, and in through it.
+    driver.goto(&app.url("/login")).await;
+    driver.wait_for("工作人员登录").await;
+    driver.review("login", width).await;
+    driver.type_into("#username", &admin_name).await;
+    driver.type_into("#password", "correct-horse-9").await;
+    driver.click("button[type=submit]").await;
+    driver.wait_for("退出").await;
+
+    // The pending filing, with its reject form asking for a reason and a ticked box.
+    driver.goto(&app.url("/console/filings")).await;
+    let filings = driver.wait_for("待审核的二房东报备").await;
+    assert!(filings.contains("影佳路 30弄 2号 501室"), "{filings}");
+    assert!(filings.contains("驳回理由") && filings.contains("确认驳回"));
+    assert!(filings.contains("群租"), "the rental mode by its label");
+    driver.review("filings", width).await;
+
+    // The user list, and the page that asks before disabling an account.
+    driver.goto(&app.url("/console/users")).await;
+    let users = driver.wait_for("工作人员账号").await;
+    assert!(
+        users.contains(&officer) && users.contains("停用"),
+        "{users}"
+    );
+    driver.review("users", width).await;
+    driver
+        .goto(&app.url(&format!("/console/users/{officer_id}/disable")))
+        .await;
+    let ask = driver.wait_for("确定停用").await;
+    assert!(ask.contains(&officer));
+    driver.review("user-disable", width).await;
+    driver.click(".top button").await;
+    driver.wait_for("工作人员登录").await;
+
+    // A tenant types a number already registered in the flat under another name.
+    driver.goto(&app.url(&format!("/q/{poster}"))).await;
+    driver.wait_for("影佳路 100弄 1号 201室").await;
+    driver.type_into("#name_0", "王小明").await;
+    driver.type_into("#id_number_0", crate::helpers::ID_A).await;
+    driver.type_into("#phone_0", "13900139000").await;
+    driver.type_into("#room_0", "B").await;
+    driver.set_value("#move_in_0", "2026-10-01").await;
+    driver.click("input[name=consent]").await;
+    driver.click("button[value=submit]").await;
+    let refused = driver.wait_for("已在本户以另一姓名登记").await;
+    assert!(refused.contains("王小明"), "the form keeps what was typed");
+    assert!(
+        refused.contains("此证件号码已在本户以另一姓名登记"),
+        "the person's number is marked"
+    );
+    let seen = driver
+        .call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({"script": "const r = document.getElementById('problem').getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight;", "args": []}),
+        )
+        .await;
+    assert_eq!(
+        seen, true,
+        "the explanation is in view, not below the notice"
+    );
+    driver.review("register-conflict", width).await;
+
+    // The tip form, and the page past the hourly limit (one tip an hour here).
+    driver.goto(&app.url("/tip")).await;
+    driver.wait_for("线索举报").await;
+    driver.review("tip", width).await;
+    let mut limited = false;
+    for _ in 0..3 {
+        driver.goto(&app.url("/tip")).await;
+        driver.wait_for("线索举报").await;
+        driver.type_into("#address", "影佳路 66弄 3号 401室").await;
+        driver.click("#category option[value=group_rental]").await;
+        driver.type_into("#description", "每天晚上很多人进出").await;
+        driver.click("button.primary").await;
+        for _ in 0..100 {
+            let page = driver.source().await;
+            if page.contains("举报已达上限") {
+                limited = true;
+                break;
+            }
+            if page.contains("举报已收到") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if limited {
+            break;
+        }
+    }
+    assert!(limited, "the hourly tip limit was never shown");
+    let limit = driver.source().await;
+    assert!(limit.contains("分钟后再试"), "{limit}");
+    driver.review("tip-limit", width).await;
+
+    // A sign-up with the number of someone already signed up under another name.
+    driver.goto(&app.url("/sublandlord/register")).await;
+    driver.type_into("#name", "李四").await;
+    driver.type_into("#phone", "13900000003").await;
+    driver.type_into("#id_number", &landlord_number).await;
+    driver.type_into("#password", "landlord-pass-1").await;
+    driver.click("button[type=submit]").await;
+    driver.wait_for("请联系社区").await;
+    driver.review("signup-error", width).await;
+    assert_eq!(app.count("sublandlords").await, 1);
+}
+
+#[tokio::test]
+async fn the_pages_changed_for_security_read_well_on_a_phone_and_a_desktop() {
+    security_pages_walk(390, 844).await;
+    security_pages_walk(1366, 900).await;
 }
