@@ -37,17 +37,6 @@ struct Public<'a> {
     page: bool,
 }
 
-/// What the request's client address is counted under, for limits a handler takes itself.
-#[derive(Debug, Clone)]
-struct ClientKey(String);
-
-/// The key the middleware counted this request's client address under.
-pub fn client_key(req: &HttpRequest) -> String {
-    req.extensions()
-        .get::<ClientKey>()
-        .map_or_else(|| "unknown".to_string(), |k| k.0.clone())
-}
-
 /// Marks a request whose poster token (outside the path) matched nothing.
 #[derive(Debug, Clone, Copy)]
 struct GuessedToken;
@@ -187,7 +176,6 @@ pub async fn limit(
         let response = too_many(exceeded, public.page);
         return Ok(req.into_response(response));
     }
-    req.extensions_mut().insert(ClientKey(client.clone()));
     let res = next.call(req).await?;
     let missed = (public.token.is_some() && res.status() == StatusCode::NOT_FOUND)
         || (public.names_poster && res.request().extensions().get::<GuessedToken>().is_some());

@@ -212,10 +212,7 @@ pub struct SavedQuery {
 }
 
 fn local_time(state: &State, ms: i64) -> String {
-    store::instant(ms)
-        .with_timezone(&state.settings.tz)
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
+    super::local_time(state.settings.tz, ms)
 }
 
 async fn unit_page(

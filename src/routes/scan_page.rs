@@ -513,18 +513,14 @@ async fn submit(
                 form_error,
                 consent: posted.consent,
             };
-            // The person whose number it is gets the mark, as a field error would.
-            let mut forms = as_forms(posted.occupants);
-            if let Some(form) = forms.get_mut(index) {
-                form.errors.push((
-                    "id_number".into(),
-                    if lang == Lang::En {
-                        "This number is registered here under another name"
-                    } else {
-                        "此证件号码已在本户以另一姓名登记"
-                    },
-                ));
-            }
+            // The person whose number it is gets the mark, as a field error.
+            let mark = FieldError::new(
+                format!("occupants[{index}].id_number"),
+                "name_mismatch",
+                "此证件号码已在本户以另一姓名登记",
+                "This number is registered here under another name",
+            );
+            let forms = with_errors(posted.occupants, &[mark], lang);
             return Ok(form_page(
                 lang,
                 &token,

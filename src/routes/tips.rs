@@ -112,7 +112,7 @@ pub async fn receive(
             errors.push(e)
         })
         .ok();
-    let client = super::limit::client_key(req);
+    let client = super::limit::client_of(req, state);
     let photo = match photo.filter(|p| !p.is_empty()) {
         None => None,
         Some(bytes) => {

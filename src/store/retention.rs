@@ -77,13 +77,11 @@ async fn occupants_batch(store: &Store, cutoff_ms: i64, now_ms: i64) -> StoreRes
                     .bind(id)
                     .execute(&mut *conn)
                     .await?;
-                    entries.push(audit::Entry {
-                        user_id: None,
-                        action: "occupant.purge".into(),
-                        subject: Some(format!("occupant:{id}")),
-                        detail: Some(format!(r#"{{"unit_id":{unit_id}}}"#)),
-                        reason: Some("retention".into()),
-                    });
+                    entries.push(retention_entry(
+                        "occupant.purge",
+                        format!("occupant:{id}"),
+                        Some(format!(r#"{{"unit_id":{unit_id}}}"#)),
+                    ));
                 }
                 audit::append_all_in(conn, backend, &entries, now_ms).await?;
                 Ok(due.len() as u64)
@@ -118,13 +116,7 @@ async fn tips_batch(store: &Store, cutoff_ms: i64, now_ms: i64) -> StoreResult<u
                     .bind(id)
                     .execute(&mut *conn)
                     .await?;
-                    entries.push(audit::Entry {
-                        user_id: None,
-                        action: "tip.purge".into(),
-                        subject: Some(format!("tip:{id}")),
-                        detail: None,
-                        reason: Some("retention".into()),
-                    });
+                    entries.push(retention_entry("tip.purge", format!("tip:{id}"), None));
                 }
                 audit::append_all_in(conn, backend, &entries, now_ms).await?;
                 Ok(due.len() as u64)
@@ -173,17 +165,26 @@ async fn notes_batch(store: &Store, cutoff_ms: i64, now_ms: i64) -> StoreResult<
                             .execute(&mut *conn)
                             .await?;
                     }
-                    entries.push(audit::Entry {
-                        user_id: None,
-                        action: "door_check.purge_notes".into(),
-                        subject: Some(format!("door_check:{id}")),
-                        detail: None,
-                        reason: Some("retention".into()),
-                    });
+                    entries.push(retention_entry(
+                        "door_check.purge_notes",
+                        format!("door_check:{id}"),
+                        None,
+                    ));
                 }
                 audit::append_all_in(conn, backend, &entries, now_ms).await?;
                 Ok(due.len() as u64)
             })
         }))
         .await
+}
+
+/// The audit row of one deletion by the retention purge (the service acting, no account).
+fn retention_entry(action: &str, subject: String, detail: Option<String>) -> audit::Entry {
+    audit::Entry {
+        user_id: None,
+        action: action.into(),
+        subject: Some(subject),
+        detail,
+        reason: Some("retention".into()),
+    }
 }

@@ -63,10 +63,7 @@ async fn list_page(state: State, req: HttpRequest, q: web::Query<ListQuery>) -> 
             .map(|f| Row {
                 sublandlord: masked_name(&f.sublandlord),
                 mode: RentalMode::parse(&f.rental_mode).map_or("", RentalMode::label_zh),
-                filed: crate::store::instant(f.created_at)
-                    .with_timezone(&tz)
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string(),
+                filed: crate::routes::local_time(tz, f.created_at),
                 f,
             })
             .collect();

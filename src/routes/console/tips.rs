@@ -174,10 +174,7 @@ fn row(tip: Tip, tz: chrono_tz::Tz) -> Row {
     Row {
         category: Category::parse(&tip.category).map_or("", Category::label_zh),
         state: TipState::parse(&tip.state).map_or("", TipState::label_zh),
-        received: crate::store::instant(tip.created_at)
-            .with_timezone(&tz)
-            .format("%Y-%m-%d %H:%M")
-            .to_string(),
+        received: crate::routes::local_time(tz, tip.created_at),
         tip,
     }
 }

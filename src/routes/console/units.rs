@@ -82,12 +82,7 @@ async fn search_page(state: State, req: HttpRequest, q: web::Query<SearchQuery>)
                 state: UnitState::parse(&u.state).map_or("", UnitState::label_zh),
                 last_upload: u.last_upload_at.map_or_else(
                     || "从未".to_string(),
-                    |ms| {
-                        crate::store::instant(ms)
-                            .with_timezone(&tz)
-                            .format("%Y-%m-%d %H:%M")
-                            .to_string()
-                    },
+                    |ms| crate::routes::local_time(tz, ms),
                 ),
             })
             .collect();
