@@ -72,15 +72,17 @@ impl Application {
             .clone()
             .unwrap_or_else(|| format!("http://{address}"));
         let state = web::Data::new(AppState {
-            store: store.clone(),
-            vault: Arc::new(Vault::new(&key)),
-            sessions,
+            ctx: crate::service::Context {
+                store: store.clone(),
+                vault: Arc::new(Vault::new(&key)),
+                sessions,
+                settings,
+                public_url: public_url.clone(),
+                scan_cache: Default::default(),
+                posters,
+            },
             limiter,
             metrics: Metrics::new(),
-            settings,
-            public_url: public_url.clone(),
-            scan_cache: Default::default(),
-            posters,
         });
         let server = HttpServer::new(move || {
             App::new()

@@ -68,6 +68,33 @@ pub enum AppError {
     Internal(#[from] anyhow::Error),
 }
 
+impl From<crate::service::Error> for AppError {
+    fn from(err: crate::service::Error) -> Self {
+        use crate::service::Error as E;
+        match err {
+            E::Unauthorized => AppError::Unauthorized,
+            E::Forbidden => AppError::Forbidden,
+            E::NotFound => AppError::NotFound,
+            E::Conflict(message) => AppError::Conflict(message),
+            E::NameMismatch(i, message) => AppError::NameMismatch(i, message),
+            E::Gone(message) => AppError::Gone(message),
+            E::Validation(fields) => AppError::Validation(fields),
+            E::InvalidFile(message) => AppError::InvalidFile(message),
+            E::Unprintable(message) => AppError::Unprintable(message),
+            E::PhotoAllowance(seconds) => AppError::PhotoAllowance(seconds),
+            E::LoginLocked(minutes) => AppError::LoginLocked(minutes),
+            E::SessionsUnavailable => AppError::SessionsUnavailable,
+            E::Internal(err) => AppError::Internal(err),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for AppError {
+    fn from(err: crate::store::StoreError) -> Self {
+        crate::service::Error::from(err).into()
+    }
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
         AppError::Internal(anyhow::Error::new(err))

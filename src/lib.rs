@@ -18,6 +18,7 @@ pub mod qr;
 pub mod redis_link;
 pub mod report;
 pub mod routes;
+pub mod service;
 pub mod sessions;
 pub mod store;
 pub mod telemetry;

@@ -207,6 +207,11 @@ pub fn parse_rooms(rooms: i64) -> Result<i64, FieldError> {
     }
 }
 
+/// The short number printed on a unit's poster, for enquiries by phone.
+pub fn unit_number(id: i64) -> String {
+    format!("{id:06}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,80 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/logout", web::post().to(logout));
 }
 
-/// The signed-in user of a request, with the communities they may see.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub user_id: i64,
-    pub role: Role,
-    pub community_ids: Vec<i64>,
-    token: String,
-}
-
-impl Caller {
-    /// 403 unless the role passes `allowed`.
-    pub fn require(&self, allowed: impl Fn(Role) -> bool) -> Result<(), AppError> {
-        if allowed(self.role) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
-    }
-
-    /// The communities a list shows this caller: all for admins, else their own.
-    pub fn scope(&self) -> crate::store::door_checks::Scope {
-        use crate::store::door_checks::Scope;
-        if self.role.sees_all_communities() {
-            Scope::All
-        } else {
-            Scope::UserCommunities(self.user_id)
-        }
-    }
-
-    /// Whether a record of this community is within the caller's scope.
-    pub fn sees(&self, community_id: i64) -> bool {
-        self.role.sees_all_communities() || self.community_ids.contains(&community_id)
-    }
-}
-
-impl Caller {
-    /// The caller behind a session token (bearer or cookie), or 401.
-    pub async fn from_token(state: &State, token: String) -> Result<Caller, AppError> {
-        if !state.sessions.ready().await {
-            return Err(AppError::SessionsUnavailable);
-        }
-        let session = state
-            .sessions
-            .get(&token)
-            .await
-            .ok_or(AppError::Unauthorized)?;
-        let standing = users::active_standing(&state.store, session.user_id)
-            .await
-            .map_err(store_error)?;
-        let Some(standing) = standing else {
-            // Disabled: over on every instance, and forgotten here so the store does not
-            // keep asking.
-            state.sessions.revoke(&token).await;
-            return Err(AppError::Unauthorized);
-        };
-        if standing.session_epoch != session.epoch {
-            // Begun before a password change: refused, but not removed, because the
-            // session that made the change is rewritten to the new number just after the
-            // change commits, and a request of its own may fall in between.
-            return Err(AppError::Unauthorized);
-        }
-        Ok(Caller {
-            user_id: session.user_id,
-            role: session.role,
-            community_ids: standing.community_ids,
-            token,
-        })
-    }
-
-    /// The session token (pages derive their CSRF token from it).
-    pub fn session_token(&self) -> &str {
-        &self.token
-    }
-}
+pub use crate::service::Caller;
 
 impl FromRequest for Caller {
     type Error = AppError;
@@ -109,7 +36,7 @@ impl FromRequest for Caller {
         Box::pin(async move {
             let state = state.ok_or_else(|| anyhow::anyhow!("application state missing"))?;
             let token = token.ok_or(AppError::Unauthorized)?;
-            Caller::from_token(&state, token).await
+            Ok(Caller::from_token(&state, token).await?)
         })
     }
 }
@@ -123,33 +50,7 @@ fn bearer(req: &HttpRequest) -> Option<String> {
 
 /// Maps a storage failure to an answer: named constraints are the caller's business.
 pub fn store_error(err: crate::store::StoreError) -> AppError {
-    match err {
-        crate::store::StoreError::Unique(c) => {
-            use crate::store::Constraint;
-            // Said in words, never as the Rust name of the constraint.
-            let what = match c {
-                Constraint::CommunityName => "同名社区已存在",
-                Constraint::Username => "该用户名已被使用",
-                Constraint::UnitAddress => "该社区已有此地址的房屋",
-                Constraint::IdempotencyKey => "此请求已提交过",
-                Constraint::ReceiptNumber => "回执编号冲突，请重新提交",
-                Constraint::CurrentOccupant => "该居住人已在本户登记",
-                Constraint::Other => "与已有记录冲突",
-            };
-            AppError::Conflict(what.into())
-        }
-        crate::store::StoreError::PosterNotCurrent => {
-            AppError::Gone("此二维码已失效，请扫描门上最新的二维码".into())
-        }
-        crate::store::StoreError::NameMismatch(i) => AppError::NameMismatch(
-            i,
-            format!(
-                "第 {} 位居住人的证件号码已在本户以另一姓名登记，未作更改；如需更正，请联系二房东或社区",
-                i + 1
-            ),
-        ),
-        crate::store::StoreError::Other(e) => AppError::Internal(e),
-    }
+    err.into()
 }
 
 /// Login request.
@@ -312,29 +213,4 @@ pub async fn logout(state: State, req: HttpRequest) -> Result<HttpResponse, AppE
     let token = bearer(&req).ok_or(AppError::Unauthorized)?;
     state.sessions.revoke(&token).await;
     Ok(HttpResponse::NoContent().finish())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::{Constraint, StoreError};
-
-    #[test]
-    fn a_conflict_is_said_in_words_never_in_the_names_of_the_code() {
-        for c in [
-            Constraint::CommunityName,
-            Constraint::Username,
-            Constraint::UnitAddress,
-            Constraint::IdempotencyKey,
-            Constraint::ReceiptNumber,
-            Constraint::CurrentOccupant,
-            Constraint::Other,
-        ] {
-            let message = store_error(StoreError::Unique(c)).to_string();
-            assert!(
-                !message.is_empty() && !message.chars().any(|ch| ch.is_ascii_alphabetic()),
-                "{c:?}: {message:?}"
-            );
-        }
-    }
 }

@@ -106,38 +106,7 @@ pub async fn filter_for(
     })
 }
 
-/// The highest page number any list accepts: far past any real list, and low enough that
-/// no offset computed from it can overflow.
-pub const MAX_PAGE: i64 = 1_000_000;
-
-/// The page number a page (HTML) asks for: a missing or out-of-range one shows the nearest
-/// page instead of an error.
-pub fn page_number(page: Option<i64>) -> i64 {
-    page.unwrap_or(1).clamp(1, MAX_PAGE)
-}
-
-/// `page` (from 1) and `per_page` (1–200, default 50) as an offset and a limit, or 422.
-pub fn paging(page: Option<i64>, per_page: Option<i64>) -> Result<(i64, i64), AppError> {
-    let per_page = per_page.unwrap_or(50);
-    if !(1..=200).contains(&per_page) {
-        return Err(invalid("per_page"));
-    }
-    let page = page.unwrap_or(1);
-    if !(1..=MAX_PAGE).contains(&page) {
-        return Err(invalid("page"));
-    }
-    Ok(((page - 1) * per_page, per_page))
-}
-
-/// A 422 for a query value outside its allowed set.
-pub fn invalid(field: &str) -> AppError {
-    AppError::field(FieldError::new(
-        field,
-        "invalid",
-        "取值不在允许范围内",
-        "Not an allowed value",
-    ))
-}
+pub use super::query::{MAX_PAGE, invalid, page_number, paging};
 
 /// Turns stored rows into answers as of `now_ms`.
 pub fn items_out(items: Vec<door_checks::QueueItem>, now_ms: i64) -> Vec<QueueItemOut> {

@@ -150,3 +150,9 @@ mod tests {
         ));
     }
 }
+
+/// The id of a created record.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Created {
+    pub id: i64,
+}

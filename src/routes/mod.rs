@@ -17,6 +17,8 @@ pub mod openapi;
 pub mod pages;
 pub mod police;
 pub mod portal;
+pub mod poster;
+pub mod query;
 pub mod reports;
 pub mod reveal;
 pub mod scan;
@@ -26,44 +28,26 @@ pub mod sublandlords;
 pub mod tips;
 pub mod units;
 
-use std::sync::Arc;
-
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{NaiveDate, Utc};
 
-use crate::config::Settings;
-use crate::crypto::Vault;
 use crate::error::AppError;
 use crate::metrics::Metrics;
-use crate::sessions::SessionStore;
-use crate::store::Store;
+use crate::service::Context;
 
-/// What every handler may use; one per application.
+/// What every handler may use; one per application: the use-case layer's [`Context`]
+/// (reached through `Deref`, so `state.store` reads as before) and what only HTTP needs.
 pub struct AppState {
-    pub store: Store,
-    pub vault: Arc<Vault>,
-    pub sessions: SessionStore,
+    pub ctx: Context,
     /// Rate limits of the public routes.
     pub limiter: crate::limits::Limiter,
     pub metrics: Metrics,
-    pub settings: Settings,
-    /// Base of poster URLs, without a trailing slash.
-    pub public_url: String,
-    /// Recently resolved posters, for showing scan pages and taking registrations.
-    pub scan_cache: scan::ScanCache,
-    /// The poster templates and fonts.
-    pub posters: Arc<crate::qr::poster::Posters>,
 }
 
-impl AppState {
-    /// The URL printed in a unit's QR code.
-    pub fn poster_url(&self, token: &crate::domain::token::QrToken) -> String {
-        format!("{}/q/{}", self.public_url, token.as_ref())
-    }
+impl std::ops::Deref for AppState {
+    type Target = Context;
 
-    /// Today's date in the configured time zone.
-    pub fn today(&self) -> NaiveDate {
-        Utc::now().with_timezone(&self.settings.tz).date_naive()
+    fn deref(&self) -> &Context {
+        &self.ctx
     }
 }
 
@@ -74,6 +58,11 @@ pub fn local_time(tz: chrono_tz::Tz, ms: i64) -> String {
         .with_timezone(&tz)
         .format("%Y-%m-%d %H:%M")
         .to_string()
+}
+
+/// RFC 3339 in UTC with second precision.
+pub fn rfc3339(ms: i64) -> String {
+    crate::store::instant(ms).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// Shorthand for the shared state in handlers.

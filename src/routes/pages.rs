@@ -1,9 +1,14 @@
 //! What every staff page shares: the cookie session, CSRF tokens, login and logout.
 
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+
 use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -45,8 +50,78 @@ pub fn see_other(to: &str) -> HttpResponse {
         .finish()
 }
 
-/// The signed-in staff member of a page request, or the answer to send instead: a
-/// redirect to the login page.
+/// The signed-in user of a page request. Without a valid session the page answers with a
+/// redirect to the login page (and back here after it) instead.
+pub struct PageCaller(pub Caller);
+
+impl FromRequest for PageCaller {
+    type Error = Detour;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Detour>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<State>()
+                .cloned()
+                .ok_or_else(|| Detour::from(AppError::Internal(anyhow::anyhow!("no state"))))?;
+            page_caller(&req, &state)
+                .await
+                .map(PageCaller)
+                .map_err(Detour::from)
+        })
+    }
+}
+
+/// A page to answer instead of the one asked for (the login page, a refusal), so that a
+/// page handler can use `?`. It is answered once.
+pub struct Detour {
+    status: StatusCode,
+    page: RefCell<Option<HttpResponse>>,
+}
+
+impl From<HttpResponse> for Detour {
+    fn from(page: HttpResponse) -> Self {
+        Detour {
+            status: page.status(),
+            page: RefCell::new(Some(page)),
+        }
+    }
+}
+
+impl From<AppError> for Detour {
+    fn from(err: AppError) -> Self {
+        actix_web::ResponseError::error_response(&err).into()
+    }
+}
+
+impl std::fmt::Debug for Detour {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Detour({})", self.status)
+    }
+}
+
+impl std::fmt::Display for Detour {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "page answered with {}", self.status)
+    }
+}
+
+impl actix_web::ResponseError for Detour {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.page
+            .borrow_mut()
+            .take()
+            .unwrap_or_else(|| HttpResponse::build(self.status).finish())
+    }
+}
+
+/// The signed-in user of a page request, or the answer to send instead: a redirect to the
+/// login page.
 pub async fn page_caller(req: &HttpRequest, state: &State) -> Result<Caller, HttpResponse> {
     let to_login = || see_other(&format!("/login?next={}", next_param(req)));
     let Some(cookie) = req.cookie(SESSION_COOKIE) else {
@@ -54,14 +129,18 @@ pub async fn page_caller(req: &HttpRequest, state: &State) -> Result<Caller, Htt
     };
     match Caller::from_token(state, cookie.value().to_string()).await {
         Ok(caller) => Ok(caller),
-        Err(AppError::Unauthorized) => Err(to_login()),
-        Err(err @ AppError::SessionsUnavailable) => Err(super::scan_page::message_page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            super::scan_page::Lang::Zh,
-            "暂时无法登录",
-            &err.to_string(),
-        )),
-        Err(err) => Err(actix_web::ResponseError::error_response(&err)),
+        Err(crate::service::Error::Unauthorized) => Err(to_login()),
+        Err(err @ crate::service::Error::SessionsUnavailable) => {
+            Err(super::scan_page::message_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                super::scan_page::Lang::Zh,
+                "暂时无法登录",
+                &err.to_string(),
+            ))
+        }
+        Err(err) => Err(actix_web::ResponseError::error_response(&AppError::from(
+            err,
+        ))),
     }
 }
 

@@ -1,18 +1,18 @@
 //! Pages for the officer on the street: the open queue, a unit, a result in two taps.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::Utc;
 use serde::Deserialize;
 
 use super::State;
-use super::auth::{Caller, store_error};
+use super::auth::store_error;
 use super::door_checks::{
     QueueItemOut, QueueQuery, ResultRequest, filter_for, items_out, parse_result, visible_check,
     works_queue,
 };
-use super::pages::{check_csrf, csrf_token, html, page_caller, see_other};
+use super::pages::{PageCaller, check_csrf, csrf_token, html, see_other};
 use crate::domain::door_check::{Outcome, Reason};
 use crate::domain::sublandlord::FilingStatus;
 use crate::domain::unit::{RentalMode, UnitState};
@@ -67,13 +67,9 @@ pub struct ListQuery {
 
 async fn queue_page(
     state: State,
-    req: HttpRequest,
+    PageCaller(caller): PageCaller,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = match page_caller(&req, &state).await {
-        Ok(c) => c,
-        Err(to_login) => return Ok(to_login),
-    };
     let sort = if q.sort.as_deref() == Some("address") {
         "address"
     } else {
@@ -148,13 +144,9 @@ async fn queue_page(
 
 async fn export_file(
     state: State,
-    req: HttpRequest,
+    PageCaller(caller): PageCaller,
     format: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = match page_caller(&req, &state).await {
-        Ok(c) => c,
-        Err(to_login) => return Ok(to_login),
-    };
     let query = QueueQuery {
         community: None,
         status: None,
@@ -217,14 +209,10 @@ fn local_time(state: &State, ms: i64) -> String {
 
 async fn unit_page(
     state: State,
-    req: HttpRequest,
+    PageCaller(caller): PageCaller,
     id: web::Path<i64>,
     q: web::Query<SavedQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = match page_caller(&req, &state).await {
-        Ok(c) => c,
-        Err(to_login) => return Ok(to_login),
-    };
     caller.require(works_queue)?;
     let unit = units::get(&state.store, id.into_inner())
         .await
@@ -322,14 +310,10 @@ pub struct ResultForm {
 
 async fn record_result(
     state: State,
-    req: HttpRequest,
+    PageCaller(caller): PageCaller,
     id: web::Path<i64>,
     form: web::Form<ResultForm>,
 ) -> Result<HttpResponse, AppError> {
-    let caller: Caller = match page_caller(&req, &state).await {
-        Ok(c) => c,
-        Err(to_login) => return Ok(to_login),
-    };
     check_csrf(&caller, &form.csrf)?;
     let check = visible_check(&state, &caller, id.into_inner()).await?;
     let form = form.into_inner();
@@ -378,13 +362,9 @@ struct FilingsPage {
 
 async fn filings_page(
     state: State,
-    req: HttpRequest,
+    PageCaller(caller): PageCaller,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = match page_caller(&req, &state).await {
-        Ok(c) => c,
-        Err(to_login) => return Ok(to_login),
-    };
     caller.require(works_queue)?;
     let page = super::door_checks::page_number(q.page);
     let scope = super::sublandlords::staff_scope(&state, &caller, None).await?;
@@ -425,13 +405,9 @@ async fn filings_page(
 
 async fn posters_pdf(
     state: State,
-    req: HttpRequest,
+    PageCaller(caller): PageCaller,
     name: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = match page_caller(&req, &state).await {
-        Ok(c) => c,
-        Err(to_login) => return Ok(to_login),
-    };
     super::units::community_posters_response(
         &state,
         &caller,
@@ -452,14 +428,10 @@ pub struct RevealForm {
 /// Shows a full document number on its own page, after recording who asked and why.
 async fn reveal(
     state: State,
-    req: HttpRequest,
+    PageCaller(caller): PageCaller,
     id: web::Path<i64>,
     form: web::Form<RevealForm>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = match page_caller(&req, &state).await {
-        Ok(c) => c,
-        Err(to_login) => return Ok(to_login),
-    };
     check_csrf(&caller, &form.csrf)?;
     let shown = super::reveal::reveal_for(&state, &caller, *id, &form.reason).await;
     Ok(match shown {

@@ -8,7 +8,9 @@ use serde::Deserialize;
 
 use super::State;
 use super::auth::{Caller, sign_in, store_error};
-use super::pages::{check_csrf, csrf_token, html, page_caller, see_other, with_session};
+use super::pages::{
+    PageCaller, check_csrf, csrf_token, html, page_caller, see_other, with_session,
+};
 use super::scan::{Destination, accept};
 use super::sublandlords::{
     FilingOutcome, FilingRequest, LedgerItem, LedgerQuery, MyUnitOut, PasswordRequest,
@@ -587,11 +589,7 @@ pub struct PasswordForm {
     new_password: String,
 }
 
-async fn password_form(state: State, req: HttpRequest) -> Result<HttpResponse, AppError> {
-    let caller = match page_caller(&req, &state).await {
-        Ok(c) => c,
-        Err(to_login) => return Ok(to_login),
-    };
+async fn password_form(PageCaller(caller): PageCaller) -> Result<HttpResponse, AppError> {
     Ok(html(
         StatusCode::OK,
         PasswordPage {
@@ -606,13 +604,10 @@ async fn password_form(state: State, req: HttpRequest) -> Result<HttpResponse, A
 
 async fn password_submit(
     state: State,
+    PageCaller(caller): PageCaller,
     req: HttpRequest,
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = match page_caller(&req, &state).await {
-        Ok(c) => c,
-        Err(to_login) => return Ok(to_login),
-    };
     check_csrf(&caller, &form.csrf)?;
     let form = form.into_inner();
     let request = PasswordRequest {
@@ -668,13 +663,9 @@ const LEDGER_PAGE_SIZE: i64 = 50;
 
 async fn ledger(
     state: State,
-    req: HttpRequest,
+    PageCaller(caller): PageCaller,
     q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = match page_caller(&req, &state).await {
-        Ok(c) => c,
-        Err(to_login) => return Ok(to_login),
-    };
     let page = super::door_checks::page_number(q.page);
     let found = ledger_page(
         &state,

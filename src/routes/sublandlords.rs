@@ -354,17 +354,7 @@ pub async fn staff_scope(
     caller: &Caller,
     community: Option<&str>,
 ) -> Result<Scope, AppError> {
-    match community.map(str::trim).filter(|c| !c.is_empty()) {
-        Some(name) => {
-            let community = communities::find_by_name(&state.store, name)
-                .await
-                .map_err(store_error)?
-                .filter(|c| caller.sees(c.id))
-                .ok_or(AppError::NotFound)?;
-            Ok(Scope::Community(community.id))
-        }
-        None => Ok(caller.scope()),
-    }
+    Ok(caller.scope_in(state, community).await?)
 }
 
 /// An occupant as their sublandlord sees them: masked.

@@ -35,12 +35,6 @@ pub struct CommunityRequest {
     pub name: String,
 }
 
-/// The id of a created record.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Created {
-    pub id: i64,
-}
-
 /// Creates a community (admin).
 #[utoipa::path(post, path = "/api/v1/communities", tag = "staff",
     request_body = CommunityRequest,
@@ -308,16 +302,9 @@ pub async fn get_unit(
     }))
 }
 
-/// RFC 3339 in UTC with second precision.
-pub fn rfc3339(ms: i64) -> String {
-    store::instant(ms).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-/// The new poster URL after a rotation.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PosterUrl {
-    pub poster_url: String,
-}
+pub use super::json::Created;
+pub use super::poster::{PosterQuery, PosterUrl, poster_response};
+pub use super::rfc3339;
 
 /// Issues a new poster token; the old poster answers 410 from now on.
 #[utoipa::path(post, path = "/api/v1/units/{id}/qr/rotate", tag = "staff",
@@ -352,17 +339,6 @@ pub async fn rotate_qr(
     }))
 }
 
-/// Which poster: the template (default `a4`) and, for PNG, the resolution.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PosterQuery {
-    /// A template of `qr-templates/` by name: `a4` (door poster, the default) or `a6`
-    /// (sticker).
-    pub template: Option<String>,
-    /// PNG only: dots per inch, 72–1200 (default `RENFANG_POSTER_DPI`, 300).
-    pub dpi: Option<u32>,
-}
-
 /// The unit's current poster, as PNG, SVG or PDF.
 #[utoipa::path(get, path = "/api/v1/units/{id}/poster.{format}", tag = "staff",
     params(("id" = i64, Path, description = "unit id"),
@@ -383,90 +359,7 @@ pub async fn poster(
     poster_response(&state, &caller, &unit, &format, &q).await
 }
 
-/// A unit's current poster (the same token: a reprint) in `format` (`png`, `svg` or `pdf`).
-pub async fn poster_response(
-    state: &State,
-    caller: &Caller,
-    unit: &units::Unit,
-    format: &str,
-    q: &PosterQuery,
-) -> Result<HttpResponse, AppError> {
-    use crate::qr::poster::{PosterData, PosterError};
-    // Whoever reaches a poster holds the live token: staff who manage units, or the
-    // sublandlord of this unit (their routes load only their own units).
-    caller.require(|r| r.manages_units() || r == Role::Sublandlord)?;
-    if !matches!(format, "png" | "svg" | "pdf") {
-        return Err(AppError::NotFound);
-    }
-    let dpi = q.dpi.unwrap_or(state.settings.poster_dpi);
-    if !(72..=1200).contains(&dpi) {
-        return Err(super::door_checks::invalid("dpi"));
-    }
-    let template = q.template.clone().unwrap_or_else(|| "a4".into());
-    let token = units::current_token(&state.store, &state.vault, unit.id)
-        .await
-        .map_err(store_error)?
-        .ok_or(AppError::NotFound)?;
-    let data = PosterData {
-        url: state.poster_url(&token),
-        community: unit.community.clone(),
-        address: unit.address.clone(),
-        unit_no: unit_number(unit.id),
-        hotline: state.settings.hotline.clone(),
-        date: state.today().format("%Y-%m-%d").to_string(),
-        version: unit.qr_version.to_string(),
-    };
-    let posters = state.posters.clone();
-    let format = format.to_string();
-    let content_type = match format.as_str() {
-        "svg" => "image/svg+xml",
-        "pdf" => "application/pdf",
-        _ => "image/png",
-    };
-    let made = web::block(move || match format.as_str() {
-        "svg" => posters.svg(&template, &data).map(String::into_bytes),
-        "pdf" => posters.pdf(&template, &data),
-        _ => posters.png(&template, &data, dpi),
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("poster task: {e}"))?;
-    let body = match made {
-        Ok(body) => body,
-        Err(PosterError::UnknownTemplate(_)) => {
-            return Err(super::door_checks::invalid("template"));
-        }
-        Err(PosterError::MissingGlyphs(chars)) => {
-            tracing::warn!(
-                unit_id = unit.id,
-                "poster font lacks characters of the unit"
-            );
-            return Err(AppError::Unprintable(format!(
-                "房屋 {} 的社区名或地址中有海报字体无法印出的字：{}",
-                unit_number(unit.id),
-                chars.iter().collect::<String>()
-            )));
-        }
-        Err(PosterError::Other(e)) => return Err(AppError::Internal(e)),
-    };
-    units::record_prints(
-        &state.store,
-        Some(unit.id),
-        None,
-        Some(caller.user_id),
-        store::millis(Utc::now()),
-    )
-    .await
-    .map_err(store_error)?;
-    Ok(HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header(("Cache-Control", "private, no-store"))
-        .body(body))
-}
-
-/// The short number printed on a unit's poster, for enquiries by phone.
-pub fn unit_number(id: i64) -> String {
-    format!("{id:06}")
-}
+pub use crate::domain::unit::unit_number;
 
 /// Every active unit's poster of a community as one PDF, a page each, streamed as it is
 /// made (staff who manage units there).

@@ -1,0 +1,15 @@
+//! The use-case layer: one function per business action (authorise, apply the rules,
+//! write). The JSON API, the HTML pages, the CLI and the scheduled jobs call these
+//! functions; none of them calls another delivery module. A service function takes a
+//! [`Context`] and, where the action belongs to someone, the [`Caller`], and answers with
+//! [`Error`], which the HTTP layer turns into its answer with one `From`.
+
+pub mod caller;
+pub mod context;
+pub mod error;
+pub mod posters;
+pub mod scan_cache;
+
+pub use caller::Caller;
+pub use context::Context;
+pub use error::{Error, Result};
