@@ -83,7 +83,7 @@ impl Default for Settings {
             min_area_per_person: 5.0,
             qr_templates: None,
             poster_font: None,
-            poster_dpi: crate::qr::poster::DEFAULT_DPI,
+            poster_dpi: 300,
             hotline: "12345".into(),
             retention_days: 180,
             purge_cron: "0 30 3 * * *".into(),

@@ -463,10 +463,7 @@ pub async fn poster_response(
         .body(body))
 }
 
-/// The short number printed on a unit's poster, for enquiries by phone.
-pub fn unit_number(id: i64) -> String {
-    format!("{id:06}")
-}
+pub use crate::domain::unit::unit_number;
 
 /// Every active unit's poster of a community as one PDF, a page each, streamed as it is
 /// made (staff who manage units there).
