@@ -1,4 +1,11 @@
 //! Settings from `renfang.toml` (optional) overridden by `RENFANG_*` environment variables.
+//!
+//! A setting is a field of [`Settings`]: its doc line, its default and, where its text needs
+//! reading or checking, the function that does it. The file key is the field's name and the
+//! variable is `RENFANG_` and the name in capitals; nothing else lists them.
+
+mod check;
+mod source;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -6,252 +13,120 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
+use smart_default::SmartDefault;
+
+use check::parse_data_key;
+pub use check::{DatabaseKind, DatabaseUrl};
 
 /// Everything the service reads from its environment, resolved and checked once at start-up.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, SmartDefault, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
-    /// `sqlite://…` or `postgres://…`.
-    pub database_url: String,
+    /// `sqlite://…` or `postgres://…`; the backend follows from it.
+    #[default(DatabaseUrl::sqlite("data/renfang.db"))]
+    pub database_url: DatabaseUrl,
     /// `redis://…`; `None` keeps limits and sessions in the process.
     pub redis_url: Option<String>,
     /// Prefix of every Redis key, so several deployments (or tests) can share one Redis.
+    #[default = "renfang:"]
     pub redis_prefix: String,
     /// Listen address; port 0 picks a free port.
+    #[default = "127.0.0.1:8080"]
     pub bind: String,
     /// Base of the URLs printed in QR codes; `None` means `http://<bound address>`.
+    #[serde(deserialize_with = "check::base_url")]
     pub public_url: Option<String>,
     /// The 32-byte data key; `None` means "generate or load the key file" (SQLite only).
+    #[serde(deserialize_with = "check::data_key")]
     pub data_key: Option<[u8; 32]>,
     /// The N of the N-day rule.
+    #[default(5)]
+    #[serde(deserialize_with = "check::days::<_, 1, 365>")]
     pub overdue_days: u32,
     /// Cron expression (seconds first) of the overdue sweep.
+    #[default = "0 */10 * * * *"]
     pub sweep_cron: String,
     /// Time zone for days, months and schedules.
+    #[default(chrono_tz::Asia::Shanghai)]
+    #[serde(deserialize_with = "check::time_zone")]
     pub tz: chrono_tz::Tz,
     /// Connections in the database pool.
+    #[default(16)]
+    #[serde(deserialize_with = "check::whole::<_, 2, { u32::MAX }>")]
     pub db_max_connections: u32,
     /// Housing-density limits (Shanghai's rental rules): people per room, except a family.
+    #[default(2)]
+    #[serde(deserialize_with = "check::whole::<_, 1, 20>")]
     pub max_per_room: u32,
     /// Housing-density limits: floor area per person, in square metres.
+    #[default(5.0)]
+    #[serde(deserialize_with = "check::area")]
     pub min_area_per_person: f64,
     /// Folder of the poster templates (`*.svg`); `None`: the templates built into the binary.
     pub qr_templates: Option<PathBuf>,
     /// A font file for posters instead of the shipped subset (e.g. a full system font).
     pub poster_font: Option<PathBuf>,
-    /// Resolution of PNG posters, dots per inch.
+    /// Resolution of PNG posters, dots per inch (print quality by default).
+    #[default(300)]
+    #[serde(deserialize_with = "check::whole::<_, 72, 1200>")]
     pub poster_dpi: u32,
     /// The enquiry line printed on posters.
+    #[default = "12345"]
+    #[serde(deserialize_with = "check::hotline")]
     pub hotline: String,
     /// Days after move-out at which an occupant's personal data is deleted.
+    #[default(180)]
+    #[serde(deserialize_with = "check::days::<_, 1, 3650>")]
     pub retention_days: u32,
     /// Cron expression (seconds first) of the retention purge.
+    #[default = "0 30 3 * * *"]
     pub purge_cron: String,
     /// Cron expression (seconds first) of the monthly report; the 24th, so the office has
     /// it before the 25th.
+    #[default = "0 0 6 24 * *"]
     pub report_cron: String,
     /// Proxies whose `X-Forwarded-For` names the client (addresses or CIDR blocks).
     pub trusted_proxies: crate::limits::TrustedProxies,
     /// Requests to public routes per client address per minute (0: no limit).
+    #[default(300)]
+    #[serde(deserialize_with = "check::limit")]
     pub rate_ip_per_minute: u32,
     /// Submissions through one poster per hour (0: no limit).
+    #[default(60)]
+    #[serde(deserialize_with = "check::limit")]
     pub rate_poster_per_hour: u32,
     /// Look-ups of unknown posters per client address per hour (0: no limit).
+    #[default(30)]
+    #[serde(deserialize_with = "check::limit")]
     pub rate_guesses_per_hour: u32,
     /// Where the audit log's newest position is kept outside the database; `None` means
     /// `renfang.head` beside a SQLite database, and no file with PostgreSQL.
     pub audit_head_file: Option<PathBuf>,
     /// Anonymous tips per client address per hour (0: no limit).
+    #[default(10)]
+    #[serde(deserialize_with = "check::limit")]
     pub rate_tips_per_hour: u32,
-    /// Bytes of tip photos stored per client address per day (0: no limit).
+    /// Bytes of tip photos stored per client address per day (0: no limit); about 40
+    /// photos as stored (shrunk to 1,600 px and re-encoded).
+    #[default(20 * 1024 * 1024)]
+    #[serde(deserialize_with = "check::limit")]
     pub tip_photo_bytes_per_day: u32,
 }
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            database_url: "sqlite://data/renfang.db".into(),
-            redis_url: None,
-            redis_prefix: "renfang:".into(),
-            bind: "127.0.0.1:8080".into(),
-            public_url: None,
-            data_key: None,
-            overdue_days: 5,
-            sweep_cron: "0 */10 * * * *".into(),
-            tz: chrono_tz::Asia::Shanghai,
-            db_max_connections: 16,
-            max_per_room: 2,
-            min_area_per_person: 5.0,
-            qr_templates: None,
-            poster_font: None,
-            poster_dpi: crate::qr::poster::DEFAULT_DPI,
-            hotline: "12345".into(),
-            retention_days: 180,
-            purge_cron: "0 30 3 * * *".into(),
-            report_cron: "0 0 6 24 * *".into(),
-            trusted_proxies: Default::default(),
-            rate_ip_per_minute: 300,
-            rate_poster_per_hour: 60,
-            rate_guesses_per_hour: 30,
-            audit_head_file: None,
-            rate_tips_per_hour: 10,
-            // About 40 photos as stored (shrunk to 1,600 px and re-encoded).
-            tip_photo_bytes_per_day: 20 * 1024 * 1024,
-        }
-    }
-}
-
-const KEYS: [&str; 26] = [
-    "audit_head_file",
-    "database_url",
-    "redis_url",
-    "redis_prefix",
-    "bind",
-    "public_url",
-    "data_key",
-    "overdue_days",
-    "sweep_cron",
-    "tz",
-    "db_max_connections",
-    "max_per_room",
-    "min_area_per_person",
-    "qr_templates",
-    "poster_font",
-    "poster_dpi",
-    "hotline",
-    "retention_days",
-    "purge_cron",
-    "report_cron",
-    "trusted_proxies",
-    "rate_ip_per_minute",
-    "rate_poster_per_hour",
-    "rate_guesses_per_hour",
-    "rate_tips_per_hour",
-    "tip_photo_bytes_per_day",
-];
 
 impl Settings {
     /// Reads `renfang.toml` (or the file named by `RENFANG_CONFIG`) and then the environment.
     pub fn load() -> anyhow::Result<Self> {
         let file = std::env::var("RENFANG_CONFIG").unwrap_or_else(|_| "renfang.toml".into());
-        let mut values = read_toml(Path::new(&file))?;
-        for key in KEYS {
-            if let Ok(value) = std::env::var(format!("RENFANG_{}", key.to_uppercase())) {
-                values.insert(key.to_string(), value);
-            }
-        }
+        let mut values = source::read_file(Path::new(&file))?;
+        values.extend(source::read_environment());
         Self::from_values(&values)
     }
 
-    /// Builds settings from key/value pairs (lower-case keys without the `RENFANG_` prefix).
+    /// Builds settings from key/value pairs (lower-case keys without the `RENFANG_` prefix);
+    /// a blank value leaves the default.
     pub fn from_values(values: &HashMap<String, String>) -> anyhow::Result<Self> {
-        let mut s = Self::default();
-        let get = |k: &str| values.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
-        if let Some(v) = get("database_url") {
-            s.database_url = v.to_string();
-        }
-        s.redis_url = get("redis_url").map(str::to_string);
-        if let Some(v) = get("redis_prefix") {
-            s.redis_prefix = v.to_string();
-        }
-        if let Some(v) = get("bind") {
-            s.bind = v.to_string();
-        }
-        s.public_url = get("public_url").map(|v| v.trim_end_matches('/').to_string());
-        if let Some(v) = get("data_key") {
-            s.data_key = Some(parse_data_key(v).context("RENFANG_DATA_KEY")?);
-        }
-        if let Some(v) = get("overdue_days") {
-            s.overdue_days = v
-                .parse()
-                .ok()
-                .filter(|d| (1..=365).contains(d))
-                .context("RENFANG_OVERDUE_DAYS must be a whole number of days from 1 to 365")?;
-        }
-        if let Some(v) = get("retention_days") {
-            s.retention_days =
-                v.parse().ok().filter(|d| (1..=3650).contains(d)).context(
-                    "RENFANG_RETENTION_DAYS must be a whole number of days from 1 to 3650",
-                )?;
-        }
-        if let Some(v) = get("purge_cron") {
-            s.purge_cron = v.to_string();
-        }
-        if let Some(v) = get("report_cron") {
-            s.report_cron = v.to_string();
-        }
-        if let Some(v) = get("sweep_cron") {
-            s.sweep_cron = v.to_string();
-        }
-        if let Some(v) = get("tz") {
-            s.tz = v
-                .parse()
-                .map_err(|_| anyhow::anyhow!("RENFANG_TZ: unknown time zone {v:?}"))?;
-        }
-        if let Some(v) = get("db_max_connections") {
-            s.db_max_connections = v
-                .parse()
-                .ok()
-                .filter(|n| *n >= 2)
-                .context("RENFANG_DB_MAX_CONNECTIONS must be at least 2")?;
-        }
-        if let Some(v) = get("max_per_room") {
-            s.max_per_room = v
-                .parse()
-                .ok()
-                .filter(|n| (1..=20).contains(n))
-                .context("RENFANG_MAX_PER_ROOM must be a whole number from 1 to 20")?;
-        }
-        if let Some(v) = get("min_area_per_person") {
-            s.min_area_per_person = v
-                .parse()
-                .ok()
-                .filter(|a: &f64| a.is_finite() && (0.0..=100.0).contains(a))
-                .context("RENFANG_MIN_AREA_PER_PERSON must be square metres from 0 to 100")?;
-        }
-        if let Some(v) = get("qr_templates") {
-            s.qr_templates = Some(PathBuf::from(v));
-        }
-        s.poster_font = get("poster_font").map(PathBuf::from);
-        s.audit_head_file = get("audit_head_file")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from);
-        if let Some(v) = get("poster_dpi") {
-            s.poster_dpi = v
-                .parse()
-                .ok()
-                .filter(|d| (72..=1200).contains(d))
-                .context("RENFANG_POSTER_DPI must be a whole number from 72 to 1200")?;
-        }
-        if let Some(v) = get("hotline") {
-            if v.chars().count() > 30 || crate::domain::has_control(v) {
-                bail!("RENFANG_HOTLINE must be at most 30 characters");
-            }
-            s.hotline = v.to_string();
-        }
-        if let Some(v) = get("trusted_proxies") {
-            s.trusted_proxies = crate::limits::TrustedProxies::parse(v)
-                .map_err(|e| anyhow::anyhow!("RENFANG_TRUSTED_PROXIES: {e}"))?;
-        }
-        for (key, field) in [
-            ("rate_ip_per_minute", &mut s.rate_ip_per_minute),
-            ("rate_poster_per_hour", &mut s.rate_poster_per_hour),
-            ("rate_guesses_per_hour", &mut s.rate_guesses_per_hour),
-            ("rate_tips_per_hour", &mut s.rate_tips_per_hour),
-            ("tip_photo_bytes_per_day", &mut s.tip_photo_bytes_per_day),
-        ] {
-            if let Some(v) = get(key) {
-                *field = v.parse().with_context(|| {
-                    format!(
-                        "RENFANG_{} must be a whole number (0 turns the limit off)",
-                        key.to_uppercase()
-                    )
-                })?;
-            }
-        }
-        if !(s.database_url.starts_with("sqlite:") || s.database_url.starts_with("postgres")) {
-            bail!("RENFANG_DATABASE_URL must start with sqlite:// or postgres://");
-        }
-        Ok(s)
+        source::deserialize(values)
     }
 
     /// The housing-density limits the checks apply.
@@ -280,7 +155,7 @@ impl Settings {
 
     /// Whether the database is the embedded SQLite backend.
     pub fn is_sqlite(&self) -> bool {
-        self.database_url.starts_with("sqlite:")
+        self.database_url.kind() == DatabaseKind::Sqlite
     }
 
     /// The folder of the SQLite database file (where the generated key file lives).
@@ -333,15 +208,6 @@ pub fn sqlite_path(url: &str) -> Option<PathBuf> {
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
 
-fn parse_data_key(text: &str) -> anyhow::Result<[u8; 32]> {
-    let bytes = STANDARD
-        .decode(text)
-        .context("not valid base64 (standard alphabet)")?;
-    bytes
-        .try_into()
-        .map_err(|b: Vec<u8>| anyhow::anyhow!("must decode to 32 bytes, got {}", b.len()))
-}
-
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
@@ -357,29 +223,6 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     file.write_all(text.as_bytes())?;
     file.sync_all()?;
     Ok(())
-}
-
-fn read_toml(path: &Path) -> anyhow::Result<HashMap<String, String>> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Ok(HashMap::new());
-    };
-    let table: toml::Table =
-        toml::from_str(&text).with_context(|| format!("reading {}", path.display()))?;
-    let mut values = HashMap::new();
-    for (key, value) in table {
-        // Either `bind = …` or the environment spelling `RENFANG_BIND = …`.
-        let key = key.to_lowercase();
-        let key = key.strip_prefix("renfang_").unwrap_or(&key).to_string();
-        if !KEYS.contains(&key.as_str()) {
-            bail!("{}: unknown setting {key:?}", path.display());
-        }
-        let value = match value {
-            toml::Value::String(s) => s,
-            other => other.to_string(),
-        };
-        values.insert(key, value);
-    }
-    Ok(values)
 }
 
 #[cfg(test)]
@@ -438,5 +281,86 @@ mod tests {
     #[test]
     fn an_unknown_time_zone_is_refused() {
         assert!(Settings::from_values(&values(&[("tz", "Mars/Olympus")])).is_err());
+    }
+
+    #[test]
+    fn every_field_is_a_setting_with_its_variable() {
+        let keys = source::keys();
+        assert_eq!(keys.len(), 26);
+        assert!(keys.contains(&"tip_photo_bytes_per_day") && keys.contains(&"tz"));
+        assert_eq!(source::variable("poster_dpi"), "RENFANG_POSTER_DPI");
+    }
+
+    #[test]
+    fn values_are_read_from_text_and_blank_ones_keep_the_default() {
+        let s = Settings::from_values(&values(&[
+            ("database_url", "postgresql://db/renfang"),
+            ("overdue_days", " 7 "),
+            ("min_area_per_person", "4.5"),
+            ("public_url", "https://renfang.example.gov.cn/"),
+            ("redis_url", "  "),
+            ("poster_font", "/fonts/a.ttc"),
+            ("trusted_proxies", "10.0.0.0/8, ::1"),
+            ("tz", "America/New_York"),
+        ]))
+        .unwrap();
+        assert_eq!(s.database_url.kind(), DatabaseKind::Postgres);
+        assert!(!s.is_sqlite());
+        assert_eq!(s.overdue_days, 7);
+        assert_eq!(s.min_area_per_person, 4.5);
+        assert_eq!(
+            s.public_url.as_deref(),
+            Some("https://renfang.example.gov.cn")
+        );
+        assert_eq!(s.redis_url, None);
+        assert_eq!(s.poster_font, Some(PathBuf::from("/fonts/a.ttc")));
+        assert!(s.trusted_proxies.contains("10.1.2.3".parse().unwrap()));
+        assert_eq!(s.tz, chrono_tz::America::New_York);
+        assert_eq!(s.poster_dpi, Settings::default().poster_dpi);
+        assert_eq!(s.tip_photo_bytes_per_day, 20 * 1024 * 1024);
+    }
+
+    #[test]
+    fn a_bad_value_is_refused_naming_its_variable() {
+        for (key, value, variable) in [
+            ("overdue_days", "0", "RENFANG_OVERDUE_DAYS"),
+            ("overdue_days", "five", "RENFANG_OVERDUE_DAYS"),
+            ("retention_days", "4000", "RENFANG_RETENTION_DAYS"),
+            ("db_max_connections", "1", "RENFANG_DB_MAX_CONNECTIONS"),
+            ("max_per_room", "21", "RENFANG_MAX_PER_ROOM"),
+            ("min_area_per_person", "NaN", "RENFANG_MIN_AREA_PER_PERSON"),
+            ("poster_dpi", "71", "RENFANG_POSTER_DPI"),
+            ("hotline", &"1".repeat(31), "RENFANG_HOTLINE"),
+            ("rate_tips_per_hour", "-1", "RENFANG_RATE_TIPS_PER_HOUR"),
+            ("trusted_proxies", "10.0.0.0/33", "RENFANG_TRUSTED_PROXIES"),
+            ("database_url", "mysql://x/y", "RENFANG_DATABASE_URL"),
+            ("data_key", "not base64!", "RENFANG_DATA_KEY"),
+        ] {
+            let err = Settings::from_values(&values(&[(key, value)])).unwrap_err();
+            assert!(
+                format!("{err:#}").starts_with(variable),
+                "{key}={value}: {err:#}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_file_takes_either_spelling_and_refuses_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("renfang.toml");
+        std::fs::write(&path, "RENFANG_BIND = \"0.0.0.0:9000\"\noverdue_days = 9\n").unwrap();
+        let s = Settings::from_values(&source::read_file(&path).unwrap()).unwrap();
+        assert_eq!((s.bind.as_str(), s.overdue_days), ("0.0.0.0:9000", 9));
+        std::fs::write(&path, "overdue_dayz = 9\n").unwrap();
+        let err = source::read_file(&path).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("unknown setting \"overdue_dayz\""),
+            "{err:#}"
+        );
+        assert!(
+            source::read_file(&dir.path().join("absent.toml"))
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use ipnet::{IpNet, Ipv4Net};
 use parking_lot::Mutex;
 
 use crate::redis_link::RedisLink;
@@ -318,39 +319,28 @@ fn unix_ms() -> u64 {
 }
 
 /// Proxies whose forwarding header is believed: single addresses or CIDR blocks.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<(IpAddr, u8)>);
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(try_from = "String")]
+pub struct TrustedProxies(Vec<IpNet>);
 
 impl TrustedProxies {
     /// Parses a comma-separated list such as `127.0.0.1, 10.0.0.0/8, ::1`.
     pub fn parse(text: &str) -> Result<Self, String> {
         let mut blocks = Vec::new();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (addr, bits) = match part.split_once('/') {
-                Some((a, b)) => (a, Some(b)),
-                None => (part, None),
+            let not_an_address = || format!("{part:?} is not an IP address or CIDR block");
+            let block = match part.split_once('/') {
+                None => IpNet::from(part.parse::<IpAddr>().map_err(|_| not_an_address())?),
+                Some((addr, _)) => {
+                    addr.parse::<IpAddr>().map_err(|_| not_an_address())?;
+                    part.parse::<IpNet>()
+                        .map_err(|_| format!("{part:?} has a bad prefix length"))?
+                }
             };
-            let written: IpAddr = addr
-                .parse()
-                .map_err(|_| format!("{part:?} is not an IP address or CIDR block"))?;
-            let max = if written.is_ipv4() { 32 } else { 128 };
-            let bits = match bits {
-                Some(b) => b
-                    .parse::<u8>()
-                    .ok()
-                    .filter(|b| *b <= max)
-                    .ok_or_else(|| format!("{part:?} has a bad prefix length"))?,
-                None => max,
-            };
-            // An IPv4-mapped block is the IPv4 block it carries.
-            let addr = canonical(written);
-            let bits = if addr.is_ipv4() && written.is_ipv6() {
-                bits.checked_sub(96)
-                    .ok_or_else(|| format!("{part:?} is wider than the IPv4-mapped range"))?
-            } else {
-                bits
-            };
-            blocks.push((addr, bits));
+            blocks.push(
+                ipv4_if_mapped(block)
+                    .ok_or_else(|| format!("{part:?} is wider than the IPv4-mapped range"))?,
+            );
         }
         Ok(Self(blocks))
     }
@@ -358,13 +348,7 @@ impl TrustedProxies {
     /// Whether `ip` is one of the proxies.
     pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
-        self.0
-            .iter()
-            .any(|(block, bits)| match (canonical(*block), ip) {
-                (IpAddr::V4(b), IpAddr::V4(a)) => prefix_eq(&b.octets(), &a.octets(), *bits),
-                (IpAddr::V6(b), IpAddr::V6(a)) => prefix_eq(&b.octets(), &a.octets(), *bits),
-                _ => false,
-            })
+        self.0.iter().any(|block| block.contains(&ip))
     }
 
     /// The client's address: the peer, unless the peer is a trusted proxy; then the last
@@ -397,6 +381,27 @@ impl TrustedProxies {
     }
 }
 
+impl TryFrom<String> for TrustedProxies {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        Self::parse(&text)
+    }
+}
+
+/// An IPv4-mapped block (`::ffff:10.0.0.0/104`) as the IPv4 block it carries; `None` for
+/// one wider than the mapped range.
+fn ipv4_if_mapped(block: IpNet) -> Option<IpNet> {
+    match block {
+        IpNet::V6(v6) => match v6.addr().to_ipv4_mapped() {
+            Some(v4) => Ipv4Net::new(v4, v6.prefix_len().checked_sub(96)?)
+                .ok()
+                .map(IpNet::V4),
+            None => Some(block),
+        },
+        v4 => Some(v4),
+    }
+}
+
 /// What a client address is counted under: the address for IPv4, the /64 network for
 /// IPv6 (one subscriber's share; a host can change the rest at will).
 pub fn client_key(ip: IpAddr) -> String {
@@ -414,18 +419,6 @@ fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         v4 => v4,
-    }
-}
-
-fn prefix_eq(a: &[u8], b: &[u8], bits: u8) -> bool {
-    let whole = usize::from(bits / 8);
-    if a[..whole] != b[..whole] {
-        return false;
-    }
-    let rest = bits % 8;
-    rest == 0 || {
-        let mask = 0xffu8 << (8 - rest);
-        a[whole] & mask == b[whole] & mask
     }
 }
 

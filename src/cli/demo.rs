@@ -35,7 +35,7 @@ const SUBLANDLORD: (&str, &str) = ("13900000001", "renfang-sublandlord");
 
 pub async fn run(bind: Option<String>) -> anyhow::Result<ExitCode> {
     let mut settings = Settings::load()?;
-    settings.database_url = DEMO_DATABASE.to_string();
+    settings.database_url = DEMO_DATABASE.parse()?;
     if let Some(bind) = bind {
         settings.bind = bind;
     }

@@ -33,6 +33,11 @@ wire_enum!(
     }
 );
 
+/// The short number printed on a unit's poster, for enquiries by phone.
+pub fn unit_number(id: i64) -> String {
+    format!("{id:06}")
+}
+
 /// Most rooms one unit may declare; a larger number is a typing mistake, not a flat.
 pub const MAX_ROOMS: i64 = 50;
 const MAX_ADDRESS_CHARS: usize = 120;
@@ -205,11 +210,6 @@ pub fn parse_rooms(rooms: i64) -> Result<i64, FieldError> {
             "Rooms must be between 1 and 50",
         ))
     }
-}
-
-/// The short number printed on a unit's poster, for enquiries by phone.
-pub fn unit_number(id: i64) -> String {
-    format!("{id:06}")
 }
 
 #[cfg(test)]

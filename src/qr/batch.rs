@@ -6,8 +6,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use super::poster::{PosterData, PosterError, Posters};
+use super::error::PosterError;
+use super::poster::Posters;
+use super::template::PosterData;
 use crate::crypto::{Purpose, Vault};
+use crate::domain::unit::unit_number;
 use crate::store::{Store, units};
 
 /// Units fetched from the database at a time.
@@ -169,7 +172,7 @@ impl Batch {
             url: format!("{}/q/{token}", self.public_url),
             community: self.community.clone(),
             address: row.address.clone(),
-            unit_no: crate::routes::units::unit_number(row.id),
+            unit_no: unit_number(row.id),
             hotline: self.hotline.clone(),
             date: self.date.clone(),
             version: row.qr_version.to_string(),

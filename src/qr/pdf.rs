@@ -17,7 +17,10 @@ use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Chunk, Content, Filter, Finish, Name, Rect, Ref, Str};
 use resvg::usvg;
 
-use super::poster::{POSTER_EC, PosterData, PosterError, Posters, QUIET_ZONE};
+use super::code::{Matrix, POSTER_EC, QUIET_ZONE, QrBox};
+use super::error::PosterError;
+use super::fonts::{FaceSource, Fonts};
+use super::template::{Anchor, PdfLayout, PosterData, fill_placeholders};
 
 /// Points per millimetre (templates are in millimetres).
 const PT_PER_MM: f64 = 72.0 / 25.4;
@@ -93,9 +96,6 @@ impl<W: Write> Stream<W> {
         Ok(self.out)
     }
 }
-
-/// A font face: its file's bytes and its index in a collection.
-pub(crate) type FaceSource = (Arc<Vec<u8>>, u32);
 
 /// One embedded font: the glyphs used so far, renumbered from 1, and what they stand for.
 struct EmbeddedFont {
@@ -217,42 +217,11 @@ fn postscript_name(face: &ttf_parser::Face<'_>) -> String {
         .collect()
 }
 
-/// A `<text>` of the template that holds placeholders: drawn on each page.
-#[derive(Debug, Clone)]
-pub(crate) struct DynamicText {
-    pub x: f64,
-    pub y: f64,
-    pub font_size: f64,
-    pub anchor: Anchor,
-    pub bold: bool,
-    pub fill: [f32; 3],
-    pub fit: Option<f64>,
-    /// The element's text, placeholders not yet filled.
-    pub text: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Anchor {
-    Start,
-    Middle,
-    End,
-}
-
-/// A template split for PDF batches.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct PdfLayout {
-    /// Width and height in template units (millimetres).
-    pub size: (f64, f64),
-    /// The template without its placeholder text and QR square.
-    pub fixed_svg: String,
-    pub texts: Vec<DynamicText>,
-}
-
 /// Many posters of one template in one PDF, a page each.
 pub struct PdfBatch<'a, W: Write> {
-    posters: &'a Posters,
+    fonts: &'a Fonts,
     layout: PdfLayout,
-    qr: super::poster::QrBox,
+    qr: QrBox,
     stream: Stream<W>,
     catalog: Ref,
     page_tree: Ref,
@@ -264,11 +233,10 @@ pub struct PdfBatch<'a, W: Write> {
 
 impl<'a, W: Write> PdfBatch<'a, W> {
     pub(crate) fn start(
-        posters: &'a Posters,
+        fonts: &'a Fonts,
         layout: PdfLayout,
-        qr: super::poster::QrBox,
+        qr: QrBox,
         options: &usvg::Options<'static>,
-        fonts: (&FaceSource, &FaceSource),
         out: W,
     ) -> Result<Self, PosterError> {
         let mut stream = Stream::new(out).context("writing the PDF")?;
@@ -290,10 +258,10 @@ impl<'a, W: Write> PdfBatch<'a, W> {
             remapper: subsetter::GlyphRemapper::new(),
             chars: HashMap::new(),
         };
-        let regular = font(&mut stream, fonts.0);
-        let bold = font(&mut stream, fonts.1);
+        let regular = font(&mut stream, fonts.face_source(false));
+        let bold = font(&mut stream, fonts.face_source(true));
         Ok(Self {
-            posters,
+            fonts,
             layout,
             qr,
             stream,
@@ -309,11 +277,7 @@ impl<'a, W: Write> PdfBatch<'a, W> {
     /// Adds one poster as the next page. A unit whose text the font cannot show is refused
     /// before anything of its page is written.
     pub fn add(&mut self, data: &PosterData) -> Result<(), PosterError> {
-        let values: String = super::poster::PLACEHOLDERS
-            .iter()
-            .map(|p| data.value(p))
-            .collect();
-        let missing = self.posters.missing_glyphs(&values);
+        let missing = self.fonts.missing_glyphs(&data.all_values());
         if !missing.is_empty() {
             return Err(PosterError::MissingGlyphs(missing));
         }
@@ -327,7 +291,7 @@ impl<'a, W: Write> PdfBatch<'a, W> {
         content.restore_state();
         draw_qr(&mut content, &data.url, self.qr, h)?;
         for text in &self.layout.texts {
-            let filled = super::poster::fill_placeholders(&text.text, data);
+            let filled = fill_placeholders(&text.text, data);
             let font = if text.bold {
                 &mut self.bold
             } else {
@@ -413,10 +377,10 @@ impl<'a, W: Write> PdfBatch<'a, W> {
 fn draw_qr(
     content: &mut Content,
     url: &str,
-    square: super::poster::QrBox,
+    square: QrBox,
     page_height: f64,
 ) -> anyhow::Result<()> {
-    let code = super::Matrix::encode(url, POSTER_EC)?;
+    let code = Matrix::encode(url, POSTER_EC)?;
     let n = code.size;
     let side = n as u32 + 2 * QUIET_ZONE;
     let unit = square.size * PT_PER_MM / f64::from(side);

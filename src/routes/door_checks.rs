@@ -14,7 +14,7 @@ use crate::domain::door_check::{Outcome, Reason, days_since};
 use crate::domain::registration::new_receipt;
 use crate::domain::role::Role;
 use crate::error::AppError;
-use crate::export::{self, Table};
+use crate::export::{self, Columns, Table};
 use crate::store;
 use crate::store::door_checks::{self, Order, QueueFilter, VisitResult};
 
@@ -183,35 +183,22 @@ pub async fn export_table(
     )
     .await
     .map_err(store_error)?;
-    Ok(Table {
-        headers: vec![
-            "编号",
-            "社区",
-            "地址",
-            "原因",
-            "状态",
-            "结果",
-            "发起时间",
-            "未上传天数",
-            "未遇次数",
-        ],
-        rows: items_out(items, now)
-            .into_iter()
-            .map(|i| {
-                vec![
-                    i.id.to_string(),
-                    i.community,
-                    i.address,
-                    Reason::parse(&i.reason).map_or(i.reason.clone(), |r| r.label_zh().into()),
-                    i.status,
-                    i.outcome.unwrap_or_default(),
-                    i.created_at,
-                    i.days_since_upload.to_string(),
-                    i.attempts.to_string(),
-                ]
-            })
-            .collect(),
-    })
+    let now = store::instant(now);
+    let columns = Columns::<door_checks::QueueItem>::new()
+        .integer("编号", |i| i.id)
+        .text("社区", |i| i.community.clone())
+        .text("地址", |i| i.address.clone())
+        .text("原因", |i| {
+            Reason::parse(&i.reason).map_or(i.reason.clone(), |r| r.label_zh().into())
+        })
+        .text("状态", |i| i.status.clone())
+        .text("结果", |i| i.outcome.clone().unwrap_or_default())
+        .date_time("发起时间", |i| store::instant(i.opened_at))
+        .integer("未上传天数", |i| {
+            days_since(store::instant(i.clock_from), now)
+        })
+        .integer("未遇次数", |i| i.attempts);
+    Ok(columns.table(&items, state.settings.tz))
 }
 
 fn download(body: Vec<u8>, content_type: &str, name: &str) -> HttpResponse {
