@@ -44,8 +44,8 @@ impl Caller {
     }
 
     /// The communities a list shows this caller: all for admins, else their own.
-    pub fn scope(&self) -> crate::store::door_checks::Scope {
-        use crate::store::door_checks::Scope;
+    pub fn scope(&self) -> crate::store::Scope {
+        use crate::store::Scope;
         if self.role.sees_all_communities() {
             Scope::All
         } else {

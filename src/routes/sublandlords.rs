@@ -19,7 +19,7 @@ use crate::domain::role::Role;
 use crate::domain::sublandlord::{FilingInput, FilingStatus, NewFiling, Signup, check_password};
 use crate::error::AppError;
 use crate::sessions::Session;
-use crate::store::door_checks::Scope;
+use crate::store::Scope;
 use crate::store::filings::{self, Filed, Refusal};
 use crate::store::registrations::{self, Source};
 use crate::store::sublandlords::{self, NewSublandlord, SignupRefusal, Sublandlord};

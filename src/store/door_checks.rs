@@ -2,8 +2,9 @@
 
 use sqlx::{AnyConnection, AssertSqlSafe, FromRow};
 
-use super::registrations::{lock_unit, mark_upload};
-use super::sublandlords::{Persons, refresh_ledger};
+use super::ledger::{Persons, refresh_ledger};
+use super::scope::{Scope, scope_id, scope_sql};
+use super::upload::{lock_unit, mark_upload};
 use super::{Store, StoreError, StoreResult};
 use crate::domain::door_check::{Outcome, UNREACHABLE_DEFERRAL};
 
@@ -99,17 +100,6 @@ pub async fn sweep_in_chunks(
     Ok(created)
 }
 
-/// Which communities a list covers.
-#[derive(Debug, Clone, Copy)]
-pub enum Scope {
-    /// Every community (admins).
-    All,
-    /// The communities assigned to this user.
-    UserCommunities(i64),
-    /// One community (already checked to be within the caller's scope).
-    Community(i64),
-}
-
 /// How the open queue is ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Order {
@@ -167,25 +157,6 @@ fn where_clause(filter: &QueueFilter) -> String {
         " and $2 = $2"
     });
     sql
-}
-
-/// The scope condition on table alias `t`, with `$1` = scope id (or unused).
-pub(crate) fn scope_sql(scope: Scope, t: &str) -> String {
-    match scope {
-        Scope::All => " and $1 = $1".to_owned(),
-        Scope::UserCommunities(_) => format!(
-            " and {t}.community_id in \
-             (select community_id from user_communities where user_id = $1)"
-        ),
-        Scope::Community(_) => format!(" and {t}.community_id = $1"),
-    }
-}
-
-pub(crate) fn scope_id(scope: Scope) -> i64 {
-    match scope {
-        Scope::All => 0,
-        Scope::UserCommunities(id) | Scope::Community(id) => id,
-    }
 }
 
 /// One page of the queue and the total number of matching checks.

@@ -1,8 +1,9 @@
 //! Staff decisions on pending filings: approval links the unit to the filer with the
 //! filing's terms; rejection records why. Both are audited.
 
-use super::filings::{Terms, assess_occupancy, link_unit};
-use super::sublandlords::{Persons, refresh_ledger};
+use super::filings::{Terms, link_unit};
+use super::findings::assess_occupancy;
+use super::ledger::{Persons, refresh_ledger};
 use super::{Backend, Store, StoreResult};
 use crate::domain::sublandlord::{DensityLimits, FilingStatus};
 

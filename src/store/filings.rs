@@ -3,12 +3,13 @@
 
 use sqlx::{AnyConnection, AssertSqlSafe, FromRow};
 
-use super::door_checks::Scope;
-use super::sublandlords::{Persons, refresh_ledger};
+use super::findings::assess_occupancy;
+use super::ledger::{Persons, refresh_ledger};
+use super::scope::{Scope, scope_id, scope_sql};
 use super::units::insert_token;
 use super::{Store, StoreResult};
 use crate::crypto::{Purpose, Vault};
-use crate::domain::sublandlord::{DensityLimits, FilingStatus, NewFiling, Occupancy, assess};
+use crate::domain::sublandlord::{DensityLimits, FilingStatus, NewFiling};
 use crate::domain::token::QrToken;
 
 /// What became of a stored filing.
@@ -212,65 +213,6 @@ pub(crate) async fn link_unit(
     Ok(done.rows_affected() == 1)
 }
 
-/// Opens the `overcrowding` and `filing_mismatch` checks a unit's current occupants call
-/// for, with the numbers behind them. An open check of the same reason is left as it is.
-pub(crate) async fn assess_occupancy(
-    conn: &mut AnyConnection,
-    unit_id: i64,
-    limits: DensityLimits,
-    now_ms: i64,
-) -> StoreResult<()> {
-    let (rooms, floor_area_m2, family, planned_occupants, occupants): (
-        i64,
-        Option<f64>,
-        i64,
-        Option<i64>,
-        i64,
-    ) = sqlx::query_as(
-        r"select u.rooms, u.floor_area_m2, u.family, u.planned_occupants,
-                 (select count(*) from occupants o
-                  where o.unit_id = u.id and o.moved_out_at is null)
-          from units u where u.id = $1",
-    )
-    .bind(unit_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    let occupancy = Occupancy {
-        occupants,
-        rooms,
-        floor_area_m2,
-        family: family != 0,
-        planned_occupants,
-    };
-    open_findings(conn, unit_id, occupancy, limits, now_ms).await
-}
-
-/// Opens the checks `occupancy` calls for (see [`assess_occupancy`]), when the caller has
-/// already read it.
-pub(crate) async fn open_findings(
-    conn: &mut AnyConnection,
-    unit_id: i64,
-    occupancy: Occupancy,
-    limits: DensityLimits,
-    now_ms: i64,
-) -> StoreResult<()> {
-    for finding in assess(limits, occupancy) {
-        sqlx::query(
-            r"insert into door_checks
-                  (unit_id, community_id, reason, status, details, opened_at, queue_key)
-              select id, community_id, $1, 'open', $2, $3, $3 from units where id = $4
-              on conflict do nothing",
-        )
-        .bind(finding.reason.as_str())
-        .bind(finding.details)
-        .bind(now_ms)
-        .bind(unit_id)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
 /// A filing as listed.
 #[derive(Debug, Clone, FromRow)]
 pub struct FilingRow {
@@ -315,10 +257,7 @@ pub async fn list(
 ) -> StoreResult<(Vec<FilingRow>, i64)> {
     let (condition, id) = match filer {
         Filer::Sublandlord(id) => ("f.sublandlord_id = $1".to_string(), id),
-        Filer::Staff(scope) => (
-            format!("1 = 1{}", super::door_checks::scope_sql(scope, "f")),
-            super::door_checks::scope_id(scope),
-        ),
+        Filer::Staff(scope) => (format!("1 = 1{}", scope_sql(scope, "f")), scope_id(scope)),
     };
     // No status is '' and matches every filing.
     let status = status.map_or("", FilingStatus::as_str);

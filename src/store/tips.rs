@@ -3,8 +3,8 @@
 
 use sqlx::{AssertSqlSafe, FromRow};
 
-use super::door_checks::{Scope, scope_id, scope_sql};
-use super::sublandlords::{Persons, refresh_ledger};
+use super::ledger::{Persons, refresh_ledger};
+use super::scope::{Scope, scope_id, scope_sql};
 use super::{Store, StoreResult, audit};
 
 /// A tip as received, already checked.

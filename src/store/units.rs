@@ -407,7 +407,7 @@ pub async fn find_by_address_key(
 /// What the console's unit search looks for.
 #[derive(Debug, Clone)]
 pub struct UnitSearch {
-    pub scope: super::door_checks::Scope,
+    pub scope: super::scope::Scope,
     /// Part of the address, as typed.
     pub text: String,
     pub state: Option<&'static str>,
@@ -433,7 +433,7 @@ pub async fn search(
     offset: i64,
     limit: i64,
 ) -> StoreResult<(Vec<Found>, i64)> {
-    use super::door_checks::{scope_id, scope_sql};
+    use super::scope::{scope_id, scope_sql};
     let escape = |s: &str| {
         let escaped = s
             .replace('\\', "\\\\")

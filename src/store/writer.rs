@@ -9,7 +9,11 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Connection};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{StoreError, StoreResult, WriteFn};
+use super::error::{StoreError, StoreResult};
+
+/// A unit of write work: runs inside a transaction; returning `Err` undoes all it did.
+pub type WriteFn<T> =
+    Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, StoreResult<T>> + Send>;
 
 /// Most jobs in one transaction; bounds the latency one slow batch adds to the next.
 const MAX_BATCH: usize = 128;
