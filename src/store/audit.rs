@@ -19,6 +19,7 @@ use sqlx::FromRow;
 
 pub use super::chain::{Chain, Entry, plain_hash};
 pub(crate) use super::chain::{append_all_in, append_in};
+use super::tx::transaction;
 use super::{Store, StoreError, StoreResult};
 use crate::audit_head::Head;
 
@@ -38,12 +39,7 @@ pub struct Row {
 
 /// Appends an entry in a transaction of its own.
 pub async fn append(store: &Store, entry: Entry, at: i64) -> StoreResult<()> {
-    let backend = store.backend();
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move { append_in(conn, backend, &entry, at).await })
-        }))
-        .await
+    transaction!(store, |tx| { append_in(tx, &entry, at).await }).await
 }
 
 /// Audit rows, newest first.

@@ -3,10 +3,8 @@
 
 use std::sync::Arc;
 
-use sqlx::AnyConnection;
-
-use super::dialect::Backend;
 use super::error::{StoreError, StoreResult};
+use super::tx::Tx;
 use crate::audit_head::{Head, HeadAnchor};
 
 /// The advisory lock that orders audit appends on PostgreSQL.
@@ -118,22 +116,12 @@ pub fn plain_hash(prev: &[u8], at: i64, entry: &Entry) -> Vec<u8> {
 }
 
 /// Appends an entry inside the caller's transaction.
-pub(crate) async fn append_in(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    entry: &Entry,
-    at: i64,
-) -> StoreResult<()> {
-    append_all_in(conn, backend, std::slice::from_ref(entry), at).await
+pub(crate) async fn append_in(tx: &mut Tx<'_>, entry: &Entry, at: i64) -> StoreResult<()> {
+    append_all_in(tx, std::slice::from_ref(entry), at).await
 }
 
 /// Appends entries in order inside the caller's transaction, reading the chain's end once.
-pub(crate) async fn append_all_in(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    entries: &[Entry],
-    at: i64,
-) -> StoreResult<()> {
+pub(crate) async fn append_all_in(tx: &mut Tx<'_>, entries: &[Entry], at: i64) -> StoreResult<()> {
     if entries.is_empty() {
         return Ok(());
     }
@@ -142,15 +130,15 @@ pub(crate) async fn append_all_in(
             "an audit row needs the audit key: open the store with Store::with_audit"
         ))
     })?;
-    if backend == Backend::Postgres {
-        sqlx::query("select pg_advisory_xact_lock($1)")
+    if let Some(lock) = tx.backend().audit_order_lock() {
+        sqlx::query(lock)
             .bind(AUDIT_LOCK)
-            .execute(&mut *conn)
+            .execute(tx.conn())
             .await?;
     }
     let prev: Option<Vec<u8>> =
         sqlx::query_scalar("select hash from audit_log order by id desc limit 1")
-            .fetch_optional(&mut *conn)
+            .fetch_optional(tx.conn())
             .await?;
     let mut prev = prev.unwrap_or_default();
     // Many rows per statement: a bulk import appends thousands.
@@ -192,7 +180,7 @@ pub(crate) async fn append_all_in(
                 .bind(hash);
         }
         let ids: Vec<i64> = query
-            .fetch_all(&mut *conn)
+            .fetch_all(tx.conn())
             .await?
             .iter()
             .map(|row| sqlx::Row::try_get(row, 0))

@@ -1,9 +1,10 @@
 //! The overdue sweep and the door-check queue.
 
-use sqlx::{AnyConnection, AssertSqlSafe, FromRow};
+use sqlx::{AssertSqlSafe, FromRow};
 
 use super::ledger::{Persons, refresh_ledger};
 use super::scope::{Scope, scope_id, scope_sql};
+use super::tx::{Tx, transaction};
 use super::upload::{lock_unit, mark_upload};
 use super::{Store, StoreError, StoreResult};
 use crate::domain::door_check::{Outcome, UNREACHABLE_DEFERRAL};
@@ -46,34 +47,31 @@ pub async fn sweep_in_chunks(
         .fetch_optional(store.pool())
         .await?;
         let upto = end.unwrap_or((i64::MAX, i64::MAX));
-        created += store
-            .write(Box::new(move |conn| {
-                Box::pin(async move {
-                    // Units already in the queue are skipped by the unique index itself
-                    // (`on conflict do nothing`), which also settles a race with a sweep
-                    // elsewhere. A `not exists` anti-join was slower on PostgreSQL: planned
-                    // against an empty table, it scanned the rows it was inserting.
-                    let done = sqlx::query(
-                        r"insert into door_checks
+        created += transaction!(store, |tx| {
+            // Units already in the queue are skipped by the unique index itself
+            // (`on conflict do nothing`), which also settles a race with a sweep
+            // elsewhere. A `not exists` anti-join was slower on PostgreSQL: planned
+            // against an empty table, it scanned the rows it was inserting.
+            let done = sqlx::query(
+                r"insert into door_checks
                               (unit_id, community_id, reason, status, opened_at, queue_key)
                           select id, community_id, 'no_upload', 'open', $1, clock_from
                           from units
                           where state = 'active' and clock_from <= $2
                             and (clock_from, id) > ($3, $4) and (clock_from, id) <= ($5, $6)
                           on conflict do nothing",
-                    )
-                    .bind(at_ms)
-                    .bind(cutoff_ms)
-                    .bind(after.0)
-                    .bind(after.1)
-                    .bind(upto.0)
-                    .bind(upto.1)
-                    .execute(&mut *conn)
-                    .await?;
-                    Ok(done.rows_affected())
-                })
-            }))
+            )
+            .bind(at_ms)
+            .bind(cutoff_ms)
+            .bind(after.0)
+            .bind(after.1)
+            .bind(upto.0)
+            .bind(upto.1)
+            .execute(tx.conn())
             .await?;
+            Ok(done.rows_affected())
+        })
+        .await?;
         match end {
             Some(end) => after = end,
             None => break,
@@ -81,21 +79,15 @@ pub async fn sweep_in_chunks(
     }
     if created > 0 {
         // The sublandlords of the swept units have new open checks in the ledger.
-        let backend = store.backend();
-        store
-            .write(Box::new(move |conn| {
-                Box::pin(
-                    async move { refresh_ledger(conn, backend, Persons::SweptAt(at_ms)).await },
-                )
-            }))
-            .await?;
+        transaction!(store, |tx| {
+            refresh_ledger(tx, Persons::SweptAt(at_ms)).await
+        })
+        .await?;
     }
-    if created >= 10_000 && store.backend() == super::Backend::Postgres {
+    if created >= 10_000 {
         // Fresh statistics right away: until autovacuum notices, the planner would take a
         // table that grew by a city's worth of checks for an empty one.
-        sqlx::query("analyze door_checks")
-            .execute(store.pool())
-            .await?;
+        store.analyze("door_checks").await?;
     }
     Ok(created)
 }
@@ -367,38 +359,31 @@ pub async fn record_result(
     result: VisitResult,
     now_ms: i64,
 ) -> StoreResult<Result<(), NotOpen>> {
-    let backend = store.backend();
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                let check = result.check_id;
-                let entry = super::audit::Entry {
-                    user_id: Some(result.user_id),
-                    action: "door_check.result".into(),
-                    subject: Some(format!("door_check:{check}")),
-                    detail: Some(
-                        serde_json::json!({"outcome": result.outcome.as_str()}).to_string(),
-                    ),
-                    // The note stays with the check, where the retention purge can empty
-                    // it; the audit log keeps its rows for ever.
-                    reason: None,
-                };
-                let recorded = record_in(conn, backend, result, now_ms).await?;
-                if let Ok(unit) = recorded {
-                    refresh_ledger(conn, backend, Persons::OfUnit(unit)).await?;
-                    // Last, so that the audit order lock is held only at the end.
-                    super::audit::append_in(conn, backend, &entry, now_ms).await?;
-                }
-                Ok(recorded.map(|_| ()))
-            })
-        }))
-        .await
+    transaction!(store, |tx| {
+        let check = result.check_id;
+        let entry = super::audit::Entry {
+            user_id: Some(result.user_id),
+            action: "door_check.result".into(),
+            subject: Some(format!("door_check:{check}")),
+            detail: Some(serde_json::json!({"outcome": result.outcome.as_str()}).to_string()),
+            // The note stays with the check, where the retention purge can empty
+            // it; the audit log keeps its rows for ever.
+            reason: None,
+        };
+        let recorded = record_in(tx, result, now_ms).await?;
+        if let Ok(unit) = recorded {
+            refresh_ledger(tx, Persons::OfUnit(unit)).await?;
+            // Last, so that the audit order lock is held only at the end.
+            super::audit::append_in(tx, &entry, now_ms).await?;
+        }
+        Ok(recorded.map(|_| ()))
+    })
+    .await
 }
 
 /// Returns the check's unit.
 async fn record_in(
-    conn: &mut AnyConnection,
-    backend: super::Backend,
+    tx: &mut Tx<'_>,
     r: VisitResult,
     now_ms: i64,
 ) -> StoreResult<Result<i64, NotOpen>> {
@@ -406,7 +391,7 @@ async fn record_in(
         "select unit_id, community_id from door_checks where id = $1 and status = 'open'",
     )
     .bind(r.check_id)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(tx.conn())
     .await?;
     let Some((unit_id, community_id)) = check else {
         return Ok(Err(NotOpen));
@@ -424,7 +409,7 @@ async fn record_in(
     .bind(r.note.clone())
     .bind(met)
     .bind(now_ms)
-    .execute(&mut *conn)
+    .execute(tx.conn())
     .await?;
     if r.outcome == Outcome::Unreachable {
         sqlx::query(
@@ -433,7 +418,7 @@ async fn record_in(
         )
         .bind(now_ms + UNREACHABLE_DEFERRAL.num_milliseconds())
         .bind(r.check_id)
-        .execute(&mut *conn)
+        .execute(tx.conn())
         .await?;
         return Ok(Ok(unit_id));
     }
@@ -449,7 +434,7 @@ async fn record_in(
     .bind(r.user_id)
     .bind(r.note.clone())
     .bind(r.check_id)
-    .execute(&mut *conn)
+    .execute(tx.conn())
     .await?;
     if closed.rows_affected() != 1 {
         return Err(StoreError::Other(anyhow::anyhow!("door check vanished")));
@@ -464,15 +449,15 @@ async fn record_in(
             .bind(unit_id)
             .bind(r.receipt)
             .bind(now_ms)
-            .execute(&mut *conn)
+            .execute(tx.conn())
             .await?;
-            lock_unit(conn, backend, unit_id).await?;
-            mark_upload(conn, unit_id, now_ms, None).await?;
+            lock_unit(tx, unit_id).await?;
+            mark_upload(tx, unit_id, now_ms, None).await?;
         }
         Outcome::Vacant => {
             sqlx::query("update units set state = 'vacant' where id = $1 and state = 'active'")
                 .bind(unit_id)
-                .execute(&mut *conn)
+                .execute(tx.conn())
                 .await?;
         }
         Outcome::Violation => {
@@ -487,7 +472,7 @@ async fn record_in(
             .bind(r.note.clone())
             .bind(r.user_id)
             .bind(now_ms)
-            .execute(&mut *conn)
+            .execute(tx.conn())
             .await?;
         }
     }

@@ -1,15 +1,14 @@
 //! The density checks: the `overcrowding` and `filing_mismatch` door checks a unit's
 //! current occupants call for.
 
-use sqlx::AnyConnection;
-
 use super::StoreResult;
+use super::tx::Tx;
 use crate::domain::sublandlord::{DensityLimits, Occupancy, assess};
 
 /// Opens the `overcrowding` and `filing_mismatch` checks a unit's current occupants call
 /// for, with the numbers behind them. An open check of the same reason is left as it is.
 pub(crate) async fn assess_occupancy(
-    conn: &mut AnyConnection,
+    tx: &mut Tx<'_>,
     unit_id: i64,
     limits: DensityLimits,
     now_ms: i64,
@@ -27,7 +26,7 @@ pub(crate) async fn assess_occupancy(
           from units u where u.id = $1",
     )
     .bind(unit_id)
-    .fetch_one(&mut *conn)
+    .fetch_one(tx.conn())
     .await?;
     let occupancy = Occupancy {
         occupants,
@@ -36,13 +35,13 @@ pub(crate) async fn assess_occupancy(
         family: family != 0,
         planned_occupants,
     };
-    open_findings(conn, unit_id, occupancy, limits, now_ms).await
+    open_findings(tx, unit_id, occupancy, limits, now_ms).await
 }
 
 /// Opens the checks `occupancy` calls for (see [`assess_occupancy`]), when the caller has
 /// already read it.
 pub(crate) async fn open_findings(
-    conn: &mut AnyConnection,
+    tx: &mut Tx<'_>,
     unit_id: i64,
     occupancy: Occupancy,
     limits: DensityLimits,
@@ -59,7 +58,7 @@ pub(crate) async fn open_findings(
         .bind(finding.details)
         .bind(now_ms)
         .bind(unit_id)
-        .execute(&mut *conn)
+        .execute(tx.conn())
         .await?;
     }
     Ok(())

@@ -1,8 +1,9 @@
 //! The sublandlord ledger's rows, recomputed inside the transactions that change them.
 
-use sqlx::{AnyConnection, AssertSqlSafe};
+use sqlx::AssertSqlSafe;
 
-use super::{Backend, StoreResult};
+use super::StoreResult;
+use super::tx::Tx;
 
 /// The priority score of the ledger (documented in the README): many units and rooms,
 /// findings at the door, open checks and late filings put a sublandlord first. Linear in
@@ -51,17 +52,13 @@ impl Persons {
 /// the caller's transaction. On PostgreSQL the people's first accounts are locked first, so
 /// that two transactions changing one person's units recompute one after the other, each
 /// seeing the other's committed change (SQLite has a single writer).
-pub(crate) async fn refresh_ledger(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    persons: Persons,
-) -> StoreResult<()> {
+pub(crate) async fn refresh_ledger(tx: &mut Tx<'_>, persons: Persons) -> StoreResult<()> {
     // Most units have no sublandlord: one look-up and nothing more.
     let persons = match persons {
         Persons::OfUnit(unit) => {
             let person: Option<i64> = sqlx::query_scalar(UNIT_PERSON_SQL)
                 .bind(unit)
-                .fetch_optional(&mut *conn)
+                .fetch_optional(tx.conn())
                 .await?;
             match person {
                 Some(p) => Persons::One(p),
@@ -71,19 +68,16 @@ pub(crate) async fn refresh_ledger(
         other => other,
     };
     let (people, id) = persons.subquery();
-    if backend == Backend::Postgres {
-        sqlx::query(AssertSqlSafe(format!(
-            "select id from sublandlords where id in ({people}) order by id for update"
-        )))
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
-    }
+    tx.lock_rows(
+        &format!("select id from sublandlords where id in ({people}) order by id"),
+        id,
+    )
+    .await?;
     sqlx::query(AssertSqlSafe(format!(
         "delete from ledger_rows where person_id in ({people})"
     )))
     .bind(id)
-    .execute(&mut *conn)
+    .execute(tx.conn())
     .await?;
     // Per unit (its occupants and checks), then per person and community, then per person
     // over all communities (a row even for a person with no unit).
@@ -148,7 +142,7 @@ pub(crate) async fn refresh_ledger(
           from counted"
     )))
     .bind(id)
-    .execute(&mut *conn)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }

@@ -5,13 +5,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::AnyPool;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 
 use super::chain::{Chain, WriteScope};
-use super::dialect::{Backend, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS, SQLITE_PRAGMAS};
+use super::dialect::Backend;
 use super::error::StoreResult;
-use super::writer::{WriteFn, Writer};
+use super::tx::{Tx, TxFn, WriteFn};
+use super::writer::Writer;
 
 /// The database handle shared by routes, jobs and the CLI.
 #[derive(Clone)]
@@ -30,13 +31,7 @@ impl Store {
     /// Connects to `sqlite://…` (file and folder created) or `postgres://…`.
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Backend::Postgres
-        } else {
-            anyhow::bail!("unsupported database URL scheme (use sqlite:// or postgres://)");
-        };
+        let backend = Backend::of_url(url)?;
         let url = match backend {
             Backend::Sqlite => sqlite_url(url)?,
             Backend::Postgres => url.to_string(),
@@ -61,8 +56,8 @@ impl Store {
             })
             .after_connect(move |conn, _| {
                 Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        sqlx::raw_sql(SQLITE_PRAGMAS).execute(&mut *conn).await?;
+                    if let Some(setup) = backend.connection_setup() {
+                        sqlx::raw_sql(setup).execute(&mut *conn).await?;
                     }
                     Ok(())
                 })
@@ -70,10 +65,7 @@ impl Store {
             .connect_with(options)
             .await
             .context("connecting to the database")?;
-        let writer = match backend {
-            Backend::Sqlite => Some(Writer::start(pool.clone())),
-            Backend::Postgres => None,
-        };
+        let writer = backend.single_writer().then(|| Writer::start(pool.clone()));
         Ok(Self {
             pool,
             backend,
@@ -84,11 +76,8 @@ impl Store {
 
     /// Applies the backend's pending migrations.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator
+        self.backend
+            .migrator()
             .run(&self.pool)
             .await
             .context("applying database migrations")
@@ -145,26 +134,31 @@ impl Store {
     /// waiting as one transaction (group commit, each job in its own savepoint): one disk
     /// flush serves many requests, and writers never fight over SQLite's single write lock.
     /// On PostgreSQL each call gets its own transaction from the pool.
-    pub async fn write<T: Send + 'static>(&self, f: WriteFn<T>) -> StoreResult<T> {
+    pub async fn transact<T: Send + 'static>(&self, f: TxFn<T>) -> StoreResult<T> {
         let Some(chain) = &self.audit else {
             return self.write_unaudited(f).await;
         };
         let scope = WriteScope::new(chain.clone());
         let inner = scope.clone();
         let out = self
-            .write_unaudited(Box::new(move |conn| Box::pin(inner.run(f(conn)))))
+            .write_unaudited(Box::new(move |tx| Box::pin(inner.run(f(tx)))))
             .await?;
         scope.committed();
         Ok(out)
     }
 
-    /// [`Store::write`] without the audit key: an audit append inside fails.
-    async fn write_unaudited<T: Send + 'static>(&self, f: WriteFn<T>) -> StoreResult<T> {
+    /// [`Store::transact`] on the bare connection.
+    pub async fn write<T: Send + 'static>(&self, f: WriteFn<T>) -> StoreResult<T> {
+        self.transact(Box::new(move |tx| f(tx.into_conn()))).await
+    }
+
+    /// [`Store::transact`] without the audit key: an audit append inside fails.
+    async fn write_unaudited<T: Send + 'static>(&self, f: TxFn<T>) -> StoreResult<T> {
         match &self.writer {
             Some(writer) => writer.submit(f).await,
             None => {
                 let mut tx = self.pool.begin().await?;
-                let out = f(&mut tx).await?;
+                let out = f(Tx::new(&mut tx, self.backend)).await?;
                 tx.commit().await?;
                 Ok(out)
             }
@@ -176,19 +170,28 @@ impl Store {
     /// values included. A reader holding an old snapshot makes SQLite leave part of the log
     /// for a later checkpoint; that is logged, not an error. Nothing to do on PostgreSQL.
     pub async fn checkpoint(&self) -> StoreResult<()> {
-        if self.backend != Backend::Sqlite {
+        let Some(checkpoint) = self.backend.wal_checkpoint() else {
             return Ok(());
-        }
+        };
         let (busy, frames, copied): (i64, i64, i64) =
-            sqlx::query_as("pragma wal_checkpoint(truncate)")
-                .fetch_one(&self.pool)
-                .await?;
+            sqlx::query_as(checkpoint).fetch_one(&self.pool).await?;
         if busy != 0 {
             tracing::warn!(
                 frames,
                 copied,
                 "the write-ahead log could not be emptied yet"
             );
+        }
+        Ok(())
+    }
+
+    /// Fresh planner statistics for `table`, which just grew by much or was rewritten
+    /// (where the backend keeps such statistics).
+    pub(crate) async fn analyze(&self, table: &str) -> StoreResult<()> {
+        if let Some(sql) = self.backend.analyze(table) {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&self.pool)
+                .await?;
         }
         Ok(())
     }

@@ -1,12 +1,13 @@
 //! Registrations (uploads), occupants and the answers remembered for idempotency keys.
 
 use sqlx::any::AnyArguments;
-use sqlx::{Any, AnyConnection, AssertSqlSafe, FromRow};
+use sqlx::{Any, AssertSqlSafe, FromRow};
 
 use super::findings::open_findings;
 use super::ledger::{Persons, refresh_ledger};
+use super::tx::{Tx, transaction};
 use super::upload::{lock_unit, mark_upload};
-use super::{Backend, Store, StoreError, StoreResult};
+use super::{Store, StoreError, StoreResult};
 use crate::crypto::{Purpose, Vault};
 use crate::domain::registration::NewRegistration;
 use crate::domain::sublandlord::DensityLimits;
@@ -109,55 +110,52 @@ pub async fn record(
         .collect();
     let notice_version = registration.notice_version.clone();
     let family = registration.family;
-    let backend = store.backend();
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                if let Some(idem) = idempotency {
-                    remember(conn, idem, now_ms).await?;
-                }
-                if source == Source::Scan {
-                    refuse_other_names(conn, unit_id, &occupants).await?;
-                }
-                let count = occupants.len() as i64;
-                let new = NewRows {
-                    unit_id,
-                    poster,
-                    receipt,
-                    source,
-                    notice_version,
-                    occupants,
-                    now_ms,
-                };
-                let registration_id = match backend {
-                    Backend::Postgres => insert_rows_at_once(conn, new).await?,
-                    Backend::Sqlite => insert_rows(conn, new).await?,
-                };
-                let marked = mark_upload(conn, unit_id, now_ms, Some(family)).await?;
-                open_findings(conn, unit_id, marked.occupancy, limits, now_ms).await?;
-                if let Some(person) = marked.person {
-                    refresh_ledger(conn, backend, Persons::One(person)).await?;
-                }
-                if let Source::Sublandlord { user_id } = source {
-                    let entry = super::audit::Entry {
-                        user_id: Some(user_id),
-                        action: "occupants.register".into(),
-                        subject: Some(format!("unit:{unit_id}")),
-                        detail: Some(
-                            serde_json::json!({
-                                "registration_id": registration_id,
-                                "occupants": count,
-                            })
-                            .to_string(),
-                        ),
-                        reason: None,
-                    };
-                    super::audit::append_in(conn, backend, &entry, now_ms).await?;
-                }
-                Ok(())
-            })
-        }))
-        .await
+    transaction!(store, |tx| {
+        if let Some(idem) = idempotency {
+            remember(tx, idem, now_ms).await?;
+        }
+        if source == Source::Scan {
+            refuse_other_names(tx, unit_id, &occupants).await?;
+        }
+        let count = occupants.len() as i64;
+        let new = NewRows {
+            unit_id,
+            poster,
+            receipt,
+            source,
+            notice_version,
+            occupants,
+            now_ms,
+        };
+        let registration_id = if tx.backend().writes_in_one_statement() {
+            insert_rows_at_once(tx, new).await?
+        } else {
+            insert_rows(tx, new).await?
+        };
+        let marked = mark_upload(tx, unit_id, now_ms, Some(family)).await?;
+        open_findings(tx, unit_id, marked.occupancy, limits, now_ms).await?;
+        if let Some(person) = marked.person {
+            refresh_ledger(tx, Persons::One(person)).await?;
+        }
+        if let Source::Sublandlord { user_id } = source {
+            let entry = super::audit::Entry {
+                user_id: Some(user_id),
+                action: "occupants.register".into(),
+                subject: Some(format!("unit:{unit_id}")),
+                detail: Some(
+                    serde_json::json!({
+                        "registration_id": registration_id,
+                        "occupants": count,
+                    })
+                    .to_string(),
+                ),
+                reason: None,
+            };
+            super::audit::append_in(tx, &entry, now_ms).await?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// The rows one registration adds.
@@ -222,7 +220,7 @@ impl NewRows {
 
 /// Inserts the registration and its occupants statement by statement (SQLite: the single
 /// writer runs them back to back, with no round trips to save).
-async fn insert_rows(conn: &mut AnyConnection, mut new: NewRows) -> StoreResult<i64> {
+async fn insert_rows(tx: &mut Tx<'_>, mut new: NewRows) -> StoreResult<i64> {
     let current = new.poster_condition();
     let sql = format!(
         r"insert into registrations
@@ -232,9 +230,9 @@ async fn insert_rows(conn: &mut AnyConnection, mut new: NewRows) -> StoreResult<
     );
     let poster = new.poster.is_some();
     let query = new.insert_registration(sql);
-    let registration_id = inserted(query.fetch_optional(&mut *conn).await?, poster)?;
+    let registration_id = inserted(query.fetch_optional(tx.conn()).await?, poster)?;
     for occupant in new.occupants {
-        insert_occupant(conn, new.unit_id, registration_id, occupant, new.now_ms).await?;
+        insert_occupant(tx, new.unit_id, registration_id, occupant, new.now_ms).await?;
     }
     Ok(registration_id)
 }
@@ -253,7 +251,7 @@ const PER_OCCUPANT: usize = 9;
 /// produce no row before that update has finished. The same person registered in the unit
 /// by a transaction that committed during the wait is not seen here, and the insert then
 /// answers `CurrentOccupant` (409), as the statement-by-statement path does.
-async fn insert_rows_at_once(conn: &mut AnyConnection, mut new: NewRows) -> StoreResult<i64> {
+async fn insert_rows_at_once(tx: &mut Tx<'_>, mut new: NewRows) -> StoreResult<i64> {
     let current = new.poster_condition();
     let first_occupant = if new.poster.is_some() { 8 } else { 7 };
     let values: Vec<String> = (0..new.occupants.len())
@@ -306,7 +304,7 @@ async fn insert_rows_at_once(conn: &mut AnyConnection, mut new: NewRows) -> Stor
             .bind(o.room)
             .bind(o.move_in);
     }
-    inserted(query.fetch_optional(&mut *conn).await?, poster)
+    inserted(query.fetch_optional(tx.conn()).await?, poster)
 }
 
 /// Anyone who sees a poster may register through it, so a poster registration may renew a
@@ -315,7 +313,7 @@ async fn insert_rows_at_once(conn: &mut AnyConnection, mut new: NewRows) -> Stor
 /// meets `occupants_one_current`.) Names are compared without case, for Latin names typed
 /// in capitals once and not the next time.
 async fn refuse_other_names(
-    conn: &mut AnyConnection,
+    tx: &mut Tx<'_>,
     unit_id: i64,
     occupants: &[SealedOccupant],
 ) -> StoreResult<()> {
@@ -326,7 +324,7 @@ async fn refuse_other_names(
         )
         .bind(unit_id)
         .bind(o.id_number_index.clone())
-        .fetch_optional(&mut *conn)
+        .fetch_optional(tx.conn())
         .await?;
         if current.is_some_and(|name| name.to_lowercase() != o.name.to_lowercase()) {
             return Err(StoreError::NameMismatch(i));
@@ -335,7 +333,7 @@ async fn refuse_other_names(
     Ok(())
 }
 
-async fn remember(conn: &mut AnyConnection, idem: Idempotency, now_ms: i64) -> StoreResult<()> {
+async fn remember(tx: &mut Tx<'_>, idem: Idempotency, now_ms: i64) -> StoreResult<()> {
     sqlx::query(
         r"insert into idempotency_keys (scope, key, request_hash, status, body, created_at)
           values ($1, $2, $3, $4, $5, $6)",
@@ -346,13 +344,13 @@ async fn remember(conn: &mut AnyConnection, idem: Idempotency, now_ms: i64) -> S
     .bind(idem.status)
     .bind(idem.body)
     .bind(now_ms)
-    .execute(&mut *conn)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }
 
 async fn insert_occupant(
-    conn: &mut AnyConnection,
+    tx: &mut Tx<'_>,
     unit_id: i64,
     registration_id: i64,
     o: SealedOccupant,
@@ -366,7 +364,7 @@ async fn insert_occupant(
     .bind(now_ms)
     .bind(unit_id)
     .bind(o.id_number_index.clone())
-    .execute(&mut *conn)
+    .execute(tx.conn())
     .await?;
     sqlx::query(
         r"insert into occupants (unit_id, registration_id, name, id_type, id_number_enc,
@@ -386,7 +384,7 @@ async fn insert_occupant(
     .bind(o.room)
     .bind(o.move_in)
     .bind(now_ms)
-    .execute(&mut *conn)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }
@@ -470,39 +468,35 @@ pub async fn confirm(
     user_id: i64,
     now_ms: i64,
 ) -> StoreResult<()> {
-    let backend = store.backend();
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                // First, so that the count below and the unit update both see every
-                // registration in the unit committed before this one.
-                lock_unit(conn, backend, unit_id).await?;
-                sqlx::query(
-                    r"insert into registrations
+    transaction!(store, |tx| {
+        // First, so that the count below and the unit update both see every
+        // registration in the unit committed before this one.
+        lock_unit(tx, unit_id).await?;
+        sqlx::query(
+            r"insert into registrations
                           (unit_id, receipt, source, occupant_count, created_at)
                       select $1, $2, 'confirm', count(*), $3 from occupants
                       where unit_id = $1 and moved_out_at is null",
-                )
-                .bind(unit_id)
-                .bind(receipt.clone())
-                .bind(now_ms)
-                .execute(&mut *conn)
-                .await?;
-                let marked = mark_upload(conn, unit_id, now_ms, None).await?;
-                if let Some(person) = marked.person {
-                    refresh_ledger(conn, backend, Persons::One(person)).await?;
-                }
-                let entry = super::audit::Entry {
-                    user_id: Some(user_id),
-                    action: "occupants.confirm".into(),
-                    subject: Some(format!("unit:{unit_id}")),
-                    detail: Some(serde_json::json!({ "receipt": receipt }).to_string()),
-                    reason: None,
-                };
-                super::audit::append_in(conn, backend, &entry, now_ms).await
-            })
-        }))
-        .await
+        )
+        .bind(unit_id)
+        .bind(receipt.clone())
+        .bind(now_ms)
+        .execute(tx.conn())
+        .await?;
+        let marked = mark_upload(tx, unit_id, now_ms, None).await?;
+        if let Some(person) = marked.person {
+            refresh_ledger(tx, Persons::One(person)).await?;
+        }
+        let entry = super::audit::Entry {
+            user_id: Some(user_id),
+            action: "occupants.confirm".into(),
+            subject: Some(format!("unit:{unit_id}")),
+            detail: Some(serde_json::json!({ "receipt": receipt }).to_string()),
+            reason: None,
+        };
+        super::audit::append_in(tx, &entry, now_ms).await
+    })
+    .await
 }
 
 /// What a reveal needs: the occupant's unit's community and the sealed document number

@@ -4,7 +4,8 @@ use sqlx::{AssertSqlSafe, FromRow};
 
 use super::ledger::{COUNTS, Persons, refresh_ledger};
 use super::scope::Scope;
-use super::{Backend, Store, StoreResult};
+use super::tx::transaction;
+use super::{Store, StoreResult};
 use crate::crypto::{Purpose, Vault};
 use crate::domain::person::PhoneNumber;
 use crate::domain::sublandlord::Signup;
@@ -69,84 +70,80 @@ pub async fn create(
     s: NewSublandlord,
     now_ms: i64,
 ) -> StoreResult<Result<i64, SignupRefusal>> {
-    let backend = store.backend();
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                let holders: Vec<(i64, String)> = sqlx::query_as(
-                    r"select person_id, name from sublandlords where id_number_index = $1
+    transaction!(store, |tx| {
+        let holders: Vec<(i64, String)> = sqlx::query_as(
+            r"select person_id, name from sublandlords where id_number_index = $1
                       order by person_id",
-                )
-                .bind(s.id_number_index.clone())
-                .fetch_all(&mut *conn)
-                .await?;
-                if !holders.is_empty() && holders.iter().all(|(_, name)| *name != s.name) {
-                    let entry = super::audit::Entry {
-                        user_id: None,
-                        action: "sublandlord.signup_refused".into(),
-                        subject: Some(format!("person:{}", holders[0].0)),
-                        detail: Some(r#"{"reason":"id_number_under_another_name"}"#.into()),
-                        reason: None,
-                    };
-                    super::audit::append_in(conn, backend, &entry, now_ms).await?;
-                    return Ok(Err(SignupRefusal::NameMismatch));
-                }
-                let user_id: i64 = sqlx::query_scalar(
-                    r"insert into users (username, password_hash, role, created_at)
+        )
+        .bind(s.id_number_index.clone())
+        .fetch_all(tx.conn())
+        .await?;
+        if !holders.is_empty() && holders.iter().all(|(_, name)| *name != s.name) {
+            let entry = super::audit::Entry {
+                user_id: None,
+                action: "sublandlord.signup_refused".into(),
+                subject: Some(format!("person:{}", holders[0].0)),
+                detail: Some(r#"{"reason":"id_number_under_another_name"}"#.into()),
+                reason: None,
+            };
+            super::audit::append_in(tx, &entry, now_ms).await?;
+            return Ok(Err(SignupRefusal::NameMismatch));
+        }
+        let user_id: i64 = sqlx::query_scalar(
+            r"insert into users (username, password_hash, role, created_at)
                       values ($1, $2, 'sublandlord', $3) returning id",
-                )
-                .bind(s.username)
-                .bind(s.password_hash)
-                .bind(now_ms)
-                .fetch_one(&mut *conn)
-                .await?;
-                let person: Option<i64> = sqlx::query_scalar(
-                    r"select min(person_id) from sublandlords
+        )
+        .bind(s.username)
+        .bind(s.password_hash)
+        .bind(now_ms)
+        .fetch_one(tx.conn())
+        .await?;
+        let person: Option<i64> = sqlx::query_scalar(
+            r"select min(person_id) from sublandlords
                       where (phone_index = $1 or id_number_index = $2) and name = $3",
-                )
-                .bind(s.phone_index.clone())
-                .bind(s.id_number_index.clone())
-                .bind(s.name.clone())
-                .fetch_one(&mut *conn)
-                .await?;
-                let id: i64 = sqlx::query_scalar(
-                    r"insert into sublandlords (user_id, person_id, name, phone_enc, phone_index,
+        )
+        .bind(s.phone_index.clone())
+        .bind(s.id_number_index.clone())
+        .bind(s.name.clone())
+        .fetch_one(tx.conn())
+        .await?;
+        let id: i64 = sqlx::query_scalar(
+            r"insert into sublandlords (user_id, person_id, name, phone_enc, phone_index,
                           phone_masked, id_type, id_number_enc, id_number_index,
                           id_number_masked, created_at)
                       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id",
-                )
-                .bind(user_id)
-                .bind(person.unwrap_or(0))
-                .bind(s.name)
-                .bind(s.phone_enc)
-                .bind(s.phone_index)
-                .bind(s.phone_masked)
-                .bind(s.id_type)
-                .bind(s.id_number_enc)
-                .bind(s.id_number_index)
-                .bind(s.id_number_masked)
-                .bind(now_ms)
-                .fetch_one(&mut *conn)
+        )
+        .bind(user_id)
+        .bind(person.unwrap_or(0))
+        .bind(s.name)
+        .bind(s.phone_enc)
+        .bind(s.phone_index)
+        .bind(s.phone_masked)
+        .bind(s.id_type)
+        .bind(s.id_number_enc)
+        .bind(s.id_number_index)
+        .bind(s.id_number_masked)
+        .bind(now_ms)
+        .fetch_one(tx.conn())
+        .await?;
+        if person.is_none() {
+            sqlx::query("update sublandlords set person_id = id where id = $1")
+                .bind(id)
+                .execute(tx.conn())
                 .await?;
-                if person.is_none() {
-                    sqlx::query("update sublandlords set person_id = id where id = $1")
-                        .bind(id)
-                        .execute(&mut *conn)
-                        .await?;
-                }
-                refresh_ledger(conn, backend, Persons::One(person.unwrap_or(id))).await?;
-                let entry = super::audit::Entry {
-                    user_id: Some(user_id),
-                    action: "user.create".into(),
-                    subject: Some(format!("user:{user_id}")),
-                    detail: Some(r#"{"role":"sublandlord","self_registered":true}"#.into()),
-                    reason: None,
-                };
-                super::audit::append_in(conn, backend, &entry, now_ms).await?;
-                Ok(Ok(id))
-            })
-        }))
-        .await
+        }
+        refresh_ledger(tx, Persons::One(person.unwrap_or(id))).await?;
+        let entry = super::audit::Entry {
+            user_id: Some(user_id),
+            action: "user.create".into(),
+            subject: Some(format!("user:{user_id}")),
+            detail: Some(r#"{"role":"sublandlord","self_registered":true}"#.into()),
+            reason: None,
+        };
+        super::audit::append_in(tx, &entry, now_ms).await?;
+        Ok(Ok(id))
+    })
+    .await
 }
 
 /// A sublandlord as their own pages show them.
@@ -186,31 +183,27 @@ pub async fn get(store: &Store, id: i64) -> StoreResult<Option<Sublandlord>> {
 /// begun before the change is over; audited. Returns the new epoch, for the session that
 /// made the change to carry on under.
 pub async fn set_password(store: &Store, user_id: i64, password_hash: String) -> StoreResult<i64> {
-    let backend = store.backend();
     let now_ms = super::millis(chrono::Utc::now());
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                let epoch: i64 = sqlx::query_scalar(
-                    r"update users set password_hash = $1, session_epoch = session_epoch + 1
+    transaction!(store, |tx| {
+        let epoch: i64 = sqlx::query_scalar(
+            r"update users set password_hash = $1, session_epoch = session_epoch + 1
                       where id = $2 returning session_epoch",
-                )
-                .bind(password_hash)
-                .bind(user_id)
-                .fetch_one(&mut *conn)
-                .await?;
-                let entry = super::audit::Entry {
-                    user_id: Some(user_id),
-                    action: "user.password".into(),
-                    subject: Some(format!("user:{user_id}")),
-                    detail: None,
-                    reason: None,
-                };
-                super::audit::append_in(conn, backend, &entry, now_ms).await?;
-                Ok(epoch)
-            })
-        }))
-        .await
+        )
+        .bind(password_hash)
+        .bind(user_id)
+        .fetch_one(tx.conn())
+        .await?;
+        let entry = super::audit::Entry {
+            user_id: Some(user_id),
+            action: "user.password".into(),
+            subject: Some(format!("user:{user_id}")),
+            detail: None,
+            reason: None,
+        };
+        super::audit::append_in(tx, &entry, now_ms).await?;
+        Ok(epoch)
+    })
+    .await
 }
 
 /// One person in the ledger: every account sharing their phone or document number, and
@@ -238,18 +231,9 @@ pub struct LedgerRow {
 /// Recomputes the whole ledger (after a bulk load, or to repair it). Returns the number of
 /// people in it.
 pub async fn rebuild_ledger(store: &Store) -> StoreResult<i64> {
-    let backend = store.backend();
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move { refresh_ledger(conn, backend, Persons::All).await })
-        }))
-        .await?;
-    if backend == Backend::Postgres {
-        // Fresh statistics for a table just rewritten whole.
-        sqlx::query("analyze ledger_rows")
-            .execute(store.pool())
-            .await?;
-    }
+    transaction!(store, |tx| { refresh_ledger(tx, Persons::All).await }).await?;
+    // Fresh statistics for a table just rewritten whole.
+    store.analyze("ledger_rows").await?;
     Ok(
         sqlx::query_scalar("select count(*) from ledger_rows where community_id = 0")
             .fetch_one(store.pool())

@@ -1,7 +1,8 @@
 //! Units and their poster tokens.
 
-use sqlx::{AnyConnection, FromRow};
+use sqlx::FromRow;
 
+use super::tx::{Tx, transaction};
 use super::{Store, StoreResult};
 use crate::crypto::{Purpose, Vault};
 use crate::domain::token::QrToken;
@@ -74,33 +75,25 @@ pub async fn create(
     let token = QrToken::generate();
     let token_hash = vault.token_hash(token.as_ref());
     let token_enc = vault.seal(Purpose::QrToken, token.as_ref());
-    let backend = store.backend();
-    let id = store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                let id = insert_unit(conn, &unit, now_ms).await?;
-                insert_token(conn, id, 1, token_hash, token_enc, now_ms).await?;
-                let entry = super::audit::Entry {
-                    user_id: unit.created_by,
-                    action: "unit.create".into(),
-                    subject: Some(format!("unit:{id}")),
-                    detail: None,
-                    reason: None,
-                };
-                super::audit::append_in(conn, backend, &entry, now_ms).await?;
-                Ok(id)
-            })
-        }))
-        .await?;
+    let id = transaction!(store, |tx| {
+        let id = insert_unit(tx, &unit, now_ms).await?;
+        insert_token(tx, id, 1, token_hash, token_enc, now_ms).await?;
+        let entry = super::audit::Entry {
+            user_id: unit.created_by,
+            action: "unit.create".into(),
+            subject: Some(format!("unit:{id}")),
+            detail: None,
+            reason: None,
+        };
+        super::audit::append_in(tx, &entry, now_ms).await?;
+        Ok(id)
+    })
+    .await?;
     Ok((id, token))
 }
 
 /// Inserts the unit row and returns its id.
-pub(crate) async fn insert_unit(
-    conn: &mut AnyConnection,
-    unit: &NewUnit,
-    now_ms: i64,
-) -> StoreResult<i64> {
+pub(crate) async fn insert_unit(tx: &mut Tx<'_>, unit: &NewUnit, now_ms: i64) -> StoreResult<i64> {
     // An absent area is bound as -1: a NULL `f64` bind has no type on PostgreSQL.
     Ok(sqlx::query_scalar(
         r"insert into units (community_id, address, address_key, kind, rental_mode, rooms,
@@ -117,12 +110,12 @@ pub(crate) async fn insert_unit(
     .bind(unit.rooms)
     .bind(unit.floor_area_m2.unwrap_or(-1.0))
     .bind(now_ms)
-    .fetch_one(&mut *conn)
+    .fetch_one(tx.conn())
     .await?)
 }
 
 pub(crate) async fn insert_token(
-    conn: &mut AnyConnection,
+    tx: &mut Tx<'_>,
     unit_id: i64,
     version: i64,
     token_hash: Vec<u8>,
@@ -138,7 +131,7 @@ pub(crate) async fn insert_token(
     .bind(version)
     .bind(token_enc)
     .bind(now_ms)
-    .execute(&mut *conn)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }
@@ -155,52 +148,48 @@ pub async fn rotate_token(
     let token = QrToken::generate();
     let token_hash = vault.token_hash(token.as_ref());
     let token_enc = vault.seal(Purpose::QrToken, token.as_ref());
-    let backend = store.backend();
-    let rotated = store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                let version: Option<i64> = sqlx::query_scalar(
-                    "update units set qr_version = qr_version + 1 where id = $1 returning qr_version",
-                )
-                .bind(unit_id)
-                .fetch_optional(&mut *conn)
-                .await?;
-                let Some(version) = version else {
-                    return Ok(false);
-                };
-                // The replaced token keeps only its hash: enough to say "replaced", useless
-                // to anyone holding a dump.
-                sqlx::query(
-                    r"update qr_tokens set replaced_at = $1, token_enc = null
-                      where unit_id = $2 and replaced_at is null",
-                )
-                .bind(now_ms)
-                .bind(unit_id)
-                .execute(&mut *conn)
-                .await?;
-                insert_token(conn, unit_id, version, token_hash, token_enc, now_ms).await?;
-                sqlx::query(
-                    r"insert into poster_events (unit_id, kind, version, user_id, created_at)
-                      values ($1, 'rotate', $2, $3, $4)",
-                )
-                .bind(unit_id)
-                .bind(version)
-                .bind(by)
-                .bind(now_ms)
-                .execute(&mut *conn)
-                .await?;
-                let entry = super::audit::Entry {
-                    user_id: by,
-                    action: "unit.rotate_poster".into(),
-                    subject: Some(format!("unit:{unit_id}")),
-                    detail: Some(format!(r#"{{"version":{version}}}"#)),
-                    reason: None,
-                };
-                super::audit::append_in(conn, backend, &entry, now_ms).await?;
-                Ok(true)
-            })
-        }))
+    let rotated = transaction!(store, |tx| {
+        let version: Option<i64> = sqlx::query_scalar(
+            "update units set qr_version = qr_version + 1 where id = $1 returning qr_version",
+        )
+        .bind(unit_id)
+        .fetch_optional(tx.conn())
         .await?;
+        let Some(version) = version else {
+            return Ok(false);
+        };
+        // The replaced token keeps only its hash: enough to say "replaced", useless
+        // to anyone holding a dump.
+        sqlx::query(
+            r"update qr_tokens set replaced_at = $1, token_enc = null
+                      where unit_id = $2 and replaced_at is null",
+        )
+        .bind(now_ms)
+        .bind(unit_id)
+        .execute(tx.conn())
+        .await?;
+        insert_token(tx, unit_id, version, token_hash, token_enc, now_ms).await?;
+        sqlx::query(
+            r"insert into poster_events (unit_id, kind, version, user_id, created_at)
+                      values ($1, 'rotate', $2, $3, $4)",
+        )
+        .bind(unit_id)
+        .bind(version)
+        .bind(by)
+        .bind(now_ms)
+        .execute(tx.conn())
+        .await?;
+        let entry = super::audit::Entry {
+            user_id: by,
+            action: "unit.rotate_poster".into(),
+            subject: Some(format!("unit:{unit_id}")),
+            detail: Some(format!(r#"{{"version":{version}}}"#)),
+            reason: None,
+        };
+        super::audit::append_in(tx, &entry, now_ms).await?;
+        Ok(true)
+    })
+    .await?;
     Ok(rotated.then_some(token))
 }
 
@@ -340,25 +329,22 @@ pub async fn record_prints(
     by: Option<i64>,
     now_ms: i64,
 ) -> StoreResult<u64> {
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                let done = sqlx::query(
-                    r"insert into poster_events (unit_id, kind, version, user_id, created_at)
+    transaction!(store, |tx| {
+        let done = sqlx::query(
+            r"insert into poster_events (unit_id, kind, version, user_id, created_at)
                       select id, 'print', qr_version, $1, $2 from units
                       where (id = $3 or $3 = 0) and (community_id = $4 or $4 = 0)
                         and ($3 <> 0 or state = 'active')",
-                )
-                .bind(by)
-                .bind(now_ms)
-                .bind(unit.unwrap_or(0))
-                .bind(community_id.unwrap_or(0))
-                .execute(&mut *conn)
-                .await?;
-                Ok(done.rows_affected())
-            })
-        }))
-        .await
+        )
+        .bind(by)
+        .bind(now_ms)
+        .bind(unit.unwrap_or(0))
+        .bind(community_id.unwrap_or(0))
+        .execute(tx.conn())
+        .await?;
+        Ok(done.rows_affected())
+    })
+    .await
 }
 
 /// One poster event of a unit.

@@ -1,9 +1,8 @@
 //! What every upload does to its unit: the clock moves, a vacancy ends, an open
 //! `no_upload` check closes.
 
-use sqlx::AnyConnection;
-
-use super::{Backend, StoreResult};
+use super::StoreResult;
+use super::tx::Tx;
 use crate::domain::sublandlord::Occupancy;
 
 /// What an upload left behind in its unit, read back by the statement that marked it.
@@ -18,18 +17,9 @@ pub(crate) struct Marked {
 /// Call it before [`mark_upload`] where nothing has locked the unit yet: a statement that
 /// waits on the row lock reads everything else as it was before the wait, and the checks it
 /// reads back must include what the lock holder committed.
-pub(crate) async fn lock_unit(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    unit_id: i64,
-) -> StoreResult<()> {
-    if backend == Backend::Postgres {
-        sqlx::query("select id from units where id = $1 for update")
-            .bind(unit_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    }
-    Ok(())
+pub(crate) async fn lock_unit(tx: &mut Tx<'_>, unit_id: i64) -> StoreResult<()> {
+    tx.lock_rows("select id from units where id = $1", unit_id)
+        .await
 }
 
 /// Moves the unit's newest upload (and its N-day clock) forward, never back; keeps its first;
@@ -41,7 +31,7 @@ pub(crate) async fn lock_unit(
 /// the unit, whether a `no_upload` check is open), so that an ordinary upload costs one
 /// statement here instead of four.
 pub(crate) async fn mark_upload(
-    conn: &mut AnyConnection,
+    tx: &mut Tx<'_>,
     unit_id: i64,
     now_ms: i64,
     family: Option<bool>,
@@ -76,7 +66,7 @@ pub(crate) async fn mark_upload(
     .bind(now_ms)
     .bind(unit_id)
     .bind(family.map(i64::from))
-    .fetch_one(&mut *conn)
+    .fetch_one(tx.conn())
     .await?;
     if overdue != 0 {
         let closed: Vec<i64> = sqlx::query_scalar(
@@ -87,7 +77,7 @@ pub(crate) async fn mark_upload(
         )
         .bind(now_ms)
         .bind(unit_id)
-        .fetch_all(&mut *conn)
+        .fetch_all(tx.conn())
         .await?;
         for check_id in closed {
             sqlx::query(
@@ -96,7 +86,7 @@ pub(crate) async fn mark_upload(
             )
             .bind(check_id)
             .bind(now_ms)
-            .execute(&mut *conn)
+            .execute(tx.conn())
             .await?;
         }
     }
