@@ -7,7 +7,7 @@ use super::scope::{Scope, scope_id, scope_sql};
 use super::tx::{Tx, transaction};
 use super::upload::{lock_unit, mark_upload};
 use super::{Store, StoreError, StoreResult};
-use crate::domain::door_check::{Outcome, UNREACHABLE_DEFERRAL};
+use crate::domain::door_check::{Outcome, Reason, Resolution, Status, UNREACHABLE_DEFERRAL};
 
 /// Overdue units swept per transaction: keeps each write short so registrations never wait
 /// long behind the sweep of a whole city.
@@ -105,8 +105,8 @@ pub enum Order {
 #[derive(Debug, Clone)]
 pub struct QueueFilter {
     pub scope: Scope,
-    pub status: &'static str,
-    pub reason: Option<&'static str>,
+    pub status: Status,
+    pub reason: Option<Reason>,
     pub order: Order,
 }
 
@@ -117,9 +117,9 @@ pub struct QueueItem {
     pub unit_id: i64,
     pub address: String,
     pub community: String,
-    pub reason: String,
-    pub status: String,
-    pub outcome: Option<String>,
+    pub reason: Reason,
+    pub status: Status,
+    pub outcome: Option<Resolution>,
     pub opened_at: i64,
     pub closed_at: Option<i64>,
     pub clock_from: i64,
@@ -137,7 +137,7 @@ const ITEM_COLUMNS: &str = r"select d.id, d.unit_id, u.address, c.name as commun
 /// unused). Built only from fixed fragments; every value is bound. The status is written out
 /// so that PostgreSQL's generic plans still see that the open queue's partial indexes apply.
 fn where_clause(filter: &QueueFilter) -> String {
-    let mut sql = String::from(if filter.status == "open" {
+    let mut sql = String::from(if filter.status == Status::Open {
         " where d.status = 'open'"
     } else {
         " where d.status = 'closed'"
@@ -159,7 +159,7 @@ pub async fn list(
     offset: i64,
     limit: i64,
 ) -> StoreResult<(Vec<QueueItem>, i64)> {
-    let total = if filter.status == "open" {
+    let total = if filter.status == Status::Open {
         open_total(store, filter).await?
     } else {
         sqlx::query_scalar(AssertSqlSafe(format!(
@@ -167,7 +167,7 @@ pub async fn list(
             where_clause(filter)
         )))
         .bind(scope_id(filter.scope))
-        .bind(filter.reason.unwrap_or(""))
+        .bind(filter.reason.map_or("", Reason::as_str))
         .fetch_one(store.pool())
         .await?
     };
@@ -183,7 +183,7 @@ pub async fn page(
     limit: i64,
 ) -> StoreResult<Vec<QueueItem>> {
     let clause = where_clause(filter);
-    let reason = filter.reason.unwrap_or("");
+    let reason = filter.reason.map_or("", Reason::as_str);
     let page = |extra: &str, order: &str, offset: i64, limit: i64| {
         let sql = format!("{ITEM_COLUMNS}{clause}{extra} order by {order} limit $4 offset $5");
         sqlx::query_as::<_, QueueItem>(AssertSqlSafe(sql))
@@ -195,7 +195,7 @@ pub async fn page(
             .fetch_all(store.pool())
     };
     let items = match (filter.status, filter.order) {
-        ("open", Order::Urgency) => {
+        (Status::Open, Order::Urgency) => {
             // Two index-ordered segments instead of one sort over the whole queue: checks
             // ready now, then those deferred by an unreachable attempt.
             let ready = " and d.deferred_until <= $3";
@@ -215,7 +215,7 @@ pub async fn page(
             }
             items
         }
-        ("open", Order::Address) => {
+        (Status::Open, Order::Address) => {
             page(" and $3 = $3", "u.address_key, d.id", offset, limit).await?
         }
         _ => page(" and $3 = $3", "d.closed_at desc, d.id desc", offset, limit).await?,
@@ -237,7 +237,7 @@ async fn open_total(store: &Store, filter: &QueueFilter) -> StoreResult<i64> {
     );
     let total: i64 = sqlx::query_scalar(AssertSqlSafe(sql))
         .bind(scope_id(filter.scope))
-        .bind(filter.reason.unwrap_or(""))
+        .bind(filter.reason.map_or("", Reason::as_str))
         .fetch_one(store.pool())
         .await?;
     Ok(total)
@@ -253,14 +253,14 @@ async fn count_ready(
         "select count(*) from door_checks d{clause} and d.deferred_until <= $3"
     )))
     .bind(scope_id(filter.scope))
-    .bind(filter.reason.unwrap_or(""))
+    .bind(filter.reason.map_or("", Reason::as_str))
     .bind(now_ms)
     .fetch_one(store.pool())
     .await?)
 }
 
 /// Counts of open checks by reason within a scope.
-pub async fn open_counts(store: &Store, scope: Scope) -> StoreResult<Vec<(String, i64)>> {
+pub async fn open_counts(store: &Store, scope: Scope) -> StoreResult<Vec<(Reason, i64)>> {
     let sql = format!(
         r"select c.reason, cast(sum(c.open) as bigint) from open_check_counts c
           where c.open > 0{} group by c.reason order by c.reason",
@@ -278,9 +278,9 @@ pub struct DoorCheck {
     pub id: i64,
     pub unit_id: i64,
     pub community_id: i64,
-    pub reason: String,
-    pub status: String,
-    pub outcome: Option<String>,
+    pub reason: Reason,
+    pub status: Status,
+    pub outcome: Option<Resolution>,
     pub details: Option<String>,
     pub opened_at: i64,
     pub closed_at: Option<i64>,
@@ -316,7 +316,7 @@ pub async fn for_unit(store: &Store, unit_id: i64) -> StoreResult<Vec<DoorCheck>
 pub struct Event {
     pub door_check_id: i64,
     pub user_id: Option<i64>,
-    pub outcome: String,
+    pub outcome: Resolution,
     pub note: Option<String>,
     pub created_at: i64,
 }

@@ -12,6 +12,7 @@ use super::{Store, StoreResult};
 use crate::crypto::{Purpose, Vault};
 use crate::domain::sublandlord::{DensityLimits, FilingStatus, NewFiling};
 use crate::domain::token::QrToken;
+use crate::domain::unit::{RentalMode, UnitState};
 
 /// What became of a stored filing.
 #[derive(Debug, Clone)]
@@ -219,11 +220,11 @@ pub struct FilingRow {
     pub community: String,
     pub sublandlord: String,
     pub rooms: i64,
-    pub rental_mode: String,
+    pub rental_mode: RentalMode,
     pub start_date: String,
     pub planned_occupants: i64,
     pub created_at: i64,
-    pub status: String,
+    pub status: FilingStatus,
     pub decision_reason: Option<String>,
 }
 
@@ -295,8 +296,8 @@ pub struct MyUnit {
     pub community: String,
     pub address: String,
     pub rooms: i64,
-    pub rental_mode: String,
-    pub state: String,
+    pub rental_mode: RentalMode,
+    pub state: UnitState,
     pub last_upload_at: Option<i64>,
     pub clock_from: i64,
     pub planned_occupants: Option<i64>,

@@ -7,6 +7,7 @@
 pub mod audit;
 mod chain;
 pub mod communities;
+mod decode;
 mod dialect;
 pub mod door_checks;
 mod error;

@@ -9,7 +9,8 @@ use super::tx::{Tx, transaction};
 use super::upload::{lock_unit, mark_upload};
 use super::{Store, StoreError, StoreResult};
 use crate::crypto::{Purpose, Vault};
-use crate::domain::registration::NewRegistration;
+use crate::domain::document::IdType;
+use crate::domain::registration::{NewRegistration, UploadSource};
 use crate::domain::sublandlord::DensityLimits;
 
 /// Where an upload came from.
@@ -26,12 +27,13 @@ pub enum Source {
 }
 
 impl Source {
-    fn as_str(self) -> &'static str {
+    /// The kind of upload, as stored.
+    fn kind(self) -> UploadSource {
         match self {
-            Source::Scan => "scan",
-            Source::Sublandlord { .. } => "sublandlord",
-            Source::Officer => "officer",
-            Source::Confirm => "confirm",
+            Source::Scan => UploadSource::Scan,
+            Source::Sublandlord { .. } => UploadSource::Sublandlord,
+            Source::Officer => UploadSource::Officer,
+            Source::Confirm => UploadSource::Confirm,
         }
     }
 }
@@ -207,7 +209,7 @@ impl NewRows {
         let query = sqlx::query_scalar(AssertSqlSafe(sql))
             .bind(self.unit_id)
             .bind(std::mem::take(&mut self.receipt))
-            .bind(self.source.as_str())
+            .bind(self.source.kind().as_str())
             .bind(std::mem::take(&mut self.notice_version))
             .bind(self.occupants.len() as i64)
             .bind(self.now_ms);
@@ -409,7 +411,7 @@ pub async fn remembered(
 pub struct OccupantView {
     pub id: i64,
     pub name: String,
-    pub id_type: String,
+    pub id_type: IdType,
     pub id_number_masked: String,
     pub phone_masked: Option<String>,
     pub room: Option<String>,
@@ -443,7 +445,7 @@ pub async fn count_for_unit(store: &Store, unit_id: i64) -> StoreResult<i64> {
 #[derive(Debug, Clone, FromRow)]
 pub struct Upload {
     pub created_at: i64,
-    pub source: String,
+    pub source: UploadSource,
     pub occupant_count: i64,
     pub receipt: String,
 }

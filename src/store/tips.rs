@@ -7,6 +7,7 @@ use super::ledger::{Persons, refresh_ledger};
 use super::scope::{Scope, scope_id, scope_sql};
 use super::tx::transaction;
 use super::{Store, StoreResult, audit};
+use crate::domain::tip::{Category, TipState};
 
 /// A tip as received, already checked.
 #[derive(Debug, Clone)]
@@ -30,11 +31,11 @@ pub struct Tip {
     pub community: Option<String>,
     pub unit_id: Option<i64>,
     pub address: String,
-    pub category: String,
+    pub category: Category,
     pub description: String,
     pub contact_masked: Option<String>,
     pub has_photo: i64,
-    pub state: String,
+    pub state: TipState,
     pub door_check_id: Option<i64>,
     pub note: Option<String>,
     pub created_at: i64,

@@ -5,7 +5,8 @@ use sqlx::FromRow;
 use super::tx::{Tx, transaction};
 use super::{Store, StoreResult};
 use crate::crypto::{Purpose, Vault};
-use crate::domain::token::QrToken;
+use crate::domain::token::{PosterEventKind, QrToken};
+use crate::domain::unit::{RentalMode, UnitKind, UnitState};
 
 /// What a new unit is made of (already checked by the domain).
 #[derive(Debug, Clone)]
@@ -29,10 +30,10 @@ pub struct Unit {
     pub community_id: i64,
     pub community: String,
     pub address: String,
-    pub kind: String,
-    pub rental_mode: String,
+    pub kind: UnitKind,
+    pub rental_mode: RentalMode,
     pub rooms: i64,
-    pub state: String,
+    pub state: UnitState,
     pub watched_since: i64,
     pub last_upload_at: Option<i64>,
     pub qr_version: i64,
@@ -59,7 +60,7 @@ pub struct ScanTarget {
     pub community: String,
     pub address: String,
     pub rooms: i64,
-    pub state: String,
+    pub state: UnitState,
     /// The keyed hash of the poster token it was reached by: a registration through the
     /// poster is stored only while this is still the unit's current poster.
     pub poster: Vec<u8>,
@@ -204,7 +205,7 @@ pub async fn find_by_token(
 
 /// The same, by the keyed hash of the token.
 pub async fn find_by_poster(store: &Store, hash: Vec<u8>) -> StoreResult<TokenLookup> {
-    let row: Option<(Option<i64>, i64, String, String, i64, String)> = sqlx::query_as(
+    let row: Option<(Option<i64>, i64, String, String, i64, UnitState)> = sqlx::query_as(
         r"select t.replaced_at, u.id, c.name, u.address, u.rooms, u.state
           from qr_tokens t
           join units u on u.id = t.unit_id
@@ -350,7 +351,7 @@ pub async fn record_prints(
 /// One poster event of a unit.
 #[derive(Debug, Clone, FromRow)]
 pub struct PosterEvent {
-    pub kind: String,
+    pub kind: PosterEventKind,
     pub version: i64,
     pub user_id: Option<i64>,
     pub created_at: i64,
@@ -406,8 +407,8 @@ pub struct Found {
     pub community: String,
     pub address: String,
     pub rooms: i64,
-    pub rental_mode: String,
-    pub state: String,
+    pub rental_mode: RentalMode,
+    pub state: UnitState,
     pub last_upload_at: Option<i64>,
 }
 

@@ -4,6 +4,7 @@ use sqlx::FromRow;
 
 use super::tx::transaction;
 use super::{Store, StoreResult};
+use crate::domain::role::Role;
 
 /// An account as stored.
 #[derive(Debug, Clone, FromRow)]
@@ -11,7 +12,7 @@ pub struct User {
     pub id: i64,
     pub username: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub disabled_at: Option<i64>,
     /// Sessions begun under another epoch are over (see `active_community_ids`).
     pub session_epoch: i64,
@@ -168,7 +169,7 @@ pub async fn set_disabled(
 pub struct Listed {
     pub id: i64,
     pub username: String,
-    pub role: String,
+    pub role: Role,
     pub disabled_at: Option<i64>,
     /// Community names, joined with "、".
     pub communities: String,
@@ -176,7 +177,7 @@ pub struct Listed {
 
 /// Staff accounts (not sublandlords), by name.
 pub async fn list_staff(store: &Store) -> StoreResult<Vec<Listed>> {
-    let rows: Vec<(i64, String, String, Option<i64>)> = sqlx::query_as(
+    let rows: Vec<(i64, String, Role, Option<i64>)> = sqlx::query_as(
         r"select id, username, role, disabled_at from users
           where role <> 'sublandlord' order by username",
     )
