@@ -33,6 +33,30 @@ wire_enum!(
     }
 );
 
+wire_enum!(
+    /// What a visit recorded, or what closed a check: an officer's [`Outcome`], an upload
+    /// that made the visit unnecessary, or a cancellation.
+    Resolution {
+        Verified = "verified" / "已核实",
+        Vacant = "vacant" / "空置",
+        Violation = "violation" / "发现违规",
+        Unreachable = "unreachable" / "未遇到人",
+        ResolvedByUpload = "resolved_by_upload" / "已有新上传",
+        Cancelled = "cancelled" / "已撤销",
+    }
+);
+
+impl From<Outcome> for Resolution {
+    fn from(outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::Verified => Resolution::Verified,
+            Outcome::Vacant => Resolution::Vacant,
+            Outcome::Violation => Resolution::Violation,
+            Outcome::Unreachable => Resolution::Unreachable,
+        }
+    }
+}
+
 /// How long an unreachable attempt moves a check down the queue.
 pub const UNREACHABLE_DEFERRAL: Duration = Duration::days(1);
 

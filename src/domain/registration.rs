@@ -7,6 +7,16 @@ use super::document::{DocumentNumber, IdType};
 use super::notice::NOTICE_VERSION;
 use super::person::{PersonName, PhoneNumber};
 
+crate::wire_enum!(
+    /// Where an upload came from.
+    UploadSource {
+        Scan = "scan" / "扫码登记",
+        Sublandlord = "sublandlord" / "二房东登记",
+        Officer = "officer" / "民警核实",
+        Confirm = "confirm" / "确认无变化",
+    }
+);
+
 /// Most occupants in one submission; more is a mistake or an attack, never one flat.
 pub const MAX_OCCUPANTS: usize = 20;
 const MAX_ROOM_CHARS: usize = 20;

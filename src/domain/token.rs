@@ -7,6 +7,14 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 const TOKEN_BYTES: usize = 18;
 const TOKEN_CHARS: usize = 24;
 
+crate::wire_enum!(
+    /// What happened to a unit's poster.
+    PosterEventKind {
+        Print = "print" / "打印",
+        Rotate = "rotate" / "更换",
+    }
+);
+
 /// A well-formed poster token (not necessarily one that exists).
 #[derive(Clone, PartialEq, Eq)]
 pub struct QrToken(String);

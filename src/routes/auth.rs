@@ -167,7 +167,7 @@ pub async fn sign_in(
         return Err(count_wrong_password(state, &name, client, AppError::Unauthorized).await);
     };
     state.sessions.clear_failures(&name, client).await;
-    let role = Role::parse(&user.role).ok_or_else(|| anyhow::anyhow!("bad stored role"))?;
+    let role = user.role;
     let token = state
         .sessions
         .create(Session {

@@ -10,7 +10,7 @@ use super::auth::{Caller, store_error};
 use super::json::ApiJson;
 use super::units::rfc3339;
 use crate::domain::FieldError;
-use crate::domain::door_check::{Outcome, Reason, days_since};
+use crate::domain::door_check::{Outcome, Reason, Status, days_since};
 use crate::domain::registration::new_receipt;
 use crate::domain::role::Role;
 use crate::error::AppError;
@@ -84,13 +84,13 @@ pub async fn filter_for(
 ) -> Result<QueueFilter, AppError> {
     caller.require(works_queue)?;
     let status = match q.status.as_deref().unwrap_or("open") {
-        "open" => "open",
-        "closed" => "closed",
+        "open" => Status::Open,
+        "closed" => Status::Closed,
         _ => return Err(invalid("status")),
     };
     let reason = match q.reason.as_deref().filter(|r| !r.is_empty()) {
         None => None,
-        Some(r) => Some(Reason::parse(r).ok_or_else(|| invalid("reason"))?.as_str()),
+        Some(r) => Some(Reason::parse(r).ok_or_else(|| invalid("reason"))?),
     };
     let order = match q.sort.as_deref().unwrap_or("urgency") {
         "urgency" => Order::Urgency,
@@ -118,9 +118,9 @@ pub fn items_out(items: Vec<door_checks::QueueItem>, now_ms: i64) -> Vec<QueueIt
             unit_id: i.unit_id,
             address: i.address,
             community: i.community,
-            reason: i.reason,
-            status: i.status,
-            outcome: i.outcome,
+            reason: i.reason.as_str().into(),
+            status: i.status.as_str().into(),
+            outcome: i.outcome.map(|o| o.as_str().into()),
             created_at: rfc3339(i.opened_at),
             closed_at: i.closed_at.map(rfc3339),
             days_since_upload: days_since(store::instant(i.clock_from), now),
@@ -175,7 +175,8 @@ pub async fn export_table(
             action: "export.door_checks".into(),
             subject: q.community.clone().map(|c| format!("community:{c}")),
             detail: Some(
-                serde_json::json!({"rows": items.len(), "status": filter.status}).to_string(),
+                serde_json::json!({"rows": items.len(), "status": filter.status.as_str()})
+                    .to_string(),
             ),
             reason: None,
         },
@@ -188,11 +189,11 @@ pub async fn export_table(
         .integer("编号", |i| i.id)
         .text("社区", |i| i.community.clone())
         .text("地址", |i| i.address.clone())
-        .text("原因", |i| {
-            Reason::parse(&i.reason).map_or(i.reason.clone(), |r| r.label_zh().into())
+        .text("原因", |i| i.reason.label_zh().into())
+        .text("状态", |i| i.status.as_str().into())
+        .text("结果", |i| {
+            i.outcome.map(|o| o.as_str().into()).unwrap_or_default()
         })
-        .text("状态", |i| i.status.clone())
-        .text("结果", |i| i.outcome.clone().unwrap_or_default())
         .date_time("发起时间", |i| store::instant(i.opened_at))
         .integer("未上传天数", |i| {
             days_since(store::instant(i.clock_from), now)

@@ -103,8 +103,7 @@ pub async fn list_filings(
 }
 
 fn filing_out(f: FilingRow, staff: bool) -> FilingOut {
-    let status = FilingStatus::parse(&f.status);
-    let linked = matches!(status, Some(FilingStatus::Filed | FilingStatus::Approved));
+    let linked = matches!(f.status, FilingStatus::Filed | FilingStatus::Approved);
     FilingOut {
         filing_id: f.id,
         unit_id: (staff || linked).then_some(f.unit_id),
@@ -112,11 +111,11 @@ fn filing_out(f: FilingRow, staff: bool) -> FilingOut {
         address: f.address,
         sublandlord: masked_name(&f.sublandlord),
         rooms: f.rooms,
-        rental_mode: f.rental_mode,
+        rental_mode: f.rental_mode.as_str().into(),
         start_date: f.start_date,
         planned_occupants: f.planned_occupants,
         created_at: rfc3339(f.created_at),
-        status: f.status,
+        status: f.status.as_str().into(),
         reason: f.decision_reason,
     }
 }

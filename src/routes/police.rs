@@ -13,9 +13,7 @@ use super::door_checks::{
     works_queue,
 };
 use super::pages::{PageCaller, check_csrf, csrf_token, html, see_other};
-use crate::domain::door_check::{Outcome, Reason};
-use crate::domain::sublandlord::FilingStatus;
-use crate::domain::unit::{RentalMode, UnitState};
+use crate::domain::door_check::{Outcome, Reason, Status};
 use crate::error::AppError;
 use crate::store::{self, door_checks, filings, registrations, sublandlords, units};
 
@@ -111,7 +109,7 @@ async fn queue_page(
     let total = counts.iter().map(|(_, n)| n).sum::<i64>();
     let counts = counts
         .into_iter()
-        .map(|(reason, n)| (reason_label(&reason), n))
+        .map(|(reason, n)| (reason_label(reason.as_str()), n))
         .collect();
     let rows = items_out(items, now)
         .into_iter()
@@ -239,18 +237,18 @@ async fn unit_page(
         None => None,
     };
     let view = |c: door_checks::DoorCheck| CheckView {
-        reason_label: reason_label(&c.reason),
-        outcome_label: c.outcome.as_deref().map_or("", outcome_label),
+        reason_label: reason_label(c.reason.as_str()),
+        outcome_label: c.outcome.map_or("", |o| outcome_label(o.as_str())),
         opened: local_time(&state, c.opened_at),
         check: c,
     };
-    let (open, past): (Vec<_>, Vec<_>) = checks.into_iter().partition(|c| c.status == "open");
+    let (open, past): (Vec<_>, Vec<_>) = checks.into_iter().partition(|c| c.status == Status::Open);
     Ok(html(
         StatusCode::OK,
         UnitPage {
             may_reveal: super::reveal::may_reveal(caller.role),
             csrf: csrf_token(&caller),
-            state_label: UnitState::parse(&unit.state).map_or("", UnitState::label_zh),
+            state_label: unit.state.label_zh(),
             last_upload: unit
                 .last_upload_at
                 .map_or_else(|| "从未上传".into(), |ms| local_time(&state, ms)),
@@ -261,7 +259,7 @@ async fn unit_page(
                 .into_iter()
                 .map(|e| EventView {
                     when: local_time(&state, e.created_at),
-                    outcome_label: outcome_label(&e.outcome),
+                    outcome_label: outcome_label(e.outcome.as_str()),
                     note: e.note.unwrap_or_default(),
                 })
                 .collect(),
@@ -269,7 +267,7 @@ async fn unit_page(
                 .into_iter()
                 .map(|u| UploadView {
                     when: local_time(&state, u.created_at),
-                    source_label: source_label(&u.source),
+                    source_label: source_label(u.source.as_str()),
                     count: u.occupant_count,
                 })
                 .collect(),
@@ -384,8 +382,8 @@ async fn filings_page(
                 .into_iter()
                 .map(|f| FilingRow {
                     unit_id: f.unit_id,
-                    mode_label: RentalMode::parse(&f.rental_mode).map_or("", RentalMode::label_zh),
-                    status_label: FilingStatus::parse(&f.status).map_or("", FilingStatus::label_zh),
+                    mode_label: f.rental_mode.label_zh(),
+                    status_label: f.status.label_zh(),
                     filed: local_time(&state, f.created_at),
                     sublandlord: super::sublandlords::masked_name(&f.sublandlord),
                     address: f.address,

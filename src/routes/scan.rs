@@ -12,6 +12,7 @@ use crate::domain::FieldError;
 use crate::domain::notice::{NOTICE_VERSION, notice_text_zh};
 use crate::domain::registration::{NewRegistration, OccupantInput, new_receipt};
 use crate::domain::token::QrToken;
+use crate::domain::unit::UnitState;
 use crate::error::AppError;
 use crate::store::registrations::{self, Idempotency, Source};
 use crate::store::units::{self, ScanTarget, TokenLookup};
@@ -67,7 +68,7 @@ pub async fn resolve(
             .await
             .map_err(store_error)?
         {
-            TokenLookup::Current(t) if t.state == "closed" => Err(Refusal::Closed),
+            TokenLookup::Current(t) if t.state == UnitState::Closed => Err(Refusal::Closed),
             TokenLookup::Current(t) => {
                 state.scan_cache.put(key, t.clone());
                 Ok(t)
@@ -347,7 +348,7 @@ pub async fn accept(
                 .await
                 .map_err(store_error)?
             {
-                TokenLookup::Current(t) if t.state == "closed" => Refusal::Closed,
+                TokenLookup::Current(t) if t.state == UnitState::Closed => Refusal::Closed,
                 TokenLookup::Unknown => Refusal::Unknown,
                 // Replaced, or current again by the time it was looked up.
                 _ => Refusal::Replaced,

@@ -17,9 +17,10 @@ use crate::domain::door_check::{days_left, is_overdue};
 use crate::domain::registration::new_receipt;
 use crate::domain::role::Role;
 use crate::domain::sublandlord::{FilingInput, FilingStatus, NewFiling, Signup, check_password};
+use crate::domain::unit::UnitState;
 use crate::error::AppError;
 use crate::sessions::Session;
-use crate::store::door_checks::Scope;
+use crate::store::Scope;
 use crate::store::filings::{self, Filed, Refusal};
 use crate::store::registrations::{self, Source};
 use crate::store::sublandlords::{self, NewSublandlord, SignupRefusal, Sublandlord};
@@ -424,15 +425,15 @@ async fn unit_out(state: &State, u: filings::MyUnit) -> Result<MyUnitOut, AppErr
     let now = Utc::now();
     let days = i64::from(state.settings.overdue_days);
     let clock = store::instant(u.clock_from);
-    let active = u.state == "active";
+    let active = u.state == UnitState::Active;
     let overdue = active && is_overdue(clock, now, state.settings.overdue_days);
     Ok(MyUnitOut {
         unit_id: u.id,
         community: u.community,
         address: u.address,
         rooms: u.rooms,
-        rental_mode: u.rental_mode,
-        state: u.state,
+        rental_mode: u.rental_mode.as_str().into(),
+        state: u.state.as_str().into(),
         last_upload_at: u.last_upload_at.map(rfc3339),
         overdue,
         days_left: active.then(|| days_left(clock, now, days)),
@@ -443,7 +444,7 @@ async fn unit_out(state: &State, u: filings::MyUnit) -> Result<MyUnitOut, AppErr
             .map(|o| MyOccupant {
                 id: o.id,
                 name: masked_name(&o.name),
-                id_type: o.id_type,
+                id_type: o.id_type.as_str().into(),
                 id_number: o.id_number_masked,
                 room: o.room,
                 move_in: o.move_in,
@@ -520,7 +521,7 @@ pub async fn confirm_unit(
     caller: &Caller,
     unit: &units::Unit,
 ) -> Result<Confirmed, AppError> {
-    if unit.state == "closed" {
+    if unit.state == UnitState::Closed {
         return Err(AppError::Conflict("该房屋已注销，无法确认".into()));
     }
     let receipt = new_receipt(state.today());
@@ -559,9 +560,9 @@ pub async fn declare_vacant(
     caller: &Caller,
     unit: &units::Unit,
 ) -> Result<(), AppError> {
-    match unit.state.as_str() {
-        "vacant" => Ok(()),
-        "active" => {
+    match unit.state {
+        UnitState::Vacant => Ok(()),
+        UnitState::Active => {
             filings::declare_vacancy(
                 &state.store,
                 unit.id,
@@ -593,7 +594,7 @@ pub async fn register_for_tenant(
 ) -> Result<HttpResponse, AppError> {
     let me = me(&state, &caller).await?;
     let unit = my_unit_row(&state, &me, id.into_inner()).await?;
-    if unit.state == "closed" {
+    if unit.state == UnitState::Closed {
         return Err(AppError::Conflict("该房屋已注销，无法登记".into()));
     }
     accept_json(

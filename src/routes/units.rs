@@ -257,10 +257,10 @@ pub async fn get_unit(
         unit_id: unit.id,
         community: unit.community,
         address: unit.address,
-        kind: unit.kind,
-        rental_mode: unit.rental_mode,
+        kind: unit.kind.as_str().into(),
+        rental_mode: unit.rental_mode.as_str().into(),
         rooms: unit.rooms,
-        state: unit.state,
+        state: unit.state.as_str().into(),
         last_upload_at: unit.last_upload_at.map(rfc3339),
         qr_version: unit.qr_version,
         registrations: count,
@@ -269,7 +269,7 @@ pub async fn get_unit(
             .map(|o| OccupantOut {
                 id: o.id,
                 name: o.name,
-                id_type: o.id_type,
+                id_type: o.id_type.as_str().into(),
                 id_number: o.id_number_masked,
                 phone: o.phone_masked,
                 room: o.room,
@@ -281,9 +281,9 @@ pub async fn get_unit(
             .into_iter()
             .map(|c| DoorCheckOut {
                 id: c.id,
-                reason: c.reason,
-                status: c.status,
-                outcome: c.outcome,
+                reason: c.reason.as_str().into(),
+                status: c.status.as_str().into(),
+                outcome: c.outcome.map(|o| o.as_str().into()),
                 created_at: rfc3339(c.opened_at),
                 closed_at: c.closed_at.map(rfc3339),
                 attempts: c.attempts,
@@ -293,7 +293,7 @@ pub async fn get_unit(
         poster_events: poster_events
             .into_iter()
             .map(|e| PosterEventOut {
-                kind: e.kind,
+                kind: e.kind.as_str().into(),
                 version: e.version,
                 user_id: e.user_id,
                 at: rfc3339(e.created_at),

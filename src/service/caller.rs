@@ -2,7 +2,7 @@
 
 use super::{Context, Error, Result};
 use crate::domain::role::Role;
-use crate::store::door_checks::Scope;
+use crate::store::Scope;
 use crate::store::{communities, users};
 
 /// The signed-in user of a request, with the communities they may see.

@@ -2,6 +2,7 @@
 
 use sqlx::FromRow;
 
+use super::tx::transaction;
 use super::{Store, StoreResult};
 
 /// A community as stored.
@@ -14,20 +15,17 @@ pub struct Community {
 /// Creates a community; a second one of the same name is `Constraint::CommunityName`.
 pub async fn create(store: &Store, name: &str, now_ms: i64) -> StoreResult<i64> {
     let name = name.to_string();
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                let id: i64 = sqlx::query_scalar(
-                    "insert into communities (name, created_at) values ($1, $2) returning id",
-                )
-                .bind(name)
-                .bind(now_ms)
-                .fetch_one(&mut *conn)
-                .await?;
-                Ok(id)
-            })
-        }))
-        .await
+    transaction!(store, |tx| {
+        let id: i64 = sqlx::query_scalar(
+            "insert into communities (name, created_at) values ($1, $2) returning id",
+        )
+        .bind(name)
+        .bind(now_ms)
+        .fetch_one(tx.conn())
+        .await?;
+        Ok(id)
+    })
+    .await
 }
 
 /// The community of this exact name.

@@ -1,11 +1,13 @@
 //! The overdue sweep and the door-check queue.
 
-use sqlx::{AnyConnection, AssertSqlSafe, FromRow};
+use sqlx::{AssertSqlSafe, FromRow};
 
-use super::registrations::{lock_unit, mark_upload};
-use super::sublandlords::{Persons, refresh_ledger};
+use super::ledger::{Persons, refresh_ledger};
+use super::scope::{Scope, scope_id, scope_sql};
+use super::tx::{Tx, transaction};
+use super::upload::{lock_unit, mark_upload};
 use super::{Store, StoreError, StoreResult};
-use crate::domain::door_check::{Outcome, UNREACHABLE_DEFERRAL};
+use crate::domain::door_check::{Outcome, Reason, Resolution, Status, UNREACHABLE_DEFERRAL};
 
 /// Overdue units swept per transaction: keeps each write short so registrations never wait
 /// long behind the sweep of a whole city.
@@ -45,34 +47,31 @@ pub async fn sweep_in_chunks(
         .fetch_optional(store.pool())
         .await?;
         let upto = end.unwrap_or((i64::MAX, i64::MAX));
-        created += store
-            .write(Box::new(move |conn| {
-                Box::pin(async move {
-                    // Units already in the queue are skipped by the unique index itself
-                    // (`on conflict do nothing`), which also settles a race with a sweep
-                    // elsewhere. A `not exists` anti-join was slower on PostgreSQL: planned
-                    // against an empty table, it scanned the rows it was inserting.
-                    let done = sqlx::query(
-                        r"insert into door_checks
+        created += transaction!(store, |tx| {
+            // Units already in the queue are skipped by the unique index itself
+            // (`on conflict do nothing`), which also settles a race with a sweep
+            // elsewhere. A `not exists` anti-join was slower on PostgreSQL: planned
+            // against an empty table, it scanned the rows it was inserting.
+            let done = sqlx::query(
+                r"insert into door_checks
                               (unit_id, community_id, reason, status, opened_at, queue_key)
                           select id, community_id, 'no_upload', 'open', $1, clock_from
                           from units
                           where state = 'active' and clock_from <= $2
                             and (clock_from, id) > ($3, $4) and (clock_from, id) <= ($5, $6)
                           on conflict do nothing",
-                    )
-                    .bind(at_ms)
-                    .bind(cutoff_ms)
-                    .bind(after.0)
-                    .bind(after.1)
-                    .bind(upto.0)
-                    .bind(upto.1)
-                    .execute(&mut *conn)
-                    .await?;
-                    Ok(done.rows_affected())
-                })
-            }))
+            )
+            .bind(at_ms)
+            .bind(cutoff_ms)
+            .bind(after.0)
+            .bind(after.1)
+            .bind(upto.0)
+            .bind(upto.1)
+            .execute(tx.conn())
             .await?;
+            Ok(done.rows_affected())
+        })
+        .await?;
         match end {
             Some(end) => after = end,
             None => break,
@@ -80,34 +79,17 @@ pub async fn sweep_in_chunks(
     }
     if created > 0 {
         // The sublandlords of the swept units have new open checks in the ledger.
-        let backend = store.backend();
-        store
-            .write(Box::new(move |conn| {
-                Box::pin(
-                    async move { refresh_ledger(conn, backend, Persons::SweptAt(at_ms)).await },
-                )
-            }))
-            .await?;
+        transaction!(store, |tx| {
+            refresh_ledger(tx, Persons::SweptAt(at_ms)).await
+        })
+        .await?;
     }
-    if created >= 10_000 && store.backend() == super::Backend::Postgres {
+    if created >= 10_000 {
         // Fresh statistics right away: until autovacuum notices, the planner would take a
         // table that grew by a city's worth of checks for an empty one.
-        sqlx::query("analyze door_checks")
-            .execute(store.pool())
-            .await?;
+        store.analyze("door_checks").await?;
     }
     Ok(created)
-}
-
-/// Which communities a list covers.
-#[derive(Debug, Clone, Copy)]
-pub enum Scope {
-    /// Every community (admins).
-    All,
-    /// The communities assigned to this user.
-    UserCommunities(i64),
-    /// One community (already checked to be within the caller's scope).
-    Community(i64),
 }
 
 /// How the open queue is ordered.
@@ -123,8 +105,8 @@ pub enum Order {
 #[derive(Debug, Clone)]
 pub struct QueueFilter {
     pub scope: Scope,
-    pub status: &'static str,
-    pub reason: Option<&'static str>,
+    pub status: Status,
+    pub reason: Option<Reason>,
     pub order: Order,
 }
 
@@ -135,9 +117,9 @@ pub struct QueueItem {
     pub unit_id: i64,
     pub address: String,
     pub community: String,
-    pub reason: String,
-    pub status: String,
-    pub outcome: Option<String>,
+    pub reason: Reason,
+    pub status: Status,
+    pub outcome: Option<Resolution>,
     pub opened_at: i64,
     pub closed_at: Option<i64>,
     pub clock_from: i64,
@@ -155,7 +137,7 @@ const ITEM_COLUMNS: &str = r"select d.id, d.unit_id, u.address, c.name as commun
 /// unused). Built only from fixed fragments; every value is bound. The status is written out
 /// so that PostgreSQL's generic plans still see that the open queue's partial indexes apply.
 fn where_clause(filter: &QueueFilter) -> String {
-    let mut sql = String::from(if filter.status == "open" {
+    let mut sql = String::from(if filter.status == Status::Open {
         " where d.status = 'open'"
     } else {
         " where d.status = 'closed'"
@@ -169,25 +151,6 @@ fn where_clause(filter: &QueueFilter) -> String {
     sql
 }
 
-/// The scope condition on table alias `t`, with `$1` = scope id (or unused).
-pub(crate) fn scope_sql(scope: Scope, t: &str) -> String {
-    match scope {
-        Scope::All => " and $1 = $1".to_owned(),
-        Scope::UserCommunities(_) => format!(
-            " and {t}.community_id in \
-             (select community_id from user_communities where user_id = $1)"
-        ),
-        Scope::Community(_) => format!(" and {t}.community_id = $1"),
-    }
-}
-
-pub(crate) fn scope_id(scope: Scope) -> i64 {
-    match scope {
-        Scope::All => 0,
-        Scope::UserCommunities(id) | Scope::Community(id) => id,
-    }
-}
-
 /// One page of the queue and the total number of matching checks.
 pub async fn list(
     store: &Store,
@@ -196,7 +159,7 @@ pub async fn list(
     offset: i64,
     limit: i64,
 ) -> StoreResult<(Vec<QueueItem>, i64)> {
-    let total = if filter.status == "open" {
+    let total = if filter.status == Status::Open {
         open_total(store, filter).await?
     } else {
         sqlx::query_scalar(AssertSqlSafe(format!(
@@ -204,7 +167,7 @@ pub async fn list(
             where_clause(filter)
         )))
         .bind(scope_id(filter.scope))
-        .bind(filter.reason.unwrap_or(""))
+        .bind(filter.reason.map_or("", Reason::as_str))
         .fetch_one(store.pool())
         .await?
     };
@@ -220,7 +183,7 @@ pub async fn page(
     limit: i64,
 ) -> StoreResult<Vec<QueueItem>> {
     let clause = where_clause(filter);
-    let reason = filter.reason.unwrap_or("");
+    let reason = filter.reason.map_or("", Reason::as_str);
     let page = |extra: &str, order: &str, offset: i64, limit: i64| {
         let sql = format!("{ITEM_COLUMNS}{clause}{extra} order by {order} limit $4 offset $5");
         sqlx::query_as::<_, QueueItem>(AssertSqlSafe(sql))
@@ -232,7 +195,7 @@ pub async fn page(
             .fetch_all(store.pool())
     };
     let items = match (filter.status, filter.order) {
-        ("open", Order::Urgency) => {
+        (Status::Open, Order::Urgency) => {
             // Two index-ordered segments instead of one sort over the whole queue: checks
             // ready now, then those deferred by an unreachable attempt.
             let ready = " and d.deferred_until <= $3";
@@ -252,7 +215,7 @@ pub async fn page(
             }
             items
         }
-        ("open", Order::Address) => {
+        (Status::Open, Order::Address) => {
             page(" and $3 = $3", "u.address_key, d.id", offset, limit).await?
         }
         _ => page(" and $3 = $3", "d.closed_at desc, d.id desc", offset, limit).await?,
@@ -274,7 +237,7 @@ async fn open_total(store: &Store, filter: &QueueFilter) -> StoreResult<i64> {
     );
     let total: i64 = sqlx::query_scalar(AssertSqlSafe(sql))
         .bind(scope_id(filter.scope))
-        .bind(filter.reason.unwrap_or(""))
+        .bind(filter.reason.map_or("", Reason::as_str))
         .fetch_one(store.pool())
         .await?;
     Ok(total)
@@ -290,14 +253,14 @@ async fn count_ready(
         "select count(*) from door_checks d{clause} and d.deferred_until <= $3"
     )))
     .bind(scope_id(filter.scope))
-    .bind(filter.reason.unwrap_or(""))
+    .bind(filter.reason.map_or("", Reason::as_str))
     .bind(now_ms)
     .fetch_one(store.pool())
     .await?)
 }
 
 /// Counts of open checks by reason within a scope.
-pub async fn open_counts(store: &Store, scope: Scope) -> StoreResult<Vec<(String, i64)>> {
+pub async fn open_counts(store: &Store, scope: Scope) -> StoreResult<Vec<(Reason, i64)>> {
     let sql = format!(
         r"select c.reason, cast(sum(c.open) as bigint) from open_check_counts c
           where c.open > 0{} group by c.reason order by c.reason",
@@ -315,9 +278,9 @@ pub struct DoorCheck {
     pub id: i64,
     pub unit_id: i64,
     pub community_id: i64,
-    pub reason: String,
-    pub status: String,
-    pub outcome: Option<String>,
+    pub reason: Reason,
+    pub status: Status,
+    pub outcome: Option<Resolution>,
     pub details: Option<String>,
     pub opened_at: i64,
     pub closed_at: Option<i64>,
@@ -353,7 +316,7 @@ pub async fn for_unit(store: &Store, unit_id: i64) -> StoreResult<Vec<DoorCheck>
 pub struct Event {
     pub door_check_id: i64,
     pub user_id: Option<i64>,
-    pub outcome: String,
+    pub outcome: Resolution,
     pub note: Option<String>,
     pub created_at: i64,
 }
@@ -396,38 +359,31 @@ pub async fn record_result(
     result: VisitResult,
     now_ms: i64,
 ) -> StoreResult<Result<(), NotOpen>> {
-    let backend = store.backend();
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                let check = result.check_id;
-                let entry = super::audit::Entry {
-                    user_id: Some(result.user_id),
-                    action: "door_check.result".into(),
-                    subject: Some(format!("door_check:{check}")),
-                    detail: Some(
-                        serde_json::json!({"outcome": result.outcome.as_str()}).to_string(),
-                    ),
-                    // The note stays with the check, where the retention purge can empty
-                    // it; the audit log keeps its rows for ever.
-                    reason: None,
-                };
-                let recorded = record_in(conn, backend, result, now_ms).await?;
-                if let Ok(unit) = recorded {
-                    refresh_ledger(conn, backend, Persons::OfUnit(unit)).await?;
-                    // Last, so that the audit order lock is held only at the end.
-                    super::audit::append_in(conn, backend, &entry, now_ms).await?;
-                }
-                Ok(recorded.map(|_| ()))
-            })
-        }))
-        .await
+    transaction!(store, |tx| {
+        let check = result.check_id;
+        let entry = super::audit::Entry {
+            user_id: Some(result.user_id),
+            action: "door_check.result".into(),
+            subject: Some(format!("door_check:{check}")),
+            detail: Some(serde_json::json!({"outcome": result.outcome.as_str()}).to_string()),
+            // The note stays with the check, where the retention purge can empty
+            // it; the audit log keeps its rows for ever.
+            reason: None,
+        };
+        let recorded = record_in(tx, result, now_ms).await?;
+        if let Ok(unit) = recorded {
+            refresh_ledger(tx, Persons::OfUnit(unit)).await?;
+            // Last, so that the audit order lock is held only at the end.
+            super::audit::append_in(tx, &entry, now_ms).await?;
+        }
+        Ok(recorded.map(|_| ()))
+    })
+    .await
 }
 
 /// Returns the check's unit.
 async fn record_in(
-    conn: &mut AnyConnection,
-    backend: super::Backend,
+    tx: &mut Tx<'_>,
     r: VisitResult,
     now_ms: i64,
 ) -> StoreResult<Result<i64, NotOpen>> {
@@ -435,7 +391,7 @@ async fn record_in(
         "select unit_id, community_id from door_checks where id = $1 and status = 'open'",
     )
     .bind(r.check_id)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(tx.conn())
     .await?;
     let Some((unit_id, community_id)) = check else {
         return Ok(Err(NotOpen));
@@ -453,7 +409,7 @@ async fn record_in(
     .bind(r.note.clone())
     .bind(met)
     .bind(now_ms)
-    .execute(&mut *conn)
+    .execute(tx.conn())
     .await?;
     if r.outcome == Outcome::Unreachable {
         sqlx::query(
@@ -462,7 +418,7 @@ async fn record_in(
         )
         .bind(now_ms + UNREACHABLE_DEFERRAL.num_milliseconds())
         .bind(r.check_id)
-        .execute(&mut *conn)
+        .execute(tx.conn())
         .await?;
         return Ok(Ok(unit_id));
     }
@@ -478,7 +434,7 @@ async fn record_in(
     .bind(r.user_id)
     .bind(r.note.clone())
     .bind(r.check_id)
-    .execute(&mut *conn)
+    .execute(tx.conn())
     .await?;
     if closed.rows_affected() != 1 {
         return Err(StoreError::Other(anyhow::anyhow!("door check vanished")));
@@ -493,15 +449,15 @@ async fn record_in(
             .bind(unit_id)
             .bind(r.receipt)
             .bind(now_ms)
-            .execute(&mut *conn)
+            .execute(tx.conn())
             .await?;
-            lock_unit(conn, backend, unit_id).await?;
-            mark_upload(conn, unit_id, now_ms, None).await?;
+            lock_unit(tx, unit_id).await?;
+            mark_upload(tx, unit_id, now_ms, None).await?;
         }
         Outcome::Vacant => {
             sqlx::query("update units set state = 'vacant' where id = $1 and state = 'active'")
                 .bind(unit_id)
-                .execute(&mut *conn)
+                .execute(tx.conn())
                 .await?;
         }
         Outcome::Violation => {
@@ -516,7 +472,7 @@ async fn record_in(
             .bind(r.note.clone())
             .bind(r.user_id)
             .bind(now_ms)
-            .execute(&mut *conn)
+            .execute(tx.conn())
             .await?;
         }
     }

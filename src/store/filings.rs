@@ -1,15 +1,18 @@
 //! Advance filings (事前报备), the units a sublandlord lets, and the density checks that
 //! compare a unit's occupants with its filing and the rules.
 
-use sqlx::{AnyConnection, AssertSqlSafe, FromRow};
+use sqlx::{AssertSqlSafe, FromRow};
 
-use super::door_checks::Scope;
-use super::sublandlords::{Persons, refresh_ledger};
+use super::findings::assess_occupancy;
+use super::ledger::{Persons, refresh_ledger};
+use super::scope::{Scope, scope_id, scope_sql};
+use super::tx::{Tx, transaction};
 use super::units::insert_token;
 use super::{Store, StoreResult};
 use crate::crypto::{Purpose, Vault};
-use crate::domain::sublandlord::{DensityLimits, FilingStatus, NewFiling, Occupancy, assess};
+use crate::domain::sublandlord::{DensityLimits, FilingStatus, NewFiling};
 use crate::domain::token::QrToken;
+use crate::domain::unit::{RentalMode, UnitState};
 
 /// What became of a stored filing.
 #[derive(Debug, Clone)]
@@ -70,30 +73,27 @@ pub async fn file(
         floor_area_m2: filing.floor_area_m2.unwrap_or(-1.0),
         planned_occupants: filing.planned_occupants,
     };
-    let backend = store.backend();
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                let existing: Option<(i64, Option<i64>)> = sqlx::query_as(
-                    r"select id, sublandlord_id from units
+    transaction!(store, |tx| {
+        let existing: Option<(i64, Option<i64>)> = sqlx::query_as(
+            r"select id, sublandlord_id from units
                       where community_id = $1 and address_key = $2",
-                )
-                .bind(community_id)
-                .bind(filing.address.key().to_string())
-                .fetch_optional(&mut *conn)
-                .await?;
-                let (unit_id, status, new_token) = match existing {
-                    Some((_, Some(other))) if other != sublandlord_id => {
-                        return Ok(Err(Refusal::OtherSublandlord));
-                    }
-                    Some((id, None)) => (id, FilingStatus::Pending, None),
-                    Some((id, Some(_))) => {
-                        link_unit(conn, id, sublandlord_id, &terms, now_ms, now_ms).await?;
-                        (id, FilingStatus::Filed, None)
-                    }
-                    None => {
-                        let id: i64 = sqlx::query_scalar(
-                            r"insert into units (community_id, address, address_key, kind,
+        )
+        .bind(community_id)
+        .bind(filing.address.key().to_string())
+        .fetch_optional(tx.conn())
+        .await?;
+        let (unit_id, status, new_token) = match existing {
+            Some((_, Some(other))) if other != sublandlord_id => {
+                return Ok(Err(Refusal::OtherSublandlord));
+            }
+            Some((id, None)) => (id, FilingStatus::Pending, None),
+            Some((id, Some(_))) => {
+                link_unit(tx, id, sublandlord_id, &terms, now_ms, now_ms).await?;
+                (id, FilingStatus::Filed, None)
+            }
+            None => {
+                let id: i64 = sqlx::query_scalar(
+                    r"insert into units (community_id, address, address_key, kind,
                                   rental_mode, rooms, floor_area_m2, state, watched_since,
                                   clock_from, qr_version, created_at, sublandlord_id, filed_at,
                                   planned_occupants)
@@ -101,86 +101,84 @@ pub async fn file(
                                   case when $7 < 0 then null else $7 end,
                                   'active', $8, $8, 1, $8, $9, $8, $10)
                               returning id",
-                        )
-                        .bind(community_id)
-                        .bind(filing.address.display().to_string())
-                        .bind(filing.address.key().to_string())
-                        .bind(filing.kind.as_str())
-                        .bind(terms.rental_mode.clone())
-                        .bind(terms.rooms)
-                        .bind(terms.floor_area_m2)
-                        .bind(now_ms)
-                        .bind(sublandlord_id)
-                        .bind(terms.planned_occupants)
-                        .fetch_one(&mut *conn)
-                        .await?;
-                        insert_token(conn, id, 1, token_hash, token_enc, now_ms).await?;
-                        (id, FilingStatus::Filed, Some(token))
-                    }
-                };
-                let filing_id: i64 = sqlx::query_scalar(
-                    r"insert into filings (sublandlord_id, unit_id, community_id, rooms,
+                )
+                .bind(community_id)
+                .bind(filing.address.display().to_string())
+                .bind(filing.address.key().to_string())
+                .bind(filing.kind.as_str())
+                .bind(terms.rental_mode.clone())
+                .bind(terms.rooms)
+                .bind(terms.floor_area_m2)
+                .bind(now_ms)
+                .bind(sublandlord_id)
+                .bind(terms.planned_occupants)
+                .fetch_one(tx.conn())
+                .await?;
+                insert_token(tx, id, 1, token_hash, token_enc, now_ms).await?;
+                (id, FilingStatus::Filed, Some(token))
+            }
+        };
+        let filing_id: i64 = sqlx::query_scalar(
+            r"insert into filings (sublandlord_id, unit_id, community_id, rooms,
                           rental_mode, floor_area_m2, start_date, planned_occupants, created_at,
                           status)
                       values ($1, $2, $3, $4, $5, case when $6 < 0 then null else $6 end,
                           $7, $8, $9, $10)
                       returning id",
-                )
-                .bind(sublandlord_id)
-                .bind(unit_id)
-                .bind(community_id)
-                .bind(terms.rooms)
-                .bind(terms.rental_mode.clone())
-                .bind(terms.floor_area_m2)
-                .bind(filing.start_date.format("%Y-%m-%d").to_string())
-                .bind(terms.planned_occupants)
-                .bind(now_ms)
-                .bind(status.as_str())
-                .fetch_one(&mut *conn)
-                .await?;
-                let pending = status == FilingStatus::Pending;
-                if !pending {
-                    assess_occupancy(conn, unit_id, limits, now_ms).await?;
-                    refresh_ledger(conn, backend, Persons::OfUnit(unit_id)).await?;
-                }
-                let by: Option<i64> =
-                    sqlx::query_scalar("select user_id from sublandlords where id = $1")
-                        .bind(sublandlord_id)
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                let entry = super::audit::Entry {
-                    user_id: by,
-                    action: "filing.create".into(),
-                    subject: Some(format!("unit:{unit_id}")),
-                    detail: Some(
-                        serde_json::json!({
-                            "filing_id": filing_id,
-                            "new_unit": new_token.is_some(),
-                            "status": status.as_str(),
-                        })
-                        .to_string(),
-                    ),
-                    reason: None,
-                };
-                super::audit::append_in(conn, backend, &entry, now_ms).await?;
-                Ok(Ok(if pending {
-                    Filed::Pending { filing_id }
-                } else {
-                    Filed::Linked {
-                        filing_id,
-                        unit_id,
-                        new_token,
-                    }
-                }))
-            })
+        )
+        .bind(sublandlord_id)
+        .bind(unit_id)
+        .bind(community_id)
+        .bind(terms.rooms)
+        .bind(terms.rental_mode.clone())
+        .bind(terms.floor_area_m2)
+        .bind(filing.start_date.format("%Y-%m-%d").to_string())
+        .bind(terms.planned_occupants)
+        .bind(now_ms)
+        .bind(status.as_str())
+        .fetch_one(tx.conn())
+        .await?;
+        let pending = status == FilingStatus::Pending;
+        if !pending {
+            assess_occupancy(tx, unit_id, limits, now_ms).await?;
+            refresh_ledger(tx, Persons::OfUnit(unit_id)).await?;
+        }
+        let by: Option<i64> = sqlx::query_scalar("select user_id from sublandlords where id = $1")
+            .bind(sublandlord_id)
+            .fetch_optional(tx.conn())
+            .await?;
+        let entry = super::audit::Entry {
+            user_id: by,
+            action: "filing.create".into(),
+            subject: Some(format!("unit:{unit_id}")),
+            detail: Some(
+                serde_json::json!({
+                    "filing_id": filing_id,
+                    "new_unit": new_token.is_some(),
+                    "status": status.as_str(),
+                })
+                .to_string(),
+            ),
+            reason: None,
+        };
+        super::audit::append_in(tx, &entry, now_ms).await?;
+        Ok(Ok(if pending {
+            Filed::Pending { filing_id }
+        } else {
+            Filed::Linked {
+                filing_id,
+                unit_id,
+                new_token,
+            }
         }))
-        .await
+    })
+    .await
 }
 
 /// Makes `sublandlord_id` the unit's sublandlord with a filing's terms and puts the unit
 /// under watch, unless another sublandlord lets it by now. Returns whether it did.
 pub(crate) async fn link_unit(
-    conn: &mut AnyConnection,
+    tx: &mut Tx<'_>,
     unit_id: i64,
     sublandlord_id: i64,
     terms: &Terms,
@@ -207,68 +205,9 @@ pub(crate) async fn link_unit(
     .bind(terms.floor_area_m2)
     .bind(now_ms)
     .bind(unit_id)
-    .execute(&mut *conn)
+    .execute(tx.conn())
     .await?;
     Ok(done.rows_affected() == 1)
-}
-
-/// Opens the `overcrowding` and `filing_mismatch` checks a unit's current occupants call
-/// for, with the numbers behind them. An open check of the same reason is left as it is.
-pub(crate) async fn assess_occupancy(
-    conn: &mut AnyConnection,
-    unit_id: i64,
-    limits: DensityLimits,
-    now_ms: i64,
-) -> StoreResult<()> {
-    let (rooms, floor_area_m2, family, planned_occupants, occupants): (
-        i64,
-        Option<f64>,
-        i64,
-        Option<i64>,
-        i64,
-    ) = sqlx::query_as(
-        r"select u.rooms, u.floor_area_m2, u.family, u.planned_occupants,
-                 (select count(*) from occupants o
-                  where o.unit_id = u.id and o.moved_out_at is null)
-          from units u where u.id = $1",
-    )
-    .bind(unit_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    let occupancy = Occupancy {
-        occupants,
-        rooms,
-        floor_area_m2,
-        family: family != 0,
-        planned_occupants,
-    };
-    open_findings(conn, unit_id, occupancy, limits, now_ms).await
-}
-
-/// Opens the checks `occupancy` calls for (see [`assess_occupancy`]), when the caller has
-/// already read it.
-pub(crate) async fn open_findings(
-    conn: &mut AnyConnection,
-    unit_id: i64,
-    occupancy: Occupancy,
-    limits: DensityLimits,
-    now_ms: i64,
-) -> StoreResult<()> {
-    for finding in assess(limits, occupancy) {
-        sqlx::query(
-            r"insert into door_checks
-                  (unit_id, community_id, reason, status, details, opened_at, queue_key)
-              select id, community_id, $1, 'open', $2, $3, $3 from units where id = $4
-              on conflict do nothing",
-        )
-        .bind(finding.reason.as_str())
-        .bind(finding.details)
-        .bind(now_ms)
-        .bind(unit_id)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
 }
 
 /// A filing as listed.
@@ -281,11 +220,11 @@ pub struct FilingRow {
     pub community: String,
     pub sublandlord: String,
     pub rooms: i64,
-    pub rental_mode: String,
+    pub rental_mode: RentalMode,
     pub start_date: String,
     pub planned_occupants: i64,
     pub created_at: i64,
-    pub status: String,
+    pub status: FilingStatus,
     pub decision_reason: Option<String>,
 }
 
@@ -315,10 +254,7 @@ pub async fn list(
 ) -> StoreResult<(Vec<FilingRow>, i64)> {
     let (condition, id) = match filer {
         Filer::Sublandlord(id) => ("f.sublandlord_id = $1".to_string(), id),
-        Filer::Staff(scope) => (
-            format!("1 = 1{}", super::door_checks::scope_sql(scope, "f")),
-            super::door_checks::scope_id(scope),
-        ),
+        Filer::Staff(scope) => (format!("1 = 1{}", scope_sql(scope, "f")), scope_id(scope)),
     };
     // No status is '' and matches every filing.
     let status = status.map_or("", FilingStatus::as_str);
@@ -360,8 +296,8 @@ pub struct MyUnit {
     pub community: String,
     pub address: String,
     pub rooms: i64,
-    pub rental_mode: String,
-    pub state: String,
+    pub rental_mode: RentalMode,
+    pub state: UnitState,
     pub last_upload_at: Option<i64>,
     pub clock_from: i64,
     pub planned_occupants: Option<i64>,
@@ -407,30 +343,25 @@ pub async fn declare_vacancy(
     user_id: i64,
     now_ms: i64,
 ) -> StoreResult<bool> {
-    let backend = store.backend();
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                let done = sqlx::query(
-                    "update units set state = 'vacant' where id = $1 and state = 'active'",
-                )
+    transaction!(store, |tx| {
+        let done =
+            sqlx::query("update units set state = 'vacant' where id = $1 and state = 'active'")
                 .bind(unit_id)
-                .execute(&mut *conn)
+                .execute(tx.conn())
                 .await?;
-                if done.rows_affected() == 1 {
-                    let entry = super::audit::Entry {
-                        user_id: Some(user_id),
-                        action: "unit.vacancy".into(),
-                        subject: Some(format!("unit:{unit_id}")),
-                        detail: None,
-                        reason: None,
-                    };
-                    super::audit::append_in(conn, backend, &entry, now_ms).await?;
-                }
-                Ok(done.rows_affected() == 1)
-            })
-        }))
-        .await
+        if done.rows_affected() == 1 {
+            let entry = super::audit::Entry {
+                user_id: Some(user_id),
+                action: "unit.vacancy".into(),
+                subject: Some(format!("unit:{unit_id}")),
+                detail: None,
+                reason: None,
+            };
+            super::audit::append_in(tx, &entry, now_ms).await?;
+        }
+        Ok(done.rows_affected() == 1)
+    })
+    .await
 }
 
 /// Records that an occupant moved out (by their sublandlord). Returns whether the occupant
@@ -442,33 +373,29 @@ pub async fn move_out(
     user_id: i64,
     now_ms: i64,
 ) -> StoreResult<bool> {
-    let backend = store.backend();
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                let done = sqlx::query(
-                    r"update occupants set moved_out_at = $1, moved_out_by = $2
+    transaction!(store, |tx| {
+        let done = sqlx::query(
+            r"update occupants set moved_out_at = $1, moved_out_by = $2
                       where id = $3 and unit_id = $4 and moved_out_at is null",
-                )
-                .bind(now_ms)
-                .bind(user_id)
-                .bind(occupant_id)
-                .bind(unit_id)
-                .execute(&mut *conn)
-                .await?;
-                refresh_ledger(conn, backend, Persons::OfUnit(unit_id)).await?;
-                if done.rows_affected() == 1 {
-                    let entry = super::audit::Entry {
-                        user_id: Some(user_id),
-                        action: "occupant.move_out".into(),
-                        subject: Some(format!("occupant:{occupant_id}")),
-                        detail: Some(format!(r#"{{"unit":{unit_id}}}"#)),
-                        reason: None,
-                    };
-                    super::audit::append_in(conn, backend, &entry, now_ms).await?;
-                }
-                Ok(done.rows_affected() == 1)
-            })
-        }))
-        .await
+        )
+        .bind(now_ms)
+        .bind(user_id)
+        .bind(occupant_id)
+        .bind(unit_id)
+        .execute(tx.conn())
+        .await?;
+        refresh_ledger(tx, Persons::OfUnit(unit_id)).await?;
+        if done.rows_affected() == 1 {
+            let entry = super::audit::Entry {
+                user_id: Some(user_id),
+                action: "occupant.move_out".into(),
+                subject: Some(format!("occupant:{occupant_id}")),
+                detail: Some(format!(r#"{{"unit":{unit_id}}}"#)),
+                reason: None,
+            };
+            super::audit::append_in(tx, &entry, now_ms).await?;
+        }
+        Ok(done.rows_affected() == 1)
+    })
+    .await
 }

@@ -3,8 +3,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::AnyConnection;
-
+use super::tx::{Tx, transaction};
 use super::units::NewUnit;
 use super::{Store, StoreError, StoreResult, audit, communities};
 use crate::crypto::{Purpose, Vault};
@@ -104,7 +103,6 @@ pub async fn units(
     if dry_run {
         return would_create(store, &rows).await;
     }
-    let backend = store.backend();
     let mut total = Outcome::default();
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
@@ -119,29 +117,26 @@ pub async fn units(
                 (unit, hash, sealed)
             })
             .collect();
-        let outcome = store
-            .write(Box::new(move |conn| {
-                Box::pin(async move {
-                    let mut outcome = Outcome::default();
-                    let mut entries = Vec::new();
-                    for chunk in batch.chunks(ROWS_PER_STATEMENT) {
-                        let created = insert_units(conn, chunk, now_ms).await?;
-                        outcome.existing += chunk.len() - created.len();
-                        outcome.created += created.len();
-                        insert_tokens(conn, chunk, &created, now_ms).await?;
-                        entries.extend(created.iter().map(|(id, _)| audit::Entry {
-                            user_id,
-                            action: "unit.import".into(),
-                            subject: Some(format!("unit:{id}")),
-                            detail: None,
-                            reason: None,
-                        }));
-                    }
-                    audit::append_all_in(conn, backend, &entries, now_ms).await?;
-                    Ok(outcome)
-                })
-            }))
-            .await?;
+        let outcome = transaction!(store, |tx| {
+            let mut outcome = Outcome::default();
+            let mut entries = Vec::new();
+            for chunk in batch.chunks(ROWS_PER_STATEMENT) {
+                let created = insert_units(tx, chunk, now_ms).await?;
+                outcome.existing += chunk.len() - created.len();
+                outcome.created += created.len();
+                insert_tokens(tx, chunk, &created, now_ms).await?;
+                entries.extend(created.iter().map(|(id, _)| audit::Entry {
+                    user_id,
+                    action: "unit.import".into(),
+                    subject: Some(format!("unit:{id}")),
+                    detail: None,
+                    reason: None,
+                }));
+            }
+            audit::append_all_in(tx, &entries, now_ms).await?;
+            Ok(outcome)
+        })
+        .await?;
         total.created += outcome.created;
         total.existing += outcome.existing;
     }
@@ -154,7 +149,7 @@ const ROWS_PER_STATEMENT: usize = 100;
 /// Inserts a chunk of units in one statement, skipping those already present; returns the
 /// new ids with each one's index in the chunk.
 async fn insert_units(
-    conn: &mut AnyConnection,
+    tx: &mut Tx<'_>,
     chunk: &[(NewUnit, Vec<u8>, Vec<u8>)],
     now_ms: i64,
 ) -> StoreResult<Vec<(i64, usize)>> {
@@ -197,7 +192,7 @@ async fn insert_units(
             .bind(unit.floor_area_m2.unwrap_or(-1.0))
             .bind(now_ms);
     }
-    let returned = query.fetch_all(&mut *conn).await?;
+    let returned = query.fetch_all(tx.conn()).await?;
     let index: HashMap<(i64, &str), usize> = chunk
         .iter()
         .enumerate()
@@ -215,7 +210,7 @@ async fn insert_units(
 
 /// The first poster token of each created unit, in one statement.
 async fn insert_tokens(
-    conn: &mut AnyConnection,
+    tx: &mut Tx<'_>,
     chunk: &[(NewUnit, Vec<u8>, Vec<u8>)],
     created: &[(i64, usize)],
     now_ms: i64,
@@ -247,7 +242,7 @@ async fn insert_tokens(
             .bind(sealed.clone())
             .bind(now_ms);
     }
-    query.execute(&mut *conn).await?;
+    query.execute(tx.conn()).await?;
     Ok(())
 }
 

@@ -1,14 +1,17 @@
 //! Registrations (uploads), occupants and the answers remembered for idempotency keys.
 
 use sqlx::any::AnyArguments;
-use sqlx::{Any, AnyConnection, AssertSqlSafe, FromRow};
+use sqlx::{Any, AssertSqlSafe, FromRow};
 
-use super::filings::open_findings;
-use super::sublandlords::{Persons, refresh_ledger};
-use super::{Backend, Store, StoreError, StoreResult};
+use super::findings::open_findings;
+use super::ledger::{Persons, refresh_ledger};
+use super::tx::{Tx, transaction};
+use super::upload::{lock_unit, mark_upload};
+use super::{Store, StoreError, StoreResult};
 use crate::crypto::{Purpose, Vault};
-use crate::domain::registration::NewRegistration;
-use crate::domain::sublandlord::{DensityLimits, Occupancy};
+use crate::domain::document::IdType;
+use crate::domain::registration::{NewRegistration, UploadSource};
+use crate::domain::sublandlord::DensityLimits;
 
 /// Where an upload came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,12 +27,13 @@ pub enum Source {
 }
 
 impl Source {
-    fn as_str(self) -> &'static str {
+    /// The kind of upload, as stored.
+    fn kind(self) -> UploadSource {
         match self {
-            Source::Scan => "scan",
-            Source::Sublandlord { .. } => "sublandlord",
-            Source::Officer => "officer",
-            Source::Confirm => "confirm",
+            Source::Scan => UploadSource::Scan,
+            Source::Sublandlord { .. } => UploadSource::Sublandlord,
+            Source::Officer => UploadSource::Officer,
+            Source::Confirm => UploadSource::Confirm,
         }
     }
 }
@@ -108,55 +112,52 @@ pub async fn record(
         .collect();
     let notice_version = registration.notice_version.clone();
     let family = registration.family;
-    let backend = store.backend();
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                if let Some(idem) = idempotency {
-                    remember(conn, idem, now_ms).await?;
-                }
-                if source == Source::Scan {
-                    refuse_other_names(conn, unit_id, &occupants).await?;
-                }
-                let count = occupants.len() as i64;
-                let new = NewRows {
-                    unit_id,
-                    poster,
-                    receipt,
-                    source,
-                    notice_version,
-                    occupants,
-                    now_ms,
-                };
-                let registration_id = match backend {
-                    Backend::Postgres => insert_rows_at_once(conn, new).await?,
-                    Backend::Sqlite => insert_rows(conn, new).await?,
-                };
-                let marked = mark_upload(conn, unit_id, now_ms, Some(family)).await?;
-                open_findings(conn, unit_id, marked.occupancy, limits, now_ms).await?;
-                if let Some(person) = marked.person {
-                    refresh_ledger(conn, backend, Persons::One(person)).await?;
-                }
-                if let Source::Sublandlord { user_id } = source {
-                    let entry = super::audit::Entry {
-                        user_id: Some(user_id),
-                        action: "occupants.register".into(),
-                        subject: Some(format!("unit:{unit_id}")),
-                        detail: Some(
-                            serde_json::json!({
-                                "registration_id": registration_id,
-                                "occupants": count,
-                            })
-                            .to_string(),
-                        ),
-                        reason: None,
-                    };
-                    super::audit::append_in(conn, backend, &entry, now_ms).await?;
-                }
-                Ok(())
-            })
-        }))
-        .await
+    transaction!(store, |tx| {
+        if let Some(idem) = idempotency {
+            remember(tx, idem, now_ms).await?;
+        }
+        if source == Source::Scan {
+            refuse_other_names(tx, unit_id, &occupants).await?;
+        }
+        let count = occupants.len() as i64;
+        let new = NewRows {
+            unit_id,
+            poster,
+            receipt,
+            source,
+            notice_version,
+            occupants,
+            now_ms,
+        };
+        let registration_id = if tx.backend().writes_in_one_statement() {
+            insert_rows_at_once(tx, new).await?
+        } else {
+            insert_rows(tx, new).await?
+        };
+        let marked = mark_upload(tx, unit_id, now_ms, Some(family)).await?;
+        open_findings(tx, unit_id, marked.occupancy, limits, now_ms).await?;
+        if let Some(person) = marked.person {
+            refresh_ledger(tx, Persons::One(person)).await?;
+        }
+        if let Source::Sublandlord { user_id } = source {
+            let entry = super::audit::Entry {
+                user_id: Some(user_id),
+                action: "occupants.register".into(),
+                subject: Some(format!("unit:{unit_id}")),
+                detail: Some(
+                    serde_json::json!({
+                        "registration_id": registration_id,
+                        "occupants": count,
+                    })
+                    .to_string(),
+                ),
+                reason: None,
+            };
+            super::audit::append_in(tx, &entry, now_ms).await?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// The rows one registration adds.
@@ -208,7 +209,7 @@ impl NewRows {
         let query = sqlx::query_scalar(AssertSqlSafe(sql))
             .bind(self.unit_id)
             .bind(std::mem::take(&mut self.receipt))
-            .bind(self.source.as_str())
+            .bind(self.source.kind().as_str())
             .bind(std::mem::take(&mut self.notice_version))
             .bind(self.occupants.len() as i64)
             .bind(self.now_ms);
@@ -221,7 +222,7 @@ impl NewRows {
 
 /// Inserts the registration and its occupants statement by statement (SQLite: the single
 /// writer runs them back to back, with no round trips to save).
-async fn insert_rows(conn: &mut AnyConnection, mut new: NewRows) -> StoreResult<i64> {
+async fn insert_rows(tx: &mut Tx<'_>, mut new: NewRows) -> StoreResult<i64> {
     let current = new.poster_condition();
     let sql = format!(
         r"insert into registrations
@@ -231,9 +232,9 @@ async fn insert_rows(conn: &mut AnyConnection, mut new: NewRows) -> StoreResult<
     );
     let poster = new.poster.is_some();
     let query = new.insert_registration(sql);
-    let registration_id = inserted(query.fetch_optional(&mut *conn).await?, poster)?;
+    let registration_id = inserted(query.fetch_optional(tx.conn()).await?, poster)?;
     for occupant in new.occupants {
-        insert_occupant(conn, new.unit_id, registration_id, occupant, new.now_ms).await?;
+        insert_occupant(tx, new.unit_id, registration_id, occupant, new.now_ms).await?;
     }
     Ok(registration_id)
 }
@@ -252,7 +253,7 @@ const PER_OCCUPANT: usize = 9;
 /// produce no row before that update has finished. The same person registered in the unit
 /// by a transaction that committed during the wait is not seen here, and the insert then
 /// answers `CurrentOccupant` (409), as the statement-by-statement path does.
-async fn insert_rows_at_once(conn: &mut AnyConnection, mut new: NewRows) -> StoreResult<i64> {
+async fn insert_rows_at_once(tx: &mut Tx<'_>, mut new: NewRows) -> StoreResult<i64> {
     let current = new.poster_condition();
     let first_occupant = if new.poster.is_some() { 8 } else { 7 };
     let values: Vec<String> = (0..new.occupants.len())
@@ -305,7 +306,7 @@ async fn insert_rows_at_once(conn: &mut AnyConnection, mut new: NewRows) -> Stor
             .bind(o.room)
             .bind(o.move_in);
     }
-    inserted(query.fetch_optional(&mut *conn).await?, poster)
+    inserted(query.fetch_optional(tx.conn()).await?, poster)
 }
 
 /// Anyone who sees a poster may register through it, so a poster registration may renew a
@@ -314,7 +315,7 @@ async fn insert_rows_at_once(conn: &mut AnyConnection, mut new: NewRows) -> Stor
 /// meets `occupants_one_current`.) Names are compared without case, for Latin names typed
 /// in capitals once and not the next time.
 async fn refuse_other_names(
-    conn: &mut AnyConnection,
+    tx: &mut Tx<'_>,
     unit_id: i64,
     occupants: &[SealedOccupant],
 ) -> StoreResult<()> {
@@ -325,7 +326,7 @@ async fn refuse_other_names(
         )
         .bind(unit_id)
         .bind(o.id_number_index.clone())
-        .fetch_optional(&mut *conn)
+        .fetch_optional(tx.conn())
         .await?;
         if current.is_some_and(|name| name.to_lowercase() != o.name.to_lowercase()) {
             return Err(StoreError::NameMismatch(i));
@@ -334,7 +335,7 @@ async fn refuse_other_names(
     Ok(())
 }
 
-async fn remember(conn: &mut AnyConnection, idem: Idempotency, now_ms: i64) -> StoreResult<()> {
+async fn remember(tx: &mut Tx<'_>, idem: Idempotency, now_ms: i64) -> StoreResult<()> {
     sqlx::query(
         r"insert into idempotency_keys (scope, key, request_hash, status, body, created_at)
           values ($1, $2, $3, $4, $5, $6)",
@@ -345,13 +346,13 @@ async fn remember(conn: &mut AnyConnection, idem: Idempotency, now_ms: i64) -> S
     .bind(idem.status)
     .bind(idem.body)
     .bind(now_ms)
-    .execute(&mut *conn)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }
 
 async fn insert_occupant(
-    conn: &mut AnyConnection,
+    tx: &mut Tx<'_>,
     unit_id: i64,
     registration_id: i64,
     o: SealedOccupant,
@@ -365,7 +366,7 @@ async fn insert_occupant(
     .bind(now_ms)
     .bind(unit_id)
     .bind(o.id_number_index.clone())
-    .execute(&mut *conn)
+    .execute(tx.conn())
     .await?;
     sqlx::query(
         r"insert into occupants (unit_id, registration_id, name, id_type, id_number_enc,
@@ -385,115 +386,9 @@ async fn insert_occupant(
     .bind(o.room)
     .bind(o.move_in)
     .bind(now_ms)
-    .execute(&mut *conn)
+    .execute(tx.conn())
     .await?;
     Ok(())
-}
-
-/// What an upload left behind in its unit, read back by the statement that marked it.
-pub(crate) struct Marked {
-    /// The unit's occupancy after the upload, for the density checks.
-    pub occupancy: Occupancy,
-    /// The person who lets the unit, whose ledger row the upload changes.
-    pub person: Option<i64>,
-}
-
-/// Locks a unit's row on PostgreSQL until the transaction ends (SQLite has a single writer).
-/// Call it before [`mark_upload`] where nothing has locked the unit yet: a statement that
-/// waits on the row lock reads everything else as it was before the wait, and the checks it
-/// reads back must include what the lock holder committed.
-pub(crate) async fn lock_unit(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    unit_id: i64,
-) -> StoreResult<()> {
-    if backend == Backend::Postgres {
-        sqlx::query("select id from units where id = $1 for update")
-            .bind(unit_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    }
-    Ok(())
-}
-
-/// Moves the unit's newest upload (and its N-day clock) forward, never back; keeps its first;
-/// ends a declared vacancy, since people registering there means it is let again; records
-/// whether the newest registration declared one family (`None` keeps it); and closes an open
-/// `no_upload` door check as `resolved_by_upload`, keeping its history.
-///
-/// The update reads back what the rest of an upload needs (occupancy, the person letting
-/// the unit, whether a `no_upload` check is open), so that an ordinary upload costs one
-/// statement here instead of four.
-pub(crate) async fn mark_upload(
-    conn: &mut AnyConnection,
-    unit_id: i64,
-    now_ms: i64,
-    family: Option<bool>,
-) -> StoreResult<Marked> {
-    let (rooms, floor_area_m2, family, planned_occupants, occupants, person, overdue): (
-        i64,
-        Option<f64>,
-        i64,
-        Option<i64>,
-        i64,
-        Option<i64>,
-        i64,
-    ) = sqlx::query_as(
-        r"update units set
-              last_upload_at = case when last_upload_at is null or last_upload_at < $1
-                                    then $1 else last_upload_at end,
-              first_upload_at = coalesce(first_upload_at, $1),
-              clock_from = case when clock_from < $1 then $1 else clock_from end,
-              watched_since = case when state = 'vacant' then $1 else watched_since end,
-              state = case when state = 'vacant' then 'active' else state end,
-              family = coalesce($3, family)
-          where id = $2
-          returning rooms, floor_area_m2, family, planned_occupants,
-              (select count(*) from occupants o
-               where o.unit_id = units.id and o.moved_out_at is null),
-              (select s.person_id from sublandlords s where s.id = units.sublandlord_id),
-              cast(case when exists (select 1 from door_checks d
-                                     where d.unit_id = units.id and d.reason = 'no_upload'
-                                       and d.status = 'open')
-                        then 1 else 0 end as bigint)",
-    )
-    .bind(now_ms)
-    .bind(unit_id)
-    .bind(family.map(i64::from))
-    .fetch_one(&mut *conn)
-    .await?;
-    if overdue != 0 {
-        let closed: Vec<i64> = sqlx::query_scalar(
-            r"update door_checks set status = 'closed', outcome = 'resolved_by_upload',
-                  closed_at = $1
-              where unit_id = $2 and reason = 'no_upload' and status = 'open'
-              returning id",
-        )
-        .bind(now_ms)
-        .bind(unit_id)
-        .fetch_all(&mut *conn)
-        .await?;
-        for check_id in closed {
-            sqlx::query(
-                r"insert into door_check_events (door_check_id, outcome, created_at)
-                  values ($1, 'resolved_by_upload', $2)",
-            )
-            .bind(check_id)
-            .bind(now_ms)
-            .execute(&mut *conn)
-            .await?;
-        }
-    }
-    Ok(Marked {
-        occupancy: Occupancy {
-            occupants,
-            rooms,
-            floor_area_m2,
-            family: family != 0,
-            planned_occupants,
-        },
-        person,
-    })
 }
 
 /// The answer remembered for an idempotency key, if any.
@@ -516,7 +411,7 @@ pub async fn remembered(
 pub struct OccupantView {
     pub id: i64,
     pub name: String,
-    pub id_type: String,
+    pub id_type: IdType,
     pub id_number_masked: String,
     pub phone_masked: Option<String>,
     pub room: Option<String>,
@@ -550,7 +445,7 @@ pub async fn count_for_unit(store: &Store, unit_id: i64) -> StoreResult<i64> {
 #[derive(Debug, Clone, FromRow)]
 pub struct Upload {
     pub created_at: i64,
-    pub source: String,
+    pub source: UploadSource,
     pub occupant_count: i64,
     pub receipt: String,
 }
@@ -575,39 +470,35 @@ pub async fn confirm(
     user_id: i64,
     now_ms: i64,
 ) -> StoreResult<()> {
-    let backend = store.backend();
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                // First, so that the count below and the unit update both see every
-                // registration in the unit committed before this one.
-                lock_unit(conn, backend, unit_id).await?;
-                sqlx::query(
-                    r"insert into registrations
+    transaction!(store, |tx| {
+        // First, so that the count below and the unit update both see every
+        // registration in the unit committed before this one.
+        lock_unit(tx, unit_id).await?;
+        sqlx::query(
+            r"insert into registrations
                           (unit_id, receipt, source, occupant_count, created_at)
                       select $1, $2, 'confirm', count(*), $3 from occupants
                       where unit_id = $1 and moved_out_at is null",
-                )
-                .bind(unit_id)
-                .bind(receipt.clone())
-                .bind(now_ms)
-                .execute(&mut *conn)
-                .await?;
-                let marked = mark_upload(conn, unit_id, now_ms, None).await?;
-                if let Some(person) = marked.person {
-                    refresh_ledger(conn, backend, Persons::One(person)).await?;
-                }
-                let entry = super::audit::Entry {
-                    user_id: Some(user_id),
-                    action: "occupants.confirm".into(),
-                    subject: Some(format!("unit:{unit_id}")),
-                    detail: Some(serde_json::json!({ "receipt": receipt }).to_string()),
-                    reason: None,
-                };
-                super::audit::append_in(conn, backend, &entry, now_ms).await
-            })
-        }))
-        .await
+        )
+        .bind(unit_id)
+        .bind(receipt.clone())
+        .bind(now_ms)
+        .execute(tx.conn())
+        .await?;
+        let marked = mark_upload(tx, unit_id, now_ms, None).await?;
+        if let Some(person) = marked.person {
+            refresh_ledger(tx, Persons::One(person)).await?;
+        }
+        let entry = super::audit::Entry {
+            user_id: Some(user_id),
+            action: "occupants.confirm".into(),
+            subject: Some(format!("unit:{unit_id}")),
+            detail: Some(serde_json::json!({ "receipt": receipt }).to_string()),
+            reason: None,
+        };
+        super::audit::append_in(tx, &entry, now_ms).await
+    })
+    .await
 }
 
 /// What a reveal needs: the occupant's unit's community and the sealed document number

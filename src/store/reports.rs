@@ -1,5 +1,6 @@
 //! Monthly reports kept for download, so every instance serves the same file.
 
+use super::tx::transaction;
 use super::{Store, StoreResult};
 
 /// Stores (or replaces) the report of a month.
@@ -11,26 +12,23 @@ pub async fn save(
     now_ms: i64,
 ) -> StoreResult<()> {
     let month = month.to_string();
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                sqlx::query(
-                    r"insert into reports (month, created_at, created_by, xlsx)
+    transaction!(store, |tx| {
+        sqlx::query(
+            r"insert into reports (month, created_at, created_by, xlsx)
                       values ($1, $2, $3, $4)
                       on conflict (month) do update
                       set created_at = excluded.created_at, created_by = excluded.created_by,
                           xlsx = excluded.xlsx",
-                )
-                .bind(month)
-                .bind(now_ms)
-                .bind(user_id)
-                .bind(xlsx)
-                .execute(&mut *conn)
-                .await?;
-                Ok(())
-            })
-        }))
-        .await
+        )
+        .bind(month)
+        .bind(now_ms)
+        .bind(user_id)
+        .bind(xlsx)
+        .execute(tx.conn())
+        .await?;
+        Ok(())
+    })
+    .await
 }
 
 /// A stored report's file.

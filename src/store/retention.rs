@@ -6,6 +6,7 @@
 //! the free-text notes of door-check visits (and of the referrals they opened): any of
 //! them may name or describe a person. Each deletion is audited.
 
+use super::tx::transaction;
 use super::{Store, StoreResult, audit};
 
 /// Rows per transaction.
@@ -49,92 +50,81 @@ pub async fn purge(store: &Store, cutoff_ms: i64, now_ms: i64) -> StoreResult<Pu
 }
 
 async fn occupants_batch(store: &Store, cutoff_ms: i64, now_ms: i64) -> StoreResult<u64> {
-    let backend = store.backend();
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                let due: Vec<(i64, i64)> = sqlx::query_as(
-                    r"select id, unit_id from occupants
+    transaction!(store, |tx| {
+        let due: Vec<(i64, i64)> = sqlx::query_as(
+            r"select id, unit_id from occupants
                       where moved_out_at < $1 and purged_at is null
                       order by moved_out_at limit $2",
-                )
-                .bind(cutoff_ms)
-                .bind(BATCH)
-                .fetch_all(&mut *conn)
-                .await?;
-                let mut entries = Vec::with_capacity(due.len());
-                for &(id, unit_id) in &due {
-                    // The document index goes too: after this, nothing links the row to
-                    // a person.
-                    sqlx::query(
-                        r"update occupants set name = '', id_number_enc = $1,
+        )
+        .bind(cutoff_ms)
+        .bind(BATCH)
+        .fetch_all(tx.conn())
+        .await?;
+        let mut entries = Vec::with_capacity(due.len());
+        for &(id, unit_id) in &due {
+            // The document index goes too: after this, nothing links the row to
+            // a person.
+            sqlx::query(
+                r"update occupants set name = '', id_number_enc = $1,
                               id_number_index = $1, id_number_masked = '', phone_enc = null,
                               phone_masked = null, purged_at = $2
                           where id = $3",
-                    )
-                    .bind(Vec::<u8>::new())
-                    .bind(now_ms)
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?;
-                    entries.push(retention_entry(
-                        "occupant.purge",
-                        format!("occupant:{id}"),
-                        Some(format!(r#"{{"unit_id":{unit_id}}}"#)),
-                    ));
-                }
-                audit::append_all_in(conn, backend, &entries, now_ms).await?;
-                Ok(due.len() as u64)
-            })
-        }))
-        .await
+            )
+            .bind(Vec::<u8>::new())
+            .bind(now_ms)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+            entries.push(retention_entry(
+                "occupant.purge",
+                format!("occupant:{id}"),
+                Some(format!(r#"{{"unit_id":{unit_id}}}"#)),
+            ));
+        }
+        audit::append_all_in(tx, &entries, now_ms).await?;
+        Ok(due.len() as u64)
+    })
+    .await
 }
 
 async fn tips_batch(store: &Store, cutoff_ms: i64, now_ms: i64) -> StoreResult<u64> {
-    let backend = store.backend();
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                let due: Vec<i64> = sqlx::query_scalar(
-                    r"select id from tips
+    transaction!(store, |tx| {
+        let due: Vec<i64> = sqlx::query_scalar(
+            r"select id from tips
                       where handled_at < $1 and state in ('closed', 'dismissed')
                         and purged_at is null
                       order by handled_at limit $2",
-                )
-                .bind(cutoff_ms)
-                .bind(BATCH)
-                .fetch_all(&mut *conn)
-                .await?;
-                let mut entries = Vec::with_capacity(due.len());
-                for &id in &due {
-                    sqlx::query(
-                        r"update tips set description = '', contact_enc = null,
+        )
+        .bind(cutoff_ms)
+        .bind(BATCH)
+        .fetch_all(tx.conn())
+        .await?;
+        let mut entries = Vec::with_capacity(due.len());
+        for &id in &due {
+            sqlx::query(
+                r"update tips set description = '', contact_enc = null,
                               contact_masked = null, photo = null, note = null, purged_at = $1
                           where id = $2",
-                    )
-                    .bind(now_ms)
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?;
-                    entries.push(retention_entry("tip.purge", format!("tip:{id}"), None));
-                }
-                audit::append_all_in(conn, backend, &entries, now_ms).await?;
-                Ok(due.len() as u64)
-            })
-        }))
-        .await
+            )
+            .bind(now_ms)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+            entries.push(retention_entry("tip.purge", format!("tip:{id}"), None));
+        }
+        audit::append_all_in(tx, &entries, now_ms).await?;
+        Ok(due.len() as u64)
+    })
+    .await
 }
 
 /// Empties the notes of visits recorded before the cutoff, of checks closed before it and
 /// of closed referrals opened before it; the rows stay, so every count stays. A check that
 /// is still open keeps its own note until it closes.
 async fn notes_batch(store: &Store, cutoff_ms: i64, now_ms: i64) -> StoreResult<u64> {
-    let backend = store.backend();
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                let due: Vec<i64> = sqlx::query_scalar(
-                    r"select door_check_id from door_check_events
+    transaction!(store, |tx| {
+        let due: Vec<i64> = sqlx::query_scalar(
+            r"select door_check_id from door_check_events
                       where note is not null and created_at < $1
                       union
                       select id from door_checks
@@ -143,39 +133,38 @@ async fn notes_batch(store: &Store, cutoff_ms: i64, now_ms: i64) -> StoreResult<
                       select door_check_id from referrals
                       where note is not null and status = 'closed' and created_at < $1
                       order by 1 limit $2",
-                )
-                .bind(cutoff_ms)
-                .bind(BATCH)
-                .fetch_all(&mut *conn)
-                .await?;
-                let mut entries = Vec::with_capacity(due.len());
-                for &id in &due {
-                    for sql in [
-                        r"update door_check_events set note = null
+        )
+        .bind(cutoff_ms)
+        .bind(BATCH)
+        .fetch_all(tx.conn())
+        .await?;
+        let mut entries = Vec::with_capacity(due.len());
+        for &id in &due {
+            for sql in [
+                r"update door_check_events set note = null
                           where door_check_id = $1 and note is not null and created_at < $2",
-                        r"update door_checks set note = null
+                r"update door_checks set note = null
                           where id = $1 and note is not null and closed_at < $2",
-                        r"update referrals set note = null
+                r"update referrals set note = null
                           where door_check_id = $1 and note is not null and status = 'closed'
                             and created_at < $2",
-                    ] {
-                        sqlx::query(sql)
-                            .bind(id)
-                            .bind(cutoff_ms)
-                            .execute(&mut *conn)
-                            .await?;
-                    }
-                    entries.push(retention_entry(
-                        "door_check.purge_notes",
-                        format!("door_check:{id}"),
-                        None,
-                    ));
-                }
-                audit::append_all_in(conn, backend, &entries, now_ms).await?;
-                Ok(due.len() as u64)
-            })
-        }))
-        .await
+            ] {
+                sqlx::query(sql)
+                    .bind(id)
+                    .bind(cutoff_ms)
+                    .execute(tx.conn())
+                    .await?;
+            }
+            entries.push(retention_entry(
+                "door_check.purge_notes",
+                format!("door_check:{id}"),
+                None,
+            ));
+        }
+        audit::append_all_in(tx, &entries, now_ms).await?;
+        Ok(due.len() as u64)
+    })
+    .await
 }
 
 /// The audit row of one deletion by the retention purge (the service acting, no account).

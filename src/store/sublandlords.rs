@@ -1,9 +1,11 @@
 //! Sublandlord accounts and the ledger that ranks them.
 
-use sqlx::{AnyConnection, AssertSqlSafe, FromRow};
+use sqlx::{AssertSqlSafe, FromRow};
 
-use super::door_checks::Scope;
-use super::{Backend, Store, StoreResult};
+use super::ledger::{COUNTS, Persons, refresh_ledger};
+use super::scope::Scope;
+use super::tx::transaction;
+use super::{Store, StoreResult};
 use crate::crypto::{Purpose, Vault};
 use crate::domain::person::PhoneNumber;
 use crate::domain::sublandlord::Signup;
@@ -68,84 +70,80 @@ pub async fn create(
     s: NewSublandlord,
     now_ms: i64,
 ) -> StoreResult<Result<i64, SignupRefusal>> {
-    let backend = store.backend();
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                let holders: Vec<(i64, String)> = sqlx::query_as(
-                    r"select person_id, name from sublandlords where id_number_index = $1
+    transaction!(store, |tx| {
+        let holders: Vec<(i64, String)> = sqlx::query_as(
+            r"select person_id, name from sublandlords where id_number_index = $1
                       order by person_id",
-                )
-                .bind(s.id_number_index.clone())
-                .fetch_all(&mut *conn)
-                .await?;
-                if !holders.is_empty() && holders.iter().all(|(_, name)| *name != s.name) {
-                    let entry = super::audit::Entry {
-                        user_id: None,
-                        action: "sublandlord.signup_refused".into(),
-                        subject: Some(format!("person:{}", holders[0].0)),
-                        detail: Some(r#"{"reason":"id_number_under_another_name"}"#.into()),
-                        reason: None,
-                    };
-                    super::audit::append_in(conn, backend, &entry, now_ms).await?;
-                    return Ok(Err(SignupRefusal::NameMismatch));
-                }
-                let user_id: i64 = sqlx::query_scalar(
-                    r"insert into users (username, password_hash, role, created_at)
+        )
+        .bind(s.id_number_index.clone())
+        .fetch_all(tx.conn())
+        .await?;
+        if !holders.is_empty() && holders.iter().all(|(_, name)| *name != s.name) {
+            let entry = super::audit::Entry {
+                user_id: None,
+                action: "sublandlord.signup_refused".into(),
+                subject: Some(format!("person:{}", holders[0].0)),
+                detail: Some(r#"{"reason":"id_number_under_another_name"}"#.into()),
+                reason: None,
+            };
+            super::audit::append_in(tx, &entry, now_ms).await?;
+            return Ok(Err(SignupRefusal::NameMismatch));
+        }
+        let user_id: i64 = sqlx::query_scalar(
+            r"insert into users (username, password_hash, role, created_at)
                       values ($1, $2, 'sublandlord', $3) returning id",
-                )
-                .bind(s.username)
-                .bind(s.password_hash)
-                .bind(now_ms)
-                .fetch_one(&mut *conn)
-                .await?;
-                let person: Option<i64> = sqlx::query_scalar(
-                    r"select min(person_id) from sublandlords
+        )
+        .bind(s.username)
+        .bind(s.password_hash)
+        .bind(now_ms)
+        .fetch_one(tx.conn())
+        .await?;
+        let person: Option<i64> = sqlx::query_scalar(
+            r"select min(person_id) from sublandlords
                       where (phone_index = $1 or id_number_index = $2) and name = $3",
-                )
-                .bind(s.phone_index.clone())
-                .bind(s.id_number_index.clone())
-                .bind(s.name.clone())
-                .fetch_one(&mut *conn)
-                .await?;
-                let id: i64 = sqlx::query_scalar(
-                    r"insert into sublandlords (user_id, person_id, name, phone_enc, phone_index,
+        )
+        .bind(s.phone_index.clone())
+        .bind(s.id_number_index.clone())
+        .bind(s.name.clone())
+        .fetch_one(tx.conn())
+        .await?;
+        let id: i64 = sqlx::query_scalar(
+            r"insert into sublandlords (user_id, person_id, name, phone_enc, phone_index,
                           phone_masked, id_type, id_number_enc, id_number_index,
                           id_number_masked, created_at)
                       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id",
-                )
-                .bind(user_id)
-                .bind(person.unwrap_or(0))
-                .bind(s.name)
-                .bind(s.phone_enc)
-                .bind(s.phone_index)
-                .bind(s.phone_masked)
-                .bind(s.id_type)
-                .bind(s.id_number_enc)
-                .bind(s.id_number_index)
-                .bind(s.id_number_masked)
-                .bind(now_ms)
-                .fetch_one(&mut *conn)
+        )
+        .bind(user_id)
+        .bind(person.unwrap_or(0))
+        .bind(s.name)
+        .bind(s.phone_enc)
+        .bind(s.phone_index)
+        .bind(s.phone_masked)
+        .bind(s.id_type)
+        .bind(s.id_number_enc)
+        .bind(s.id_number_index)
+        .bind(s.id_number_masked)
+        .bind(now_ms)
+        .fetch_one(tx.conn())
+        .await?;
+        if person.is_none() {
+            sqlx::query("update sublandlords set person_id = id where id = $1")
+                .bind(id)
+                .execute(tx.conn())
                 .await?;
-                if person.is_none() {
-                    sqlx::query("update sublandlords set person_id = id where id = $1")
-                        .bind(id)
-                        .execute(&mut *conn)
-                        .await?;
-                }
-                refresh_ledger(conn, backend, Persons::One(person.unwrap_or(id))).await?;
-                let entry = super::audit::Entry {
-                    user_id: Some(user_id),
-                    action: "user.create".into(),
-                    subject: Some(format!("user:{user_id}")),
-                    detail: Some(r#"{"role":"sublandlord","self_registered":true}"#.into()),
-                    reason: None,
-                };
-                super::audit::append_in(conn, backend, &entry, now_ms).await?;
-                Ok(Ok(id))
-            })
-        }))
-        .await
+        }
+        refresh_ledger(tx, Persons::One(person.unwrap_or(id))).await?;
+        let entry = super::audit::Entry {
+            user_id: Some(user_id),
+            action: "user.create".into(),
+            subject: Some(format!("user:{user_id}")),
+            detail: Some(r#"{"role":"sublandlord","self_registered":true}"#.into()),
+            reason: None,
+        };
+        super::audit::append_in(tx, &entry, now_ms).await?;
+        Ok(Ok(id))
+    })
+    .await
 }
 
 /// A sublandlord as their own pages show them.
@@ -185,31 +183,27 @@ pub async fn get(store: &Store, id: i64) -> StoreResult<Option<Sublandlord>> {
 /// begun before the change is over; audited. Returns the new epoch, for the session that
 /// made the change to carry on under.
 pub async fn set_password(store: &Store, user_id: i64, password_hash: String) -> StoreResult<i64> {
-    let backend = store.backend();
     let now_ms = super::millis(chrono::Utc::now());
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                let epoch: i64 = sqlx::query_scalar(
-                    r"update users set password_hash = $1, session_epoch = session_epoch + 1
+    transaction!(store, |tx| {
+        let epoch: i64 = sqlx::query_scalar(
+            r"update users set password_hash = $1, session_epoch = session_epoch + 1
                       where id = $2 returning session_epoch",
-                )
-                .bind(password_hash)
-                .bind(user_id)
-                .fetch_one(&mut *conn)
-                .await?;
-                let entry = super::audit::Entry {
-                    user_id: Some(user_id),
-                    action: "user.password".into(),
-                    subject: Some(format!("user:{user_id}")),
-                    detail: None,
-                    reason: None,
-                };
-                super::audit::append_in(conn, backend, &entry, now_ms).await?;
-                Ok(epoch)
-            })
-        }))
-        .await
+        )
+        .bind(password_hash)
+        .bind(user_id)
+        .fetch_one(tx.conn())
+        .await?;
+        let entry = super::audit::Entry {
+            user_id: Some(user_id),
+            action: "user.password".into(),
+            subject: Some(format!("user:{user_id}")),
+            detail: None,
+            reason: None,
+        };
+        super::audit::append_in(tx, &entry, now_ms).await?;
+        Ok(epoch)
+    })
+    .await
 }
 
 /// One person in the ledger: every account sharing their phone or document number, and
@@ -234,170 +228,12 @@ pub struct LedgerRow {
     pub priority: i64,
 }
 
-/// The priority score of the ledger (documented in the README): many units and rooms,
-/// findings at the door, open checks and late filings put a sublandlord first. Linear in
-/// the counts, so the score over several communities is the sum of theirs.
-pub const PRIORITY_SQL: &str = r"2 * units + rooms + 3 * open_checks + past_checks
-    + 10 * violations + 5 * overcrowded_units + 3 * tips + 5 * filed_late";
-
-const COUNTS: &str = "units, rooms, occupants, open_checks, past_checks, violations, tips, \
-    overcrowded_units, filed_in_advance, filed_late, priority";
-
-/// The person who lets unit `$1`.
-const UNIT_PERSON_SQL: &str = "select s.person_id from units u join sublandlords s on s.id = u.sublandlord_id where u.id = $1";
-
-/// Whose ledger rows to recompute.
-#[derive(Debug, Clone, Copy)]
-pub enum Persons {
-    /// One person, by person id.
-    One(i64),
-    /// The person who lets this unit, if anyone does.
-    OfUnit(i64),
-    /// The people whose units got a `no_upload` check opened at this instant (a sweep).
-    SweptAt(i64),
-    /// Everyone (a rebuild).
-    All,
-}
-
-impl Persons {
-    /// A subquery of person ids, with `$1` as its only parameter.
-    fn subquery(self) -> (&'static str, i64) {
-        match self {
-            Persons::One(id) => ("select cast($1 as bigint)", id),
-            // `refresh_ledger` resolves it to `One` first; as a subquery it reads the same.
-            Persons::OfUnit(unit) => (UNIT_PERSON_SQL, unit),
-            Persons::SweptAt(at) => (
-                r"select s.person_id from door_checks d join units u on u.id = d.unit_id
-                  join sublandlords s on s.id = u.sublandlord_id
-                  where d.status = 'open' and d.reason = 'no_upload' and d.opened_at = $1",
-                at,
-            ),
-            Persons::All => ("select person_id from sublandlords where $1 = $1", 0),
-        }
-    }
-}
-
-/// Recomputes the ledger rows of some people from their units, occupants and checks, inside
-/// the caller's transaction. On PostgreSQL the people's first accounts are locked first, so
-/// that two transactions changing one person's units recompute one after the other, each
-/// seeing the other's committed change (SQLite has a single writer).
-pub(crate) async fn refresh_ledger(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    persons: Persons,
-) -> StoreResult<()> {
-    // Most units have no sublandlord: one look-up and nothing more.
-    let persons = match persons {
-        Persons::OfUnit(unit) => {
-            let person: Option<i64> = sqlx::query_scalar(UNIT_PERSON_SQL)
-                .bind(unit)
-                .fetch_optional(&mut *conn)
-                .await?;
-            match person {
-                Some(p) => Persons::One(p),
-                None => return Ok(()),
-            }
-        }
-        other => other,
-    };
-    let (people, id) = persons.subquery();
-    if backend == Backend::Postgres {
-        sqlx::query(AssertSqlSafe(format!(
-            "select id from sublandlords where id in ({people}) order by id for update"
-        )))
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
-    }
-    sqlx::query(AssertSqlSafe(format!(
-        "delete from ledger_rows where person_id in ({people})"
-    )))
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
-    // Per unit (its occupants and checks), then per person and community, then per person
-    // over all communities (a row even for a person with no unit).
-    sqlx::query(AssertSqlSafe(format!(
-        r"with people as (
-            select distinct person_id from sublandlords where person_id in ({people})
-          ),
-          lu as (
-            select u.id, s.person_id, u.community_id, u.rooms, u.filed_at, u.first_upload_at
-            from units u join sublandlords s on s.id = u.sublandlord_id
-            where s.person_id in (select person_id from people)
-          ),
-          occ as (
-            select o.unit_id, count(*) as n from occupants o
-            where o.moved_out_at is null and o.unit_id in (select id from lu)
-            group by o.unit_id
-          ),
-          chk as (
-            select d.unit_id,
-                   sum(case when d.status = 'open' then 1 else 0 end) as open_checks,
-                   sum(case when d.status = 'closed' then 1 else 0 end) as past_checks,
-                   sum(case when d.outcome = 'violation' then 1 else 0 end) as violations,
-                   sum(case when d.reason = 'tip' then 1 else 0 end) as tips,
-                   max(case when d.reason = 'overcrowding' then 1 else 0 end) as overcrowded
-            from door_checks d where d.unit_id in (select id from lu)
-            group by d.unit_id
-          ),
-          by_c as (
-            select lu.person_id, lu.community_id, count(*) as units, sum(lu.rooms) as rooms,
-                   sum(coalesce(occ.n, 0)) as occupants,
-                   sum(coalesce(chk.open_checks, 0)) as open_checks,
-                   sum(coalesce(chk.past_checks, 0)) as past_checks,
-                   sum(coalesce(chk.violations, 0)) as violations,
-                   sum(coalesce(chk.tips, 0)) as tips,
-                   sum(coalesce(chk.overcrowded, 0)) as overcrowded_units,
-                   sum(case when lu.filed_at is not null and (lu.first_upload_at is null
-                            or lu.filed_at <= lu.first_upload_at) then 1 else 0 end)
-                       as filed_in_advance
-            from lu left join occ on occ.unit_id = lu.id left join chk on chk.unit_id = lu.id
-            group by lu.person_id, lu.community_id
-          ),
-          all_c as (
-            select person_id, community_id, units, rooms, occupants, open_checks, past_checks,
-                   violations, tips, overcrowded_units, filed_in_advance
-            from by_c
-            union all
-            select p.person_id, 0, coalesce(sum(b.units), 0), coalesce(sum(b.rooms), 0),
-                   coalesce(sum(b.occupants), 0), coalesce(sum(b.open_checks), 0),
-                   coalesce(sum(b.past_checks), 0), coalesce(sum(b.violations), 0),
-                   coalesce(sum(b.tips), 0), coalesce(sum(b.overcrowded_units), 0),
-                   coalesce(sum(b.filed_in_advance), 0)
-            from people p left join by_c b on b.person_id = p.person_id
-            group by p.person_id
-          ),
-          counted as (
-            select all_c.*, units - filed_in_advance as filed_late from all_c
-          )
-          insert into ledger_rows (person_id, community_id, {COUNTS})
-          select person_id, community_id, units, rooms, occupants, open_checks, past_checks,
-                 violations, tips, overcrowded_units, filed_in_advance, filed_late,
-                 {PRIORITY_SQL}
-          from counted"
-    )))
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
 /// Recomputes the whole ledger (after a bulk load, or to repair it). Returns the number of
 /// people in it.
 pub async fn rebuild_ledger(store: &Store) -> StoreResult<i64> {
-    let backend = store.backend();
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move { refresh_ledger(conn, backend, Persons::All).await })
-        }))
-        .await?;
-    if backend == Backend::Postgres {
-        // Fresh statistics for a table just rewritten whole.
-        sqlx::query("analyze ledger_rows")
-            .execute(store.pool())
-            .await?;
-    }
+    transaction!(store, |tx| { refresh_ledger(tx, Persons::All).await }).await?;
+    // Fresh statistics for a table just rewritten whole.
+    store.analyze("ledger_rows").await?;
     Ok(
         sqlx::query_scalar("select count(*) from ledger_rows where community_id = 0")
             .fetch_one(store.pool())

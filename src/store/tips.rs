@@ -3,9 +3,11 @@
 
 use sqlx::{AssertSqlSafe, FromRow};
 
-use super::door_checks::{Scope, scope_id, scope_sql};
-use super::sublandlords::{Persons, refresh_ledger};
+use super::ledger::{Persons, refresh_ledger};
+use super::scope::{Scope, scope_id, scope_sql};
+use super::tx::transaction;
 use super::{Store, StoreResult, audit};
+use crate::domain::tip::{Category, TipState};
 
 /// A tip as received, already checked.
 #[derive(Debug, Clone)]
@@ -29,11 +31,11 @@ pub struct Tip {
     pub community: Option<String>,
     pub unit_id: Option<i64>,
     pub address: String,
-    pub category: String,
+    pub category: Category,
     pub description: String,
     pub contact_masked: Option<String>,
     pub has_photo: i64,
-    pub state: String,
+    pub state: TipState,
     pub door_check_id: Option<i64>,
     pub note: Option<String>,
     pub created_at: i64,
@@ -47,28 +49,25 @@ const COLUMNS: &str = r"t.id, t.community_id, c.name as community, t.unit_id, t.
 
 /// Stores a tip and returns its id.
 pub async fn create(store: &Store, tip: NewTip, now_ms: i64) -> StoreResult<i64> {
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                Ok(sqlx::query_scalar(
-                    r"insert into tips (community_id, unit_id, address, category, description,
+    transaction!(store, |tx| {
+        Ok(sqlx::query_scalar(
+            r"insert into tips (community_id, unit_id, address, category, description,
                           contact_enc, contact_masked, photo, state, created_at)
                       values ($1, $2, $3, $4, $5, $6, $7, $8, 'new', $9) returning id",
-                )
-                .bind(tip.community_id)
-                .bind(tip.unit_id)
-                .bind(tip.address)
-                .bind(tip.category)
-                .bind(tip.description)
-                .bind(tip.contact_enc)
-                .bind(tip.contact_masked)
-                .bind(tip.photo)
-                .bind(now_ms)
-                .fetch_one(&mut *conn)
-                .await?)
-            })
-        }))
-        .await
+        )
+        .bind(tip.community_id)
+        .bind(tip.unit_id)
+        .bind(tip.address)
+        .bind(tip.category)
+        .bind(tip.description)
+        .bind(tip.contact_enc)
+        .bind(tip.contact_masked)
+        .bind(tip.photo)
+        .bind(now_ms)
+        .fetch_one(tx.conn())
+        .await?)
+    })
+    .await
 }
 
 /// One page of the tips in scope, newest first, optionally in one state; tips whose
@@ -138,35 +137,31 @@ pub async fn set_state(
     user_id: i64,
     now_ms: i64,
 ) -> StoreResult<()> {
-    let backend = store.backend();
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                sqlx::query(
-                    r"update tips set state = $1, note = coalesce($2, note), handled_at = $3,
+    transaction!(store, |tx| {
+        sqlx::query(
+            r"update tips set state = $1, note = coalesce($2, note), handled_at = $3,
                           handled_by = $4
                       where id = $5",
-                )
-                .bind(state)
-                .bind(note)
-                .bind(now_ms)
-                .bind(user_id)
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
-                let entry = audit::Entry {
-                    user_id: Some(user_id),
-                    action: "tip.triage".into(),
-                    subject: Some(format!("tip:{id}")),
-                    detail: Some(serde_json::json!({ "state": state }).to_string()),
-                    // The note stays with the tip, where the retention purge can empty it;
-                    // the audit log keeps its rows for ever.
-                    reason: None,
-                };
-                audit::append_in(conn, backend, &entry, now_ms).await
-            })
-        }))
-        .await
+        )
+        .bind(state)
+        .bind(note)
+        .bind(now_ms)
+        .bind(user_id)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+        let entry = audit::Entry {
+            user_id: Some(user_id),
+            action: "tip.triage".into(),
+            subject: Some(format!("tip:{id}")),
+            detail: Some(serde_json::json!({ "state": state }).to_string()),
+            // The note stays with the tip, where the retention purge can empty it;
+            // the audit log keeps its rows for ever.
+            reason: None,
+        };
+        audit::append_in(tx, &entry, now_ms).await
+    })
+    .await
 }
 
 /// Opens a `tip` door check for the tip's unit (or finds the open one) and marks the tip
@@ -178,77 +173,73 @@ pub async fn open_check(
     user_id: i64,
     now_ms: i64,
 ) -> StoreResult<i64> {
-    let backend = store.backend();
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                let details = serde_json::json!({ "tip_id": tip_id }).to_string();
-                let opened: Option<i64> = sqlx::query_scalar(
-                    r"insert into door_checks
+    transaction!(store, |tx| {
+        let details = serde_json::json!({ "tip_id": tip_id }).to_string();
+        let opened: Option<i64> = sqlx::query_scalar(
+            r"insert into door_checks
                           (unit_id, community_id, reason, status, details, opened_at, queue_key)
                       select id, community_id, 'tip', 'open', $1, $2, $2 from units
                       where id = $3
                       on conflict do nothing returning id",
-                )
-                .bind(details)
-                .bind(now_ms)
-                .bind(unit_id)
-                .fetch_optional(&mut *conn)
-                .await?;
-                let check_id = match opened {
-                    Some(id) => id,
-                    None => {
-                        sqlx::query_scalar(
-                            r"select id from door_checks
+        )
+        .bind(details)
+        .bind(now_ms)
+        .bind(unit_id)
+        .fetch_optional(tx.conn())
+        .await?;
+        let check_id = match opened {
+            Some(id) => id,
+            None => {
+                sqlx::query_scalar(
+                    r"select id from door_checks
                               where unit_id = $1 and reason = 'tip' and status = 'open'",
-                        )
-                        .bind(unit_id)
-                        .fetch_one(&mut *conn)
-                        .await?
-                    }
-                };
-                // A second press changes nothing and records nothing.
-                let moved = sqlx::query(
-                    r"update tips set state = 'checking', door_check_id = $1, handled_at = $2,
+                )
+                .bind(unit_id)
+                .fetch_one(tx.conn())
+                .await?
+            }
+        };
+        // A second press changes nothing and records nothing.
+        let moved = sqlx::query(
+            r"update tips set state = 'checking', door_check_id = $1, handled_at = $2,
                           handled_by = $3
                       where id = $4 and (door_check_id is null or door_check_id <> $1
                                          or state <> 'checking')",
-                )
-                .bind(check_id)
-                .bind(now_ms)
-                .bind(user_id)
-                .bind(tip_id)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-                if opened.is_some() {
-                    // A tip check counts in the unit's sublandlord's ledger row.
-                    refresh_ledger(conn, backend, Persons::OfUnit(unit_id)).await?;
-                }
-                let mut entries = Vec::new();
-                if moved > 0 {
-                    entries.push(audit::Entry {
-                        user_id: Some(user_id),
-                        action: "tip.triage".into(),
-                        subject: Some(format!("tip:{tip_id}")),
-                        detail: Some(r#"{"state":"checking"}"#.into()),
-                        reason: None,
-                    });
-                }
-                if opened.is_some() {
-                    entries.push(audit::Entry {
-                        user_id: Some(user_id),
-                        action: "door_check.open".into(),
-                        subject: Some(format!("door_check:{check_id}")),
-                        detail: Some(
-                            serde_json::json!({ "unit_id": unit_id, "reason": "tip" }).to_string(),
-                        ),
-                        reason: Some(format!("tip:{tip_id}")),
-                    });
-                }
-                audit::append_all_in(conn, backend, &entries, now_ms).await?;
-                Ok(check_id)
-            })
-        }))
-        .await
+        )
+        .bind(check_id)
+        .bind(now_ms)
+        .bind(user_id)
+        .bind(tip_id)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        if opened.is_some() {
+            // A tip check counts in the unit's sublandlord's ledger row.
+            refresh_ledger(tx, Persons::OfUnit(unit_id)).await?;
+        }
+        let mut entries = Vec::new();
+        if moved > 0 {
+            entries.push(audit::Entry {
+                user_id: Some(user_id),
+                action: "tip.triage".into(),
+                subject: Some(format!("tip:{tip_id}")),
+                detail: Some(r#"{"state":"checking"}"#.into()),
+                reason: None,
+            });
+        }
+        if opened.is_some() {
+            entries.push(audit::Entry {
+                user_id: Some(user_id),
+                action: "door_check.open".into(),
+                subject: Some(format!("door_check:{check_id}")),
+                detail: Some(
+                    serde_json::json!({ "unit_id": unit_id, "reason": "tip" }).to_string(),
+                ),
+                reason: Some(format!("tip:{tip_id}")),
+            });
+        }
+        audit::append_all_in(tx, &entries, now_ms).await?;
+        Ok(check_id)
+    })
+    .await
 }

@@ -1,10 +1,12 @@
 //! Units and their poster tokens.
 
-use sqlx::{AnyConnection, FromRow};
+use sqlx::FromRow;
 
+use super::tx::{Tx, transaction};
 use super::{Store, StoreResult};
 use crate::crypto::{Purpose, Vault};
-use crate::domain::token::QrToken;
+use crate::domain::token::{PosterEventKind, QrToken};
+use crate::domain::unit::{RentalMode, UnitKind, UnitState};
 
 /// What a new unit is made of (already checked by the domain).
 #[derive(Debug, Clone)]
@@ -28,10 +30,10 @@ pub struct Unit {
     pub community_id: i64,
     pub community: String,
     pub address: String,
-    pub kind: String,
-    pub rental_mode: String,
+    pub kind: UnitKind,
+    pub rental_mode: RentalMode,
     pub rooms: i64,
-    pub state: String,
+    pub state: UnitState,
     pub watched_since: i64,
     pub last_upload_at: Option<i64>,
     pub qr_version: i64,
@@ -58,7 +60,7 @@ pub struct ScanTarget {
     pub community: String,
     pub address: String,
     pub rooms: i64,
-    pub state: String,
+    pub state: UnitState,
     /// The keyed hash of the poster token it was reached by: a registration through the
     /// poster is stored only while this is still the unit's current poster.
     pub poster: Vec<u8>,
@@ -74,33 +76,25 @@ pub async fn create(
     let token = QrToken::generate();
     let token_hash = vault.token_hash(token.as_ref());
     let token_enc = vault.seal(Purpose::QrToken, token.as_ref());
-    let backend = store.backend();
-    let id = store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                let id = insert_unit(conn, &unit, now_ms).await?;
-                insert_token(conn, id, 1, token_hash, token_enc, now_ms).await?;
-                let entry = super::audit::Entry {
-                    user_id: unit.created_by,
-                    action: "unit.create".into(),
-                    subject: Some(format!("unit:{id}")),
-                    detail: None,
-                    reason: None,
-                };
-                super::audit::append_in(conn, backend, &entry, now_ms).await?;
-                Ok(id)
-            })
-        }))
-        .await?;
+    let id = transaction!(store, |tx| {
+        let id = insert_unit(tx, &unit, now_ms).await?;
+        insert_token(tx, id, 1, token_hash, token_enc, now_ms).await?;
+        let entry = super::audit::Entry {
+            user_id: unit.created_by,
+            action: "unit.create".into(),
+            subject: Some(format!("unit:{id}")),
+            detail: None,
+            reason: None,
+        };
+        super::audit::append_in(tx, &entry, now_ms).await?;
+        Ok(id)
+    })
+    .await?;
     Ok((id, token))
 }
 
 /// Inserts the unit row and returns its id.
-pub(crate) async fn insert_unit(
-    conn: &mut AnyConnection,
-    unit: &NewUnit,
-    now_ms: i64,
-) -> StoreResult<i64> {
+pub(crate) async fn insert_unit(tx: &mut Tx<'_>, unit: &NewUnit, now_ms: i64) -> StoreResult<i64> {
     // An absent area is bound as -1: a NULL `f64` bind has no type on PostgreSQL.
     Ok(sqlx::query_scalar(
         r"insert into units (community_id, address, address_key, kind, rental_mode, rooms,
@@ -117,12 +111,12 @@ pub(crate) async fn insert_unit(
     .bind(unit.rooms)
     .bind(unit.floor_area_m2.unwrap_or(-1.0))
     .bind(now_ms)
-    .fetch_one(&mut *conn)
+    .fetch_one(tx.conn())
     .await?)
 }
 
 pub(crate) async fn insert_token(
-    conn: &mut AnyConnection,
+    tx: &mut Tx<'_>,
     unit_id: i64,
     version: i64,
     token_hash: Vec<u8>,
@@ -138,7 +132,7 @@ pub(crate) async fn insert_token(
     .bind(version)
     .bind(token_enc)
     .bind(now_ms)
-    .execute(&mut *conn)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }
@@ -155,52 +149,48 @@ pub async fn rotate_token(
     let token = QrToken::generate();
     let token_hash = vault.token_hash(token.as_ref());
     let token_enc = vault.seal(Purpose::QrToken, token.as_ref());
-    let backend = store.backend();
-    let rotated = store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                let version: Option<i64> = sqlx::query_scalar(
-                    "update units set qr_version = qr_version + 1 where id = $1 returning qr_version",
-                )
-                .bind(unit_id)
-                .fetch_optional(&mut *conn)
-                .await?;
-                let Some(version) = version else {
-                    return Ok(false);
-                };
-                // The replaced token keeps only its hash: enough to say "replaced", useless
-                // to anyone holding a dump.
-                sqlx::query(
-                    r"update qr_tokens set replaced_at = $1, token_enc = null
-                      where unit_id = $2 and replaced_at is null",
-                )
-                .bind(now_ms)
-                .bind(unit_id)
-                .execute(&mut *conn)
-                .await?;
-                insert_token(conn, unit_id, version, token_hash, token_enc, now_ms).await?;
-                sqlx::query(
-                    r"insert into poster_events (unit_id, kind, version, user_id, created_at)
-                      values ($1, 'rotate', $2, $3, $4)",
-                )
-                .bind(unit_id)
-                .bind(version)
-                .bind(by)
-                .bind(now_ms)
-                .execute(&mut *conn)
-                .await?;
-                let entry = super::audit::Entry {
-                    user_id: by,
-                    action: "unit.rotate_poster".into(),
-                    subject: Some(format!("unit:{unit_id}")),
-                    detail: Some(format!(r#"{{"version":{version}}}"#)),
-                    reason: None,
-                };
-                super::audit::append_in(conn, backend, &entry, now_ms).await?;
-                Ok(true)
-            })
-        }))
+    let rotated = transaction!(store, |tx| {
+        let version: Option<i64> = sqlx::query_scalar(
+            "update units set qr_version = qr_version + 1 where id = $1 returning qr_version",
+        )
+        .bind(unit_id)
+        .fetch_optional(tx.conn())
         .await?;
+        let Some(version) = version else {
+            return Ok(false);
+        };
+        // The replaced token keeps only its hash: enough to say "replaced", useless
+        // to anyone holding a dump.
+        sqlx::query(
+            r"update qr_tokens set replaced_at = $1, token_enc = null
+                      where unit_id = $2 and replaced_at is null",
+        )
+        .bind(now_ms)
+        .bind(unit_id)
+        .execute(tx.conn())
+        .await?;
+        insert_token(tx, unit_id, version, token_hash, token_enc, now_ms).await?;
+        sqlx::query(
+            r"insert into poster_events (unit_id, kind, version, user_id, created_at)
+                      values ($1, 'rotate', $2, $3, $4)",
+        )
+        .bind(unit_id)
+        .bind(version)
+        .bind(by)
+        .bind(now_ms)
+        .execute(tx.conn())
+        .await?;
+        let entry = super::audit::Entry {
+            user_id: by,
+            action: "unit.rotate_poster".into(),
+            subject: Some(format!("unit:{unit_id}")),
+            detail: Some(format!(r#"{{"version":{version}}}"#)),
+            reason: None,
+        };
+        super::audit::append_in(tx, &entry, now_ms).await?;
+        Ok(true)
+    })
+    .await?;
     Ok(rotated.then_some(token))
 }
 
@@ -215,7 +205,7 @@ pub async fn find_by_token(
 
 /// The same, by the keyed hash of the token.
 pub async fn find_by_poster(store: &Store, hash: Vec<u8>) -> StoreResult<TokenLookup> {
-    let row: Option<(Option<i64>, i64, String, String, i64, String)> = sqlx::query_as(
+    let row: Option<(Option<i64>, i64, String, String, i64, UnitState)> = sqlx::query_as(
         r"select t.replaced_at, u.id, c.name, u.address, u.rooms, u.state
           from qr_tokens t
           join units u on u.id = t.unit_id
@@ -340,31 +330,28 @@ pub async fn record_prints(
     by: Option<i64>,
     now_ms: i64,
 ) -> StoreResult<u64> {
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                let done = sqlx::query(
-                    r"insert into poster_events (unit_id, kind, version, user_id, created_at)
+    transaction!(store, |tx| {
+        let done = sqlx::query(
+            r"insert into poster_events (unit_id, kind, version, user_id, created_at)
                       select id, 'print', qr_version, $1, $2 from units
                       where (id = $3 or $3 = 0) and (community_id = $4 or $4 = 0)
                         and ($3 <> 0 or state = 'active')",
-                )
-                .bind(by)
-                .bind(now_ms)
-                .bind(unit.unwrap_or(0))
-                .bind(community_id.unwrap_or(0))
-                .execute(&mut *conn)
-                .await?;
-                Ok(done.rows_affected())
-            })
-        }))
-        .await
+        )
+        .bind(by)
+        .bind(now_ms)
+        .bind(unit.unwrap_or(0))
+        .bind(community_id.unwrap_or(0))
+        .execute(tx.conn())
+        .await?;
+        Ok(done.rows_affected())
+    })
+    .await
 }
 
 /// One poster event of a unit.
 #[derive(Debug, Clone, FromRow)]
 pub struct PosterEvent {
-    pub kind: String,
+    pub kind: PosterEventKind,
     pub version: i64,
     pub user_id: Option<i64>,
     pub created_at: i64,
@@ -407,7 +394,7 @@ pub async fn find_by_address_key(
 /// What the console's unit search looks for.
 #[derive(Debug, Clone)]
 pub struct UnitSearch {
-    pub scope: super::door_checks::Scope,
+    pub scope: super::scope::Scope,
     /// Part of the address, as typed.
     pub text: String,
     pub state: Option<&'static str>,
@@ -420,8 +407,8 @@ pub struct Found {
     pub community: String,
     pub address: String,
     pub rooms: i64,
-    pub rental_mode: String,
-    pub state: String,
+    pub rental_mode: RentalMode,
+    pub state: UnitState,
     pub last_upload_at: Option<i64>,
 }
 
@@ -433,7 +420,7 @@ pub async fn search(
     offset: i64,
     limit: i64,
 ) -> StoreResult<(Vec<Found>, i64)> {
-    use super::door_checks::{scope_id, scope_sql};
+    use super::scope::{scope_id, scope_sql};
     let escape = |s: &str| {
         let escaped = s
             .replace('\\', "\\\\")

@@ -2,7 +2,9 @@
 
 use sqlx::FromRow;
 
+use super::tx::transaction;
 use super::{Store, StoreResult};
+use crate::domain::role::Role;
 
 /// An account as stored.
 #[derive(Debug, Clone, FromRow)]
@@ -10,7 +12,7 @@ pub struct User {
     pub id: i64,
     pub username: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub disabled_at: Option<i64>,
     /// Sessions begun under another epoch are over (see `active_community_ids`).
     pub session_epoch: i64,
@@ -32,43 +34,37 @@ pub async fn create(
         role.to_string(),
     );
     let community_ids = community_ids.to_vec();
-    let backend = store.backend();
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                let id: i64 = sqlx::query_scalar(
-                    r"insert into users (username, password_hash, role, created_at)
+    transaction!(store, |tx| {
+        let id: i64 = sqlx::query_scalar(
+            r"insert into users (username, password_hash, role, created_at)
                       values ($1, $2, $3, $4) returning id",
-                )
-                .bind(username)
-                .bind(password_hash)
-                .bind(role.clone())
-                .bind(now_ms)
-                .fetch_one(&mut *conn)
+        )
+        .bind(username)
+        .bind(password_hash)
+        .bind(role.clone())
+        .bind(now_ms)
+        .fetch_one(tx.conn())
+        .await?;
+        for community_id in &community_ids {
+            sqlx::query("insert into user_communities (user_id, community_id) values ($1, $2)")
+                .bind(id)
+                .bind(*community_id)
+                .execute(tx.conn())
                 .await?;
-                for community_id in &community_ids {
-                    sqlx::query(
-                        "insert into user_communities (user_id, community_id) values ($1, $2)",
-                    )
-                    .bind(id)
-                    .bind(*community_id)
-                    .execute(&mut *conn)
-                    .await?;
-                }
-                let entry = super::audit::Entry {
-                    user_id: by,
-                    action: "user.create".into(),
-                    subject: Some(format!("user:{id}")),
-                    detail: Some(
-                        serde_json::json!({"role": role, "communities": community_ids}).to_string(),
-                    ),
-                    reason: None,
-                };
-                super::audit::append_in(conn, backend, &entry, now_ms).await?;
-                Ok(id)
-            })
-        }))
-        .await
+        }
+        let entry = super::audit::Entry {
+            user_id: by,
+            action: "user.create".into(),
+            subject: Some(format!("user:{id}")),
+            detail: Some(
+                serde_json::json!({"role": role, "communities": community_ids}).to_string(),
+            ),
+            reason: None,
+        };
+        super::audit::append_in(tx, &entry, now_ms).await?;
+        Ok(id)
+    })
+    .await
 }
 
 /// The account with this login name.
@@ -132,44 +128,40 @@ pub async fn set_disabled(
     now_ms: i64,
 ) -> StoreResult<Option<i64>> {
     let username = username.to_string();
-    let backend = store.backend();
-    store
-        .write(Box::new(move |conn| {
-            Box::pin(async move {
-                // Disabling an account that already is keeps the first instant.
-                let query = if disable {
-                    sqlx::query_scalar(
-                        r"update users set disabled_at = coalesce(disabled_at, $1),
+    transaction!(store, |tx| {
+        // Disabling an account that already is keeps the first instant.
+        let query = if disable {
+            sqlx::query_scalar(
+                r"update users set disabled_at = coalesce(disabled_at, $1),
                               session_epoch = session_epoch + 1
                           where username = $2 returning id",
-                    )
-                    .bind(now_ms)
-                } else {
-                    sqlx::query_scalar(
-                        "update users set disabled_at = null where username = $1 returning id",
-                    )
-                };
-                let id: Option<i64> = query.bind(username).fetch_optional(&mut *conn).await?;
-                let Some(id) = id else {
-                    return Ok(None);
-                };
-                let entry = super::audit::Entry {
-                    user_id: by,
-                    action: if disable {
-                        "user.disable"
-                    } else {
-                        "user.enable"
-                    }
-                    .into(),
-                    subject: Some(format!("user:{id}")),
-                    detail: None,
-                    reason: None,
-                };
-                super::audit::append_in(conn, backend, &entry, now_ms).await?;
-                Ok(Some(id))
-            })
-        }))
-        .await
+            )
+            .bind(now_ms)
+        } else {
+            sqlx::query_scalar(
+                "update users set disabled_at = null where username = $1 returning id",
+            )
+        };
+        let id: Option<i64> = query.bind(username).fetch_optional(tx.conn()).await?;
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        let entry = super::audit::Entry {
+            user_id: by,
+            action: if disable {
+                "user.disable"
+            } else {
+                "user.enable"
+            }
+            .into(),
+            subject: Some(format!("user:{id}")),
+            detail: None,
+            reason: None,
+        };
+        super::audit::append_in(tx, &entry, now_ms).await?;
+        Ok(Some(id))
+    })
+    .await
 }
 
 /// A staff account as the console lists it.
@@ -177,7 +169,7 @@ pub async fn set_disabled(
 pub struct Listed {
     pub id: i64,
     pub username: String,
-    pub role: String,
+    pub role: Role,
     pub disabled_at: Option<i64>,
     /// Community names, joined with "、".
     pub communities: String,
@@ -185,7 +177,7 @@ pub struct Listed {
 
 /// Staff accounts (not sublandlords), by name.
 pub async fn list_staff(store: &Store) -> StoreResult<Vec<Listed>> {
-    let rows: Vec<(i64, String, String, Option<i64>)> = sqlx::query_as(
+    let rows: Vec<(i64, String, Role, Option<i64>)> = sqlx::query_as(
         r"select id, username, role, disabled_at from users
           where role <> 'sublandlord' order by username",
     )

@@ -9,7 +9,9 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Connection};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{StoreError, StoreResult, WriteFn};
+use super::dialect::Backend;
+use super::error::{StoreError, StoreResult};
+use super::tx::{Tx, TxFn};
 
 /// Most jobs in one transaction; bounds the latency one slow batch adds to the next.
 const MAX_BATCH: usize = 128;
@@ -31,7 +33,7 @@ trait Finish: Send {
 }
 
 struct TypedJob<T> {
-    work: WriteFn<T>,
+    work: TxFn<T>,
     reply: oneshot::Sender<StoreResult<T>>,
 }
 
@@ -43,7 +45,7 @@ struct TypedFinish<T> {
 impl<T: Send + 'static> Job for TypedJob<T> {
     fn run<'c>(self: Box<Self>, conn: &'c mut AnyConnection) -> BoxFuture<'c, Box<dyn Finish>> {
         Box::pin(async move {
-            let result = (self.work)(conn).await;
+            let result = (self.work)(Tx::new(conn, Backend::Sqlite)).await;
             Box::new(TypedFinish {
                 result,
                 reply: self.reply,
@@ -91,7 +93,7 @@ impl Writer {
     }
 
     /// Queues `work` and waits until its batch has committed.
-    pub async fn submit<T: Send + 'static>(&self, work: WriteFn<T>) -> StoreResult<T> {
+    pub async fn submit<T: Send + 'static>(&self, work: TxFn<T>) -> StoreResult<T> {
         let (reply, answer) = oneshot::channel();
         self.queue
             .send(Box::new(TypedJob { work, reply }))

@@ -28,6 +28,7 @@ mod redis_start;
 mod reports;
 mod retention;
 mod scan;
+mod schema;
 mod security;
 mod stats;
 mod storage;

@@ -140,7 +140,7 @@ async fn render_users(
         .map_err(store_error)?
         .into_iter()
         .map(|user| UserRow {
-            role: Role::parse(&user.role).map_or("", Role::label_zh),
+            role: user.role.label_zh(),
             user,
         })
         .collect();
@@ -243,7 +243,7 @@ async fn listed_account(state: &State, id: i64) -> Result<users::User, AppError>
     users::get(&state.store, id)
         .await
         .map_err(store_error)?
-        .filter(|u| Role::parse(&u.role).is_some_and(Role::is_staff))
+        .filter(|u| u.role.is_staff())
         .ok_or(AppError::NotFound)
 }
 
@@ -267,7 +267,7 @@ async fn confirm_disable(state: State, req: HttpRequest, id: web::Path<i64>) -> 
         let page = DisablePage {
             chrome: Chrome::new(&caller, "/console/users"),
             id: user.id,
-            role: Role::parse(&user.role).map_or("", Role::label_zh),
+            role: user.role.label_zh(),
             username: user.username,
         };
         Ok(html(StatusCode::OK, page.render()))

@@ -7,7 +7,6 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{Chrome, page_or_error, staff};
-use crate::domain::unit::RentalMode;
 use crate::routes::State;
 use crate::routes::filings::{approve_filing, pending_filings, reject_filing, reviews_filings};
 use crate::routes::pages::{CsrfForm, check_csrf, html, see_other};
@@ -62,7 +61,7 @@ async fn list_page(state: State, req: HttpRequest, q: web::Query<ListQuery>) -> 
             .into_iter()
             .map(|f| Row {
                 sublandlord: masked_name(&f.sublandlord),
-                mode: RentalMode::parse(&f.rental_mode).map_or("", RentalMode::label_zh),
+                mode: f.rental_mode.label_zh(),
                 filed: crate::routes::local_time(tz, f.created_at),
                 f,
             })

@@ -172,8 +172,8 @@ struct Row {
 
 fn row(tip: Tip, tz: chrono_tz::Tz) -> Row {
     Row {
-        category: Category::parse(&tip.category).map_or("", Category::label_zh),
-        state: TipState::parse(&tip.state).map_or("", TipState::label_zh),
+        category: tip.category.label_zh(),
+        state: tip.state.label_zh(),
         received: crate::routes::local_time(tz, tip.created_at),
         tip,
     }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::{Chrome, page_or_error, staff};
 use crate::domain::role::Role;
-use crate::domain::unit::{RentalMode, UnitState};
+use crate::domain::unit::UnitState;
 use crate::routes::State;
 use crate::routes::auth::store_error;
 use crate::routes::pages::html;
@@ -78,8 +78,8 @@ async fn search_page(state: State, req: HttpRequest, q: web::Query<SearchQuery>)
                 community: u.community,
                 address: u.address,
                 rooms: u.rooms,
-                mode: RentalMode::parse(&u.rental_mode).map_or("", RentalMode::label_zh),
-                state: UnitState::parse(&u.state).map_or("", UnitState::label_zh),
+                mode: u.rental_mode.label_zh(),
+                state: u.state.label_zh(),
                 last_upload: u.last_upload_at.map_or_else(
                     || "从未".to_string(),
                     |ms| crate::routes::local_time(tz, ms),

@@ -1,0 +1,148 @@
+//! The sublandlord ledger's rows, recomputed inside the transactions that change them.
+
+use sqlx::AssertSqlSafe;
+
+use super::StoreResult;
+use super::tx::Tx;
+
+/// The priority score of the ledger (documented in the README): many units and rooms,
+/// findings at the door, open checks and late filings put a sublandlord first. Linear in
+/// the counts, so the score over several communities is the sum of theirs.
+pub const PRIORITY_SQL: &str = r"2 * units + rooms + 3 * open_checks + past_checks
+    + 10 * violations + 5 * overcrowded_units + 3 * tips + 5 * filed_late";
+
+pub(super) const COUNTS: &str = "units, rooms, occupants, open_checks, past_checks, violations, tips, \
+    overcrowded_units, filed_in_advance, filed_late, priority";
+
+/// The person who lets unit `$1`.
+const UNIT_PERSON_SQL: &str = "select s.person_id from units u join sublandlords s on s.id = u.sublandlord_id where u.id = $1";
+
+/// Whose ledger rows to recompute.
+#[derive(Debug, Clone, Copy)]
+pub enum Persons {
+    /// One person, by person id.
+    One(i64),
+    /// The person who lets this unit, if anyone does.
+    OfUnit(i64),
+    /// The people whose units got a `no_upload` check opened at this instant (a sweep).
+    SweptAt(i64),
+    /// Everyone (a rebuild).
+    All,
+}
+
+impl Persons {
+    /// A subquery of person ids, with `$1` as its only parameter.
+    fn subquery(self) -> (&'static str, i64) {
+        match self {
+            Persons::One(id) => ("select cast($1 as bigint)", id),
+            // `refresh_ledger` resolves it to `One` first; as a subquery it reads the same.
+            Persons::OfUnit(unit) => (UNIT_PERSON_SQL, unit),
+            Persons::SweptAt(at) => (
+                r"select s.person_id from door_checks d join units u on u.id = d.unit_id
+                  join sublandlords s on s.id = u.sublandlord_id
+                  where d.status = 'open' and d.reason = 'no_upload' and d.opened_at = $1",
+                at,
+            ),
+            Persons::All => ("select person_id from sublandlords where $1 = $1", 0),
+        }
+    }
+}
+
+/// Recomputes the ledger rows of some people from their units, occupants and checks, inside
+/// the caller's transaction. On PostgreSQL the people's first accounts are locked first, so
+/// that two transactions changing one person's units recompute one after the other, each
+/// seeing the other's committed change (SQLite has a single writer).
+pub(crate) async fn refresh_ledger(tx: &mut Tx<'_>, persons: Persons) -> StoreResult<()> {
+    // Most units have no sublandlord: one look-up and nothing more.
+    let persons = match persons {
+        Persons::OfUnit(unit) => {
+            let person: Option<i64> = sqlx::query_scalar(UNIT_PERSON_SQL)
+                .bind(unit)
+                .fetch_optional(tx.conn())
+                .await?;
+            match person {
+                Some(p) => Persons::One(p),
+                None => return Ok(()),
+            }
+        }
+        other => other,
+    };
+    let (people, id) = persons.subquery();
+    tx.lock_rows(
+        &format!("select id from sublandlords where id in ({people}) order by id"),
+        id,
+    )
+    .await?;
+    sqlx::query(AssertSqlSafe(format!(
+        "delete from ledger_rows where person_id in ({people})"
+    )))
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    // Per unit (its occupants and checks), then per person and community, then per person
+    // over all communities (a row even for a person with no unit).
+    sqlx::query(AssertSqlSafe(format!(
+        r"with people as (
+            select distinct person_id from sublandlords where person_id in ({people})
+          ),
+          lu as (
+            select u.id, s.person_id, u.community_id, u.rooms, u.filed_at, u.first_upload_at
+            from units u join sublandlords s on s.id = u.sublandlord_id
+            where s.person_id in (select person_id from people)
+          ),
+          occ as (
+            select o.unit_id, count(*) as n from occupants o
+            where o.moved_out_at is null and o.unit_id in (select id from lu)
+            group by o.unit_id
+          ),
+          chk as (
+            select d.unit_id,
+                   sum(case when d.status = 'open' then 1 else 0 end) as open_checks,
+                   sum(case when d.status = 'closed' then 1 else 0 end) as past_checks,
+                   sum(case when d.outcome = 'violation' then 1 else 0 end) as violations,
+                   sum(case when d.reason = 'tip' then 1 else 0 end) as tips,
+                   max(case when d.reason = 'overcrowding' then 1 else 0 end) as overcrowded
+            from door_checks d where d.unit_id in (select id from lu)
+            group by d.unit_id
+          ),
+          by_c as (
+            select lu.person_id, lu.community_id, count(*) as units, sum(lu.rooms) as rooms,
+                   sum(coalesce(occ.n, 0)) as occupants,
+                   sum(coalesce(chk.open_checks, 0)) as open_checks,
+                   sum(coalesce(chk.past_checks, 0)) as past_checks,
+                   sum(coalesce(chk.violations, 0)) as violations,
+                   sum(coalesce(chk.tips, 0)) as tips,
+                   sum(coalesce(chk.overcrowded, 0)) as overcrowded_units,
+                   sum(case when lu.filed_at is not null and (lu.first_upload_at is null
+                            or lu.filed_at <= lu.first_upload_at) then 1 else 0 end)
+                       as filed_in_advance
+            from lu left join occ on occ.unit_id = lu.id left join chk on chk.unit_id = lu.id
+            group by lu.person_id, lu.community_id
+          ),
+          all_c as (
+            select person_id, community_id, units, rooms, occupants, open_checks, past_checks,
+                   violations, tips, overcrowded_units, filed_in_advance
+            from by_c
+            union all
+            select p.person_id, 0, coalesce(sum(b.units), 0), coalesce(sum(b.rooms), 0),
+                   coalesce(sum(b.occupants), 0), coalesce(sum(b.open_checks), 0),
+                   coalesce(sum(b.past_checks), 0), coalesce(sum(b.violations), 0),
+                   coalesce(sum(b.tips), 0), coalesce(sum(b.overcrowded_units), 0),
+                   coalesce(sum(b.filed_in_advance), 0)
+            from people p left join by_c b on b.person_id = p.person_id
+            group by p.person_id
+          ),
+          counted as (
+            select all_c.*, units - filed_in_advance as filed_late from all_c
+          )
+          insert into ledger_rows (person_id, community_id, {COUNTS})
+          select person_id, community_id, units, rooms, occupants, open_checks, past_checks,
+                 violations, tips, overcrowded_units, filed_in_advance, filed_late,
+                 {PRIORITY_SQL}
+          from counted"
+    )))
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}

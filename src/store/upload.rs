@@ -1,0 +1,103 @@
+//! What every upload does to its unit: the clock moves, a vacancy ends, an open
+//! `no_upload` check closes.
+
+use super::StoreResult;
+use super::tx::Tx;
+use crate::domain::sublandlord::Occupancy;
+
+/// What an upload left behind in its unit, read back by the statement that marked it.
+pub(crate) struct Marked {
+    /// The unit's occupancy after the upload, for the density checks.
+    pub occupancy: Occupancy,
+    /// The person who lets the unit, whose ledger row the upload changes.
+    pub person: Option<i64>,
+}
+
+/// Locks a unit's row on PostgreSQL until the transaction ends (SQLite has a single writer).
+/// Call it before [`mark_upload`] where nothing has locked the unit yet: a statement that
+/// waits on the row lock reads everything else as it was before the wait, and the checks it
+/// reads back must include what the lock holder committed.
+pub(crate) async fn lock_unit(tx: &mut Tx<'_>, unit_id: i64) -> StoreResult<()> {
+    tx.lock_rows("select id from units where id = $1", unit_id)
+        .await
+}
+
+/// Moves the unit's newest upload (and its N-day clock) forward, never back; keeps its first;
+/// ends a declared vacancy, since people registering there means it is let again; records
+/// whether the newest registration declared one family (`None` keeps it); and closes an open
+/// `no_upload` door check as `resolved_by_upload`, keeping its history.
+///
+/// The update reads back what the rest of an upload needs (occupancy, the person letting
+/// the unit, whether a `no_upload` check is open), so that an ordinary upload costs one
+/// statement here instead of four.
+pub(crate) async fn mark_upload(
+    tx: &mut Tx<'_>,
+    unit_id: i64,
+    now_ms: i64,
+    family: Option<bool>,
+) -> StoreResult<Marked> {
+    let (rooms, floor_area_m2, family, planned_occupants, occupants, person, overdue): (
+        i64,
+        Option<f64>,
+        i64,
+        Option<i64>,
+        i64,
+        Option<i64>,
+        i64,
+    ) = sqlx::query_as(
+        r"update units set
+              last_upload_at = case when last_upload_at is null or last_upload_at < $1
+                                    then $1 else last_upload_at end,
+              first_upload_at = coalesce(first_upload_at, $1),
+              clock_from = case when clock_from < $1 then $1 else clock_from end,
+              watched_since = case when state = 'vacant' then $1 else watched_since end,
+              state = case when state = 'vacant' then 'active' else state end,
+              family = coalesce($3, family)
+          where id = $2
+          returning rooms, floor_area_m2, family, planned_occupants,
+              (select count(*) from occupants o
+               where o.unit_id = units.id and o.moved_out_at is null),
+              (select s.person_id from sublandlords s where s.id = units.sublandlord_id),
+              cast(case when exists (select 1 from door_checks d
+                                     where d.unit_id = units.id and d.reason = 'no_upload'
+                                       and d.status = 'open')
+                        then 1 else 0 end as bigint)",
+    )
+    .bind(now_ms)
+    .bind(unit_id)
+    .bind(family.map(i64::from))
+    .fetch_one(tx.conn())
+    .await?;
+    if overdue != 0 {
+        let closed: Vec<i64> = sqlx::query_scalar(
+            r"update door_checks set status = 'closed', outcome = 'resolved_by_upload',
+                  closed_at = $1
+              where unit_id = $2 and reason = 'no_upload' and status = 'open'
+              returning id",
+        )
+        .bind(now_ms)
+        .bind(unit_id)
+        .fetch_all(tx.conn())
+        .await?;
+        for check_id in closed {
+            sqlx::query(
+                r"insert into door_check_events (door_check_id, outcome, created_at)
+                  values ($1, 'resolved_by_upload', $2)",
+            )
+            .bind(check_id)
+            .bind(now_ms)
+            .execute(tx.conn())
+            .await?;
+        }
+    }
+    Ok(Marked {
+        occupancy: Occupancy {
+            occupants,
+            rooms,
+            floor_area_m2,
+            family: family != 0,
+            planned_occupants,
+        },
+        person,
+    })
+}
