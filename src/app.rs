@@ -80,9 +80,9 @@ impl Application {
                 public_url: public_url.clone(),
                 scan_cache: Default::default(),
                 posters,
+                metrics: Metrics::new(),
             },
             limiter,
-            metrics: Metrics::new(),
         });
         let server = HttpServer::new(move || {
             App::new()

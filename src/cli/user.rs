@@ -4,12 +4,14 @@ use std::io::BufRead;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use chrono::Utc;
 use clap::Subcommand;
 
 use crate::config::Settings;
-use crate::domain::role::Role;
-use crate::store::{self, Constraint, Store, StoreError, communities, users};
+use crate::service::{
+    self,
+    accounts::{self, Account, NewStaff},
+};
+use crate::store::Store;
 
 pub use crate::domain::sublandlord::MIN_PASSWORD_CHARS;
 
@@ -49,16 +51,16 @@ pub async fn run(command: UserCommand, settings: Settings) -> anyhow::Result<Exi
         UserCommand::Enable { username } => (username, false),
     };
     let store = super::open(&settings).await?;
-    let now = store::millis(Utc::now());
-    let changed = users::set_disabled(&store, None, username.trim(), disable, now).await;
+    let changed = accounts::set_disabled(&store, None, Account::Named(&username), disable).await;
     store.close().await;
     let what = if disable { "disabled" } else { "enabled" };
-    match changed? {
-        Some(id) => {
+    match changed {
+        Ok(id) => {
             println!("{what} user {username} (id {id})");
             Ok(ExitCode::SUCCESS)
         }
-        None => bail!("no user named {username:?}"),
+        Err(service::Error::NotFound) => bail!("no user named {username:?}"),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -81,7 +83,7 @@ async fn add(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Checks and creates a staff account; shared with the demo.
+/// Checks and creates a staff account, as the console does; shared with the demo.
 pub async fn add_staff(
     store: &Store,
     username: &str,
@@ -89,47 +91,19 @@ pub async fn add_staff(
     community_names: &[String],
     password: &str,
 ) -> anyhow::Result<i64> {
-    add_staff_by(store, None, username, role, community_names, password).await
-}
-
-/// Creates a staff account on behalf of `by` (an admin in the console; `None` for the
-/// command line), recorded as such in the audit log.
-pub async fn add_staff_by(
-    store: &Store,
-    by: Option<i64>,
-    username: &str,
-    role: &str,
-    community_names: &[String],
-    password: &str,
-) -> anyhow::Result<i64> {
-    let role = Role::parse(role)
-        .filter(|r| r.is_staff())
-        .context("role must be admin, police, enforcement, community or property")?;
-    let username = username.trim();
-    if username.is_empty() || username.chars().count() > 64 || crate::domain::has_control(username)
-    {
-        bail!("username must be 1 to 64 characters");
-    }
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        bail!("password must be at least {MIN_PASSWORD_CHARS} characters");
-    }
-    let mut ids = Vec::new();
-    for name in community_names {
-        let community = communities::find_by_name(store, name.trim())
-            .await?
-            .with_context(|| format!("no community named {name:?}"))?;
-        ids.push(community.id);
-    }
-    if !role.sees_all_communities() && ids.is_empty() {
-        bail!("a {} user needs at least one --community", role.as_str());
-    }
-    let password = password.to_string();
-    let hash =
-        tokio::task::spawn_blocking(move || crate::crypto::hash_password(&password)).await??;
-    let now = store::millis(Utc::now());
-    match users::create(store, by, username, &hash, role.as_str(), &ids, now).await {
+    let new = NewStaff {
+        username,
+        role,
+        communities: community_names,
+        password,
+    };
+    match accounts::add_staff(store, None, new).await {
         Ok(id) => Ok(id),
-        Err(StoreError::Unique(Constraint::Username)) => bail!("user {username:?} already exists"),
+        Err(service::Error::Validation(fields)) => {
+            let reasons: Vec<&str> = fields.iter().map(|f| f.message_en).collect();
+            bail!("{}", reasons.join("; "))
+        }
+        Err(service::Error::Conflict(_)) => bail!("user {:?} already exists", username.trim()),
         Err(e) => Err(e.into()),
     }
 }

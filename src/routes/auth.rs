@@ -2,7 +2,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
@@ -12,11 +11,10 @@ use utoipa::ToSchema;
 
 use super::State;
 use super::json::ApiJson;
-use crate::domain::person::PhoneNumber;
-use crate::domain::role::Role;
 use crate::error::AppError;
-use crate::sessions::{FAILURE_WINDOW, Failures, Session};
-use crate::store::users;
+use crate::service::accounts::sign_in;
+// Where the tests and older callers look for the lock's thresholds.
+pub use crate::service::accounts::{ACCOUNT_LOCK_AFTER, LOCK_AFTER, SLOW_AFTER};
 
 /// Registers the account routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -85,123 +83,6 @@ pub async fn login(
         token,
         role: role.as_str().to_string(),
     }))
-}
-
-/// Failed logins of one account name from one client address after which each further
-/// failure is answered slowly.
-pub const SLOW_AFTER: u32 = 3;
-/// Failed logins of one account name from one client address that lock the name for that
-/// address for [`FAILURE_WINDOW`]: a stranger elsewhere cannot lock the owner out.
-pub const LOCK_AFTER: u32 = 10;
-/// Failed logins of one account name from all addresses together that lock it everywhere
-/// for [`FAILURE_WINDOW`]: the bound on a guess spread over many addresses.
-pub const ACCOUNT_LOCK_AFTER: u32 = 10 * LOCK_AFTER;
-/// How much slower each failure past [`SLOW_AFTER`] is answered, up to four steps.
-const SLOW_STEP: Duration = Duration::from_millis(250);
-
-fn locked(failures: Failures) -> bool {
-    failures.from_client >= LOCK_AFTER || failures.account >= ACCOUNT_LOCK_AFTER
-}
-
-fn lock_error() -> AppError {
-    AppError::LoginLocked(FAILURE_WINDOW.as_secs() / 60)
-}
-
-/// 429 while the account name is locked for this client address.
-pub async fn refuse_if_locked(state: &State, name: &str, client: &str) -> Result<(), AppError> {
-    if locked(state.sessions.failures(name, client).await) {
-        return Err(lock_error());
-    }
-    Ok(())
-}
-
-/// Counts a wrong password for the account name from this client address and answers it:
-/// slowly past [`SLOW_AFTER`], with the lock once it is reached, else with `wrong`.
-pub async fn count_wrong_password(
-    state: &State,
-    name: &str,
-    client: &str,
-    wrong: AppError,
-) -> AppError {
-    let failures = state.sessions.record_failure(name, client).await;
-    tracing::info!(
-        from_client = failures.from_client,
-        account = failures.account,
-        "wrong password"
-    );
-    if locked(failures) {
-        return lock_error();
-    }
-    if failures.from_client > SLOW_AFTER {
-        tokio::time::sleep(SLOW_STEP * (failures.from_client - SLOW_AFTER).min(4)).await;
-    }
-    wrong
-}
-
-/// Checks a username and password (Argon2id, off the async workers) and starts a session:
-/// the one path behind the API login and the login page. A wrong username costs as much as
-/// a wrong password. A sublandlord signs in with their phone number. Failed logins are
-/// counted per account name and client address, and per account name (in Redis when
-/// configured, so across instances); see [`LOCK_AFTER`] and [`ACCOUNT_LOCK_AFTER`]. A
-/// locked name stays locked, even for the right password, until the window ends.
-pub async fn sign_in(
-    state: &State,
-    client: &str,
-    username: &str,
-    password: String,
-) -> Result<(String, Role), AppError> {
-    if !state.sessions.ready().await {
-        return Err(AppError::SessionsUnavailable);
-    }
-    let (name, user) = find_account(state, username.trim()).await?;
-    refuse_if_locked(state, &name, client).await?;
-    let user = user.filter(|u| u.disabled_at.is_none());
-    let hash = user.as_ref().map(|u| u.password_hash.clone());
-    let matches = web::block(move || {
-        let hash = hash.unwrap_or_else(|| crate::crypto::decoy_hash().to_string());
-        crate::crypto::verify_password(&hash, &password)
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("password check: {e}"))?;
-    let (Some(user), true) = (user, matches) else {
-        return Err(count_wrong_password(state, &name, client, AppError::Unauthorized).await);
-    };
-    state.sessions.clear_failures(&name, client).await;
-    let role = user.role;
-    let token = state
-        .sessions
-        .create(Session {
-            user_id: user.id,
-            role,
-            epoch: user.session_epoch,
-        })
-        .await;
-    tracing::info!(user_id = user.id, role = role.as_str(), "login");
-    Ok((token, role))
-}
-
-/// The account behind a login name, and the name its failures are counted under: a staff
-/// username as typed, or a sublandlord's phone number, whose account name is a keyed hash.
-async fn find_account(
-    state: &State,
-    typed: &str,
-) -> Result<(String, Option<users::User>), AppError> {
-    let staff = users::find_by_username(&state.store, typed)
-        .await
-        .map_err(store_error)?;
-    if staff.is_some() {
-        return Ok((typed.to_string(), staff));
-    }
-    match PhoneNumber::parse(typed) {
-        Ok(phone) => {
-            let name = crate::store::sublandlords::login_name(&state.vault, &phone);
-            let user = users::find_by_username(&state.store, &name)
-                .await
-                .map_err(store_error)?;
-            Ok((name, user))
-        }
-        Err(_) => Ok((typed.to_string(), None)),
-    }
 }
 
 /// Ends the session of the bearer token. The token is ended whether or not its session

@@ -201,9 +201,9 @@ fn too_many(exceeded: Exceeded, page: bool) -> HttpResponse {
             ),
             _ => format!("您的操作过于频繁，请约 {minutes} 分钟后再试。已提交成功的登记不受影响。"),
         };
-        super::scan_page::message_page(
+        super::render::message_page(
             StatusCode::TOO_MANY_REQUESTS,
-            super::scan_page::Lang::Zh,
+            super::render::Lang::Zh,
             "请求过于频繁",
             &text,
         )

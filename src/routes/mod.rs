@@ -19,6 +19,8 @@ pub mod police;
 pub mod portal;
 pub mod poster;
 pub mod query;
+pub mod registration;
+pub mod render;
 pub mod reports;
 pub mod reveal;
 pub mod scan;
@@ -31,7 +33,6 @@ pub mod units;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::AppError;
-use crate::metrics::Metrics;
 use crate::service::Context;
 
 /// What every handler may use; one per application: the use-case layer's [`Context`]
@@ -40,7 +41,6 @@ pub struct AppState {
     pub ctx: Context,
     /// Rate limits of the public routes.
     pub limiter: crate::limits::Limiter,
-    pub metrics: Metrics,
 }
 
 impl std::ops::Deref for AppState {
@@ -107,9 +107,9 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
     if req.path().starts_with("/api/") {
         return Err(AppError::NotFound);
     }
-    Ok(scan_page::message_page(
+    Ok(render::message_page(
         actix_web::http::StatusCode::NOT_FOUND,
-        scan_page::Lang::Zh,
+        render::Lang::Zh,
         "页面不存在",
         "您访问的页面不存在。如果您是扫码登记，请重新扫描门上的二维码。",
     ))

@@ -13,9 +13,13 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::State;
-use super::auth::{Caller, sign_in};
+// Kept for the page modules that still import it from here.
+pub use super::render::html;
+use super::render::{Lang, message_page};
 use crate::domain::role::Role;
 use crate::error::AppError;
+use crate::service::Caller;
+use crate::service::accounts::sign_in;
 
 /// Name of the session cookie of the web pages.
 pub const SESSION_COOKIE: &str = "renfang_session";
@@ -25,22 +29,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/login", web::get().to(login_form))
         .route("/login", web::post().to(login_submit))
         .route("/logout", web::post().to(logout));
-}
-
-/// An HTML answer.
-pub fn html(status: StatusCode, page: askama::Result<String>) -> HttpResponse {
-    match page {
-        Ok(body) => HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .insert_header(("Cache-Control", "no-store"))
-            .body(body),
-        Err(err) => {
-            tracing::error!(error = %err, "page rendering failed");
-            HttpResponse::InternalServerError()
-                .content_type("text/plain; charset=utf-8")
-                .body("服务器内部错误")
-        }
-    }
 }
 
 /// A 303 to `to` (after a form post).
@@ -130,14 +118,12 @@ pub async fn page_caller(req: &HttpRequest, state: &State) -> Result<Caller, Htt
     match Caller::from_token(state, cookie.value().to_string()).await {
         Ok(caller) => Ok(caller),
         Err(crate::service::Error::Unauthorized) => Err(to_login()),
-        Err(err @ crate::service::Error::SessionsUnavailable) => {
-            Err(super::scan_page::message_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                super::scan_page::Lang::Zh,
-                "暂时无法登录",
-                &err.to_string(),
-            ))
-        }
+        Err(err @ crate::service::Error::SessionsUnavailable) => Err(message_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Lang::Zh,
+            "暂时无法登录",
+            &err.to_string(),
+        )),
         Err(err) => Err(actix_web::ResponseError::error_response(&AppError::from(
             err,
         ))),
@@ -256,7 +242,7 @@ async fn login_submit(
             let to = if next.is_empty() { home_of(role) } else { next };
             Ok(with_session(&state, &req, token, to))
         }
-        Err(AppError::Unauthorized) => Ok(html(
+        Err(crate::service::Error::Unauthorized) => Ok(html(
             StatusCode::UNAUTHORIZED,
             LoginPage {
                 next: safe_next(Some(&next)),
@@ -265,7 +251,7 @@ async fn login_submit(
             }
             .render(),
         )),
-        Err(err @ AppError::SessionsUnavailable) => Ok(html(
+        Err(err @ crate::service::Error::SessionsUnavailable) => Ok(html(
             StatusCode::SERVICE_UNAVAILABLE,
             LoginPage {
                 next: safe_next(Some(&next)),
@@ -274,7 +260,7 @@ async fn login_submit(
             }
             .render(),
         )),
-        Err(err @ AppError::LoginLocked(_)) => Ok(html(
+        Err(err @ crate::service::Error::LoginLocked(_)) => Ok(html(
             StatusCode::TOO_MANY_REQUESTS,
             LoginPage {
                 next: safe_next(Some(&next)),
@@ -283,7 +269,7 @@ async fn login_submit(
             }
             .render(),
         )),
-        Err(err) => Err(err),
+        Err(err) => Err(err.into()),
     }
 }
 

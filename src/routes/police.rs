@@ -433,9 +433,9 @@ async fn reveal(
     check_csrf(&caller, &form.csrf)?;
     let shown = super::reveal::reveal_for(&state, &caller, *id, &form.reason).await;
     Ok(match shown {
-        Ok(number) => super::scan_page::message_page(
+        Ok(number) => super::render::message_page(
             StatusCode::OK,
-            super::scan_page::Lang::Zh,
+            super::render::Lang::Zh,
             "完整证件号码",
             &format!("{number}（本次查看已记入审计日志）"),
         ),

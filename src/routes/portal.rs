@@ -7,11 +7,10 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::State;
-use super::auth::{Caller, sign_in, store_error};
+use super::auth::{Caller, store_error};
 use super::pages::{
     PageCaller, check_csrf, csrf_token, html, page_caller, see_other, with_session,
 };
-use super::scan::{Destination, accept};
 use super::sublandlords::{
     FilingOutcome, FilingRequest, LedgerItem, LedgerQuery, MyUnitOut, PasswordRequest,
     SignupRequest, confirm_unit, declare_vacant, file, ledger_page, me, my_unit_list, my_unit_row,
@@ -24,6 +23,8 @@ use crate::domain::notice::NOTICE_VERSION;
 use crate::domain::registration::{NewRegistration, OccupantInput};
 use crate::domain::unit::{RentalMode, UnitState};
 use crate::error::AppError;
+use crate::service::accounts::sign_in;
+use crate::service::registration::{Destination, accept};
 use crate::store::communities;
 use crate::store::registrations::Source;
 use crate::store::sublandlords::Sublandlord;
@@ -154,8 +155,8 @@ async fn signup_submit(
             return match sign_in(&state, &client, &request.phone, request.password).await {
                 Ok((token, _)) => Ok(with_session(&state, &req, token, "/my")),
                 // The account is made; the login page says when signing in works again.
-                Err(AppError::SessionsUnavailable) => Ok(see_other("/login?next=/my")),
-                Err(e) => Err(e),
+                Err(crate::service::Error::SessionsUnavailable) => Ok(see_other("/login?next=/my")),
+                Err(e) => Err(e.into()),
             };
         }
         Err(AppError::Conflict(message)) => (Errors::default(), Some(message)),

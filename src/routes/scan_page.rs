@@ -6,13 +6,16 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::State;
-use super::pages::html;
-use super::scan::{Destination, Freshness, ReceiptBody, Refusal, accept, resolve};
+use super::render::{Lang, html, message_page};
 use crate::domain::FieldError;
 use crate::domain::document::IdType;
 use crate::domain::notice::{NOTICE_EN, NOTICE_VERSION, NOTICE_ZH, NoticeSection};
 use crate::domain::registration::{MAX_OCCUPANTS, NewRegistration, OccupantInput};
 use crate::error::AppError;
+use crate::service::Error;
+use crate::service::registration::{
+    Destination, Freshness, ReceiptBody, Refusal, Retry, accept, resolve,
+};
 use crate::store::registrations::Source;
 use crate::store::units::ScanTarget;
 
@@ -20,13 +23,6 @@ use crate::store::units::ScanTarget;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/q/{token}", web::get().to(show))
         .route("/q/{token}", web::post().to(submit));
-}
-
-/// The language of a page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    Zh,
-    En,
 }
 
 /// `?lang=en` switches the page to English.
@@ -127,19 +123,17 @@ const EN: Texts = Texts {
     footer: "Rental housing registration",
 };
 
-impl Lang {
-    fn texts(self) -> &'static Texts {
-        match self {
-            Lang::Zh => &ZH,
-            Lang::En => &EN,
-        }
+fn texts(lang: Lang) -> &'static Texts {
+    match lang {
+        Lang::Zh => &ZH,
+        Lang::En => &EN,
     }
+}
 
-    fn notice(self) -> &'static [NoticeSection] {
-        match self {
-            Lang::Zh => &NOTICE_ZH,
-            Lang::En => &NOTICE_EN,
-        }
+fn notice(lang: Lang) -> &'static [NoticeSection] {
+    match lang {
+        Lang::Zh => &NOTICE_ZH,
+        Lang::En => &NOTICE_EN,
     }
 }
 
@@ -181,27 +175,6 @@ struct ReceiptPage<'a> {
     t: &'static Texts,
     target: &'a ScanTarget,
     receipt: &'a ReceiptBody,
-}
-
-#[derive(Template)]
-#[template(path = "message.html")]
-struct MessagePage<'a> {
-    html_lang: &'static str,
-    title: &'a str,
-    text: &'a str,
-}
-
-/// A plain page with a title and one paragraph, e.g. for a replaced poster.
-pub fn message_page(status: StatusCode, lang: Lang, title: &str, text: &str) -> HttpResponse {
-    html(
-        status,
-        MessagePage {
-            html_lang: lang.texts().html_lang,
-            title,
-            text,
-        }
-        .render(),
-    )
 }
 
 fn refusal_page(refusal: Refusal, lang: Lang) -> HttpResponse {
@@ -286,8 +259,8 @@ fn form_page(
     html(
         status,
         ScanPage {
-            t: lang.texts(),
-            notice: lang.notice(),
+            t: texts(lang),
+            notice: notice(lang),
             notice_version: NOTICE_VERSION,
             token,
             target,
@@ -480,12 +453,15 @@ async fn submit(
         &destination,
         &registration,
         Source::Scan,
-        Some((submission.clone(), fingerprint)),
+        Some(Retry {
+            key: submission.clone(),
+            fingerprint,
+        }),
     )
     .await
     {
         // The same form posted again after an edit: treat it as a new submission.
-        Err(AppError::Validation(_)) => {
+        Err(Error::Validation(_)) => {
             accept(&state, &destination, &registration, Source::Scan, None).await
         }
         stored => stored,
@@ -493,7 +469,7 @@ async fn submit(
     let receipt = match stored {
         Ok(receipt) => receipt,
         // The poster was replaced, or the unit closed, since this instance last looked.
-        Err(AppError::Gone(_) | AppError::NotFound) => {
+        Err(Error::Gone(_) | Error::NotFound) => {
             let refusal = match resolve(&state, &token, Freshness::Fresh).await? {
                 Err(refusal) => refusal,
                 Ok(_) => Refusal::Replaced,
@@ -502,7 +478,7 @@ async fn submit(
         }
         // A number already registered here under another name: the form comes back as it
         // was, with the reason.
-        Err(AppError::NameMismatch(index, _)) => {
+        Err(Error::NameMismatch(index, _)) => {
             let form_error = Some(if lang == Lang::En {
                 "A document number in this form is already registered here under another name. Nothing was changed; to correct it, ask the sublandlord or the community."
             } else {
@@ -530,12 +506,12 @@ async fn submit(
                 StatusCode::CONFLICT,
             ));
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     Ok(html(
         StatusCode::OK,
         ReceiptPage {
-            t: lang.texts(),
+            t: texts(lang),
             target: &target,
             receipt: &receipt,
         }

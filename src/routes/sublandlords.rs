@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::State;
-use super::auth::{Caller, count_wrong_password, refuse_if_locked, store_error};
+use super::auth::{Caller, store_error};
 use super::door_checks::paging;
 use super::json::ApiJson;
-use super::scan::{Destination, ReceiptBody, RegistrationBody, accept_json};
+use super::registration::{RegistrationBody, accept_json};
 use super::units::{Created, PosterQuery, PosterUrl, poster_response, rfc3339};
 use crate::domain::FieldError;
 use crate::domain::door_check::{days_left, is_overdue};
@@ -19,6 +19,8 @@ use crate::domain::role::Role;
 use crate::domain::sublandlord::{FilingInput, FilingStatus, NewFiling, Signup, check_password};
 use crate::domain::unit::UnitState;
 use crate::error::AppError;
+use crate::service::accounts::{count_wrong_password, refuse_if_locked};
+use crate::service::registration::{Destination, ReceiptBody};
 use crate::sessions::Session;
 use crate::store::Scope;
 use crate::store::filings::{self, Filed, Refusal};
@@ -160,13 +162,15 @@ pub async fn set_password(
     .await
     .map_err(|e| anyhow::anyhow!("password task: {e}"))??;
     let Some(hash) = hash else {
-        let wrong = AppError::field(FieldError::new(
+        let wrong = crate::service::Error::field(FieldError::new(
             "old_password",
             "wrong",
             "原密码不正确",
             "The current password is wrong",
         ));
-        return Err(count_wrong_password(state, &user.username, client, wrong).await);
+        return Err(count_wrong_password(state, &user.username, client, wrong)
+            .await
+            .into());
     };
     state.sessions.clear_failures(&user.username, client).await;
     let epoch = sublandlords::set_password(&state.store, caller.user_id, hash)

@@ -9,6 +9,7 @@ use super::scan_cache::ScanCache;
 use crate::config::Settings;
 use crate::crypto::Vault;
 use crate::domain::token::QrToken;
+use crate::metrics::Metrics;
 use crate::qr::poster::Posters;
 use crate::sessions::SessionStore;
 use crate::store::Store;
@@ -25,6 +26,8 @@ pub struct Context {
     pub scan_cache: ScanCache,
     /// The poster templates and fonts.
     pub posters: Arc<Posters>,
+    /// Counts of what was stored (registrations) besides the requests.
+    pub metrics: Metrics,
 }
 
 impl Context {

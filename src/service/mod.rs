@@ -4,10 +4,12 @@
 //! [`Context`] and, where the action belongs to someone, the [`Caller`], and answers with
 //! [`Error`], which the HTTP layer turns into its answer with one `From`.
 
+pub mod accounts;
 pub mod caller;
 pub mod context;
 pub mod error;
 pub mod posters;
+pub mod registration;
 pub mod scan_cache;
 
 pub use caller::Caller;

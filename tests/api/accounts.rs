@@ -325,3 +325,31 @@ async fn the_console_disables_an_account_only_once_confirmed_and_enables_it_agai
     let res = crate::helpers::page_post(&app, &cookie, &own, &[("csrf", &csrf)]).await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn two_admins_racing_for_one_username_make_one_account_and_get_one_conflict() {
+    use renfang::service::Error;
+    use renfang::service::accounts::{NewStaff, add_staff};
+
+    let app = spawn_app().await;
+    let new = || NewStaff {
+        username: "wang",
+        role: "admin",
+        communities: &[],
+        password: "a-long-password",
+    };
+    let (first, second) = tokio::join!(
+        add_staff(&app.store, None, new()),
+        add_staff(&app.store, None, new())
+    );
+    let outcomes = [first, second];
+    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1);
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| matches!(o, Err(Error::Conflict(m)) if m == "该用户名已被使用")),
+        "{outcomes:?}"
+    );
+    let again = add_staff(&app.store, None, new()).await;
+    assert!(matches!(again, Err(Error::Conflict(_))), "{again:?}");
+}

@@ -13,6 +13,10 @@ use crate::error::AppError;
 use crate::routes::State;
 use crate::routes::auth::store_error;
 use crate::routes::pages::{CsrfForm, check_csrf, html, see_other};
+use crate::service::{
+    self,
+    accounts::{self, Account, NewStaff},
+};
 use crate::store::{self, Constraint, StoreError, communities, users};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -193,58 +197,34 @@ async fn add_user(
             .filter(|(k, _)| k == "community")
             .map(|(_, v)| v.clone())
             .collect();
-        let (username, role, password) =
-            (value("username").trim(), value("role"), value("password"));
-        let problem = match Role::parse(role).filter(|r| r.is_staff()) {
-            None => Some("请选择角色".to_string()),
-            Some(_) if username.is_empty() || username.chars().count() > 64 => {
-                Some("用户名应为 1 到 64 个字符".into())
-            }
-            Some(_) if password.chars().count() < MIN_PASSWORD_CHARS => {
-                Some(format!("密码至少 {MIN_PASSWORD_CHARS} 个字符"))
-            }
-            Some(r) if !r.sees_all_communities() && chosen.is_empty() => {
-                Some("除管理员外，账号至少要负责一个社区".into())
-            }
-            Some(_) => None,
-        };
-        let taken = users::find_by_username(&state.store, username)
-            .await
-            .map_err(store_error)?
-            .is_some();
-        let problem = problem.or_else(|| taken.then(|| format!("用户名“{username}”已被使用")));
-        if let Some(error) = problem {
-            return render_users(
-                &state,
-                &caller,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(error),
-            )
-            .await;
-        }
-        crate::cli::user::add_staff_by(
-            &state.store,
-            Some(caller.user_id),
+        let username = value("username");
+        let new = NewStaff {
             username,
-            role,
-            &chosen,
-            password,
+            role: value("role"),
+            communities: &chosen,
+            password: value("password"),
+        };
+        let error = match accounts::add_staff(&state.store, Some(&caller), new).await {
+            Ok(_) => return Ok(see_other("/console/users")),
+            Err(service::Error::Validation(fields)) => fields
+                .first()
+                .map_or("提交的内容有误", |f| f.message_zh)
+                .to_string(),
+            Err(service::Error::Conflict(_)) => {
+                format!("用户名“{}”已被使用", username.trim())
+            }
+            Err(e) => return Err(e.into()),
+        };
+        render_users(
+            &state,
+            &caller,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(error),
         )
         .await
-        .map_err(AppError::Internal)?;
-        Ok(see_other("/console/users"))
     }
     .await;
     page_or_error(&caller, result)
-}
-
-/// A staff account of the list, or 404 (sublandlords are not managed here).
-async fn listed_account(state: &State, id: i64) -> Result<users::User, AppError> {
-    users::get(&state.store, id)
-        .await
-        .map_err(store_error)?
-        .filter(|u| u.role.is_staff())
-        .ok_or(AppError::NotFound)
 }
 
 #[derive(Template)]
@@ -263,7 +243,7 @@ async fn confirm_disable(state: State, req: HttpRequest, id: web::Path<i64>) -> 
         Err(answer) => return answer,
     };
     let result = async {
-        let user = listed_account(&state, *id).await?;
+        let user = accounts::staff_account(&state.store, &caller, *id).await?;
         let page = DisablePage {
             chrome: Chrome::new(&caller, "/console/users"),
             id: user.id,
@@ -308,24 +288,14 @@ async fn set_disabled(
     };
     let result = async {
         check_csrf(&caller, csrf)?;
-        let user = listed_account(&state, id).await?;
-        if disable && user.id == caller.user_id {
-            // The last admin could otherwise lock the town out of its own console.
-            let error = Some("不能停用自己的账号".to_string());
-            return render_users(&state, &caller, StatusCode::CONFLICT, error).await;
+        let account = Account::Staff(id);
+        match accounts::set_disabled(&state.store, Some(&caller), account, disable).await {
+            Ok(_) => Ok(see_other("/console/users")),
+            Err(service::Error::Conflict(message)) => {
+                render_users(&state, &caller, StatusCode::CONFLICT, Some(message)).await
+            }
+            Err(e) => Err(e.into()),
         }
-        let now = store::millis(Utc::now());
-        users::set_disabled(
-            &state.store,
-            Some(caller.user_id),
-            &user.username,
-            disable,
-            now,
-        )
-        .await
-        .map_err(store_error)?
-        .ok_or(AppError::NotFound)?;
-        Ok(see_other("/console/users"))
     }
     .await;
     page_or_error(&caller, result)

@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::routes::State;
 use crate::routes::multipart;
 use crate::routes::pages::{CsrfForm, check_csrf, html, see_other};
-use crate::routes::scan_page::{Lang, message_page};
+use crate::routes::render::{Lang, message_page};
 use crate::routes::tips::{
     FIELDS, TipRequest, open_check_for, photo_response, receive, set_state, tips_for, visible_tip,
 };
