@@ -1,13 +1,11 @@
 //! Login, logout and the authenticated caller.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::time::Duration;
-
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::pin::Pin;
 use utoipa::ToSchema;
 
 use super::State;
@@ -15,7 +13,7 @@ use super::json::ApiJson;
 use crate::domain::person::PhoneNumber;
 use crate::domain::role::Role;
 use crate::error::AppError;
-use crate::sessions::{FAILURE_WINDOW, Failures, Session};
+use crate::sessions::Session;
 use crate::store::users;
 
 /// Registers the account routes.
@@ -87,56 +85,8 @@ pub async fn login(
     }))
 }
 
-/// Failed logins of one account name from one client address after which each further
-/// failure is answered slowly.
-pub const SLOW_AFTER: u32 = 3;
-/// Failed logins of one account name from one client address that lock the name for that
-/// address for [`FAILURE_WINDOW`]: a stranger elsewhere cannot lock the owner out.
-pub const LOCK_AFTER: u32 = 10;
-/// Failed logins of one account name from all addresses together that lock it everywhere
-/// for [`FAILURE_WINDOW`]: the bound on a guess spread over many addresses.
-pub const ACCOUNT_LOCK_AFTER: u32 = 10 * LOCK_AFTER;
-/// How much slower each failure past [`SLOW_AFTER`] is answered, up to four steps.
-const SLOW_STEP: Duration = Duration::from_millis(250);
-
-fn locked(failures: Failures) -> bool {
-    failures.from_client >= LOCK_AFTER || failures.account >= ACCOUNT_LOCK_AFTER
-}
-
-fn lock_error() -> AppError {
-    AppError::LoginLocked(FAILURE_WINDOW.as_secs() / 60)
-}
-
-/// 429 while the account name is locked for this client address.
-pub async fn refuse_if_locked(state: &State, name: &str, client: &str) -> Result<(), AppError> {
-    if locked(state.sessions.failures(name, client).await) {
-        return Err(lock_error());
-    }
-    Ok(())
-}
-
-/// Counts a wrong password for the account name from this client address and answers it:
-/// slowly past [`SLOW_AFTER`], with the lock once it is reached, else with `wrong`.
-pub async fn count_wrong_password(
-    state: &State,
-    name: &str,
-    client: &str,
-    wrong: AppError,
-) -> AppError {
-    let failures = state.sessions.record_failure(name, client).await;
-    tracing::info!(
-        from_client = failures.from_client,
-        account = failures.account,
-        "wrong password"
-    );
-    if locked(failures) {
-        return lock_error();
-    }
-    if failures.from_client > SLOW_AFTER {
-        tokio::time::sleep(SLOW_STEP * (failures.from_client - SLOW_AFTER).min(4)).await;
-    }
-    wrong
-}
+pub use crate::service::lockout::{ACCOUNT_LOCK_AFTER, LOCK_AFTER, SLOW_AFTER};
+use crate::service::lockout::{count_wrong_password, refuse_if_locked};
 
 /// Checks a username and password (Argon2id, off the async workers) and starts a session:
 /// the one path behind the API login and the login page. A wrong username costs as much as
@@ -164,7 +114,10 @@ pub async fn sign_in(
     .await
     .map_err(|e| anyhow::anyhow!("password check: {e}"))?;
     let (Some(user), true) = (user, matches) else {
-        return Err(count_wrong_password(state, &name, client, AppError::Unauthorized).await);
+        let wrong = crate::service::Error::Unauthorized;
+        return Err(count_wrong_password(state, &name, client, wrong)
+            .await
+            .into());
     };
     state.sessions.clear_failures(&name, client).await;
     let role = Role::parse(&user.role).ok_or_else(|| anyhow::anyhow!("bad stored role"))?;

@@ -7,8 +7,13 @@
 pub mod caller;
 pub mod context;
 pub mod error;
+pub mod filings;
+pub mod ledger;
+pub mod lockout;
+pub mod my_units;
 pub mod posters;
 pub mod scan_cache;
+pub mod sublandlords;
 
 pub use caller::Caller;
 pub use context::Context;
