@@ -1,11 +1,12 @@
 //! Login, logout and the authenticated caller.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use std::future::Future;
-use std::pin::Pin;
 use utoipa::ToSchema;
 
 use super::State;

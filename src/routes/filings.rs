@@ -6,10 +6,10 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::State;
-use super::auth::Caller;
 use super::json::ApiJson;
 use super::query::paging;
 use crate::error::AppError;
+use crate::service::Caller;
 use crate::service::filings::{self, Approved, FilingPage, Rejected};
 
 /// Registers the filing list and the review routes (filing itself is a sublandlord route).

@@ -6,9 +6,9 @@ use utoipa::ToSchema;
 
 use crate::error::AppError;
 use crate::routes::State;
-use crate::routes::auth::Caller;
 use crate::routes::json::{ApiJson, Created};
 use crate::routes::limit::client_of;
+use crate::service::Caller;
 use crate::service::sublandlords::{self, SignupInput};
 
 /// Self-registration of a sublandlord.

@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 use crate::domain::sublandlord::FilingInput;
 use crate::error::AppError;
 use crate::routes::State;
-use crate::routes::auth::Caller;
 use crate::routes::json::ApiJson;
+use crate::service::Caller;
 use crate::service::filings::{self, FilingCreated, FilingOutcome, FilingPending};
 use crate::service::sublandlords::me;
 

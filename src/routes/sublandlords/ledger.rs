@@ -6,8 +6,8 @@ use utoipa::IntoParams;
 
 use crate::error::AppError;
 use crate::routes::State;
-use crate::routes::auth::Caller;
 use crate::routes::query::{invalid, paging};
+use crate::service::Caller;
 use crate::service::ledger::{self, LedgerPage, reads_ledger};
 
 /// Ledger query.

@@ -6,10 +6,10 @@ use utoipa::ToSchema;
 
 use crate::error::AppError;
 use crate::routes::State;
-use crate::routes::auth::Caller;
 use crate::routes::json::ApiJson;
 use crate::routes::poster::{PosterQuery, PosterUrl, poster_response};
 use crate::routes::scan::{Destination, ReceiptBody, RegistrationBody, accept_json};
+use crate::service::Caller;
 use crate::service::my_units::{self, Confirmed, MyUnitOut};
 use crate::service::sublandlords::me;
 use crate::store::registrations::Source;
