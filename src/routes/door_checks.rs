@@ -97,7 +97,7 @@ pub async fn filter_for(
         "address" => Order::Address,
         _ => return Err(invalid("sort")),
     };
-    let scope = super::sublandlords::staff_scope(state, caller, q.community.as_deref()).await?;
+    let scope = caller.scope_in(state, q.community.as_deref()).await?;
     Ok(QueueFilter {
         scope,
         status,

@@ -129,7 +129,7 @@ async fn queue_page(
             sort,
             page,
             pages: (total + PAGE_SIZE - 1) / PAGE_SIZE,
-            show_ledger: super::sublandlords::reads_ledger(caller.role),
+            show_ledger: crate::service::ledger::reads_ledger(caller.role),
             poster_communities: communities
                 .into_iter()
                 .filter(|c| caller.sees(c.id))
@@ -233,7 +233,7 @@ async fn unit_page(
         Some(id) => sublandlords::get(&state.store, id)
             .await
             .map_err(store_error)?
-            .map(|s| (super::sublandlords::masked_name(&s.name), s.phone_masked)),
+            .map(|s| (crate::service::ledger::masked_name(&s.name), s.phone_masked)),
         None => None,
     };
     let view = |c: door_checks::DoorCheck| CheckView {
@@ -365,7 +365,7 @@ async fn filings_page(
 ) -> Result<HttpResponse, AppError> {
     caller.require(works_queue)?;
     let page = super::door_checks::page_number(q.page);
-    let scope = super::sublandlords::staff_scope(&state, &caller, None).await?;
+    let scope = caller.scope_in(&state, None).await?;
     let (rows, total) = filings::list(
         &state.store,
         filings::Filer::Staff(scope),
@@ -385,7 +385,7 @@ async fn filings_page(
                     mode_label: f.rental_mode.label_zh(),
                     status_label: f.status.label_zh(),
                     filed: local_time(&state, f.created_at),
-                    sublandlord: super::sublandlords::masked_name(&f.sublandlord),
+                    sublandlord: crate::service::ledger::masked_name(&f.sublandlord),
                     address: f.address,
                     community: f.community,
                     rooms: f.rooms,

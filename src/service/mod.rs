@@ -8,9 +8,13 @@ pub mod accounts;
 pub mod caller;
 pub mod context;
 pub mod error;
+pub mod filings;
+pub mod ledger;
+pub mod my_units;
 pub mod posters;
 pub mod registration;
 pub mod scan_cache;
+pub mod sublandlords;
 
 pub use caller::Caller;
 pub use context::Context;

@@ -8,9 +8,9 @@ use serde::Deserialize;
 
 use super::{Chrome, page_or_error, staff};
 use crate::routes::State;
-use crate::routes::filings::{approve_filing, pending_filings, reject_filing, reviews_filings};
 use crate::routes::pages::{CsrfForm, check_csrf, html, see_other};
-use crate::routes::sublandlords::masked_name;
+use crate::service::filings::{self, reviews_filings};
+use crate::service::ledger::masked_name;
 use crate::store::filings::FilingRow;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -52,10 +52,10 @@ async fn list_page(state: State, req: HttpRequest, q: web::Query<ListQuery>) -> 
         Ok(c) => c,
         Err(answer) => return answer,
     };
-    let page = crate::routes::door_checks::page_number(q.page);
+    let page = crate::routes::query::page_number(q.page);
     let result = async {
         let (filings, total) =
-            pending_filings(&state, &caller, (page - 1) * PAGE_SIZE, PAGE_SIZE).await?;
+            filings::pending(&state, &caller, (page - 1) * PAGE_SIZE, PAGE_SIZE).await?;
         let tz = state.settings.tz;
         let rows = filings
             .into_iter()
@@ -96,7 +96,7 @@ async fn approve(
     };
     let result = async {
         check_csrf(&caller, &form.csrf)?;
-        approve_filing(&state, &caller, *id).await?;
+        filings::approve(&state, &caller, *id).await?;
         Ok(see_other("/console/filings?done=approved"))
     }
     .await;
@@ -137,7 +137,7 @@ async fn reject(
                 ),
             ));
         }
-        reject_filing(&state, &caller, *id, &form.reason).await?;
+        filings::reject(&state, &caller, *id, &form.reason).await?;
         Ok(see_other("/console/filings?done=rejected"))
     }
     .await;

@@ -66,9 +66,13 @@ const SECTIONS: &[(&str, &str, Allowed)] = &[
     (
         "/console/filings",
         "报备审核",
-        super::filings::reviews_filings,
+        crate::service::filings::reviews_filings,
     ),
-    ("/ledger", "二房东账册", super::sublandlords::reads_ledger),
+    (
+        "/ledger",
+        "二房东账册",
+        crate::service::ledger::reads_ledger,
+    ),
     ("/console/stats", "统计", Role::is_staff),
     ("/console/reports", "月报", Role::is_admin),
     ("/console/audit", "审计日志", Role::is_admin),
