@@ -169,7 +169,7 @@ impl Batch {
             url: format!("{}/q/{token}", self.public_url),
             community: self.community.clone(),
             address: row.address.clone(),
-            unit_no: crate::routes::units::unit_number(row.id),
+            unit_no: crate::domain::unit::unit_number(row.id),
             hotline: self.hotline.clone(),
             date: self.date.clone(),
             version: row.qr_version.to_string(),

@@ -4,12 +4,21 @@
 //! [`Context`] and, where the action belongs to someone, the [`Caller`], and answers with
 //! [`Error`], which the HTTP layer turns into its answer with one `From`.
 
+pub mod audit;
 pub mod caller;
 pub mod context;
+pub mod door_checks;
 pub mod error;
+pub mod imports;
+pub mod paging;
 pub mod posters;
+pub mod reports;
+pub mod reveal;
 pub mod scan_cache;
+pub mod stats;
+pub mod units;
 
 pub use caller::Caller;
 pub use context::Context;
 pub use error::{Error, Result};
+pub use paging::{MAX_PAGE, paging, rfc3339};
