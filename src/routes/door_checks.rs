@@ -6,12 +6,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::State;
-use super::auth::{Caller, store_error};
+use super::auth::store_error;
 use super::json::ApiJson;
 use crate::domain::door_check::{Outcome, Reason};
 use crate::error::AppError;
 use crate::export::{self, Table};
 use crate::service;
+use crate::service::Caller;
 pub use crate::service::door_checks::{QueueItemOut, items_out};
 use crate::store;
 use crate::store::door_checks::{self, QueueFilter};

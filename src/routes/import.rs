@@ -4,10 +4,10 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::State;
-use super::auth::Caller;
 use crate::domain::import::MAX_BYTES;
 use crate::error::AppError;
 use crate::service;
+use crate::service::Caller;
 pub use crate::service::imports::{ImportReport, RejectedRow};
 
 /// Registers the import route, with a body limit that fits a survey file.

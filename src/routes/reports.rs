@@ -3,10 +3,10 @@
 use actix_web::{HttpResponse, web};
 
 use super::State;
-use super::auth::Caller;
 use super::download;
 use crate::error::AppError;
 use crate::service;
+use crate::service::Caller;
 pub use crate::service::reports::StoredReport;
 
 /// Registers the report routes.

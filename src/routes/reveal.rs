@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::State;
-use super::auth::Caller;
 use super::json::ApiJson;
 use crate::error::AppError;
 use crate::service;
+use crate::service::Caller;
 
 /// Registers the reveal route.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -5,9 +5,9 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::State;
-use super::auth::Caller;
 use crate::error::AppError;
 use crate::service;
+use crate::service::Caller;
 pub use crate::service::stats::{CommunityCounts, CountsOut, DayCount, StatsOut};
 
 /// Registers the statistics route.

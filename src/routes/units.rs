@@ -5,12 +5,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::State;
-use super::auth::Caller;
 use super::json::ApiJson;
 use super::poster::community_pdf;
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::service;
+use crate::service::Caller;
 
 /// Registers the staff unit routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -20,10 +20,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::State;
-use super::auth::Caller;
 use super::pages::{Detour, csrf_token, html, page_caller};
 use crate::domain::role::Role;
 use crate::error::AppError;
+use crate::service::Caller;
 
 /// Registers the console pages.
 pub fn configure(cfg: &mut web::ServiceConfig) {
