@@ -1,8 +1,8 @@
 //! The staff console: one set of server-rendered pages where each role sees its part.
 //!
-//! Every page takes the cookie session (`page_caller`), every form carries the session's
-//! CSRF token, and every page calls the same functions as the matching API route, so that
-//! roles and scopes are decided in one place.
+//! Every page takes the cookie session (`PageCaller`) and opens its section with `admit`,
+//! every form carries the session's CSRF token, and every page calls the same service
+//! functions as the matching API route, so that roles and scopes are decided in one place.
 
 mod admin;
 mod audit;
@@ -100,7 +100,7 @@ struct MessagePage<'a> {
 }
 
 /// The signed-in staff member, or the answer to send instead (to the login page, or a
-/// page saying the role may not open this section).
+/// page saying the role may not open this section); `PageCaller` with `admit` replaces it.
 pub async fn staff(req: &HttpRequest, state: &State, may: Allowed) -> Result<Caller, HttpResponse> {
     let caller = page_caller(req, state).await?;
     admit(caller, may).map_err(|refusal| actix_web::ResponseError::error_response(&refusal))
