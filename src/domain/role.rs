@@ -78,4 +78,24 @@ impl Role {
     pub fn is_admin(self) -> bool {
         self == Role::Admin
     }
+
+    /// Roles that work the door-check queue.
+    pub fn works_queue(self) -> bool {
+        matches!(self, Role::Admin | Role::Police | Role::Community)
+    }
+
+    /// Roles that read the sublandlord ledger.
+    pub fn reads_ledger(self) -> bool {
+        matches!(self, Role::Admin | Role::Police | Role::Enforcement)
+    }
+
+    /// Roles that see their communities' filings and decide pending ones.
+    pub fn reviews_filings(self) -> bool {
+        matches!(self, Role::Admin | Role::Police | Role::Community)
+    }
+
+    /// Roles that may see a full document number: the town office and community police.
+    pub fn may_reveal(self) -> bool {
+        matches!(self, Role::Admin | Role::Police)
+    }
 }

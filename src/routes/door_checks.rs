@@ -6,17 +6,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::State;
-use super::auth::{Caller, store_error};
+use super::auth::store_error;
 use super::json::ApiJson;
-use super::units::rfc3339;
-use crate::domain::FieldError;
-use crate::domain::door_check::{Outcome, Reason, Status, days_since};
-use crate::domain::registration::new_receipt;
-use crate::domain::role::Role;
+use crate::domain::door_check::{Outcome, days_since};
 use crate::error::AppError;
 use crate::export::{self, Columns, Table};
+use crate::service;
+use crate::service::Caller;
+pub use crate::service::door_checks::{QueueItemOut, items_out};
 use crate::store;
-use crate::store::door_checks::{self, Order, QueueFilter, VisitResult};
+use crate::store::door_checks::{self, QueueFilter};
 
 /// Registers the queue routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -25,11 +24,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/door-checks.xlsx", web::get().to(list_xlsx))
         .route("/api/v1/door-checks/{id}/result", web::post().to(record))
         .route("/api/v1/referrals", web::get().to(referrals));
-}
-
-/// Roles that work the queue.
-pub fn works_queue(role: Role) -> bool {
-    matches!(role, Role::Admin | Role::Police | Role::Community)
 }
 
 /// Query of the queue and its exports.
@@ -51,29 +45,23 @@ pub struct QueueQuery {
     pub per_page: Option<i64>,
 }
 
-/// One line of the queue.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct QueueItemOut {
-    pub id: i64,
-    pub unit_id: i64,
-    pub address: String,
-    pub community: String,
-    pub reason: String,
-    pub status: String,
-    pub outcome: Option<String>,
-    pub created_at: String,
-    pub closed_at: Option<String>,
-    /// Whole days since the unit's last upload (or since it was put under watch).
-    pub days_since_upload: i64,
-    /// Unreachable visits so far.
-    pub attempts: i64,
-}
-
 /// A page of the queue.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QueuePage {
     pub items: Vec<QueueItemOut>,
     pub total: i64,
+}
+
+impl QueueQuery {
+    /// The query as the service takes it.
+    fn asked(&self) -> service::door_checks::QueueQuery<'_> {
+        service::door_checks::QueueQuery {
+            community: self.community.as_deref(),
+            status: self.status.as_deref(),
+            reason: self.reason.as_deref(),
+            sort: self.sort.as_deref(),
+        }
+    }
 }
 
 /// The caller's filter from a query, or 422/404 naming what is wrong.
@@ -82,52 +70,10 @@ pub async fn filter_for(
     caller: &Caller,
     q: &QueueQuery,
 ) -> Result<QueueFilter, AppError> {
-    caller.require(works_queue)?;
-    let status = match q.status.as_deref().unwrap_or("open") {
-        "open" => Status::Open,
-        "closed" => Status::Closed,
-        _ => return Err(invalid("status")),
-    };
-    let reason = match q.reason.as_deref().filter(|r| !r.is_empty()) {
-        None => None,
-        Some(r) => Some(Reason::parse(r).ok_or_else(|| invalid("reason"))?),
-    };
-    let order = match q.sort.as_deref().unwrap_or("urgency") {
-        "urgency" => Order::Urgency,
-        "address" => Order::Address,
-        _ => return Err(invalid("sort")),
-    };
-    let scope = caller.scope_in(state, q.community.as_deref()).await?;
-    Ok(QueueFilter {
-        scope,
-        status,
-        reason,
-        order,
-    })
+    Ok(service::door_checks::filter(state, caller, &q.asked()).await?)
 }
 
 pub use super::query::{MAX_PAGE, invalid, page_number, paging};
-
-/// Turns stored rows into answers as of `now_ms`.
-pub fn items_out(items: Vec<door_checks::QueueItem>, now_ms: i64) -> Vec<QueueItemOut> {
-    let now = store::instant(now_ms);
-    items
-        .into_iter()
-        .map(|i| QueueItemOut {
-            id: i.id,
-            unit_id: i.unit_id,
-            address: i.address,
-            community: i.community,
-            reason: i.reason.as_str().into(),
-            status: i.status.as_str().into(),
-            outcome: i.outcome.map(|o| o.as_str().into()),
-            created_at: rfc3339(i.opened_at),
-            closed_at: i.closed_at.map(rfc3339),
-            days_since_upload: days_since(store::instant(i.clock_from), now),
-            attempts: i.attempts,
-        })
-        .collect()
-}
 
 /// The door-check queue, most overdue first.
 #[utoipa::path(get, path = "/api/v1/door-checks", tag = "staff", params(QueueQuery),
@@ -138,16 +84,9 @@ pub async fn list(
     caller: Caller,
     q: web::Query<QueueQuery>,
 ) -> Result<web::Json<QueuePage>, AppError> {
-    let filter = filter_for(&state, &caller, &q).await?;
-    let (offset, limit) = paging(q.page, q.per_page)?;
-    let now = store::millis(Utc::now());
-    let (items, total) = door_checks::list(&state.store, &filter, now, offset, limit)
-        .await
-        .map_err(store_error)?;
-    Ok(web::Json(QueuePage {
-        items: items_out(items, now),
-        total,
-    }))
+    let (items, total) =
+        service::door_checks::list(&state, &caller, &q.asked(), q.page, q.per_page).await?;
+    Ok(web::Json(QueuePage { items, total }))
 }
 
 /// Most rows one export holds; a larger list must be narrowed by community or reason.
@@ -284,63 +223,6 @@ pub struct ResultOut {
     pub outcome: String,
 }
 
-const MAX_NOTE_CHARS: usize = 500;
-
-/// Loads a check within the caller's scope, or 404.
-pub async fn visible_check(
-    state: &State,
-    caller: &Caller,
-    id: i64,
-) -> Result<door_checks::DoorCheck, AppError> {
-    caller.require(works_queue)?;
-    door_checks::get(&state.store, id)
-        .await
-        .map_err(store_error)?
-        .filter(|c| caller.sees(c.community_id))
-        .ok_or(AppError::NotFound)
-}
-
-/// Checks a result request into a visit.
-pub fn parse_result(
-    req: ResultRequest,
-    caller: &Caller,
-    check_id: i64,
-    today: chrono::NaiveDate,
-) -> Result<VisitResult, AppError> {
-    let outcome = Outcome::parse(&req.outcome).ok_or_else(|| invalid("outcome"))?;
-    let note = req
-        .note
-        .map(|n| n.trim().to_string())
-        .filter(|n| !n.is_empty());
-    if note
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
-    {
-        return Err(AppError::field(FieldError::new(
-            "note",
-            "too_long",
-            "备注最多 500 字",
-            "At most 500 characters",
-        )));
-    }
-    if outcome == Outcome::Violation && note.is_none() {
-        return Err(AppError::field(FieldError::new(
-            "note",
-            "required",
-            "发现违规时请写明情况",
-            "Describe the violation",
-        )));
-    }
-    Ok(VisitResult {
-        check_id,
-        user_id: caller.user_id,
-        outcome,
-        note,
-        met_occupants: req.met_occupants,
-        receipt: new_receipt(today),
-    })
-}
-
 /// Records a visit result.
 #[utoipa::path(post, path = "/api/v1/door-checks/{id}/result", tag = "staff",
     params(("id" = i64, Path, description = "door check id")),
@@ -354,28 +236,23 @@ pub async fn record(
     id: web::Path<i64>,
     body: ApiJson<ResultRequest>,
 ) -> Result<web::Json<ResultOut>, AppError> {
-    let check = visible_check(&state, &caller, id.into_inner()).await?;
-    let visit = parse_result(body.value, &caller, check.id, state.today())?;
-    let outcome = visit.outcome;
-    door_checks::record_result(&state.store, visit, store::millis(Utc::now()))
-        .await
-        .map_err(store_error)?
-        .map_err(|_| AppError::Conflict("该核查已完成".into()))?;
-    tracing::info!(
-        check = check.id,
-        by = caller.user_id,
-        outcome = outcome.as_str(),
-        "door check result"
-    );
-    let status = if outcome == Outcome::Unreachable {
+    let req = body.value;
+    let visit = service::door_checks::Visit {
+        outcome: req.outcome,
+        note: req.note,
+        met_occupants: req.met_occupants,
+    };
+    let recorded =
+        service::door_checks::record_result(&state, &caller, id.into_inner(), visit).await?;
+    let status = if recorded.outcome == Outcome::Unreachable {
         "open"
     } else {
         "closed"
     };
     Ok(web::Json(ResultOut {
-        id: check.id,
+        id: recorded.check_id,
         status: status.into(),
-        outcome: outcome.as_str().into(),
+        outcome: recorded.outcome.as_str().into(),
     }))
 }
 
@@ -399,10 +276,7 @@ pub async fn referrals(
     state: State,
     caller: Caller,
 ) -> Result<web::Json<Vec<ReferralOut>>, AppError> {
-    caller.require(|r| matches!(r, Role::Admin | Role::Enforcement | Role::Police))?;
-    let rows = door_checks::referrals(&state.store, caller.scope(), 500)
-        .await
-        .map_err(store_error)?;
+    let rows = service::door_checks::referrals(&state, &caller).await?;
     Ok(web::Json(
         rows.into_iter()
             .map(|r| ReferralOut {
@@ -412,7 +286,7 @@ pub async fn referrals(
                 address: r.address,
                 community: r.community,
                 note: r.note,
-                created_at: rfc3339(r.created_at),
+                created_at: service::rfc3339(r.created_at),
             })
             .collect(),
     ))

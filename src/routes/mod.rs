@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod console;
 pub mod door_checks;
+pub mod download;
 pub mod filings;
 pub mod headers;
 pub mod health;
@@ -62,7 +63,7 @@ pub fn local_time(tz: chrono_tz::Tz, ms: i64) -> String {
 
 /// RFC 3339 in UTC with second precision.
 pub fn rfc3339(ms: i64) -> String {
-    crate::store::instant(ms).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    crate::service::rfc3339(ms)
 }
 
 /// Shorthand for the shared state in handlers.

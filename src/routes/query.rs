@@ -2,9 +2,7 @@
 
 use crate::error::AppError;
 
-/// The highest page number any list accepts: far past any real list, and low enough that
-/// no offset computed from it can overflow.
-pub const MAX_PAGE: i64 = 1_000_000;
+pub use crate::service::MAX_PAGE;
 
 /// The page number a page (HTML) asks for: a missing or out-of-range one shows the nearest
 /// page instead of an error.
@@ -14,15 +12,7 @@ pub fn page_number(page: Option<i64>) -> i64 {
 
 /// `page` (from 1) and `per_page` (1–200, default 50) as an offset and a limit, or 422.
 pub fn paging(page: Option<i64>, per_page: Option<i64>) -> Result<(i64, i64), AppError> {
-    let per_page = per_page.unwrap_or(50);
-    if !(1..=200).contains(&per_page) {
-        return Err(invalid("per_page"));
-    }
-    let page = page.unwrap_or(1);
-    if !(1..=MAX_PAGE).contains(&page) {
-        return Err(invalid("page"));
-    }
-    Ok(((page - 1) * per_page, per_page))
+    Ok(crate::service::paging(page, per_page)?)
 }
 
 /// A 422 for a query value outside its allowed set.

@@ -1,20 +1,14 @@
-//! Per-community statistics: units, occupants, uploads, the door-check queue and the
-//! self-declaration rate (自主申报率) against its 95% target.
+//! Per-community statistics over the API.
 
 use actix_web::web;
-use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::State;
-use super::auth::{Caller, store_error};
-use super::door_checks::invalid;
-use crate::domain::month::Month;
 use crate::error::AppError;
-use crate::store::{communities, stats};
-
-/// The programme's target for the self-declaration rate.
-pub const FILING_RATE_TARGET: f64 = stats::TARGET_RATE;
+use crate::service;
+use crate::service::Caller;
+pub use crate::service::stats::{CommunityCounts, CountsOut, DayCount, StatsOut};
 
 /// Registers the statistics route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -31,115 +25,6 @@ pub struct StatsQuery {
     pub month: Option<String>,
 }
 
-/// Counts of a community or of all in scope.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CountsOut {
-    pub units: i64,
-    pub active: i64,
-    pub vacant: i64,
-    pub occupants: i64,
-    /// Uploads: registrations, "unchanged" confirmations, officers' verifications.
-    pub registrations: i64,
-    /// Open `no_upload` door checks now.
-    pub overdue: i64,
-    pub checks_opened: i64,
-    pub checks_closed: i64,
-    /// Active units let by a sublandlord.
-    pub sublandlord_units: i64,
-    /// Of those, filed before their first registration.
-    pub filed_in_advance: i64,
-    /// `filed_in_advance / sublandlord_units`; none without sublandlord units.
-    pub filing_rate: Option<f64>,
-    /// Whether the rate reaches the 95% target.
-    pub filing_rate_met: Option<bool>,
-    /// Active units whose tenants or sublandlord uploaded within the month (or ever).
-    pub self_declared: i64,
-    /// The self-declaration rate (自主申报率): `self_declared / active`; none without
-    /// active units.
-    pub declaration_rate: Option<f64>,
-    /// Whether it reaches the 95% target.
-    pub declaration_rate_met: Option<bool>,
-    /// Tips received.
-    pub tips: i64,
-    /// Median hours from a unit becoming overdue to an officer's check result, over the
-    /// checks closed in the month.
-    pub median_hours_overdue_to_check: Option<f64>,
-    /// Uploads per day of the month, first day first (only with `month`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub registrations_per_day: Vec<DayCount>,
-}
-
-/// Uploads on one day.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct DayCount {
-    /// `YYYY-MM-DD` in `RENFANG_TZ`.
-    pub date: String,
-    pub count: i64,
-}
-
-impl CountsOut {
-    /// The counts, with per-day figures dated from `first_day`.
-    pub fn new(c: &stats::Counts, first_day: Option<NaiveDate>) -> Self {
-        let mut out = CountsOut::from(c);
-        if let Some(first) = first_day {
-            out.registrations_per_day = c
-                .per_day
-                .iter()
-                .enumerate()
-                .map(|(i, &count)| DayCount {
-                    date: (first + chrono::Days::new(i as u64)).to_string(),
-                    count,
-                })
-                .collect();
-        }
-        out
-    }
-}
-
-impl From<&stats::Counts> for CountsOut {
-    fn from(c: &stats::Counts) -> Self {
-        let rate = c.filing_rate();
-        let declared = c.declaration_rate();
-        Self {
-            units: c.units,
-            active: c.active,
-            vacant: c.vacant,
-            occupants: c.occupants,
-            registrations: c.registrations,
-            overdue: c.overdue,
-            checks_opened: c.checks_opened,
-            checks_closed: c.checks_closed,
-            sublandlord_units: c.sublandlord_units,
-            filed_in_advance: c.filed_in_advance,
-            filing_rate: rate,
-            filing_rate_met: rate.map(|r| r >= FILING_RATE_TARGET),
-            self_declared: c.self_declared,
-            declaration_rate: declared,
-            declaration_rate_met: declared.map(|r| r >= FILING_RATE_TARGET),
-            tips: c.tips,
-            median_hours_overdue_to_check: c.median_hours_to_check(),
-            registrations_per_day: Vec::new(),
-        }
-    }
-}
-
-/// One community's counts.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CommunityCounts {
-    pub community: String,
-    #[serde(flatten)]
-    pub counts: CountsOut,
-}
-
-/// Statistics over the caller's communities.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StatsOut {
-    pub month: Option<String>,
-    pub filing_rate_target: f64,
-    pub overall: CountsOut,
-    pub communities: Vec<CommunityCounts>,
-}
-
 /// Counts per community and overall (staff, within their communities).
 #[utoipa::path(get, path = "/api/v1/stats", tag = "staff", params(StatsQuery),
     responses((status = 200, body = StatsOut), (status = 403, body = crate::error::ErrorBody),
@@ -150,61 +35,8 @@ pub async fn get_stats(
     caller: Caller,
     q: web::Query<StatsQuery>,
 ) -> Result<web::Json<StatsOut>, AppError> {
-    Ok(web::Json(stats_for(&state, &caller, &q).await?))
-}
-
-/// The statistics a staff caller may see (the API and the pages share it).
-pub async fn stats_for(
-    state: &State,
-    caller: &Caller,
-    q: &StatsQuery,
-) -> Result<StatsOut, AppError> {
-    caller.require(|r| r.is_staff())?;
-    let month = q.month.as_deref().map(str::trim).filter(|m| !m.is_empty());
-    let (window, first_day) = match month {
-        Some(m) => {
-            let month = Month::parse(m).ok_or_else(|| invalid("month"))?;
-            (
-                stats::Window::month(month, state.settings.tz, state.settings.overdue_days),
-                Some(month.first_day()),
-            )
-        }
-        None => (stats::Window::all_time(state.settings.overdue_days), None),
-    };
-    let wanted = q
-        .community
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty());
-    let mut shown: Vec<communities::Community> = communities::list(&state.store)
-        .await
-        .map_err(store_error)?
-        .into_iter()
-        .filter(|c| caller.sees(c.id))
-        .collect();
-    if let Some(name) = wanted {
-        shown.retain(|c| c.name == name);
-        if shown.is_empty() {
-            return Err(AppError::NotFound);
-        }
-    }
-    let counts = stats::by_community(&state.store, window)
-        .await
-        .map_err(store_error)?;
-    let mut overall = stats::Counts::default();
-    let mut rows = Vec::with_capacity(shown.len());
-    for c in shown {
-        let counts = counts.get(&c.id).cloned().unwrap_or_default();
-        overall.add(&counts);
-        rows.push(CommunityCounts {
-            community: c.name,
-            counts: CountsOut::new(&counts, first_day),
-        });
-    }
-    Ok(StatsOut {
-        month: month.map(str::to_string),
-        filing_rate_target: FILING_RATE_TARGET,
-        overall: CountsOut::new(&overall, first_day),
-        communities: rows,
-    })
+    let stats =
+        service::stats::for_caller(&state, &caller, q.community.as_deref(), q.month.as_deref())
+            .await?;
+    Ok(web::Json(stats))
 }

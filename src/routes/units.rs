@@ -1,18 +1,16 @@
 //! Staff routes for communities, units and their posters.
 
 use actix_web::{HttpResponse, web};
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::State;
-use super::auth::{Caller, store_error};
 use super::json::ApiJson;
-use crate::domain::FieldError;
+use super::poster::community_pdf;
 use crate::domain::role::Role;
-use crate::domain::unit::{Address, RentalMode, UnitKind, parse_rooms};
 use crate::error::AppError;
-use crate::store::{self, Constraint, StoreError, communities, door_checks, registrations, units};
+use crate::service;
+use crate::service::Caller;
 
 /// Registers the staff unit routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -46,23 +44,8 @@ pub async fn create_community(
     caller: Caller,
     body: ApiJson<CommunityRequest>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(|r| r == Role::Admin)?;
-    let name = body.value.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 40 || crate::domain::has_control(&name) {
-        return Err(AppError::field(FieldError::new(
-            "name",
-            "format",
-            "社区名称应为 1 到 40 个字",
-            "Name must be 1 to 40 characters",
-        )));
-    }
-    match communities::create(&state.store, &name, store::millis(Utc::now())).await {
-        Ok(id) => Ok(HttpResponse::Created().json(Created { id })),
-        Err(StoreError::Unique(Constraint::CommunityName)) => {
-            Err(AppError::Conflict("该社区已存在".into()))
-        }
-        Err(e) => Err(store_error(e)),
-    }
+    let id = service::units::create_community(&state, &caller, &body.value.name).await?;
+    Ok(HttpResponse::Created().json(Created { id }))
 }
 
 /// A new unit.
@@ -99,67 +82,19 @@ pub async fn create_unit(
     caller: Caller,
     body: ApiJson<UnitRequest>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(Role::manages_units)?;
     let req = body.value;
-    let mut errors = Vec::new();
-    let address = Address::parse(&req.address)
-        .map_err(|e| errors.push(e))
-        .ok();
-    let rooms = parse_rooms(req.rooms).map_err(|e| errors.push(e)).ok();
-    let kind = UnitKind::parse(&req.kind);
-    if kind.is_none() {
-        errors.push(enum_error("kind"));
-    }
-    let mode = RentalMode::parse(&req.rental_mode);
-    if mode.is_none() {
-        errors.push(enum_error("rental_mode"));
-    }
-    let community = communities::find_by_name(&state.store, req.community.trim())
-        .await
-        .map_err(store_error)?
-        .filter(|c| caller.sees(c.id));
-    if community.is_none() {
-        errors.push(FieldError::new(
-            "community",
-            "unknown",
-            "没有这个社区，或您无权管理它",
-            "No such community in your scope",
-        ));
-    }
-    let (Some(address), Some(rooms), Some(kind), Some(mode), Some(community)) =
-        (address, rooms, kind, mode, community)
-    else {
-        return Err(AppError::Validation(errors));
+    let new = service::units::NewUnit {
+        community: req.community,
+        address: req.address,
+        rooms: req.rooms,
+        kind: req.kind,
+        rental_mode: req.rental_mode,
     };
-    let new = units::NewUnit {
-        floor_area_m2: None,
-        created_by: Some(caller.user_id),
-        community_id: community.id,
-        address: address.display().to_string(),
-        address_key: address.key().to_string(),
-        kind: kind.as_str(),
-        rental_mode: mode.as_str(),
-        rooms,
-    };
-    match units::create(&state.store, &state.vault, new, store::millis(Utc::now())).await {
-        Ok((unit_id, token)) => Ok(HttpResponse::Created().json(UnitCreated {
-            unit_id,
-            poster_url: state.poster_url(&token),
-        })),
-        Err(StoreError::Unique(Constraint::UnitAddress)) => {
-            Err(AppError::Conflict("该社区已有相同地址的房屋".into()))
-        }
-        Err(e) => Err(store_error(e)),
-    }
-}
-
-fn enum_error(field: &str) -> FieldError {
-    FieldError::new(
-        field,
-        "invalid",
-        "取值不在允许范围内",
-        "Not an allowed value",
-    )
+    let created = service::units::create_unit(&state, &caller, new).await?;
+    Ok(HttpResponse::Created().json(UnitCreated {
+        unit_id: created.unit_id,
+        poster_url: created.poster_url,
+    }))
 }
 
 /// A current occupant, masked.
@@ -219,17 +154,6 @@ pub struct DoorCheckOut {
     pub note: Option<String>,
 }
 
-/// Loads a unit a staff caller may see: 403 for a role that reads no units, 404 for a unit
-/// outside the caller's communities (never 403: that would confirm it exists).
-async fn visible_unit(state: &State, caller: &Caller, id: i64) -> Result<units::Unit, AppError> {
-    caller.require(Role::is_staff)?;
-    units::get(&state.store, id)
-        .await
-        .map_err(store_error)?
-        .filter(|u| caller.sees(u.community_id))
-        .ok_or(AppError::NotFound)
-}
-
 /// The unit, its current occupants (masked) and its door checks.
 #[utoipa::path(get, path = "/api/v1/units/{id}", tag = "staff",
     params(("id" = i64, Path, description = "unit id")),
@@ -240,19 +164,13 @@ pub async fn get_unit(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<web::Json<UnitOut>, AppError> {
-    let unit = visible_unit(&state, &caller, id.into_inner()).await?;
-    let occupants = registrations::current_occupants(&state.store, unit.id)
-        .await
-        .map_err(store_error)?;
-    let count = registrations::count_for_unit(&state.store, unit.id)
-        .await
-        .map_err(store_error)?;
-    let checks = door_checks::for_unit(&state.store, unit.id)
-        .await
-        .map_err(store_error)?;
-    let poster_events = units::poster_events(&state.store, unit.id)
-        .await
-        .map_err(store_error)?;
+    let service::units::UnitDetail {
+        unit,
+        registrations,
+        occupants,
+        door_checks: checks,
+        poster_events,
+    } = service::units::detail(&state, &caller, id.into_inner()).await?;
     Ok(web::Json(UnitOut {
         unit_id: unit.id,
         community: unit.community,
@@ -263,7 +181,7 @@ pub async fn get_unit(
         state: unit.state.as_str().into(),
         last_upload_at: unit.last_upload_at.map(rfc3339),
         qr_version: unit.qr_version,
-        registrations: count,
+        registrations,
         occupants: occupants
             .into_iter()
             .map(|o| OccupantOut {
@@ -316,27 +234,8 @@ pub async fn rotate_qr(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<web::Json<PosterUrl>, AppError> {
-    caller.require(Role::manages_units)?;
-    let unit = visible_unit(&state, &caller, id.into_inner()).await?;
-    let token = units::rotate_token(
-        &state.store,
-        &state.vault,
-        unit.id,
-        Some(caller.user_id),
-        store::millis(Utc::now()),
-    )
-    .await
-    .map_err(store_error)?
-    .ok_or(AppError::NotFound)?;
-    state.scan_cache.evict_unit(unit.id);
-    tracing::info!(
-        unit_id = unit.id,
-        by = caller.user_id,
-        "poster token rotated"
-    );
-    Ok(web::Json(PosterUrl {
-        poster_url: state.poster_url(&token),
-    }))
+    let poster_url = service::units::rotate_poster(&state, &caller, id.into_inner()).await?;
+    Ok(web::Json(PosterUrl { poster_url }))
 }
 
 /// The unit's current poster, as PNG, SVG or PDF.
@@ -355,7 +254,7 @@ pub async fn poster(
 ) -> Result<HttpResponse, AppError> {
     caller.require(Role::manages_units)?;
     let (id, format) = path.into_inner();
-    let unit = visible_unit(&state, &caller, id).await?;
+    let unit = service::units::visible(&state, &caller, id).await?;
     poster_response(&state, &caller, &unit, &format, &q).await
 }
 
@@ -374,116 +273,7 @@ pub async fn community_posters(
     name: web::Path<String>,
     q: web::Query<PosterQuery>,
 ) -> Result<HttpResponse, AppError> {
-    community_posters_response(&state, &caller, &name, &q).await
-}
-
-/// The streamed PDF of a community's posters (the API route and the console's link).
-pub async fn community_posters_response(
-    state: &State,
-    caller: &Caller,
-    name: &str,
-    q: &PosterQuery,
-) -> Result<HttpResponse, AppError> {
-    caller.require(Role::manages_units)?;
-    let community = communities::find_by_name(&state.store, name.trim())
-        .await
-        .map_err(store_error)?
-        .filter(|c| caller.sees(c.id))
-        .ok_or(AppError::NotFound)?;
-    let template = q.template.clone().unwrap_or_else(|| "a4".into());
-    if !state.posters.names().contains(&template.as_str()) {
-        return Err(super::door_checks::invalid("template"));
-    }
-    let batch = crate::qr::batch::Batch {
-        store: state.store.clone(),
-        vault: state.vault.clone(),
-        posters: state.posters.clone(),
-        public_url: state.public_url.clone(),
-        hotline: state.settings.hotline.clone(),
-        community_id: community.id,
-        community: community.name.clone(),
-        date: state.today().format("%Y-%m-%d").to_string(),
-        template,
-        dpi: state.settings.poster_dpi,
-    };
-    units::record_prints(
-        &state.store,
-        None,
-        Some(community.id),
-        Some(caller.user_id),
-        store::millis(Utc::now()),
-    )
-    .await
-    .map_err(store_error)?;
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(8);
-    let runtime = tokio::runtime::Handle::current();
-    let by = caller.user_id;
-    tokio::task::spawn_blocking(move || {
-        let out = ChannelWriter {
-            tx: tx.clone(),
-            buf: Vec::with_capacity(CHANNEL_CHUNK),
-        };
-        match batch.write_pdf(&runtime, out, |_, _| {}) {
-            Ok((report, mut out)) => {
-                let _ = std::io::Write::flush(&mut out);
-                tracing::info!(
-                    community_id = batch.community_id,
-                    by,
-                    written = report.written,
-                    skipped = report.skipped.len(),
-                    "community posters printed"
-                );
-            }
-            Err(e) => {
-                // The answer has begun: end it broken rather than as a complete file.
-                tracing::error!(error = format!("{e:#}"), "community posters failed");
-                let _ = tx.blocking_send(Err(std::io::Error::other("poster batch failed")));
-            }
-        }
-    });
-    let body = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    });
-    let file = format!("posters-{}.pdf", community.id);
-    Ok(HttpResponse::Ok()
-        .content_type("application/pdf")
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"{file}\""),
-        ))
-        .insert_header(("Cache-Control", "private, no-store"))
-        .streaming(body))
-}
-
-/// Bytes handed to the HTTP answer at a time.
-const CHANNEL_CHUNK: usize = 64 * 1024;
-
-/// A `Write` that sends what it is given to an HTTP answer in chunks, waiting while the
-/// client is slower than the writer (so memory stays at a few chunks).
-struct ChannelWriter {
-    tx: tokio::sync::mpsc::Sender<Result<web::Bytes, std::io::Error>>,
-    buf: Vec<u8>,
-}
-
-impl std::io::Write for ChannelWriter {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= CHANNEL_CHUNK {
-            self.flush()?;
-        }
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let chunk = web::Bytes::from(std::mem::replace(
-            &mut self.buf,
-            Vec::with_capacity(CHANNEL_CHUNK),
-        ));
-        self.tx
-            .blocking_send(Ok(chunk))
-            .map_err(|_| std::io::Error::other("the client went away"))
-    }
+    let batch =
+        service::posters::community(&state, &caller, &name, q.into_inner().template).await?;
+    Ok(community_pdf(batch, caller.user_id))
 }

@@ -5,17 +5,26 @@
 //! [`Error`], which the HTTP layer turns into its answer with one `From`.
 
 pub mod accounts;
+pub mod audit;
 pub mod caller;
 pub mod context;
+pub mod door_checks;
 pub mod error;
 pub mod filings;
+pub mod imports;
 pub mod ledger;
 pub mod my_units;
+pub mod paging;
 pub mod posters;
 pub mod registration;
+pub mod reports;
+pub mod reveal;
 pub mod scan_cache;
+pub mod stats;
 pub mod sublandlords;
+pub mod units;
 
 pub use caller::Caller;
 pub use context::Context;
 pub use error::{Error, Result};
+pub use paging::{MAX_PAGE, paging, rfc3339};

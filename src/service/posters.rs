@@ -84,3 +84,44 @@ pub async fn print(
     .await?;
     Ok(Poster { content_type, body })
 }
+
+/// Readies the posters of every active unit of the community named `name` for printing
+/// with `template` (default `a4`), and records the print; drawing them is left to the
+/// caller of the batch, who streams the pages as they are made.
+pub async fn community(
+    ctx: &Context,
+    caller: &Caller,
+    name: &str,
+    template: Option<String>,
+) -> Result<crate::qr::batch::Batch> {
+    caller.require(Role::manages_units)?;
+    let community = crate::store::communities::find_by_name(&ctx.store, name.trim())
+        .await?
+        .filter(|c| caller.sees(c.id))
+        .ok_or(Error::NotFound)?;
+    let template = template.unwrap_or_else(|| "a4".into());
+    if !ctx.posters.names().contains(&template.as_str()) {
+        return Err(Error::invalid("template"));
+    }
+    let batch = crate::qr::batch::Batch {
+        store: ctx.store.clone(),
+        vault: ctx.vault.clone(),
+        posters: ctx.posters.clone(),
+        public_url: ctx.public_url.clone(),
+        hotline: ctx.settings.hotline.clone(),
+        community_id: community.id,
+        community: community.name.clone(),
+        date: ctx.today().format("%Y-%m-%d").to_string(),
+        template,
+        dpi: ctx.settings.poster_dpi,
+    };
+    units::record_prints(
+        &ctx.store,
+        None,
+        Some(community.id),
+        Some(caller.user_id),
+        store::millis(ctx.now()),
+    )
+    .await?;
+    Ok(batch)
+}

@@ -1,15 +1,17 @@
 //! The audit log page (admins): who did what, when and why.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{Chrome, page_or_error, staff};
+use super::{Chrome, admit, page_or_error};
 use crate::domain::role::Role;
+use crate::error::AppError;
 use crate::routes::State;
-use crate::routes::audit::{AuditItem, audit_page};
-use crate::routes::pages::html;
+use crate::routes::pages::{Detour, PageCaller, html};
+use crate::routes::query::page_number;
+use crate::service::{self, audit::AuditItem};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/audit", web::get().to(log_page));
@@ -33,14 +35,15 @@ struct LogPage {
     pages: i64,
 }
 
-async fn log_page(state: State, req: HttpRequest, q: web::Query<PageQuery>) -> HttpResponse {
-    let caller = match staff(&req, &state, Role::is_admin).await {
-        Ok(c) => c,
-        Err(answer) => return answer,
-    };
-    let page = crate::routes::door_checks::page_number(q.page);
+async fn log_page(
+    state: State,
+    q: web::Query<PageQuery>,
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::is_admin)?;
+    let page = page_number(q.page);
     let result = async {
-        let log = audit_page(&state, &caller, Some(page), Some(PAGE_SIZE)).await?;
+        let log = service::audit::page(&state, &caller, Some(page), Some(PAGE_SIZE)).await?;
         let page = LogPage {
             chrome: Chrome::new(&caller, "/console/audit"),
             pages: (log.total + PAGE_SIZE - 1) / PAGE_SIZE,
@@ -48,8 +51,8 @@ async fn log_page(state: State, req: HttpRequest, q: web::Query<PageQuery>) -> H
             total: log.total,
             page,
         };
-        Ok(html(StatusCode::OK, page.render()))
+        Ok::<_, AppError>(html(StatusCode::OK, page.render()))
     }
     .await;
-    page_or_error(&caller, result)
+    Ok(page_or_error(&caller, result))
 }

@@ -1,15 +1,15 @@
 //! The console's first page: the caller's sections and a few figures of their communities.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::{Chrome, page_or_error, staff};
+use super::{Chrome, admit, page_or_error};
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::routes::State;
-use crate::routes::pages::html;
-use crate::routes::stats::{StatsQuery, stats_for};
+use crate::routes::pages::{Detour, PageCaller, html};
+use crate::service;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/console", web::get().to(home));
@@ -24,17 +24,10 @@ struct HomePage {
     poster_communities: Vec<String>,
 }
 
-async fn home(state: State, req: HttpRequest) -> HttpResponse {
-    let caller = match staff(&req, &state, Role::is_staff).await {
-        Ok(c) => c,
-        Err(answer) => return answer,
-    };
+async fn home(state: State, PageCaller(caller): PageCaller) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::is_staff)?;
     let result: Result<HttpResponse, AppError> = async {
-        let q = StatsQuery {
-            community: None,
-            month: None,
-        };
-        let stats = stats_for(&state, &caller, &q).await?;
+        let stats = service::stats::for_caller(&state, &caller, None, None).await?;
         let all = &stats.overall;
         let figures = vec![
             ("社区", stats.communities.len().to_string()),
@@ -64,5 +57,5 @@ async fn home(state: State, req: HttpRequest) -> HttpResponse {
         ))
     }
     .await;
-    page_or_error(&caller, result)
+    Ok(page_or_error(&caller, result))
 }

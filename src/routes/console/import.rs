@@ -4,14 +4,14 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::{Chrome, page_or_error, staff};
+use super::{Chrome, admit, page_or_error};
 use crate::domain::import::MAX_BYTES;
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::routes::State;
-use crate::routes::import::{ImportReport, run};
 use crate::routes::multipart;
-use crate::routes::pages::{check_csrf, html};
+use crate::routes::pages::{Detour, PageCaller, check_csrf, html};
+use crate::service::{self, imports::ImportReport};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/import", web::get().to(form_page))
@@ -26,24 +26,23 @@ struct ImportPage {
     error: Option<String>,
 }
 
-async fn form_page(state: State, req: HttpRequest) -> HttpResponse {
-    let caller = match staff(&req, &state, Role::manages_units).await {
-        Ok(c) => c,
-        Err(answer) => return answer,
-    };
+async fn form_page(PageCaller(caller): PageCaller) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::manages_units)?;
     let page = ImportPage {
         chrome: Chrome::new(&caller, "/console/import"),
         report: None,
         error: None,
     };
-    html(StatusCode::OK, page.render())
+    Ok(html(StatusCode::OK, page.render()))
 }
 
-async fn upload(state: State, req: HttpRequest, payload: web::Payload) -> HttpResponse {
-    let caller = match staff(&req, &state, Role::manages_units).await {
-        Ok(c) => c,
-        Err(answer) => return answer,
-    };
+async fn upload(
+    state: State,
+    req: HttpRequest,
+    PageCaller(caller): PageCaller,
+    payload: web::Payload,
+) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::manages_units)?;
     let result = async {
         if !multipart::is_multipart(&req) {
             return Err(AppError::UnsupportedMediaType);
@@ -60,13 +59,14 @@ async fn upload(state: State, req: HttpRequest, payload: web::Payload) -> HttpRe
         check_csrf(&caller, form.fields.get("csrf").map_or("", String::as_str))?;
         let dry_run = form.fields.get("dry_run").is_some_and(|v| v == "1");
         let file = form.file.unwrap_or_default();
-        let (status, report, error) = match run(&state, &caller, &file, dry_run).await {
-            Ok(report) => (StatusCode::OK, Some(report), None),
-            Err(AppError::InvalidFile(message)) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, None, Some(message))
-            }
-            Err(other) => return Err(other),
-        };
+        let (status, report, error) =
+            match service::imports::units(&state, &caller, &file, dry_run).await {
+                Ok(report) => (StatusCode::OK, Some(report), None),
+                Err(service::Error::InvalidFile(message)) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, None, Some(message))
+                }
+                Err(other) => return Err(other.into()),
+            };
         let page = ImportPage {
             chrome: Chrome::new(&caller, "/console/import"),
             report,
@@ -75,5 +75,5 @@ async fn upload(state: State, req: HttpRequest, payload: web::Payload) -> HttpRe
         Ok(html(status, page.render()))
     }
     .await;
-    page_or_error(&caller, result)
+    Ok(page_or_error(&caller, result))
 }

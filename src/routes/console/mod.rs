@@ -1,8 +1,8 @@
 //! The staff console: one set of server-rendered pages where each role sees its part.
 //!
-//! Every page takes the cookie session (`page_caller`), every form carries the session's
-//! CSRF token, and every page calls the same functions as the matching API route, so that
-//! roles and scopes are decided in one place.
+//! Every page takes the cookie session (`PageCaller`) and opens its section with `admit`,
+//! every form carries the session's CSRF token, and every page calls the same service
+//! functions as the matching API route, so that roles and scopes are decided in one place.
 
 mod admin;
 mod audit;
@@ -20,10 +20,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::State;
-use super::auth::Caller;
-use super::pages::{csrf_token, html, page_caller};
+use super::pages::{Detour, csrf_token, html, page_caller};
 use crate::domain::role::Role;
 use crate::error::AppError;
+use crate::service::Caller;
 
 /// Registers the console pages.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -59,20 +59,12 @@ type Allowed = fn(Role) -> bool;
 /// The console's sections: path, label, and who may open them.
 const SECTIONS: &[(&str, &str, Allowed)] = &[
     ("/console", "首页", Role::is_staff),
-    ("/police", "待核查", super::door_checks::works_queue),
+    ("/police", "待核查", Role::works_queue),
     ("/console/units", "房屋", Role::is_staff),
     ("/console/import", "批量导入", Role::manages_units),
     ("/console/tips", "线索", Role::handles_tips),
-    (
-        "/console/filings",
-        "报备审核",
-        crate::service::filings::reviews_filings,
-    ),
-    (
-        "/ledger",
-        "二房东账册",
-        crate::service::ledger::reads_ledger,
-    ),
+    ("/console/filings", "报备审核", Role::reviews_filings),
+    ("/ledger", "二房东账册", Role::reads_ledger),
     ("/console/stats", "统计", Role::is_staff),
     ("/console/reports", "月报", Role::is_admin),
     ("/console/audit", "审计日志", Role::is_admin),
@@ -108,13 +100,21 @@ struct MessagePage<'a> {
 }
 
 /// The signed-in staff member, or the answer to send instead (to the login page, or a
-/// page saying the role may not open this section).
+/// page saying the role may not open this section); `PageCaller` with `admit` replaces it.
 pub async fn staff(req: &HttpRequest, state: &State, may: Allowed) -> Result<Caller, HttpResponse> {
     let caller = page_caller(req, state).await?;
+    admit(caller, may).map_err(|refusal| actix_web::ResponseError::error_response(&refusal))
+}
+
+/// The caller of a console page (see `PageCaller`) if staff whose role `may` open this
+/// section, else the page saying it may not: `let caller = admit(caller, Role::is_admin)?;`.
+// A refusal is made at most once per request, so its size costs nothing that matters.
+#[allow(clippy::result_large_err)]
+pub fn admit(caller: Caller, may: Allowed) -> Result<Caller, Detour> {
     if caller.role.is_staff() && may(caller.role) {
         Ok(caller)
     } else {
-        Err(error_page(&caller, &AppError::Forbidden))
+        Err(error_page(&caller, &AppError::Forbidden).into())
     }
 }
 

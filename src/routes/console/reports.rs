@@ -1,15 +1,17 @@
 //! The monthly reports page (admins): the kept reports and any month on request.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::{Chrome, page_or_error, staff};
+use super::{Chrome, admit, page_or_error};
 use crate::domain::month::Month;
 use crate::domain::role::Role;
+use crate::error::AppError;
 use crate::routes::State;
-use crate::routes::pages::html;
-use crate::routes::reports::{StoredReport, download, stored};
+use crate::routes::download;
+use crate::routes::pages::{Detour, PageCaller, html};
+use crate::service::{self, reports::StoredReport};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/reports", web::get().to(reports_page))
@@ -24,28 +26,32 @@ struct ReportsPage {
     this_month: String,
 }
 
-async fn reports_page(state: State, req: HttpRequest) -> HttpResponse {
-    let caller = match staff(&req, &state, Role::is_admin).await {
-        Ok(c) => c,
-        Err(answer) => return answer,
-    };
+async fn reports_page(
+    state: State,
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::is_admin)?;
     let result = async {
         let page = ReportsPage {
             chrome: Chrome::new(&caller, "/console/reports"),
-            kept: stored(&state, &caller).await?,
+            kept: service::reports::stored(&state, &caller).await?,
             this_month: Month::of(chrono::Utc::now(), state.settings.tz).to_string(),
         };
-        Ok(html(StatusCode::OK, page.render()))
+        Ok::<_, AppError>(html(StatusCode::OK, page.render()))
     }
     .await;
-    page_or_error(&caller, result)
+    Ok(page_or_error(&caller, result))
 }
 
-async fn report_file(state: State, req: HttpRequest, month: web::Path<String>) -> HttpResponse {
-    let caller = match staff(&req, &state, Role::is_admin).await {
-        Ok(c) => c,
-        Err(answer) => return answer,
-    };
-    let result = download(&state, &caller, &month).await;
-    page_or_error(&caller, result)
+async fn report_file(
+    state: State,
+    month: web::Path<String>,
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::is_admin)?;
+    let result = service::reports::monthly(&state, &caller, &month)
+        .await
+        .map(download::monthly_report)
+        .map_err(AppError::from);
+    Ok(page_or_error(&caller, result))
 }

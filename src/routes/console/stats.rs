@@ -2,16 +2,18 @@
 //! uploads per day and the self-declaration rate against its target as SVG charts.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{Chrome, charts, page_or_error, staff};
+use super::{Chrome, admit, charts, page_or_error};
 use crate::domain::month::Month;
 use crate::domain::role::Role;
+use crate::error::AppError;
 use crate::routes::State;
-use crate::routes::pages::html;
-use crate::routes::stats::{CountsOut, FILING_RATE_TARGET, StatsQuery, stats_for};
+use crate::routes::pages::{Detour, PageCaller, html};
+use crate::service;
+use crate::service::stats::{CountsOut, FILING_RATE_TARGET};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/stats", web::get().to(stats_page));
@@ -66,23 +68,18 @@ struct StatsPage {
     rate_chart: String,
 }
 
-async fn stats_page(state: State, req: HttpRequest, q: web::Query<PageQuery>) -> HttpResponse {
-    let caller = match staff(&req, &state, Role::is_staff).await {
-        Ok(c) => c,
-        Err(answer) => return answer,
-    };
+async fn stats_page(
+    state: State,
+    q: web::Query<PageQuery>,
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::is_staff)?;
     let month = Month::parse(q.month.trim())
         .unwrap_or_else(|| Month::of(chrono::Utc::now(), state.settings.tz));
     let result = async {
-        let all = stats_for(
-            &state,
-            &caller,
-            &StatsQuery {
-                community: None,
-                month: Some(month.to_string()),
-            },
-        )
-        .await?;
+        let month_name = month.to_string();
+        let all =
+            service::stats::for_caller(&state, &caller, None, Some(month_name.as_str())).await?;
         let names: Vec<String> = all
             .communities
             .iter()
@@ -92,11 +89,8 @@ async fn stats_page(state: State, req: HttpRequest, q: web::Query<PageQuery>) ->
         let shown = if wanted.is_empty() {
             all
         } else {
-            let one = StatsQuery {
-                community: Some(wanted.to_string()),
-                month: Some(month.to_string()),
-            };
-            stats_for(&state, &caller, &one).await?
+            service::stats::for_caller(&state, &caller, Some(wanted), Some(month_name.as_str()))
+                .await?
         };
         let days = &shown.overall.registrations_per_day;
         let labels: Vec<String> = days.iter().map(|d| d.date[8..].to_string()).collect();
@@ -124,8 +118,8 @@ async fn stats_page(state: State, req: HttpRequest, q: web::Query<PageQuery>) ->
             per_day_chart,
             rate_chart,
         };
-        Ok(html(StatusCode::OK, page.render()))
+        Ok::<_, AppError>(html(StatusCode::OK, page.render()))
     }
     .await;
-    page_or_error(&caller, result)
+    Ok(page_or_error(&caller, result))
 }

@@ -1,17 +1,18 @@
 //! Units: search by address within the caller's communities, filter by state.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{Chrome, page_or_error, staff};
+use super::{Chrome, admit, page_or_error};
 use crate::domain::role::Role;
 use crate::domain::unit::UnitState;
+use crate::error::AppError;
 use crate::routes::State;
-use crate::routes::auth::store_error;
-use crate::routes::pages::html;
-use crate::store::units::{self, UnitSearch};
+use crate::routes::pages::{Detour, PageCaller, html};
+use crate::routes::query::page_number;
+use crate::service;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/units", web::get().to(search_page));
@@ -53,23 +54,26 @@ struct SearchPage {
     next_query: String,
 }
 
-async fn search_page(state: State, req: HttpRequest, q: web::Query<SearchQuery>) -> HttpResponse {
-    let caller = match staff(&req, &state, Role::is_staff).await {
-        Ok(c) => c,
-        Err(answer) => return answer,
-    };
+async fn search_page(
+    state: State,
+    q: web::Query<SearchQuery>,
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::is_staff)?;
     let wanted = UnitState::parse(q.state.trim());
-    let page = crate::routes::door_checks::page_number(q.page);
-    let search = UnitSearch {
-        scope: caller.scope(),
-        text: q.q.chars().take(60).collect(),
-        state: wanted.map(UnitState::as_str),
-    };
+    let page = page_number(q.page);
+    let text: String = q.q.chars().take(60).collect();
+    let state_name = wanted.map_or("", UnitState::as_str);
     let result = async {
-        let (found, total) =
-            units::search(&state.store, &search, (page - 1) * PAGE_SIZE, PAGE_SIZE)
-                .await
-                .map_err(store_error)?;
+        let (found, total) = service::units::search(
+            &state,
+            &caller,
+            &text,
+            wanted,
+            (page - 1) * PAGE_SIZE,
+            PAGE_SIZE,
+        )
+        .await?;
         let tz = state.settings.tz;
         let rows = found
             .into_iter()
@@ -87,15 +91,15 @@ async fn search_page(state: State, req: HttpRequest, q: web::Query<SearchQuery>)
             })
             .collect();
         let next_query = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("q", &search.text)
-            .append_pair("state", search.state.unwrap_or(""))
+            .append_pair("q", &text)
+            .append_pair("state", state_name)
             .finish();
-        Ok(html(
+        Ok::<_, AppError>(html(
             StatusCode::OK,
             SearchPage {
                 chrome: Chrome::new(&caller, "/console/units"),
-                q: search.text.clone(),
-                state: search.state.unwrap_or("").to_string(),
+                q: text.clone(),
+                state: state_name.to_string(),
                 states: UnitState::ALL
                     .iter()
                     .map(|s| (s.as_str(), s.label_zh()))
@@ -110,5 +114,5 @@ async fn search_page(state: State, req: HttpRequest, q: web::Query<SearchQuery>)
         ))
     }
     .await;
-    page_or_error(&caller, result)
+    Ok(page_or_error(&caller, result))
 }

@@ -1,0 +1,320 @@
+//! The door-check queue and the officer's side of a unit: listing, results, referrals.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{Caller, Context, Error, Result, paging, rfc3339};
+use crate::domain::FieldError;
+use crate::domain::door_check::{Outcome, Reason, Status, days_since};
+use crate::domain::person::PersonName;
+use crate::domain::registration::new_receipt;
+use crate::domain::role::Role;
+use crate::store::door_checks::{self, Order, QueueFilter, VisitResult};
+use crate::store::{self, communities, filings, registrations, sublandlords, units};
+
+/// How the queue is asked for, as typed: every value optional.
+#[derive(Debug, Default)]
+pub struct QueueQuery<'a> {
+    /// Community name; default: all of the caller's.
+    pub community: Option<&'a str>,
+    /// `open` (default) or `closed`.
+    pub status: Option<&'a str>,
+    /// A reason's name; blank: all.
+    pub reason: Option<&'a str>,
+    /// `urgency` (default) or `address`.
+    pub sort: Option<&'a str>,
+}
+
+/// The caller's filter from a query: `Forbidden` for a role that does not work the
+/// queue, a validation error naming a value out of its set, `NotFound` for a community
+/// the caller does not see.
+pub async fn filter(ctx: &Context, caller: &Caller, q: &QueueQuery<'_>) -> Result<QueueFilter> {
+    caller.require(Role::works_queue)?;
+    let status = match q.status.unwrap_or("open") {
+        "open" => Status::Open,
+        "closed" => Status::Closed,
+        _ => return Err(Error::invalid("status")),
+    };
+    let reason = match q.reason.filter(|r| !r.is_empty()) {
+        None => None,
+        Some(r) => Some(Reason::parse(r).ok_or_else(|| Error::invalid("reason"))?),
+    };
+    let order = match q.sort.unwrap_or("urgency") {
+        "urgency" => Order::Urgency,
+        "address" => Order::Address,
+        _ => return Err(Error::invalid("sort")),
+    };
+    let scope = caller.scope_in(ctx, q.community).await?;
+    Ok(QueueFilter {
+        scope,
+        status,
+        reason,
+        order,
+    })
+}
+
+/// One line of the queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueItemOut {
+    pub id: i64,
+    pub unit_id: i64,
+    pub address: String,
+    pub community: String,
+    pub reason: String,
+    pub status: String,
+    pub outcome: Option<String>,
+    pub created_at: String,
+    pub closed_at: Option<String>,
+    /// Whole days since the unit's last upload (or since it was put under watch).
+    pub days_since_upload: i64,
+    /// Unreachable visits so far.
+    pub attempts: i64,
+}
+
+/// Stored lines as of `now_ms`.
+pub fn items_out(items: Vec<door_checks::QueueItem>, now_ms: i64) -> Vec<QueueItemOut> {
+    let now = store::instant(now_ms);
+    items
+        .into_iter()
+        .map(|i| QueueItemOut {
+            id: i.id,
+            unit_id: i.unit_id,
+            address: i.address,
+            community: i.community,
+            reason: i.reason.as_str().into(),
+            status: i.status.as_str().into(),
+            outcome: i.outcome.map(|o| o.as_str().into()),
+            created_at: rfc3339(i.opened_at),
+            closed_at: i.closed_at.map(rfc3339),
+            days_since_upload: days_since(store::instant(i.clock_from), now),
+            attempts: i.attempts,
+        })
+        .collect()
+}
+
+/// A page of the queue (`page` from 1, `per_page` 1–200) and the number of lines.
+pub async fn list(
+    ctx: &Context,
+    caller: &Caller,
+    q: &QueueQuery<'_>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+) -> Result<(Vec<QueueItemOut>, i64)> {
+    let filter = filter(ctx, caller, q).await?;
+    let (offset, limit) = paging(page, per_page)?;
+    let now = store::millis(ctx.now());
+    let (items, total) = door_checks::list(&ctx.store, &filter, now, offset, limit).await?;
+    Ok((items_out(items, now), total))
+}
+
+/// The officer's view of the open queue: a page of it, the open checks per reason, and the
+/// communities whose posters the caller may print.
+pub struct Overview {
+    pub items: Vec<QueueItemOut>,
+    /// Open checks in scope per reason.
+    pub counts: Vec<(Reason, i64)>,
+    pub poster_communities: Vec<String>,
+}
+
+/// The open checks of the caller's communities in `order`, `limit` from `offset`.
+pub async fn overview(
+    ctx: &Context,
+    caller: &Caller,
+    sort: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<Overview> {
+    let q = QueueQuery {
+        sort: Some(sort),
+        ..QueueQuery::default()
+    };
+    let filter = filter(ctx, caller, &q).await?;
+    let now = store::millis(ctx.now());
+    // The page, its counts and the poster communities are independent reads: asked at
+    // once, the page waits for the slowest of them instead of for their sum.
+    let communities = async {
+        if caller.role.manages_units() {
+            communities::list(&ctx.store).await
+        } else {
+            Ok(Vec::new())
+        }
+    };
+    let (items, counts, communities) = tokio::try_join!(
+        door_checks::page(&ctx.store, &filter, now, offset, limit),
+        door_checks::open_counts(&ctx.store, filter.scope),
+        communities,
+    )?;
+    Ok(Overview {
+        items: items_out(items, now),
+        counts,
+        poster_communities: communities
+            .into_iter()
+            .filter(|c| caller.sees(c.id))
+            .map(|c| c.name)
+            .collect(),
+    })
+}
+
+/// What an officer found at the door, as typed.
+pub struct Visit {
+    /// `verified`, `vacant`, `violation` or `unreachable`.
+    pub outcome: String,
+    /// What the officer saw (required for `violation`).
+    pub note: Option<String>,
+    /// On `verified`: ids of the current occupants met in person.
+    pub met_occupants: Vec<i64>,
+}
+
+/// A recorded visit.
+pub struct Recorded {
+    pub check_id: i64,
+    pub unit_id: i64,
+    pub outcome: Outcome,
+}
+
+const MAX_NOTE_CHARS: usize = 500;
+
+/// A check within the caller's scope, or `NotFound`.
+async fn visible_check(ctx: &Context, caller: &Caller, id: i64) -> Result<door_checks::DoorCheck> {
+    caller.require(Role::works_queue)?;
+    door_checks::get(&ctx.store, id)
+        .await?
+        .filter(|c| caller.sees(c.community_id))
+        .ok_or(Error::NotFound)
+}
+
+/// Records an officer's visit of an open check and its consequences (an upload, a
+/// vacancy, a referral); `Conflict` if the check was closed meanwhile.
+pub async fn record_result(
+    ctx: &Context,
+    caller: &Caller,
+    check_id: i64,
+    visit: Visit,
+) -> Result<Recorded> {
+    let check = visible_check(ctx, caller, check_id).await?;
+    let outcome = Outcome::parse(&visit.outcome).ok_or_else(|| Error::invalid("outcome"))?;
+    let note = visit
+        .note
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty());
+    if note
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
+    {
+        return Err(Error::field(FieldError::new(
+            "note",
+            "too_long",
+            "备注最多 500 字",
+            "At most 500 characters",
+        )));
+    }
+    if outcome == Outcome::Violation && note.is_none() {
+        return Err(Error::field(FieldError::new(
+            "note",
+            "required",
+            "发现违规时请写明情况",
+            "Describe the violation",
+        )));
+    }
+    let result = VisitResult {
+        check_id: check.id,
+        user_id: caller.user_id,
+        outcome,
+        note,
+        met_occupants: visit.met_occupants,
+        receipt: new_receipt(ctx.today()),
+    };
+    door_checks::record_result(&ctx.store, result, store::millis(ctx.now()))
+        .await?
+        .map_err(|_| Error::Conflict("该核查已完成".into()))?;
+    tracing::info!(
+        check = check.id,
+        by = caller.user_id,
+        outcome = outcome.as_str(),
+        "door check result"
+    );
+    Ok(Recorded {
+        check_id: check.id,
+        unit_id: check.unit_id,
+        outcome,
+    })
+}
+
+/// Open referrals from door checks, for the law-enforcement team (at most 500).
+pub async fn referrals(ctx: &Context, caller: &Caller) -> Result<Vec<door_checks::Referral>> {
+    caller.require(|r| matches!(r, Role::Admin | Role::Enforcement | Role::Police))?;
+    Ok(door_checks::referrals(&ctx.store, caller.scope(), 500).await?)
+}
+
+/// What an officer reads about a unit before and after a visit.
+pub struct UnitCard {
+    pub unit: units::Unit,
+    /// Current occupants, masked.
+    pub occupants: Vec<registrations::OccupantView>,
+    /// Door checks, newest first.
+    pub checks: Vec<door_checks::DoorCheck>,
+    /// Visit results, newest first.
+    pub events: Vec<door_checks::Event>,
+    /// The last 20 uploads.
+    pub uploads: Vec<registrations::Upload>,
+    /// The unit's sublandlord, masked: name and phone.
+    pub sublandlord: Option<(String, String)>,
+}
+
+/// The card of a unit in the caller's communities.
+pub async fn unit_card(ctx: &Context, caller: &Caller, id: i64) -> Result<UnitCard> {
+    caller.require(Role::works_queue)?;
+    let unit = units::get(&ctx.store, id)
+        .await?
+        .filter(|u| caller.sees(u.community_id))
+        .ok_or(Error::NotFound)?;
+    let occupants = registrations::current_occupants(&ctx.store, unit.id).await?;
+    let checks = door_checks::for_unit(&ctx.store, unit.id).await?;
+    let events = door_checks::events_for_unit(&ctx.store, unit.id).await?;
+    let uploads = registrations::history(&ctx.store, unit.id, 20).await?;
+    let sublandlord = match unit.sublandlord_id {
+        Some(id) => sublandlords::get(&ctx.store, id)
+            .await?
+            .map(|s| (masked_name(&s.name), s.phone_masked)),
+        None => None,
+    };
+    Ok(UnitCard {
+        unit,
+        occupants,
+        checks,
+        events,
+        uploads,
+        sublandlord,
+    })
+}
+
+/// Sublandlords' filings in the caller's communities, newest first, with the
+/// sublandlords' names masked: `limit` from `offset`, and how many there are.
+pub async fn filings(
+    ctx: &Context,
+    caller: &Caller,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<filings::FilingRow>, i64)> {
+    caller.require(Role::works_queue)?;
+    let scope = caller.scope_in(ctx, None).await?;
+    let (mut rows, total) = filings::list(
+        &ctx.store,
+        filings::Filer::Staff(scope),
+        None,
+        offset,
+        limit,
+    )
+    .await?;
+    for row in &mut rows {
+        row.sublandlord = masked_name(&row.sublandlord);
+    }
+    Ok((rows, total))
+}
+
+/// A person's name as staff lists show it: masked, or blank if it does not parse.
+fn masked_name(name: &str) -> String {
+    PersonName::parse(name)
+        .map(|n| n.masked())
+        .unwrap_or_default()
+}

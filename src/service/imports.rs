@@ -1,0 +1,77 @@
+//! Bulk unit import from a survey file, in the caller's communities.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{Caller, Context, Error, Result};
+use crate::domain::role::Role;
+use crate::store::import::{self, ImportError, Report};
+
+/// One rejected row of an import.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RejectedRow {
+    /// Line in the file; the header is line 1.
+    pub line: u64,
+    /// Why, in Chinese.
+    pub reason: String,
+}
+
+/// What an import did (or would do, on a dry run).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportReport {
+    pub dry_run: bool,
+    /// Valid rows: created plus already present.
+    pub accepted: usize,
+    pub created: usize,
+    /// Rows naming a unit that already exists; left unchanged.
+    pub existing: usize,
+    pub rejected: Vec<RejectedRow>,
+}
+
+impl ImportReport {
+    /// The answer to a stored report.
+    pub fn new(report: Report, dry_run: bool) -> Self {
+        Self {
+            dry_run,
+            accepted: report.accepted,
+            created: report.created,
+            existing: report.existing,
+            rejected: report
+                .rejected
+                .into_iter()
+                .map(|r| RejectedRow {
+                    line: r.line,
+                    reason: r.reason,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Imports units from a CSV file (UTF-8 or GBK) into the caller's communities; a dry run
+/// checks the file and writes nothing. Units already present are left unchanged.
+pub async fn units(
+    ctx: &Context,
+    caller: &Caller,
+    bytes: &[u8],
+    dry_run: bool,
+) -> Result<ImportReport> {
+    caller.require(Role::manages_units)?;
+    let now = crate::store::millis(ctx.now());
+    let sees = |id| caller.sees(id);
+    match import::csv(
+        &ctx.store,
+        &ctx.vault,
+        bytes,
+        sees,
+        Some(caller.user_id),
+        dry_run,
+        now,
+    )
+    .await
+    {
+        Ok(report) => Ok(ImportReport::new(report, dry_run)),
+        Err(ImportError::File(e)) => Err(Error::InvalidFile(e.to_string())),
+        Err(ImportError::Store(e)) => Err(e.into()),
+    }
+}

@@ -1,0 +1,45 @@
+//! Revealing an occupant's full document number: a deliberate act by an authorised role,
+//! with a reason, recorded in the audit log before the number is shown.
+
+use super::{Caller, Context, Error, Result};
+use crate::crypto::Purpose;
+use crate::domain::FieldError;
+use crate::domain::role::Role;
+use crate::store::{self, audit, registrations};
+
+/// One occupant's full document number (admin, police in scope), audited with the reason.
+pub async fn document_number(
+    ctx: &Context,
+    caller: &Caller,
+    occupant_id: i64,
+    reason: &str,
+) -> Result<String> {
+    caller.require(Role::may_reveal)?;
+    let reason = reason.trim();
+    let length = reason.chars().count();
+    if !(4..=200).contains(&length) || crate::domain::has_control(reason) {
+        return Err(Error::field(FieldError::new(
+            "reason",
+            "required",
+            "请写明查看完整证件号码的理由（4 到 200 字）",
+            "State why the full number is needed (4 to 200 characters)",
+        )));
+    }
+    let (community, sealed) = registrations::sealed_document(&ctx.store, occupant_id)
+        .await?
+        .filter(|(community, _)| caller.sees(*community))
+        .ok_or(Error::NotFound)?;
+    let sealed = sealed.ok_or_else(|| Error::Gone("该住户的个人信息已按保存期限删除".into()))?;
+    let entry = audit::Entry {
+        user_id: Some(caller.user_id),
+        action: "occupant.reveal".into(),
+        subject: Some(format!("occupant:{occupant_id}")),
+        detail: Some(serde_json::json!({ "community_id": community }).to_string()),
+        reason: Some(reason.to_string()),
+    };
+    // Recorded first: a reveal that could not be recorded does not happen.
+    audit::append(&ctx.store, entry, store::millis(ctx.now())).await?;
+    ctx.vault
+        .open(Purpose::DocumentNumber, &sealed)
+        .map_err(|e| Error::Internal(anyhow::anyhow!("opening a document number: {e:?}")))
+}
