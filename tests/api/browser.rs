@@ -4,6 +4,7 @@
 //! Needs Debian's `chromium` and `chromium-driver`. Without them the test says so on stderr
 //! and passes, unless `RENFANG_TEST_REQUIRE_SERVICES=1` (as in CI), where it fails.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -23,6 +24,8 @@ struct Driver {
     child: Child,
     base: String,
     session: String,
+    /// The browser's profile folder, removed with the browser.
+    profile: std::path::PathBuf,
     http: reqwest::Client,
     /// Held while this browser runs; released after `drop` has stopped it.
     _turn: tokio::sync::MutexGuard<'static, ()>,
@@ -30,8 +33,29 @@ struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // Ending the session makes chromedriver close Chromium; killing chromedriver alone
+        // would leave Chromium and its helpers running after every test. Drop cannot await,
+        // so the request is written by hand on a blocking socket.
+        let address = self.base.trim_start_matches("http://").to_string();
+        if let Ok(mut stream) = std::net::TcpStream::connect(&address) {
+            use std::io::{Read, Write};
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+            let request = format!(
+                "DELETE /session/{} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n",
+                self.session
+            );
+            if stream.write_all(request.as_bytes()).is_ok() {
+                let _ = stream.read_to_end(&mut Vec::new());
+            }
+        }
+        // Whatever is left of the group chromedriver leads (it was started as its leader).
+        let _ = Command::new("kill")
+            .args(["-KILL", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
 
@@ -61,6 +85,7 @@ impl Driver {
             .port();
         let child = Command::new(driver)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -105,6 +130,7 @@ impl Driver {
             child,
             base,
             session,
+            profile,
             http,
             _turn: turn,
         })
