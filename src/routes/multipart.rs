@@ -1,6 +1,8 @@
 //! `multipart/form-data` bodies (a form with one file), read with limits.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use actix_web::{HttpRequest, web};
 use futures_util::StreamExt;
@@ -41,7 +43,12 @@ pub async fn read(
     file_limit: usize,
     too_big: impl Fn() -> AppError,
 ) -> Result<Form, AppError> {
-    let mut parts = actix_multipart::Multipart::new(req.headers(), payload.into_inner());
+    // The body is shared with the form reader so that what follows the form's last
+    // boundary can be read too (below).
+    let body = Rc::new(RefCell::new(payload.into_inner()));
+    let source = body.clone();
+    let stream = futures_util::stream::poll_fn(move |cx| source.borrow_mut().poll_next_unpin(cx));
+    let mut parts = actix_multipart::Multipart::new(req.headers(), stream);
     let mut form = Form::default();
     let (mut count, mut text_bytes) = (0, 0);
     while let Some(part) = parts.next().await {
@@ -81,6 +88,21 @@ pub async fn read(
             let text = String::from_utf8(bytes)
                 .map_err(|_| AppError::BadRequest("表单内容不是 UTF-8 文本".into()))?;
             form.fields.insert(name, text);
+        }
+    }
+    drop(parts);
+    // The form reader stops at the closing boundary; a client still sending the line end
+    // after it when the answer goes out (and the connection is closed) would see its
+    // upload fail. A little is read; anything longer is not a form of ours.
+    let mut rest = 0;
+    while let Some(chunk) =
+        futures_util::future::poll_fn(|cx| body.borrow_mut().poll_next_unpin(cx)).await
+    {
+        rest += chunk
+            .map_err(|_| AppError::BadRequest("表单读取失败".into()))?
+            .len();
+        if rest > MAX_FIELD_BYTES {
+            return Err(AppError::PayloadTooLarge);
         }
     }
     Ok(form)
