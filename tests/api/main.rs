@@ -17,6 +17,7 @@ mod health;
 mod helpers;
 mod import;
 mod instances;
+mod layout;
 mod ledger_identity;
 mod limits;
 mod matrix;
