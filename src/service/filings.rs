@@ -15,11 +15,6 @@ use crate::store::filings::{self, Filed, Filer, FilingRow, Refusal};
 use crate::store::sublandlords::Sublandlord;
 use crate::store::{self, Constraint, StoreError, communities, units};
 
-/// Roles that see their communities' filings and decide pending ones.
-pub fn reviews_filings(role: Role) -> bool {
-    matches!(role, Role::Admin | Role::Police | Role::Community)
-}
-
 /// A filing in effect: the new unit or the filer's own, and its poster.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FilingCreated {
@@ -175,7 +170,7 @@ pub async fn list(
     let (filer, staff) = if caller.role == Role::Sublandlord {
         (Filer::Sublandlord(me(ctx, caller).await?.id), false)
     } else {
-        caller.require(reviews_filings)?;
+        caller.require(Role::reviews_filings)?;
         let scope = caller.scope_in(ctx, community).await?;
         (Filer::Staff(scope), true)
     };
@@ -212,7 +207,7 @@ pub async fn pending(
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<FilingRow>, i64)> {
-    caller.require(reviews_filings)?;
+    caller.require(Role::reviews_filings)?;
     Ok(filings::list(
         &ctx.store,
         Filer::Staff(caller.scope()),
@@ -226,7 +221,7 @@ pub async fn pending(
 /// A filing within the caller's communities, or `NotFound` (`Forbidden` for a role that
 /// does not review).
 async fn visible(ctx: &Context, caller: &Caller, id: i64) -> Result<FilingRow> {
-    caller.require(reviews_filings)?;
+    caller.require(Role::reviews_filings)?;
     filings::get(&ctx.store, id)
         .await?
         .filter(|f| caller.sees(f.community_id))

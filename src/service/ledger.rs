@@ -9,11 +9,6 @@ use crate::domain::role::Role;
 use crate::store::Scope;
 use crate::store::sublandlords;
 
-/// Roles that read the sublandlord ledger.
-pub fn reads_ledger(role: Role) -> bool {
-    matches!(role, Role::Admin | Role::Police | Role::Enforcement)
-}
-
 /// A stored name as shown to others: its first character, then stars.
 pub fn masked_name(name: &str) -> String {
     crate::domain::person::PersonName::parse(name)
@@ -61,7 +56,7 @@ pub async fn page(
     offset: i64,
     limit: i64,
 ) -> Result<LedgerPage> {
-    caller.require(reads_ledger)?;
+    caller.require(Role::reads_ledger)?;
     let scope = match caller.scope_in(ctx, community).await? {
         // One community: its rows are ranked by an index, no sum over communities.
         Scope::UserCommunities(_) if caller.community_ids.len() == 1 => {

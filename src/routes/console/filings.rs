@@ -7,9 +7,10 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{Chrome, page_or_error, staff};
+use crate::domain::role::Role;
 use crate::routes::State;
 use crate::routes::pages::{CsrfForm, check_csrf, html, see_other};
-use crate::service::filings::{self, reviews_filings};
+use crate::service::filings;
 use crate::service::ledger::masked_name;
 use crate::store::filings::FilingRow;
 
@@ -48,7 +49,7 @@ pub struct ListQuery {
 const PAGE_SIZE: i64 = 50;
 
 async fn list_page(state: State, req: HttpRequest, q: web::Query<ListQuery>) -> HttpResponse {
-    let caller = match staff(&req, &state, reviews_filings).await {
+    let caller = match staff(&req, &state, Role::reviews_filings).await {
         Ok(c) => c,
         Err(answer) => return answer,
     };
@@ -90,7 +91,7 @@ async fn approve(
     id: web::Path<i64>,
     form: web::Form<CsrfForm>,
 ) -> HttpResponse {
-    let caller = match staff(&req, &state, reviews_filings).await {
+    let caller = match staff(&req, &state, Role::reviews_filings).await {
         Ok(c) => c,
         Err(answer) => return answer,
     };
@@ -119,7 +120,7 @@ async fn reject(
     id: web::Path<i64>,
     form: web::Form<RejectForm>,
 ) -> HttpResponse {
-    let caller = match staff(&req, &state, reviews_filings).await {
+    let caller = match staff(&req, &state, Role::reviews_filings).await {
         Ok(c) => c,
         Err(answer) => return answer,
     };

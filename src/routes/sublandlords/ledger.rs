@@ -4,11 +4,12 @@ use actix_web::web;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::routes::State;
 use crate::routes::query::{invalid, paging};
 use crate::service::Caller;
-use crate::service::ledger::{self, LedgerPage, reads_ledger};
+use crate::service::ledger::{self, LedgerPage};
 
 /// Ledger query.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -33,7 +34,7 @@ pub async fn ledger(
 ) -> Result<web::Json<LedgerPage>, AppError> {
     // The role first, as the service does: a bad query from a caller who may not read the
     // ledger is answered 403, not 422.
-    caller.require(reads_ledger)?;
+    caller.require(Role::reads_ledger)?;
     if !matches!(q.sort.as_deref(), None | Some("") | Some("priority")) {
         return Err(invalid("sort"));
     }
