@@ -49,8 +49,12 @@ impl Drop for Driver {
             }
         }
         // Whatever is left of the group chromedriver leads (it was started as its leader).
+        // The `--` matters: without it procps' kill reads `-KILL -1234` as `kill(-1, …)`
+        // and ends every process on the machine, the test run and its database included.
+        let group = self.child.id();
+        assert!(group > 1, "chromedriver's process group");
         let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.child.id())])
+            .args(["-s", "KILL", "--", &format!("-{group}")])
             .stderr(Stdio::null())
             .status();
         let _ = self.child.kill();

@@ -38,7 +38,7 @@ fn serve(database_url: &str) -> (std::process::Child, String) {
 
 fn sigterm(child: &std::process::Child) {
     let sent = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-s", "TERM", "--", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(sent.success());

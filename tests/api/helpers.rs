@@ -227,18 +227,18 @@ impl OwnRedis {
 
     /// Stops the server without closing its connections (SIGSTOP): Redis hangs.
     pub fn freeze(&self) {
-        self.signal("-STOP");
+        self.signal("STOP");
     }
 
     /// Lets a frozen server go on (SIGCONT).
     pub fn thaw(&self) {
-        self.signal("-CONT");
+        self.signal("CONT");
     }
 
     fn signal(&self, signal: &str) {
         let pid = self.child.as_ref().expect("Redis runs").id().to_string();
         let sent = std::process::Command::new("kill")
-            .args([signal, &pid])
+            .args(["-s", signal, "--", &pid])
             .status()
             .expect("kill runs");
         assert!(sent.success());
