@@ -89,18 +89,6 @@ impl From<crate::service::Error> for AppError {
     }
 }
 
-impl From<crate::store::StoreError> for AppError {
-    fn from(err: crate::store::StoreError) -> Self {
-        crate::service::Error::from(err).into()
-    }
-}
-
-impl From<sqlx::Error> for AppError {
-    fn from(err: sqlx::Error) -> Self {
-        AppError::Internal(anyhow::Error::new(err))
-    }
-}
-
 impl AppError {
     /// One field error as a 422.
     pub fn field(error: FieldError) -> Self {

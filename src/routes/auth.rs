@@ -46,11 +46,6 @@ fn bearer(req: &HttpRequest) -> Option<String> {
         .then(|| token.trim().to_string())
 }
 
-/// Maps a storage failure to an answer: named constraints are the caller's business.
-pub fn store_error(err: crate::store::StoreError) -> AppError {
-    err.into()
-}
-
 /// Login request.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

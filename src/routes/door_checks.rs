@@ -1,21 +1,16 @@
 //! The police door-check queue: list, exports, results, referrals.
 
 use actix_web::{HttpResponse, web};
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::State;
-use super::auth::store_error;
 use super::json::ApiJson;
-use crate::domain::door_check::{Outcome, days_since};
+use crate::domain::door_check::Outcome;
 use crate::error::AppError;
-use crate::export::{self, Columns, Table};
 use crate::service;
 use crate::service::Caller;
-pub use crate::service::door_checks::{QueueItemOut, items_out};
-use crate::store;
-use crate::store::door_checks::{self, QueueFilter};
+use crate::service::door_checks::QueueItemOut;
 
 /// Registers the queue routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -64,17 +59,6 @@ impl QueueQuery {
     }
 }
 
-/// The caller's filter from a query, or 422/404 naming what is wrong.
-pub async fn filter_for(
-    state: &State,
-    caller: &Caller,
-    q: &QueueQuery,
-) -> Result<QueueFilter, AppError> {
-    Ok(service::door_checks::filter(state, caller, &q.asked()).await?)
-}
-
-pub use super::query::{MAX_PAGE, invalid, page_number, paging};
-
 /// The door-check queue, most overdue first.
 #[utoipa::path(get, path = "/api/v1/door-checks", tag = "staff", params(QueueQuery),
     responses((status = 200, body = QueuePage), (status = 403, body = crate::error::ErrorBody)),
@@ -89,90 +73,16 @@ pub async fn list(
     Ok(web::Json(QueuePage { items, total }))
 }
 
-/// Most rows one export holds; a larger list must be narrowed by community or reason.
-const EXPORT_LIMIT: i64 = 100_000;
-
-pub async fn export_table(
+/// The queue as a download in `format` (`csv` or `xlsx`): the API's and the police pages'
+/// exports.
+pub async fn export(
     state: &State,
     caller: &Caller,
     q: &QueueQuery,
-) -> Result<Table, AppError> {
-    let filter = filter_for(state, caller, q).await?;
-    let now = store::millis(Utc::now());
-    let (items, _) = door_checks::list(&state.store, &filter, now, 0, EXPORT_LIMIT)
-        .await
-        .map_err(store_error)?;
-    tracing::info!(
-        user_id = caller.user_id,
-        rows = items.len(),
-        "door-check export"
-    );
-    crate::store::audit::append(
-        &state.store,
-        crate::store::audit::Entry {
-            user_id: Some(caller.user_id),
-            action: "export.door_checks".into(),
-            subject: q.community.clone().map(|c| format!("community:{c}")),
-            detail: Some(
-                serde_json::json!({"rows": items.len(), "status": filter.status.as_str()})
-                    .to_string(),
-            ),
-            reason: None,
-        },
-        now,
-    )
-    .await
-    .map_err(store_error)?;
-    let now = store::instant(now);
-    let columns = Columns::<door_checks::QueueItem>::new()
-        .integer("编号", |i| i.id)
-        .text("社区", |i| i.community.clone())
-        .text("地址", |i| i.address.clone())
-        .text("原因", |i| i.reason.label_zh().into())
-        .text("状态", |i| i.status.as_str().into())
-        .text("结果", |i| {
-            i.outcome.map(|o| o.as_str().into()).unwrap_or_default()
-        })
-        .date_time("发起时间", |i| store::instant(i.opened_at))
-        .integer("未上传天数", |i| {
-            days_since(store::instant(i.clock_from), now)
-        })
-        .integer("未遇次数", |i| i.attempts);
-    Ok(columns.table(&items, state.settings.tz))
-}
-
-fn download(body: Vec<u8>, content_type: &str, name: &str) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"{name}\""),
-        ))
-        .insert_header(("Cache-Control", "private, no-store"))
-        .body(body)
-}
-
-/// A table as a download in `format` (`csv` or `xlsx`): the one path behind the API's and
-/// the police pages' exports.
-pub async fn export_response(table: Table, format: &str) -> Result<HttpResponse, AppError> {
-    match format {
-        "csv" => Ok(download(
-            export::csv(&table),
-            "text/csv; charset=utf-8",
-            "door-checks.csv",
-        )),
-        "xlsx" => {
-            let bytes = web::block(move || export::xlsx("上门核查", &table))
-                .await
-                .map_err(|e| anyhow::anyhow!("export task: {e}"))??;
-            Ok(download(
-                bytes,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "door-checks.xlsx",
-            ))
-        }
-        _ => Err(AppError::NotFound),
-    }
+    format: &str,
+) -> Result<HttpResponse, AppError> {
+    let table = service::door_checks::export(state, caller, &q.asked()).await?;
+    super::download::table(table, format, "door-checks", "上门核查").await
 }
 
 /// The queue as CSV (UTF-8 with BOM).
@@ -184,7 +94,7 @@ pub async fn list_csv(
     caller: Caller,
     q: web::Query<QueueQuery>,
 ) -> Result<HttpResponse, AppError> {
-    export_response(export_table(&state, &caller, &q).await?, "csv").await
+    export(&state, &caller, &q, "csv").await
 }
 
 /// The queue as XLSX.
@@ -198,7 +108,7 @@ pub async fn list_xlsx(
     caller: Caller,
     q: web::Query<QueueQuery>,
 ) -> Result<HttpResponse, AppError> {
-    export_response(export_table(&state, &caller, &q).await?, "xlsx").await
+    export(&state, &caller, &q, "xlsx").await
 }
 
 /// What an officer found.

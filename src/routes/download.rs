@@ -23,3 +23,27 @@ pub fn attachment(content_type: &str, file_name: &str, cache_control: &str) -> H
 pub fn monthly_report(report: crate::service::reports::MonthlyReport) -> HttpResponse {
     attachment(XLSX, &format!("renfang-{}.xlsx", report.month), "no-store").body(report.xlsx)
 }
+
+/// A table as a download in `format` (`csv` or `xlsx`, else 404) named `stem.csv` or
+/// `stem.xlsx`, its worksheet named `sheet`: the one path of every list export.
+pub async fn table(
+    table: crate::export::Table,
+    format: &str,
+    stem: &str,
+    sheet: &'static str,
+) -> Result<HttpResponse, crate::error::AppError> {
+    const NO_COPIES: &str = "private, no-store";
+    match format {
+        "csv" => Ok(
+            attachment("text/csv; charset=utf-8", &format!("{stem}.csv"), NO_COPIES)
+                .body(crate::export::csv(&table)),
+        ),
+        "xlsx" => {
+            let bytes = actix_web::web::block(move || crate::export::xlsx(sheet, &table))
+                .await
+                .map_err(|e| anyhow::anyhow!("export task: {e}"))??;
+            Ok(attachment(XLSX, &format!("{stem}.xlsx"), NO_COPIES).body(bytes))
+        }
+        _ => Err(crate::error::AppError::NotFound),
+    }
+}

@@ -8,7 +8,6 @@ use serde::Deserialize;
 use super::State;
 // The export's table is still built by the API module: it is being rewritten as a
 // declared list of columns, and the page will take it from there.
-use super::door_checks::{QueueQuery, export_response, export_table};
 use super::pages::{PageCaller, check_csrf, csrf_token, html, see_other};
 use super::query::page_number;
 use crate::domain::door_check::{Outcome, Reason, Status};
@@ -116,16 +115,9 @@ async fn export_file(
     PageCaller(caller): PageCaller,
     format: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let query = QueueQuery {
-        community: None,
-        status: None,
-        reason: None,
-        sort: None,
-        page: None,
-        per_page: None,
-    };
-    let table = export_table(&state, &caller, &query).await?;
-    export_response(table, &format).await
+    let everything = service::door_checks::QueueQuery::default();
+    let table = service::door_checks::export(&state, &caller, &everything).await?;
+    super::download::table(table, &format, "door-checks", "上门核查").await
 }
 
 struct CheckView {

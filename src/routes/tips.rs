@@ -4,25 +4,17 @@
 //! `photo` file; the photo is checked by content and re-encoded without its metadata.
 
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::State;
-use super::auth::{Caller, store_error};
 use super::json::ApiJson;
-use crate::crypto::Purpose;
-use crate::domain::FieldError;
-use crate::domain::person::PhoneNumber;
-use crate::domain::role::Role;
-use crate::domain::tip::{self, Category, MAX_PHOTO_BYTES, TipState};
-use crate::domain::token::QrToken;
-use crate::domain::unit::Address;
+use crate::domain::tip::{self, MAX_PHOTO_BYTES};
 use crate::error::AppError;
 use crate::limits::{Counter, Take};
-use crate::store::tips::{self, NewTip, Tip};
-use crate::store::units::{self, TokenLookup};
-use crate::store::{self, communities};
+use crate::service::{self, Caller};
+use crate::store;
+use crate::store::tips::Tip;
 
 /// Registers the tip routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -76,84 +68,37 @@ pub async fn create_tip(
     Ok(HttpResponse::Created().json(super::units::Created { id }))
 }
 
-/// Checks and stores a tip (the API's and the public page's one path).
+/// Checks and stores a tip (the API's and the public page's one path): a poster token that
+/// names nothing counts as a guess, and a photo counts against the sender's daily allowance
+/// (an address whose allowance is spent is refused before its photo is decoded, and a photo
+/// that would go past it is refused, tip and all, so nothing is half-kept).
 pub async fn receive(
     state: &State,
     req: &HttpRequest,
     body: TipRequest,
     photo: Option<Vec<u8>>,
 ) -> Result<i64, AppError> {
-    let mut errors = Vec::new();
-    let category = Category::parse(body.category.trim());
-    if category.is_none() {
-        errors.push(FieldError::new(
-            "category",
-            "invalid",
-            "请选择举报类型",
-            "Please choose what you are reporting",
-        ));
+    let client = super::limit::client_of(req, state);
+    if photo.as_ref().is_some_and(|p| !p.is_empty()) {
+        photo_allowance(state, &client, 0).await?;
     }
-    let description = tip::parse_description(&body.description)
-        .map_err(|e| errors.push(e))
-        .ok();
-    let contact = match body.contact.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(text) => PhoneNumber::parse(text)
-            .map_err(|e| errors.push(e.on("contact")))
-            .ok(),
-    };
-    let place = locate(state, &body)
-        .await
-        .map_err(|e| {
-            if e.field == "token" && e.code == "unknown" {
-                // Counted by the rate limits as a guessed poster.
+    let checked = match service::tips::check(state, body.into(), photo).await {
+        Ok(checked) => checked,
+        Err(service::Error::Validation(errors)) => {
+            if errors
+                .iter()
+                .any(|e| e.field == "token" && e.code == "unknown")
+            {
                 super::limit::mark_guess(req);
             }
-            errors.push(e)
-        })
-        .ok();
-    let client = super::limit::client_of(req, state);
-    let photo = match photo.filter(|p| !p.is_empty()) {
-        None => None,
-        Some(bytes) => {
-            // An address whose allowance is spent is refused before its photo is decoded.
-            photo_allowance(state, &client, 0).await?;
-            let _turn = PHOTO_DECODES
-                .acquire()
-                .await
-                .map_err(|_| AppError::Unavailable)?;
-            let checked = web::block(move || tip::reencode_photo(&bytes))
-                .await
-                .map_err(|e| AppError::Internal(anyhow::anyhow!("photo task: {e}")))?;
-            checked.map_err(|e| errors.push(e.field())).ok()
+            return Err(AppError::Validation(errors));
         }
+        Err(other) => return Err(other.into()),
     };
-    let (Some(category), Some(description), Some(place)) = (category, description, place) else {
-        return Err(AppError::Validation(errors));
-    };
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
+    if checked.photo_bytes() > 0 {
+        photo_allowance(state, &client, checked.photo_bytes()).await?;
     }
-    if let Some(stored) = &photo {
-        // Counted as stored; a photo that would go past the allowance is refused, tip and
-        // all, so nothing is half-kept.
-        photo_allowance(state, &client, stored.len()).await?;
-    }
-    let tip = NewTip {
-        community_id: place.community_id,
-        unit_id: place.unit_id,
-        address: place.address,
-        category: category.as_str(),
-        description,
-        contact_enc: contact
-            .as_ref()
-            .map(|c| state.vault.seal(Purpose::Phone, c.as_ref())),
-        contact_masked: contact.as_ref().map(PhoneNumber::masked),
-        photo,
-    };
-    tips::create(&state.store, tip, store::millis(Utc::now()))
-        .await
-        .map_err(store_error)
+    Ok(service::tips::file(state, checked).await?)
 }
 
 /// Counts `bytes` of stored photo against the client's daily allowance (`0`: only checks
@@ -170,62 +115,17 @@ async fn photo_allowance(state: &State, client: &str, bytes: usize) -> Result<()
     })
 }
 
-/// Where a tip points: a unit when the poster or the address names one.
-struct Place {
-    community_id: Option<i64>,
-    unit_id: Option<i64>,
-    address: String,
-}
-
-async fn locate(state: &State, body: &TipRequest) -> Result<Place, FieldError> {
-    let store_failed =
-        |_| FieldError::new("address", "unavailable", "暂时无法查询地址", "Try again");
-    if let Some(token) = body
-        .token
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
-        let bad = || FieldError::new("token", "unknown", "二维码无效或已更换", "Unknown poster");
-        let token = QrToken::parse(token).ok_or_else(bad)?;
-        let TokenLookup::Current(target) = units::find_by_token(&state.store, &state.vault, &token)
-            .await
-            .map_err(store_failed)?
-        else {
-            return Err(bad());
-        };
-        let unit = units::get(&state.store, target.unit_id)
-            .await
-            .map_err(store_failed)?
-            .ok_or_else(bad)?;
-        return Ok(Place {
-            community_id: Some(unit.community_id),
-            unit_id: Some(unit.id),
-            address: unit.address,
-        });
+impl From<TipRequest> for service::tips::TipInput {
+    fn from(body: TipRequest) -> Self {
+        Self {
+            address: body.address,
+            token: body.token,
+            community: body.community,
+            category: body.category,
+            description: body.description,
+            contact: body.contact,
+        }
     }
-    let raw = body.address.as_deref().unwrap_or("");
-    let address = Address::parse(raw)?;
-    let named = match body
-        .community
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
-        Some(name) => communities::find_by_name(&state.store, name)
-            .await
-            .map_err(store_failed)?
-            .map(|c| c.id),
-        None => None,
-    };
-    let unit = units::find_by_address_key(&state.store, address.key(), named)
-        .await
-        .map_err(store_failed)?;
-    Ok(Place {
-        community_id: unit.map(|(_, c)| c).or(named),
-        unit_id: unit.map(|(u, _)| u),
-        address: address.display().to_string(),
-    })
 }
 
 /// The text fields of a tip form.
@@ -237,9 +137,6 @@ pub const FIELDS: &[&str] = &[
     "description",
     "contact",
 ];
-
-/// Photos decoded at once: a large photo takes a few hundred megabytes while it is decoded.
-static PHOTO_DECODES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 async fn read_multipart(
     req: &HttpRequest,
@@ -317,35 +214,6 @@ pub struct TipList {
     pub total: i64,
 }
 
-/// A page of tips in the caller's communities, newest first.
-pub async fn tips_for(
-    state: &State,
-    caller: &Caller,
-    wanted: Option<&str>,
-    page: i64,
-    per_page: i64,
-) -> Result<(Vec<Tip>, i64), AppError> {
-    caller.require(Role::handles_tips)?;
-    let wanted = match wanted.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => Some(
-            TipState::parse(s)
-                .ok_or_else(|| super::door_checks::invalid("state"))?
-                .as_str(),
-        ),
-        None => None,
-    };
-    tips::list(
-        &state.store,
-        caller.scope(),
-        wanted,
-        // Callers keep page within MAX_PAGE; the clamp makes overflow impossible anyway.
-        (page.clamp(1, super::door_checks::MAX_PAGE) - 1) * per_page.clamp(1, 200),
-        per_page,
-    )
-    .await
-    .map_err(store_error)
-}
-
 /// Tips in the caller's communities (tips that match no community: admins only).
 #[utoipa::path(get, path = "/api/v1/tips", tag = "staff", params(TipQuery),
     responses((status = 200, body = TipList), (status = 403, body = crate::error::ErrorBody)),
@@ -357,32 +225,15 @@ pub async fn list_tips(
 ) -> Result<web::Json<TipList>, AppError> {
     let page = q.page.unwrap_or(1);
     let per_page = q.per_page.unwrap_or(50);
-    if !(1..=super::door_checks::MAX_PAGE).contains(&page) || !(1..=200).contains(&per_page) {
-        return Err(super::door_checks::invalid("page"));
+    if !(1..=service::MAX_PAGE).contains(&page) || !(1..=200).contains(&per_page) {
+        return Err(super::query::invalid("page"));
     }
-    let (items, total) = tips_for(&state, &caller, q.state.as_deref(), page, per_page).await?;
+    let (items, total) =
+        service::tips::list(&state, &caller, q.state.as_deref(), page, per_page).await?;
     Ok(web::Json(TipList {
         items: items.into_iter().map(TipOut::from).collect(),
         total,
     }))
-}
-
-/// A tip the caller may handle, or 404 (also for one outside their communities).
-pub async fn visible_tip(state: &State, caller: &Caller, id: i64) -> Result<Tip, AppError> {
-    caller.require(Role::handles_tips)?;
-    let tip = tips::get(&state.store, id)
-        .await
-        .map_err(store_error)?
-        .ok_or(AppError::NotFound)?;
-    let visible = match tip.community_id {
-        Some(c) => caller.sees(c),
-        None => caller.role.sees_all_communities(),
-    };
-    if visible {
-        Ok(tip)
-    } else {
-        Err(AppError::NotFound)
-    }
 }
 
 /// One tip.
@@ -395,7 +246,9 @@ pub async fn get_tip(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<web::Json<TipOut>, AppError> {
-    Ok(web::Json(visible_tip(&state, &caller, *id).await?.into()))
+    Ok(web::Json(
+        service::tips::visible(&state, &caller, *id).await?.into(),
+    ))
 }
 
 /// A tip's photo (JPEG, re-encoded without metadata).
@@ -417,11 +270,7 @@ pub async fn photo_response(
     caller: &Caller,
     id: i64,
 ) -> Result<HttpResponse, AppError> {
-    visible_tip(state, caller, id).await?;
-    let photo = tips::photo(&state.store, id)
-        .await
-        .map_err(store_error)?
-        .ok_or(AppError::NotFound)?;
+    let photo = service::tips::photo(state, caller, id).await?;
     Ok(HttpResponse::Ok()
         .content_type("image/jpeg")
         .insert_header(("Cache-Control", "private, no-store"))
@@ -451,36 +300,8 @@ pub async fn triage(
     body: ApiJson<TriageRequest>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.value;
-    set_state(&state, &caller, *id, &body.state, body.note.as_deref()).await?;
+    service::tips::set_state(&state, &caller, *id, &body.state, body.note.as_deref()).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "state": body.state.trim() })))
-}
-
-/// The triage of the API and the console.
-pub async fn set_state(
-    state: &State,
-    caller: &Caller,
-    id: i64,
-    wanted: &str,
-    note: Option<&str>,
-) -> Result<(), AppError> {
-    visible_tip(state, caller, id).await?;
-    let to = TipState::parse(wanted.trim())
-        .filter(|s| *s != TipState::Checking)
-        .ok_or_else(|| super::door_checks::invalid("state"))?;
-    let note = note.map(str::trim).filter(|n| !n.is_empty());
-    if note.is_some_and(|n| !tip::one_line(n, 500)) {
-        return Err(super::door_checks::invalid("note"));
-    }
-    tips::set_state(
-        &state.store,
-        id,
-        to.as_str(),
-        note.map(str::to_string),
-        caller.user_id,
-        store::millis(Utc::now()),
-    )
-    .await
-    .map_err(store_error)
 }
 
 /// The door check opened for a tip.
@@ -500,28 +321,6 @@ pub async fn open_check(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let door_check_id = open_check_for(&state, &caller, *id).await?;
+    let door_check_id = service::tips::open_check(&state, &caller, *id).await?;
     Ok(HttpResponse::Created().json(CheckOpened { door_check_id }))
-}
-
-/// Opening a check, for the API and the console.
-pub async fn open_check_for(state: &State, caller: &Caller, id: i64) -> Result<i64, AppError> {
-    let tip = visible_tip(state, caller, id).await?;
-    let Some(unit_id) = tip.unit_id else {
-        return Err(AppError::field(FieldError::new(
-            "unit",
-            "unknown",
-            "这条线索没有对应到登记的房屋，无法派发上门核查",
-            "This tip names no registered unit",
-        )));
-    };
-    tips::open_check(
-        &state.store,
-        id,
-        unit_id,
-        caller.user_id,
-        store::millis(Utc::now()),
-    )
-    .await
-    .map_err(store_error)
 }

@@ -199,6 +199,12 @@ pub async fn add_staff(store: &Store, by: Option<&Caller>, new: NewStaff<'_>) ->
     Ok(users::create(store, by, username, &hash, role.as_str(), &ids, now).await?)
 }
 
+/// Every staff account, for the admin's list.
+pub async fn staff_list(store: &Store, caller: &Caller) -> Result<Vec<users::Listed>> {
+    caller.require(Role::is_admin)?;
+    Ok(users::list_staff(store).await?)
+}
+
 /// Which account to disable or enable.
 pub enum Account<'a> {
     /// A staff account of the console's list (sublandlords are not managed there).

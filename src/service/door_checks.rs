@@ -9,8 +9,9 @@ use crate::domain::door_check::{Outcome, Reason, Status, days_since};
 use crate::domain::person::PersonName;
 use crate::domain::registration::new_receipt;
 use crate::domain::role::Role;
+use crate::export::{Columns, Table};
 use crate::store::door_checks::{self, Order, QueueFilter, VisitResult};
-use crate::store::{self, communities, filings, registrations, sublandlords, units};
+use crate::store::{self, audit, communities, filings, registrations, sublandlords, units};
 
 /// How the queue is asked for, as typed: every value optional.
 #[derive(Debug, Default)]
@@ -51,6 +52,47 @@ pub async fn filter(ctx: &Context, caller: &Caller, q: &QueueQuery<'_>) -> Resul
         reason,
         order,
     })
+}
+
+/// Most rows one export holds; a larger list must be narrowed by community or reason.
+const EXPORT_LIMIT: i64 = 100_000;
+
+/// The queue as a table for a spreadsheet (CSV or XLSX), audited as an export.
+pub async fn export(ctx: &Context, caller: &Caller, q: &QueueQuery<'_>) -> Result<Table> {
+    let filter = filter(ctx, caller, q).await?;
+    let now = store::millis(ctx.now());
+    let (items, _) = door_checks::list(&ctx.store, &filter, now, 0, EXPORT_LIMIT).await?;
+    tracing::info!(
+        user_id = caller.user_id,
+        rows = items.len(),
+        "door-check export"
+    );
+    let entry = audit::Entry {
+        user_id: Some(caller.user_id),
+        action: "export.door_checks".into(),
+        subject: q.community.map(|c| format!("community:{c}")),
+        detail: Some(
+            serde_json::json!({"rows": items.len(), "status": filter.status.as_str()}).to_string(),
+        ),
+        reason: None,
+    };
+    audit::append(&ctx.store, entry, now).await?;
+    let now = store::instant(now);
+    let columns = Columns::<door_checks::QueueItem>::new()
+        .integer("编号", |i| i.id)
+        .text("社区", |i| i.community.clone())
+        .text("地址", |i| i.address.clone())
+        .text("原因", |i| i.reason.label_zh().into())
+        .text("状态", |i| i.status.as_str().into())
+        .text("结果", |i| {
+            i.outcome.map(|o| o.as_str().into()).unwrap_or_default()
+        })
+        .date_time("发起时间", |i| store::instant(i.opened_at))
+        .integer("未上传天数", |i| {
+            days_since(store::instant(i.clock_from), now)
+        })
+        .integer("未遇次数", |i| i.attempts);
+    Ok(columns.table(&items, ctx.settings.tz))
 }
 
 /// One line of the queue.

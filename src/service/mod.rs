@@ -22,6 +22,7 @@ pub mod reveal;
 pub mod scan_cache;
 pub mod stats;
 pub mod sublandlords;
+pub mod tips;
 pub mod units;
 
 pub use caller::Caller;

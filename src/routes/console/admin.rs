@@ -1,23 +1,19 @@
 //! The town office's pages: communities and staff accounts.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::Utc;
 use serde::Deserialize;
 
-use super::{Chrome, page_or_error, staff};
+use super::{Chrome, admit, page_or_error};
 use crate::domain::role::Role;
 use crate::domain::sublandlord::MIN_PASSWORD_CHARS;
 use crate::error::AppError;
 use crate::routes::State;
-use crate::routes::auth::store_error;
-use crate::routes::pages::{CsrfForm, check_csrf, html, see_other};
-use crate::service::{
-    self,
-    accounts::{self, Account, NewStaff},
-};
-use crate::store::{self, Constraint, StoreError, communities, users};
+use crate::routes::pages::{CsrfForm, Detour, PageCaller, check_csrf, html, see_other};
+use crate::service::accounts::{self, Account, NewStaff};
+use crate::service::{self, Caller};
+use crate::store::users;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/communities", web::get().to(communities_page))
@@ -40,27 +36,22 @@ struct CommunitiesPage {
     error: Option<String>,
 }
 
-async fn communities_page(state: State, req: HttpRequest) -> HttpResponse {
-    let caller = match staff(&req, &state, Role::is_admin).await {
-        Ok(c) => c,
-        Err(answer) => return answer,
-    };
+async fn communities_page(
+    state: State,
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::is_admin)?;
     let result = render_communities(&state, &caller, StatusCode::OK, None).await;
-    page_or_error(&caller, result)
+    Ok(page_or_error(&caller, result))
 }
 
 async fn render_communities(
     state: &State,
-    caller: &crate::routes::auth::Caller,
+    caller: &Caller,
     status: StatusCode,
     error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let names = communities::list(&state.store)
-        .await
-        .map_err(store_error)?
-        .into_iter()
-        .map(|c| c.name)
-        .collect();
+    let names = service::units::community_names(state, caller).await?;
     let page = CommunitiesPage {
         chrome: Chrome::new(caller, "/console/communities"),
         names,
@@ -78,32 +69,28 @@ pub struct CommunityForm {
 
 async fn add_community(
     state: State,
-    req: HttpRequest,
     form: web::Form<CommunityForm>,
-) -> HttpResponse {
-    let caller = match staff(&req, &state, Role::is_admin).await {
-        Ok(c) => c,
-        Err(answer) => return answer,
-    };
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::is_admin)?;
     let result = async {
         check_csrf(&caller, &form.csrf)?;
         let name = form.name.trim();
-        if name.is_empty() || name.chars().count() > 40 || crate::domain::has_control(name) {
-            let error = Some("社区名称应为 1 到 40 个字".to_string());
-            return render_communities(&state, &caller, StatusCode::UNPROCESSABLE_ENTITY, error)
-                .await;
-        }
-        match communities::create(&state.store, name, store::millis(Utc::now())).await {
-            Ok(_) => Ok(see_other("/console/communities")),
-            Err(StoreError::Unique(Constraint::CommunityName)) => {
-                let error = Some(format!("社区“{name}”已存在"));
-                render_communities(&state, &caller, StatusCode::CONFLICT, error).await
+        let (status, error) = match service::units::create_community(&state, &caller, name).await {
+            Ok(_) => return Ok(see_other("/console/communities")),
+            Err(service::Error::Validation(fields)) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                fields.first().map_or("", |f| f.message_zh).to_string(),
+            ),
+            Err(service::Error::Conflict(_)) => {
+                (StatusCode::CONFLICT, format!("社区“{name}”已存在"))
             }
-            Err(e) => Err(store_error(e)),
-        }
+            Err(e) => return Err(e.into()),
+        };
+        render_communities(&state, &caller, status, Some(error)).await
     }
     .await;
-    page_or_error(&caller, result)
+    Ok(page_or_error(&caller, result))
 }
 
 struct UserRow {
@@ -124,36 +111,27 @@ struct UsersPage {
     self_id: i64,
 }
 
-async fn users_page(state: State, req: HttpRequest) -> HttpResponse {
-    let caller = match staff(&req, &state, Role::is_admin).await {
-        Ok(c) => c,
-        Err(answer) => return answer,
-    };
+async fn users_page(state: State, PageCaller(caller): PageCaller) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::is_admin)?;
     let result = render_users(&state, &caller, StatusCode::OK, None).await;
-    page_or_error(&caller, result)
+    Ok(page_or_error(&caller, result))
 }
 
 async fn render_users(
     state: &State,
-    caller: &crate::routes::auth::Caller,
+    caller: &Caller,
     status: StatusCode,
     error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let rows = users::list_staff(&state.store)
-        .await
-        .map_err(store_error)?
+    let rows = accounts::staff_list(&state.store, caller)
+        .await?
         .into_iter()
         .map(|user| UserRow {
             role: user.role.label_zh(),
             user,
         })
         .collect();
-    let community_names = communities::list(&state.store)
-        .await
-        .map_err(store_error)?
-        .into_iter()
-        .map(|c| c.name)
-        .collect();
+    let community_names = service::units::community_names(state, caller).await?;
     let roles = [
         Role::Admin,
         Role::Police,
@@ -178,13 +156,10 @@ async fn render_users(
 
 async fn add_user(
     state: State,
-    req: HttpRequest,
     form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let caller = match staff(&req, &state, Role::is_admin).await {
-        Ok(c) => c,
-        Err(answer) => return answer,
-    };
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::is_admin)?;
     let result = async {
         let value = |name: &str| {
             form.iter()
@@ -224,7 +199,7 @@ async fn add_user(
         .await
     }
     .await;
-    page_or_error(&caller, result)
+    Ok(page_or_error(&caller, result))
 }
 
 #[derive(Template)]
@@ -237,11 +212,12 @@ struct DisablePage {
 }
 
 /// Asks before disabling: the form on this page does it (pages run no script to ask).
-async fn confirm_disable(state: State, req: HttpRequest, id: web::Path<i64>) -> HttpResponse {
-    let caller = match staff(&req, &state, Role::is_admin).await {
-        Ok(c) => c,
-        Err(answer) => return answer,
-    };
+async fn confirm_disable(
+    state: State,
+    id: web::Path<i64>,
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::is_admin)?;
     let result = async {
         let user = accounts::staff_account(&state.store, &caller, *id).await?;
         let page = DisablePage {
@@ -253,39 +229,36 @@ async fn confirm_disable(state: State, req: HttpRequest, id: web::Path<i64>) -> 
         Ok(html(StatusCode::OK, page.render()))
     }
     .await;
-    page_or_error(&caller, result)
+    Ok(page_or_error(&caller, result))
 }
 
 async fn disable_user(
     state: State,
-    req: HttpRequest,
     id: web::Path<i64>,
     form: web::Form<CsrfForm>,
-) -> HttpResponse {
-    set_disabled(state, req, *id, &form.csrf, true).await
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, Detour> {
+    set_disabled(state, caller, *id, &form.csrf, true).await
 }
 
 async fn enable_user(
     state: State,
-    req: HttpRequest,
     id: web::Path<i64>,
     form: web::Form<CsrfForm>,
-) -> HttpResponse {
-    set_disabled(state, req, *id, &form.csrf, false).await
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, Detour> {
+    set_disabled(state, caller, *id, &form.csrf, false).await
 }
 
 /// Disables or enables a staff account as the command line does, recorded as the admin's.
 async fn set_disabled(
     state: State,
-    req: HttpRequest,
+    caller: Caller,
     id: i64,
     csrf: &str,
     disable: bool,
-) -> HttpResponse {
-    let caller = match staff(&req, &state, Role::is_admin).await {
-        Ok(c) => c,
-        Err(answer) => return answer,
-    };
+) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::is_admin)?;
     let result = async {
         check_csrf(&caller, csrf)?;
         let account = Account::Staff(id);
@@ -298,5 +271,5 @@ async fn set_disabled(
         }
     }
     .await;
-    page_or_error(&caller, result)
+    Ok(page_or_error(&caller, result))
 }

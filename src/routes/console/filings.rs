@@ -2,14 +2,14 @@
 //! filer's, and approve or reject each (a rejection needs a reason and a ticked box).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{Chrome, page_or_error, staff};
+use super::{Chrome, admit, page_or_error};
 use crate::domain::role::Role;
 use crate::routes::State;
-use crate::routes::pages::{CsrfForm, check_csrf, html, see_other};
+use crate::routes::pages::{CsrfForm, Detour, PageCaller, check_csrf, html, see_other};
 use crate::service::filings;
 use crate::service::ledger::masked_name;
 use crate::store::filings::FilingRow;
@@ -48,11 +48,12 @@ pub struct ListQuery {
 
 const PAGE_SIZE: i64 = 50;
 
-async fn list_page(state: State, req: HttpRequest, q: web::Query<ListQuery>) -> HttpResponse {
-    let caller = match staff(&req, &state, Role::reviews_filings).await {
-        Ok(c) => c,
-        Err(answer) => return answer,
-    };
+async fn list_page(
+    state: State,
+    q: web::Query<ListQuery>,
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::reviews_filings)?;
     let page = crate::routes::query::page_number(q.page);
     let result = async {
         let (filings, total) =
@@ -82,26 +83,23 @@ async fn list_page(state: State, req: HttpRequest, q: web::Query<ListQuery>) -> 
         Ok(html(StatusCode::OK, page.render()))
     }
     .await;
-    page_or_error(&caller, result)
+    Ok(page_or_error(&caller, result))
 }
 
 async fn approve(
     state: State,
-    req: HttpRequest,
     id: web::Path<i64>,
     form: web::Form<CsrfForm>,
-) -> HttpResponse {
-    let caller = match staff(&req, &state, Role::reviews_filings).await {
-        Ok(c) => c,
-        Err(answer) => return answer,
-    };
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::reviews_filings)?;
     let result = async {
         check_csrf(&caller, &form.csrf)?;
         filings::approve(&state, &caller, *id).await?;
         Ok(see_other("/console/filings?done=approved"))
     }
     .await;
-    page_or_error(&caller, result)
+    Ok(page_or_error(&caller, result))
 }
 
 /// The reject form: a reason, and a box ticked to confirm.
@@ -116,14 +114,11 @@ pub struct RejectForm {
 
 async fn reject(
     state: State,
-    req: HttpRequest,
     id: web::Path<i64>,
     form: web::Form<RejectForm>,
-) -> HttpResponse {
-    let caller = match staff(&req, &state, Role::reviews_filings).await {
-        Ok(c) => c,
-        Err(answer) => return answer,
-    };
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::reviews_filings)?;
     let result = async {
         check_csrf(&caller, &form.csrf)?;
         // The box is required in the form; a post without it (an old page, a script) is
@@ -142,5 +137,5 @@ async fn reject(
         Ok(see_other("/console/filings?done=rejected"))
     }
     .await;
-    page_or_error(&caller, result)
+    Ok(page_or_error(&caller, result))
 }

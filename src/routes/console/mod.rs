@@ -16,11 +16,10 @@ mod tips;
 mod units;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::State;
-use super::pages::{Detour, csrf_token, html, page_caller};
+use super::pages::{Detour, csrf_token, html};
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::service::Caller;
@@ -97,13 +96,6 @@ struct MessagePage<'a> {
     chrome: Chrome,
     heading: &'a str,
     text: &'a str,
-}
-
-/// The signed-in staff member, or the answer to send instead (to the login page, or a
-/// page saying the role may not open this section); `PageCaller` with `admit` replaces it.
-pub async fn staff(req: &HttpRequest, state: &State, may: Allowed) -> Result<Caller, HttpResponse> {
-    let caller = page_caller(req, state).await?;
-    admit(caller, may).map_err(|refusal| actix_web::ResponseError::error_response(&refusal))
 }
 
 /// The caller of a console page (see `PageCaller`) if staff whose role `may` open this

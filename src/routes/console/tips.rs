@@ -5,17 +5,16 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{Chrome, page_or_error, staff};
+use super::{Chrome, admit, page_or_error};
 use crate::domain::role::Role;
 use crate::domain::tip::{Category, MAX_PHOTO_BYTES, PhotoError, TipState};
 use crate::error::AppError;
 use crate::routes::State;
 use crate::routes::multipart;
-use crate::routes::pages::{CsrfForm, check_csrf, html, see_other};
+use crate::routes::pages::{CsrfForm, Detour, PageCaller, check_csrf, html, see_other};
 use crate::routes::render::{Lang, message_page};
-use crate::routes::tips::{
-    FIELDS, TipRequest, open_check_for, photo_response, receive, set_state, tips_for, visible_tip,
-};
+use crate::routes::tips::{FIELDS, TipRequest, photo_response, receive};
+use crate::service::tips::{list, open_check as open_check_for, set_state, visible};
 use crate::store::tips::Tip;
 
 /// The public tip page (no login).
@@ -201,15 +200,16 @@ pub struct ListQuery {
 
 const PAGE_SIZE: i64 = 50;
 
-async fn list_page(state: State, req: HttpRequest, q: web::Query<ListQuery>) -> HttpResponse {
-    let caller = match staff(&req, &state, Role::handles_tips).await {
-        Ok(c) => c,
-        Err(answer) => return answer,
-    };
+async fn list_page(
+    state: State,
+    q: web::Query<ListQuery>,
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::handles_tips)?;
     let wanted = TipState::parse(q.state.trim()).map(TipState::as_str);
-    let page = crate::routes::door_checks::page_number(q.page);
+    let page = crate::routes::query::page_number(q.page);
     let result = async {
-        let (tips, total) = tips_for(&state, &caller, wanted, page, PAGE_SIZE).await?;
+        let (tips, total) = list(&state, &caller, wanted, page, PAGE_SIZE).await?;
         let tz = state.settings.tz;
         let page = ListPage {
             chrome: Chrome::new(&caller, "/console/tips"),
@@ -226,7 +226,7 @@ async fn list_page(state: State, req: HttpRequest, q: web::Query<ListQuery>) -> 
         Ok(html(StatusCode::OK, page.render()))
     }
     .await;
-    page_or_error(&caller, result)
+    Ok(page_or_error(&caller, result))
 }
 
 #[derive(Template)]
@@ -237,13 +237,14 @@ struct DetailPage {
     states: Vec<(&'static str, &'static str)>,
 }
 
-async fn detail_page(state: State, req: HttpRequest, id: web::Path<i64>) -> HttpResponse {
-    let caller = match staff(&req, &state, Role::handles_tips).await {
-        Ok(c) => c,
-        Err(answer) => return answer,
-    };
+async fn detail_page(
+    state: State,
+    id: web::Path<i64>,
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::handles_tips)?;
     let result = async {
-        let tip = visible_tip(&state, &caller, *id).await?;
+        let tip = visible(&state, &caller, *id).await?;
         let page = DetailPage {
             chrome: Chrome::new(&caller, "/console/tips"),
             r: row(tip, state.settings.tz),
@@ -255,16 +256,17 @@ async fn detail_page(state: State, req: HttpRequest, id: web::Path<i64>) -> Http
         Ok(html(StatusCode::OK, page.render()))
     }
     .await;
-    page_or_error(&caller, result)
+    Ok(page_or_error(&caller, result))
 }
 
-async fn photo(state: State, req: HttpRequest, id: web::Path<i64>) -> HttpResponse {
-    let caller = match staff(&req, &state, Role::handles_tips).await {
-        Ok(c) => c,
-        Err(answer) => return answer,
-    };
+async fn photo(
+    state: State,
+    id: web::Path<i64>,
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::handles_tips)?;
     let result = photo_response(&state, &caller, *id).await;
-    page_or_error(&caller, result)
+    Ok(page_or_error(&caller, result))
 }
 
 /// The triage form.
@@ -278,38 +280,32 @@ pub struct TriageForm {
 
 async fn triage(
     state: State,
-    req: HttpRequest,
     id: web::Path<i64>,
     form: web::Form<TriageForm>,
-) -> HttpResponse {
-    let caller = match staff(&req, &state, Role::handles_tips).await {
-        Ok(c) => c,
-        Err(answer) => return answer,
-    };
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::handles_tips)?;
     let result = async {
         check_csrf(&caller, &form.csrf)?;
         set_state(&state, &caller, *id, &form.state, Some(&form.note)).await?;
         Ok(see_other(&format!("/console/tips/{}", *id)))
     }
     .await;
-    page_or_error(&caller, result)
+    Ok(page_or_error(&caller, result))
 }
 
 async fn open_check(
     state: State,
-    req: HttpRequest,
     id: web::Path<i64>,
     form: web::Form<CsrfForm>,
-) -> HttpResponse {
-    let caller = match staff(&req, &state, Role::handles_tips).await {
-        Ok(c) => c,
-        Err(answer) => return answer,
-    };
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::handles_tips)?;
     let result = async {
         check_csrf(&caller, &form.csrf)?;
         open_check_for(&state, &caller, *id).await?;
         Ok(see_other(&format!("/console/tips/{}", *id)))
     }
     .await;
-    page_or_error(&caller, result)
+    Ok(page_or_error(&caller, result))
 }

@@ -1,0 +1,263 @@
+//! Public tips: anyone may report a suspected daily or group rental, with a photo; staff
+//! who handle tips list them, triage them and open a door check for the unit they name.
+
+use super::{Caller, Context, Error, MAX_PAGE, Result};
+use crate::crypto::Purpose;
+use crate::domain::FieldError;
+use crate::domain::person::PhoneNumber;
+use crate::domain::role::Role;
+use crate::domain::tip::{self, Category, TipState};
+use crate::domain::token::QrToken;
+use crate::domain::unit::Address;
+use crate::store::tips::{self, NewTip, Tip};
+use crate::store::units::{self, TokenLookup};
+use crate::store::{self, communities};
+
+/// What a tip form or the API sends, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct TipInput {
+    pub address: Option<String>,
+    pub token: Option<String>,
+    pub community: Option<String>,
+    pub category: String,
+    pub description: String,
+    pub contact: Option<String>,
+}
+
+/// A tip whose fields passed their checks, with its photo re-encoded: ready to be stored.
+pub struct Checked {
+    tip: NewTip,
+}
+
+impl Checked {
+    /// Bytes of photo this tip stores (counted against the sender's daily allowance).
+    pub fn photo_bytes(&self) -> usize {
+        self.tip.photo.as_ref().map_or(0, Vec::len)
+    }
+}
+
+/// Photos decoded at once: a large photo takes a few hundred megabytes while it is decoded.
+static PHOTO_DECODES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// Checks every field of a tip and re-encodes its photo (without metadata); `Validation`
+/// names every field that failed, a poster token that names no current poster among them
+/// (field `token`, code `unknown`).
+pub async fn check(ctx: &Context, input: TipInput, photo: Option<Vec<u8>>) -> Result<Checked> {
+    let mut errors = Vec::new();
+    let category = Category::parse(input.category.trim());
+    if category.is_none() {
+        errors.push(FieldError::new(
+            "category",
+            "invalid",
+            "请选择举报类型",
+            "Please choose what you are reporting",
+        ));
+    }
+    let description = tip::parse_description(&input.description)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let contact = match input.contact.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => PhoneNumber::parse(text)
+            .map_err(|e| errors.push(e.on("contact")))
+            .ok(),
+    };
+    let place = locate(ctx, &input).await.map_err(|e| errors.push(e)).ok();
+    let photo = match photo.filter(|p| !p.is_empty()) {
+        None => None,
+        Some(bytes) => {
+            let _turn = PHOTO_DECODES
+                .acquire()
+                .await
+                .map_err(|e| Error::Internal(anyhow::anyhow!("photo decoding: {e}")))?;
+            let checked = tokio::task::spawn_blocking(move || tip::reencode_photo(&bytes))
+                .await
+                .map_err(|e| Error::Internal(anyhow::anyhow!("photo task: {e}")))?;
+            checked.map_err(|e| errors.push(e.field())).ok()
+        }
+    };
+    let (Some(category), Some(description), Some(place), true) =
+        (category, description, place, errors.is_empty())
+    else {
+        return Err(Error::Validation(errors));
+    };
+    Ok(Checked {
+        tip: NewTip {
+            community_id: place.community_id,
+            unit_id: place.unit_id,
+            address: place.address,
+            category: category.as_str(),
+            description,
+            contact_enc: contact
+                .as_ref()
+                .map(|c| ctx.vault.seal(Purpose::Phone, c.as_ref())),
+            contact_masked: contact.as_ref().map(PhoneNumber::masked),
+            photo,
+        },
+    })
+}
+
+/// Stores a checked tip; its id.
+pub async fn file(ctx: &Context, checked: Checked) -> Result<i64> {
+    Ok(tips::create(&ctx.store, checked.tip, store::millis(ctx.now())).await?)
+}
+
+/// Where a tip points: a unit when the poster or the address names one.
+struct Place {
+    community_id: Option<i64>,
+    unit_id: Option<i64>,
+    address: String,
+}
+
+async fn locate(ctx: &Context, input: &TipInput) -> std::result::Result<Place, FieldError> {
+    let store_failed =
+        |_| FieldError::new("address", "unavailable", "暂时无法查询地址", "Try again");
+    if let Some(token) = input
+        .token
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        let bad = || FieldError::new("token", "unknown", "二维码无效或已更换", "Unknown poster");
+        let token = QrToken::parse(token).ok_or_else(bad)?;
+        let TokenLookup::Current(target) = units::find_by_token(&ctx.store, &ctx.vault, &token)
+            .await
+            .map_err(store_failed)?
+        else {
+            return Err(bad());
+        };
+        let unit = units::get(&ctx.store, target.unit_id)
+            .await
+            .map_err(store_failed)?
+            .ok_or_else(bad)?;
+        return Ok(Place {
+            community_id: Some(unit.community_id),
+            unit_id: Some(unit.id),
+            address: unit.address,
+        });
+    }
+    let raw = input.address.as_deref().unwrap_or("");
+    let address = Address::parse(raw)?;
+    let named = match input
+        .community
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(name) => communities::find_by_name(&ctx.store, name)
+            .await
+            .map_err(store_failed)?
+            .map(|c| c.id),
+        None => None,
+    };
+    let unit = units::find_by_address_key(&ctx.store, address.key(), named)
+        .await
+        .map_err(store_failed)?;
+    Ok(Place {
+        community_id: unit.map(|(_, c)| c).or(named),
+        unit_id: unit.map(|(u, _)| u),
+        address: address.display().to_string(),
+    })
+}
+
+/// A page of tips in the caller's communities, newest first, with their count; `wanted`
+/// narrows to one state.
+pub async fn list(
+    ctx: &Context,
+    caller: &Caller,
+    wanted: Option<&str>,
+    page: i64,
+    per_page: i64,
+) -> Result<(Vec<Tip>, i64)> {
+    caller.require(Role::handles_tips)?;
+    let wanted = match wanted.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => Some(
+            TipState::parse(s)
+                .ok_or_else(|| Error::invalid("state"))?
+                .as_str(),
+        ),
+        None => None,
+    };
+    let per_page = per_page.clamp(1, 200);
+    Ok(tips::list(
+        &ctx.store,
+        caller.scope(),
+        wanted,
+        // Callers keep page within MAX_PAGE; the clamp makes overflow impossible anyway.
+        (page.clamp(1, MAX_PAGE) - 1) * per_page,
+        per_page,
+    )
+    .await?)
+}
+
+/// A tip the caller may handle, or `NotFound` (also for one outside their communities;
+/// tips that match no community are for admins only).
+pub async fn visible(ctx: &Context, caller: &Caller, id: i64) -> Result<Tip> {
+    caller.require(Role::handles_tips)?;
+    let tip = tips::get(&ctx.store, id).await?.ok_or(Error::NotFound)?;
+    let visible = match tip.community_id {
+        Some(c) => caller.sees(c),
+        None => caller.role.sees_all_communities(),
+    };
+    if visible {
+        Ok(tip)
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+/// A visible tip's photo (JPEG, re-encoded without metadata).
+pub async fn photo(ctx: &Context, caller: &Caller, id: i64) -> Result<Vec<u8>> {
+    visible(ctx, caller, id).await?;
+    tips::photo(&ctx.store, id).await?.ok_or(Error::NotFound)
+}
+
+/// Sets a tip's state (`new`, `closed` or `dismissed`; `checking` comes from opening a
+/// door check), with an optional one-line note; audited.
+pub async fn set_state(
+    ctx: &Context,
+    caller: &Caller,
+    id: i64,
+    wanted: &str,
+    note: Option<&str>,
+) -> Result<()> {
+    visible(ctx, caller, id).await?;
+    let to = TipState::parse(wanted.trim())
+        .filter(|s| *s != TipState::Checking)
+        .ok_or_else(|| Error::invalid("state"))?;
+    let note = note.map(str::trim).filter(|n| !n.is_empty());
+    if note.is_some_and(|n| !tip::one_line(n, 500)) {
+        return Err(Error::invalid("note"));
+    }
+    tips::set_state(
+        &ctx.store,
+        id,
+        to.as_str(),
+        note.map(str::to_string),
+        caller.user_id,
+        store::millis(ctx.now()),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Opens a `tip` door check for the tip's unit (or returns the one already open).
+pub async fn open_check(ctx: &Context, caller: &Caller, id: i64) -> Result<i64> {
+    let tip = visible(ctx, caller, id).await?;
+    let Some(unit_id) = tip.unit_id else {
+        return Err(Error::field(FieldError::new(
+            "unit",
+            "unknown",
+            "这条线索没有对应到登记的房屋，无法派发上门核查",
+            "This tip names no registered unit",
+        )));
+    };
+    Ok(tips::open_check(
+        &ctx.store,
+        id,
+        unit_id,
+        caller.user_id,
+        store::millis(ctx.now()),
+    )
+    .await?)
+}
