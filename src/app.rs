@@ -5,16 +5,19 @@ use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+
+use crate::error::AppError;
 use anyhow::Context;
 
 use crate::config::Settings;
 use crate::crypto::Vault;
+use crate::http::{self, AppState};
 use crate::limits::Limiter;
 use crate::metrics::Metrics;
-use crate::routes::{self, AppState};
 use crate::sessions::SessionStore;
 use crate::store::Store;
+use crate::{api, pages};
 
 /// Seconds SIGTERM waits for requests in flight before the workers stop.
 const SHUTDOWN_GRACE_SECS: u64 = 30;
@@ -88,10 +91,10 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .wrap(Compress::default())
-                .wrap(from_fn(routes::limit::limit))
-                .wrap(from_fn(routes::observe::observe))
-                .wrap(from_fn(routes::headers::secure))
-                .configure(routes::configure)
+                .wrap(from_fn(http::limit::limit))
+                .wrap(from_fn(http::observe::observe))
+                .wrap(from_fn(http::headers::secure))
+                .configure(routes)
         })
         .listen(listener)?
         .shutdown_timeout(SHUTDOWN_GRACE_SECS)
@@ -130,4 +133,51 @@ impl Application {
         self.store.close().await;
         result
     }
+}
+
+/// Registers every route of the API and the pages: the one table of them.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    // A path id that is not a number names nothing (404), and a query value of the wrong
+    // type is the caller's mistake (400): both with the JSON error body, like every error.
+    cfg.app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+        .app_data(
+            web::QueryConfig::default().error_handler(|err, _| {
+                AppError::BadRequest(format!("查询参数有误：{err}")).into()
+            }),
+        );
+    // actix tries the routes in the order they are registered, a pattern with a `{…}` part
+    // by a regular expression: the poster's routes, most of all requests, come first.
+    cfg.configure(pages::scan::configure)
+        .configure(api::scan::configure)
+        .configure(pages::police::configure)
+        .configure(api::health::configure)
+        .configure(api::openapi::configure)
+        .configure(api::auth::configure)
+        .configure(api::import::configure)
+        .configure(api::units::configure)
+        .configure(api::door_checks::configure)
+        .configure(api::sublandlords::configure)
+        .configure(api::filings::configure)
+        .configure(api::stats::configure)
+        .configure(api::tips::configure)
+        .configure(api::reports::configure)
+        .configure(api::reveal::configure)
+        .configure(api::audit::configure)
+        .configure(pages::session::configure)
+        .configure(pages::assets::configure)
+        .configure(pages::portal::configure)
+        .configure(pages::console::configure)
+        .default_service(web::to(not_found));
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    if req.path().starts_with("/api/") {
+        return Err(AppError::NotFound);
+    }
+    Ok(http::render::message_page(
+        actix_web::http::StatusCode::NOT_FOUND,
+        http::render::Lang::Zh,
+        "页面不存在",
+        "您访问的页面不存在。如果您是扫码登记，请重新扫描门上的二维码。",
+    ))
 }

@@ -52,10 +52,10 @@ async fn description_of(app: &TestApp, staff: &str, id: i64) -> Value {
 async fn a_body_over_the_documented_64_kib_is_413_and_stores_nothing() {
     let app = spawn_app().await;
     let (_, _, poster) = app.unit_fixture().await;
-    assert_eq!(renfang::routes::json::BODY_LIMIT, 64 * 1024);
+    assert_eq!(renfang::http::json::BODY_LIMIT, 64 * 1024);
     // A valid registration padded with spaces past the limit: refused before parsing.
     let mut body = serde_json::to_vec(&registration(&[occupant(ID_A)])).unwrap();
-    body.resize(renfang::routes::json::BODY_LIMIT + 1, b' ');
+    body.resize(renfang::http::json::BODY_LIMIT + 1, b' ');
     let res = raw(&app, &poster, "application/json", body).await;
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let err: Value = res.json().await.unwrap();

@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use renfang::routes::auth::{ACCOUNT_LOCK_AFTER, LOCK_AFTER};
+use renfang::service::accounts::{ACCOUNT_LOCK_AFTER, LOCK_AFTER};
 
 use crate::helpers::{TestApp, page, page_login, spawn_app, spawn_app_with};
 
@@ -134,7 +134,7 @@ async fn a_guess_spread_over_many_addresses_still_locks_the_account_everywhere()
     app.login_as("admin", &[]).await;
     let username = format!("admin{}", app.users_made() - 1);
     // Fewer guesses from each address than slow it down, many addresses.
-    let per_address = renfang::routes::auth::SLOW_AFTER;
+    let per_address = renfang::service::accounts::SLOW_AFTER;
     let addresses = ACCOUNT_LOCK_AFTER.div_ceil(per_address);
     let mut last = 0;
     for a in 0..addresses {

@@ -130,7 +130,7 @@ async fn while_redis_is_down_registrations_land_nothing_answers_5xx_and_no_login
 
     // Wrong passwords are still counted, and the lock still holds for the right one.
     let wrong = json!({"username": "police1", "password": "wrong-password"});
-    for _ in 0..renfang::routes::auth::LOCK_AFTER {
+    for _ in 0..renfang::service::accounts::LOCK_AFTER {
         let res = a.post_json("/api/v1/login", &wrong, None).await;
         statuses.push(res.status().as_u16());
     }

@@ -1,0 +1,203 @@
+//! The police door-check queue: list, exports, results, referrals.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::domain::door_check::Outcome;
+use crate::error::AppError;
+use crate::http::State;
+use crate::http::json::ApiJson;
+use crate::service;
+use crate::service::Caller;
+use crate::service::door_checks::QueueItemOut;
+
+/// Registers the queue routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/door-checks", web::get().to(list))
+        .route("/api/v1/door-checks.csv", web::get().to(list_csv))
+        .route("/api/v1/door-checks.xlsx", web::get().to(list_xlsx))
+        .route("/api/v1/door-checks/{id}/result", web::post().to(record))
+        .route("/api/v1/referrals", web::get().to(referrals));
+}
+
+/// Query of the queue and its exports.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct QueueQuery {
+    /// Community name; default: all of the caller's.
+    pub community: Option<String>,
+    /// `open` (default) or `closed`.
+    pub status: Option<String>,
+    /// `no_upload`, `tip`, `filing_mismatch`, `overcrowding` or `manual`.
+    pub reason: Option<String>,
+    /// `urgency` (most overdue first, default) or `address` (walking order).
+    pub sort: Option<String>,
+    /// 1-based page (default 1).
+    pub page: Option<i64>,
+    /// Items per page, 1–200 (default 50).
+    pub per_page: Option<i64>,
+}
+
+/// A page of the queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueuePage {
+    pub items: Vec<QueueItemOut>,
+    pub total: i64,
+}
+
+impl QueueQuery {
+    /// The query as the service takes it.
+    fn asked(&self) -> service::door_checks::QueueQuery<'_> {
+        service::door_checks::QueueQuery {
+            community: self.community.as_deref(),
+            status: self.status.as_deref(),
+            reason: self.reason.as_deref(),
+            sort: self.sort.as_deref(),
+        }
+    }
+}
+
+/// The door-check queue, most overdue first.
+#[utoipa::path(get, path = "/api/v1/door-checks", tag = "staff", params(QueueQuery),
+    responses((status = 200, body = QueuePage), (status = 403, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list(
+    state: State,
+    caller: Caller,
+    q: web::Query<QueueQuery>,
+) -> Result<web::Json<QueuePage>, AppError> {
+    let (items, total) =
+        service::door_checks::list(&state, &caller, &q.asked(), q.page, q.per_page).await?;
+    Ok(web::Json(QueuePage { items, total }))
+}
+
+/// The queue as a download in `format` (`csv` or `xlsx`): the API's and the police pages'
+/// exports.
+pub async fn export(
+    state: &State,
+    caller: &Caller,
+    q: &QueueQuery,
+    format: &str,
+) -> Result<HttpResponse, AppError> {
+    let table = service::door_checks::export(state, caller, &q.asked()).await?;
+    crate::http::download::table(table, format, "door-checks", "上门核查").await
+}
+
+/// The queue as CSV (UTF-8 with BOM).
+#[utoipa::path(get, path = "/api/v1/door-checks.csv", tag = "staff", params(QueueQuery),
+    responses((status = 200, content_type = "text/csv", body = String)),
+    security(("bearer" = [])))]
+pub async fn list_csv(
+    state: State,
+    caller: Caller,
+    q: web::Query<QueueQuery>,
+) -> Result<HttpResponse, AppError> {
+    export(&state, &caller, &q, "csv").await
+}
+
+/// The queue as XLSX.
+#[utoipa::path(get, path = "/api/v1/door-checks.xlsx", tag = "staff", params(QueueQuery),
+    responses((status = 200,
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        body = Vec<u8>)),
+    security(("bearer" = [])))]
+pub async fn list_xlsx(
+    state: State,
+    caller: Caller,
+    q: web::Query<QueueQuery>,
+) -> Result<HttpResponse, AppError> {
+    export(&state, &caller, &q, "xlsx").await
+}
+
+/// What an officer found.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResultRequest {
+    /// `verified`, `vacant`, `violation` or `unreachable`.
+    pub outcome: String,
+    /// What the officer saw (required for `violation`).
+    #[serde(default)]
+    pub note: Option<String>,
+    /// On `verified`: ids of the current occupants met in person.
+    #[serde(default)]
+    pub met_occupants: Vec<i64>,
+}
+
+/// The check after the result.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResultOut {
+    pub id: i64,
+    pub status: String,
+    pub outcome: String,
+}
+
+/// Records a visit result.
+#[utoipa::path(post, path = "/api/v1/door-checks/{id}/result", tag = "staff",
+    params(("id" = i64, Path, description = "door check id")),
+    request_body = ResultRequest,
+    responses((status = 200, body = ResultOut), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn record(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: ApiJson<ResultRequest>,
+) -> Result<web::Json<ResultOut>, AppError> {
+    let req = body.value;
+    let visit = service::door_checks::Visit {
+        outcome: req.outcome,
+        note: req.note,
+        met_occupants: req.met_occupants,
+    };
+    let recorded =
+        service::door_checks::record_result(&state, &caller, id.into_inner(), visit).await?;
+    let status = if recorded.outcome == Outcome::Unreachable {
+        "open"
+    } else {
+        "closed"
+    };
+    Ok(web::Json(ResultOut {
+        id: recorded.check_id,
+        status: status.into(),
+        outcome: recorded.outcome.as_str().into(),
+    }))
+}
+
+/// An open referral.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReferralOut {
+    pub id: i64,
+    pub door_check_id: i64,
+    pub unit_id: i64,
+    pub address: String,
+    pub community: String,
+    pub note: Option<String>,
+    pub created_at: String,
+}
+
+/// Open referrals from door checks, for the law-enforcement team.
+#[utoipa::path(get, path = "/api/v1/referrals", tag = "staff",
+    responses((status = 200, body = Vec<ReferralOut>)),
+    security(("bearer" = [])))]
+pub async fn referrals(
+    state: State,
+    caller: Caller,
+) -> Result<web::Json<Vec<ReferralOut>>, AppError> {
+    let rows = service::door_checks::referrals(&state, &caller).await?;
+    Ok(web::Json(
+        rows.into_iter()
+            .map(|r| ReferralOut {
+                id: r.id,
+                door_check_id: r.door_check_id,
+                unit_id: r.unit_id,
+                address: r.address,
+                community: r.community,
+                note: r.note,
+                created_at: service::rfc3339(r.created_at),
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,89 @@
+//! The OpenAPI 3 document, generated from the handlers' annotations.
+
+use actix_web::{HttpResponse, web};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::api::{
+    audit, auth, door_checks, filings, import, reports, reveal, scan, stats, sublandlords, tips,
+    units,
+};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Every `/api/v1` route.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "renfang", description = "人房共管 QR-code rental registration API"),
+    paths(
+        scan::scan_info,
+        scan::register,
+        auth::login,
+        auth::logout,
+        units::create_community,
+        units::create_unit,
+        import::import_units,
+        tips::create_tip,
+        tips::list_tips,
+        tips::get_tip,
+        tips::tip_photo,
+        tips::triage,
+        tips::open_check,
+        reports::list_reports,
+        reports::monthly_report,
+        reveal::reveal,
+        units::get_unit,
+        units::rotate_qr,
+        units::poster,
+        units::community_posters,
+        door_checks::list,
+        door_checks::list_csv,
+        door_checks::list_xlsx,
+        door_checks::record,
+        door_checks::referrals,
+        sublandlords::accounts::sign_up,
+        sublandlords::accounts::change_password,
+        sublandlords::filings::create_filing,
+        filings::list_filings,
+        filings::approve,
+        filings::reject,
+        sublandlords::my_units::my_units,
+        sublandlords::my_units::my_unit,
+        sublandlords::my_units::confirm,
+        sublandlords::my_units::vacancy,
+        sublandlords::my_units::register_for_tenant,
+        sublandlords::my_units::move_out,
+        sublandlords::my_units::poster,
+        sublandlords::my_units::rotate,
+        sublandlords::ledger::ledger,
+        stats::get_stats,
+        audit::list,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "public", description = "Poster scans, no account"),
+        (name = "accounts", description = "Login, logout, sublandlord sign-up, passwords"),
+        (name = "sublandlords", description = "Advance filings and a sublandlord's own units"),
+        (name = "staff", description = "Staff routes, scoped to communities"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Registers `/api/openapi.json`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/openapi.json", web::get().to(document));
+}
+
+async fn document() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

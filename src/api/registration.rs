@@ -1,0 +1,99 @@
+//! The JSON body of a registration and its `Idempotency-Key`, shared by the poster's route
+//! and the sublandlord's: both hand the submission to the service.
+
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::domain::registration::OccupantInput;
+use crate::error::AppError;
+use crate::http::State;
+use crate::http::json::ApiJson;
+use crate::service::registration::{self, Destination, Retry, Submission};
+use crate::store::registrations::Source;
+
+/// One occupant in a registration.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OccupantBody {
+    pub name: String,
+    /// `resident_id`, `hmt_residence_permit`, `foreign_permanent_id`, `passport`,
+    /// `hk_macau_permit` or `taiwan_permit`.
+    pub id_type: String,
+    pub id_number: String,
+    /// Optional.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Optional, e.g. `A` or `主卧`.
+    #[serde(default)]
+    pub room: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub move_in: String,
+}
+
+/// A registration through a poster.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationBody {
+    /// The `notice_version` the submitter was shown.
+    pub notice_version: String,
+    /// 1 to 20 occupants.
+    pub occupants: Vec<OccupantBody>,
+    /// Optional: the occupants are one family (exempt from the per-room density limit).
+    #[serde(default)]
+    pub family: Option<bool>,
+}
+
+impl From<RegistrationBody> for Submission {
+    fn from(body: RegistrationBody) -> Self {
+        Submission {
+            notice_version: body.notice_version,
+            occupants: body
+                .occupants
+                .into_iter()
+                .map(|o| OccupantInput {
+                    name: o.name,
+                    id_type: o.id_type,
+                    id_number: o.id_number,
+                    phone: o.phone.unwrap_or_default(),
+                    room: o.room.unwrap_or_default(),
+                    move_in: o.move_in,
+                })
+                .collect(),
+            family: body.family.unwrap_or(false),
+        }
+    }
+}
+
+/// Checks a JSON registration for a unit and stores it: `201` with the receipt. The
+/// `Idempotency-Key` header makes a retry return the first answer and store nothing twice.
+pub async fn accept_json(
+    state: &State,
+    req: &HttpRequest,
+    destination: &Destination,
+    body: ApiJson<RegistrationBody>,
+    source: Source,
+) -> Result<HttpResponse, AppError> {
+    let retry = idempotency_key(req)?.map(|key| Retry {
+        key,
+        fingerprint: crate::crypto::sha256(&body.raw),
+    });
+    let receipt =
+        registration::register(state, destination, body.value.into(), source, retry).await?;
+    Ok(HttpResponse::Created().json(receipt))
+}
+
+/// The `Idempotency-Key` header, if sent: 1 to 128 visible ASCII characters, else 400.
+pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, AppError> {
+    let Some(value) = req.headers().get("Idempotency-Key") else {
+        return Ok(None);
+    };
+    match value.to_str() {
+        Ok(v) if (1..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(Some(v.to_string()))
+        }
+        _ => Err(AppError::BadRequest(
+            "Idempotency-Key 应为 1 到 128 个可见 ASCII 字符".into(),
+        )),
+    }
+}

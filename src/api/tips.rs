@@ -1,0 +1,261 @@
+//! Tips (线索举报): the public API that takes them, and the staff API that triages them.
+//!
+//! A tip arrives as JSON, or as `multipart/form-data` with the same fields and an optional
+//! `photo` file; the photo is checked by content and re-encoded without its metadata.
+
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::domain::tip::{self, MAX_PHOTO_BYTES};
+use crate::error::AppError;
+use crate::http::State;
+use crate::http::json::ApiJson;
+use crate::service::{self, Caller};
+use crate::store;
+use crate::store::tips::Tip;
+
+/// Registers the tip routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/tips", web::post().to(create_tip))
+        .route("/api/v1/tips", web::get().to(list_tips))
+        .route("/api/v1/tips/{id}", web::get().to(get_tip))
+        .route("/api/v1/tips/{id}/photo.jpg", web::get().to(tip_photo))
+        .route("/api/v1/tips/{id}/triage", web::post().to(triage))
+        .route("/api/v1/tips/{id}/door-check", web::post().to(open_check));
+}
+
+/// A public tip.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TipRequest {
+    /// The address reported (or give `token`).
+    pub address: Option<String>,
+    /// The poster token of the unit (the last part of the QR code's URL).
+    pub token: Option<String>,
+    /// Optional: the community, where the address alone does not say.
+    pub community: Option<String>,
+    /// `daily_rental`, `group_rental`, `unregistered` or `other`.
+    pub category: String,
+    /// What was seen (up to 1,000 characters).
+    pub description: String,
+    /// Optional: a phone number for follow-up questions.
+    pub contact: Option<String>,
+}
+
+/// Receives a tip about an address or a poster (public). JSON, or `multipart/form-data`
+/// with the same fields and an optional `photo` (JPEG or PNG, up to 8 MB).
+#[utoipa::path(post, path = "/api/v1/tips", tag = "public",
+    request_body = TipRequest,
+    responses((status = 201, body = crate::http::json::Created),
+        (status = 422, body = crate::error::ErrorBody),
+        (status = 415, body = crate::error::ErrorBody),
+        (status = 429, description = "too many tips from this address this hour (`too_many_requests`), \
+            or its photos today (`photo_allowance`)", body = crate::error::ErrorBody)))]
+pub async fn create_tip(
+    state: State,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let (body, photo) = if crate::http::multipart::is_multipart(&req) {
+        read_multipart(&req, payload).await?
+    } else {
+        let json = ApiJson::<TipRequest>::from_request(&req, &mut payload.into_inner()).await?;
+        (json.value, None)
+    };
+    let id = crate::http::tip_intake::receive(&state, &req, body.into(), photo).await?;
+    Ok(HttpResponse::Created().json(crate::http::json::Created { id }))
+}
+
+impl From<TipRequest> for service::tips::TipInput {
+    fn from(body: TipRequest) -> Self {
+        Self {
+            address: body.address,
+            token: body.token,
+            community: body.community,
+            category: body.category,
+            description: body.description,
+            contact: body.contact,
+        }
+    }
+}
+
+async fn read_multipart(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<(TipRequest, Option<Vec<u8>>), AppError> {
+    let mut form = crate::http::multipart::read(
+        req,
+        payload,
+        crate::http::tip_intake::FIELDS,
+        "photo",
+        MAX_PHOTO_BYTES,
+        || AppError::field(tip::PhotoError::TooLarge.field()),
+    )
+    .await?;
+    let mut take = |name: &str| form.fields.remove(name);
+    // Other fields (the public page's language switch, say) are ignored.
+    let body = TipRequest {
+        address: take("address"),
+        token: take("token"),
+        community: take("community"),
+        category: take("category").unwrap_or_default(),
+        description: take("description").unwrap_or_default(),
+        contact: take("contact"),
+    };
+    Ok((body, form.file))
+}
+
+/// Tip list query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct TipQuery {
+    /// `new`, `checking`, `closed` or `dismissed`.
+    pub state: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// A tip as staff see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TipOut {
+    pub id: i64,
+    pub community: Option<String>,
+    pub unit_id: Option<i64>,
+    pub address: String,
+    pub category: String,
+    pub description: String,
+    /// Masked, e.g. `138****1234`.
+    pub contact: Option<String>,
+    pub has_photo: bool,
+    pub state: String,
+    pub door_check_id: Option<i64>,
+    pub note: Option<String>,
+    pub created_at: String,
+}
+
+impl From<Tip> for TipOut {
+    fn from(t: Tip) -> Self {
+        Self {
+            id: t.id,
+            community: t.community,
+            unit_id: t.unit_id,
+            address: t.address,
+            category: t.category.as_str().into(),
+            description: t.description,
+            contact: t.contact_masked,
+            has_photo: t.has_photo != 0,
+            state: t.state.as_str().into(),
+            door_check_id: t.door_check_id,
+            note: t.note,
+            created_at: store::instant(t.created_at).to_rfc3339(),
+        }
+    }
+}
+
+/// A page of tips.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TipList {
+    pub items: Vec<TipOut>,
+    pub total: i64,
+}
+
+/// Tips in the caller's communities (tips that match no community: admins only).
+#[utoipa::path(get, path = "/api/v1/tips", tag = "staff", params(TipQuery),
+    responses((status = 200, body = TipList), (status = 403, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_tips(
+    state: State,
+    caller: Caller,
+    q: web::Query<TipQuery>,
+) -> Result<web::Json<TipList>, AppError> {
+    let page = q.page.unwrap_or(1);
+    let per_page = q.per_page.unwrap_or(50);
+    if !(1..=service::MAX_PAGE).contains(&page) || !(1..=200).contains(&per_page) {
+        return Err(crate::http::query::invalid("page"));
+    }
+    let (items, total) =
+        service::tips::list(&state, &caller, q.state.as_deref(), page, per_page).await?;
+    Ok(web::Json(TipList {
+        items: items.into_iter().map(TipOut::from).collect(),
+        total,
+    }))
+}
+
+/// One tip.
+#[utoipa::path(get, path = "/api/v1/tips/{id}", tag = "staff",
+    params(("id" = i64, Path, description = "tip id")),
+    responses((status = 200, body = TipOut), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_tip(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<web::Json<TipOut>, AppError> {
+    Ok(web::Json(
+        service::tips::visible(&state, &caller, *id).await?.into(),
+    ))
+}
+
+/// A tip's photo (JPEG, re-encoded without metadata).
+#[utoipa::path(get, path = "/api/v1/tips/{id}/photo.jpg", tag = "staff",
+    params(("id" = i64, Path, description = "tip id")),
+    responses((status = 200, content_type = "image/jpeg"), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn tip_photo(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let photo = service::tips::photo(&state, &caller, *id).await?;
+    Ok(crate::http::download::private_jpeg(photo))
+}
+
+/// A triage decision.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriageRequest {
+    /// `new`, `closed` or `dismissed` (`checking` comes from opening a door check).
+    pub state: String,
+    pub note: Option<String>,
+}
+
+/// Sets a tip's state, with a note (audited).
+#[utoipa::path(post, path = "/api/v1/tips/{id}/triage", tag = "staff",
+    params(("id" = i64, Path, description = "tip id")),
+    request_body = TriageRequest,
+    responses((status = 200), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn triage(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: ApiJson<TriageRequest>,
+) -> Result<HttpResponse, AppError> {
+    let body = body.value;
+    service::tips::set_state(&state, &caller, *id, &body.state, body.note.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "state": body.state.trim() })))
+}
+
+/// The door check opened for a tip.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckOpened {
+    pub door_check_id: i64,
+}
+
+/// Opens a `tip` door check for the tip's unit (or returns the one already open).
+#[utoipa::path(post, path = "/api/v1/tips/{id}/door-check", tag = "staff",
+    params(("id" = i64, Path, description = "tip id")),
+    responses((status = 201, body = CheckOpened), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn open_check(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let door_check_id = service::tips::open_check(&state, &caller, *id).await?;
+    Ok(HttpResponse::Created().json(CheckOpened { door_check_id }))
+}

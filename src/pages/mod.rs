@@ -1,0 +1,10 @@
+//! The server-rendered pages, in Chinese, without scripts: the tenant's scan page, the
+//! public tip page, the sublandlord's portal, the officer's queue and the staff console.
+//! Every page that needs a login takes the cookie session through `session::PageCaller`.
+
+pub mod assets;
+pub mod console;
+pub mod police;
+pub mod portal;
+pub mod scan;
+pub mod session;

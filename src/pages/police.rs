@@ -1,0 +1,368 @@
+//! Pages for the officer on the street: the open queue, a unit, a result in two taps.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::http::State;
+// The export's table is still built by the API module: it is being rewritten as a
+// declared list of columns, and the page will take it from there.
+use crate::domain::door_check::{Outcome, Reason, Status};
+use crate::error::AppError;
+use crate::http::query::page_number;
+use crate::pages::session::{PageCaller, check_csrf, csrf_token, html, see_other};
+use crate::service;
+use crate::service::door_checks::QueueItemOut;
+use crate::store::{door_checks, registrations, units};
+
+/// Registers the police pages.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/police", web::get().to(queue_page))
+        .route("/police/export.{format}", web::get().to(export_file))
+        .route("/police/units/{id}", web::get().to(unit_page))
+        .route("/police/filings", web::get().to(filings_page))
+        .route("/police/posters/{name}.pdf", web::get().to(posters_pdf))
+        .route("/police/checks/{id}/result", web::post().to(record_result))
+        .route("/police/occupants/{id}/reveal", web::post().to(reveal));
+}
+
+const PAGE_SIZE: i64 = 50;
+
+/// A row of the list page, with labels ready for display.
+struct Row {
+    item: QueueItemOut,
+    reason_label: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "police_list.html")]
+struct ListPage {
+    csrf: String,
+    role_label: &'static str,
+    counts: Vec<(&'static str, i64)>,
+    total: i64,
+    rows: Vec<Row>,
+    sort: &'static str,
+    page: i64,
+    pages: i64,
+    show_ledger: bool,
+    /// Communities whose posters the caller may print.
+    poster_communities: Vec<String>,
+}
+
+fn reason_label(reason: &str) -> &'static str {
+    Reason::parse(reason).map_or("其他", Reason::label_zh)
+}
+
+/// Query of the list page.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    sort: Option<String>,
+    page: Option<i64>,
+}
+
+async fn queue_page(
+    state: State,
+    PageCaller(caller): PageCaller,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let sort = if q.sort.as_deref() == Some("address") {
+        "address"
+    } else {
+        "urgency"
+    };
+    let page = page_number(q.page);
+    let service::door_checks::Overview {
+        items,
+        counts,
+        poster_communities,
+    } = service::door_checks::overview(&state, &caller, sort, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+        .await?;
+    // The page shows every open check in scope, so its total is the sum of the counts.
+    let total = counts.iter().map(|(_, n)| n).sum::<i64>();
+    let counts = counts
+        .into_iter()
+        .map(|(reason, n)| (reason_label(reason.as_str()), n))
+        .collect();
+    let rows = items
+        .into_iter()
+        .map(|item| Row {
+            reason_label: reason_label(&item.reason),
+            item,
+        })
+        .collect();
+    Ok(html(
+        StatusCode::OK,
+        ListPage {
+            csrf: csrf_token(&caller),
+            role_label: caller.role.label_zh(),
+            counts,
+            total,
+            rows,
+            sort,
+            page,
+            pages: (total + PAGE_SIZE - 1) / PAGE_SIZE,
+            show_ledger: caller.role.reads_ledger(),
+            poster_communities,
+        }
+        .render(),
+    ))
+}
+
+async fn export_file(
+    state: State,
+    PageCaller(caller): PageCaller,
+    format: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let everything = service::door_checks::QueueQuery::default();
+    let table = service::door_checks::export(&state, &caller, &everything).await?;
+    crate::http::download::table(table, &format, "door-checks", "上门核查").await
+}
+
+struct CheckView {
+    check: door_checks::DoorCheck,
+    reason_label: &'static str,
+    outcome_label: &'static str,
+    opened: String,
+}
+
+struct EventView {
+    when: String,
+    outcome_label: &'static str,
+    note: String,
+}
+
+struct UploadView {
+    when: String,
+    source_label: &'static str,
+    count: i64,
+}
+
+#[derive(Template)]
+#[template(path = "police_unit.html")]
+struct UnitPage {
+    csrf: String,
+    unit: units::Unit,
+    state_label: &'static str,
+    last_upload: String,
+    occupants: Vec<registrations::OccupantView>,
+    open_checks: Vec<CheckView>,
+    past_checks: Vec<CheckView>,
+    events: Vec<EventView>,
+    uploads: Vec<UploadView>,
+    saved: bool,
+    /// The unit's sublandlord, masked: name and phone.
+    sublandlord: Option<(String, String)>,
+    /// Whether the caller may reveal full document numbers (with a reason).
+    may_reveal: bool,
+}
+
+/// `?saved=1` after a result.
+#[derive(Debug, Deserialize)]
+pub struct SavedQuery {
+    saved: Option<u8>,
+}
+
+fn local_time(state: &State, ms: i64) -> String {
+    crate::http::local_time(state.settings.tz, ms)
+}
+
+async fn unit_page(
+    state: State,
+    PageCaller(caller): PageCaller,
+    id: web::Path<i64>,
+    q: web::Query<SavedQuery>,
+) -> Result<HttpResponse, AppError> {
+    let service::door_checks::UnitCard {
+        unit,
+        occupants,
+        checks,
+        events,
+        uploads,
+        sublandlord,
+    } = service::door_checks::unit_card(&state, &caller, id.into_inner()).await?;
+    let view = |c: door_checks::DoorCheck| CheckView {
+        reason_label: reason_label(c.reason.as_str()),
+        outcome_label: c.outcome.map_or("", |o| outcome_label(o.as_str())),
+        opened: local_time(&state, c.opened_at),
+        check: c,
+    };
+    let (open, past): (Vec<_>, Vec<_>) = checks.into_iter().partition(|c| c.status == Status::Open);
+    Ok(html(
+        StatusCode::OK,
+        UnitPage {
+            may_reveal: caller.role.may_reveal(),
+            csrf: csrf_token(&caller),
+            state_label: unit.state.label_zh(),
+            last_upload: unit
+                .last_upload_at
+                .map_or_else(|| "从未上传".into(), |ms| local_time(&state, ms)),
+            occupants,
+            open_checks: open.into_iter().map(view).collect(),
+            past_checks: past.into_iter().map(view).collect(),
+            events: events
+                .into_iter()
+                .map(|e| EventView {
+                    when: local_time(&state, e.created_at),
+                    outcome_label: outcome_label(e.outcome.as_str()),
+                    note: e.note.unwrap_or_default(),
+                })
+                .collect(),
+            uploads: uploads
+                .into_iter()
+                .map(|u| UploadView {
+                    when: local_time(&state, u.created_at),
+                    source_label: source_label(u.source.as_str()),
+                    count: u.occupant_count,
+                })
+                .collect(),
+            unit,
+            saved: q.saved == Some(1),
+            sublandlord,
+        }
+        .render(),
+    ))
+}
+
+fn outcome_label(outcome: &str) -> &'static str {
+    match outcome {
+        "resolved_by_upload" => "已有新上传",
+        "cancelled" => "已撤销",
+        other => Outcome::parse(other).map_or("其他", Outcome::label_zh),
+    }
+}
+
+fn source_label(source: &str) -> &'static str {
+    match source {
+        "scan" => "扫码登记",
+        "sublandlord" => "二房东登记",
+        "officer" => "民警核实",
+        "confirm" => "确认无变化",
+        _ => "其他",
+    }
+}
+
+/// The result form: one button per outcome.
+#[derive(Debug, Deserialize)]
+pub struct ResultForm {
+    csrf: String,
+    outcome: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn record_result(
+    state: State,
+    PageCaller(caller): PageCaller,
+    id: web::Path<i64>,
+    form: web::Form<ResultForm>,
+) -> Result<HttpResponse, AppError> {
+    check_csrf(&caller, &form.csrf)?;
+    let form = form.into_inner();
+    let visit = service::door_checks::Visit {
+        outcome: form.outcome,
+        note: Some(form.note),
+        met_occupants: Vec::new(),
+    };
+    let recorded =
+        service::door_checks::record_result(&state, &caller, id.into_inner(), visit).await?;
+    Ok(see_other(&format!(
+        "/police/units/{}?saved=1",
+        recorded.unit_id
+    )))
+}
+
+/// A filing on the staff list, with labels ready.
+struct FilingRow {
+    unit_id: i64,
+    address: String,
+    community: String,
+    sublandlord: String,
+    mode_label: &'static str,
+    status_label: &'static str,
+    rooms: i64,
+    planned_occupants: i64,
+    start_date: String,
+    filed: String,
+}
+
+#[derive(Template)]
+#[template(path = "police_filings.html")]
+struct FilingsPage {
+    rows: Vec<FilingRow>,
+    total: i64,
+    page: i64,
+    pages: i64,
+}
+
+async fn filings_page(
+    state: State,
+    PageCaller(caller): PageCaller,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let page = page_number(q.page);
+    let (rows, total) =
+        service::door_checks::filings(&state, &caller, (page - 1) * PAGE_SIZE, PAGE_SIZE).await?;
+    Ok(html(
+        StatusCode::OK,
+        FilingsPage {
+            rows: rows
+                .into_iter()
+                .map(|f| FilingRow {
+                    unit_id: f.unit_id,
+                    mode_label: f.rental_mode.label_zh(),
+                    status_label: f.status.label_zh(),
+                    filed: local_time(&state, f.created_at),
+                    sublandlord: f.sublandlord,
+                    address: f.address,
+                    community: f.community,
+                    rooms: f.rooms,
+                    planned_occupants: f.planned_occupants,
+                    start_date: f.start_date,
+                })
+                .collect(),
+            total,
+            page,
+            pages: (total + PAGE_SIZE - 1) / PAGE_SIZE,
+        }
+        .render(),
+    ))
+}
+
+async fn posters_pdf(
+    state: State,
+    PageCaller(caller): PageCaller,
+    name: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let batch = service::posters::community(&state, &caller, &name, None).await?;
+    Ok(crate::http::poster::community_pdf(batch, caller.user_id))
+}
+
+/// The reveal form: a reason.
+#[derive(Debug, Deserialize)]
+pub struct RevealForm {
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Shows a full document number on its own page, after recording who asked and why.
+async fn reveal(
+    state: State,
+    PageCaller(caller): PageCaller,
+    id: web::Path<i64>,
+    form: web::Form<RevealForm>,
+) -> Result<HttpResponse, AppError> {
+    check_csrf(&caller, &form.csrf)?;
+    let shown = service::reveal::document_number(&state, &caller, *id, &form.reason).await;
+    Ok(match shown {
+        Ok(number) => crate::http::render::message_page(
+            StatusCode::OK,
+            crate::http::render::Lang::Zh,
+            "完整证件号码",
+            &format!("{number}（本次查看已记入审计日志）"),
+        ),
+        Err(err) => crate::pages::console::error_page(&caller, &err.into()),
+    })
+}

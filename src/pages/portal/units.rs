@@ -1,0 +1,280 @@
+//! The sublandlord's units: the list, one unit with its buttons, its poster, and
+//! registering a tenant there.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::form::{Errors, id_types};
+use crate::domain::notice::NOTICE_VERSION;
+use crate::domain::registration::{NewRegistration, OccupantInput};
+use crate::domain::unit::{RentalMode, UnitState};
+use crate::error::AppError;
+use crate::http::State;
+use crate::http::poster::{PosterQuery, poster_response};
+use crate::pages::session::{PageCaller, check_csrf, csrf_token, html, see_other};
+use crate::service::my_units::{self, MyUnitOut};
+use crate::service::registration::{Destination, accept};
+use crate::service::sublandlords::me;
+use crate::store::registrations::Source;
+
+/// A unit on the pages, with labels ready.
+struct UnitView {
+    unit: MyUnitOut,
+    state_label: &'static str,
+    mode_label: &'static str,
+}
+
+fn unit_view(unit: MyUnitOut) -> UnitView {
+    UnitView {
+        state_label: UnitState::parse(&unit.state).map_or("", UnitState::label_zh),
+        mode_label: RentalMode::parse(&unit.rental_mode).map_or("", RentalMode::label_zh),
+        unit,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "my_units.html")]
+struct UnitsPage {
+    csrf: String,
+    name: String,
+    units: Vec<UnitView>,
+    overdue_days: u32,
+    done: Option<&'static str>,
+}
+
+pub(super) async fn units_page(
+    state: State,
+    q: web::Query<DoneQuery>,
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, AppError> {
+    let me = me(&state, &caller).await?;
+    let units = my_units::list(&state, &me).await?;
+    Ok(html(
+        StatusCode::OK,
+        UnitsPage {
+            csrf: csrf_token(&caller),
+            name: me.name,
+            units: units.into_iter().map(unit_view).collect(),
+            overdue_days: state.settings.overdue_days,
+            done: done_message(q.done.as_deref()),
+        }
+        .render(),
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "my_unit.html")]
+struct UnitPage {
+    csrf: String,
+    view: UnitView,
+    done: Option<&'static str>,
+    poster_url: String,
+}
+
+/// `?done=` after an action.
+#[derive(Debug, Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+fn done_message(done: Option<&str>) -> Option<&'static str> {
+    Some(match done? {
+        "filed" => "报备成功。请打印本房屋的二维码，张贴在门口。",
+        "pending" => {
+            "报备已提交。该房屋已在系统中登记，需由社区审核后才会列入您的房屋，请留意审核结果。"
+        }
+        "confirm" => "已确认居住人员无变化，计为一次上传。",
+        "vacancy" => "已申报空置。有人入住登记后自动恢复在租。",
+        "moved" => "已登记搬离。",
+        "rotate" => "已更换二维码，旧二维码即刻失效，请打印新的二维码。",
+        "registered" => "登记成功。",
+        _ => return None,
+    })
+}
+
+pub(super) async fn unit_page(
+    state: State,
+    id: web::Path<i64>,
+    q: web::Query<DoneQuery>,
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, AppError> {
+    let me = me(&state, &caller).await?;
+    let unit = my_units::unit(&state, &me, id.into_inner()).await?;
+    let view = my_units::view(&state, &me, unit.id).await?;
+    let poster_url = my_units::poster_url(&state, &unit).await?;
+    Ok(html(
+        StatusCode::OK,
+        UnitPage {
+            csrf: csrf_token(&caller),
+            view: unit_view(view),
+            done: done_message(q.done.as_deref()),
+            poster_url,
+        }
+        .render(),
+    ))
+}
+
+/// One button of the unit page.
+#[derive(Debug, Deserialize)]
+pub struct ActionForm {
+    csrf: String,
+    action: String,
+    #[serde(default)]
+    occupant: Option<i64>,
+}
+
+pub(super) async fn unit_action(
+    state: State,
+    id: web::Path<i64>,
+    form: web::Form<ActionForm>,
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, AppError> {
+    let me = me(&state, &caller).await?;
+    check_csrf(&caller, &form.csrf)?;
+    let unit = my_units::unit(&state, &me, id.into_inner()).await?;
+    let done = match form.action.as_str() {
+        "confirm" => my_units::confirm_unchanged(&state, &caller, &unit)
+            .await
+            .map(|_| "confirm")?,
+        "vacancy" => my_units::declare_vacant(&state, &caller, &unit)
+            .await
+            .map(|_| "vacancy")?,
+        "rotate" => my_units::rotate_poster(&state, &caller, &unit)
+            .await
+            .map(|_| "rotate")?,
+        "move_out" => {
+            let occupant = form.occupant.ok_or(AppError::NotFound)?;
+            my_units::move_out(&state, &caller, &unit, occupant).await?;
+            "moved"
+        }
+        _ => return Err(AppError::BadRequest("未知操作".into())),
+    };
+    Ok(see_other(&format!("/my/units/{}?done={done}", unit.id)))
+}
+
+pub(super) async fn poster(
+    state: State,
+    id: web::Path<i64>,
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, AppError> {
+    let me = me(&state, &caller).await?;
+    let unit = my_units::unit(&state, &me, id.into_inner()).await?;
+    poster_response(&state, &caller, &unit, "png", &PosterQuery::default()).await
+}
+
+#[derive(Template)]
+#[template(path = "my_register.html")]
+struct RegisterPage {
+    csrf: String,
+    unit_id: i64,
+    address: String,
+    form: RegisterForm,
+    errors: Errors,
+    id_types: Vec<(&'static str, &'static str)>,
+}
+
+/// One occupant registered by their sublandlord.
+#[derive(Debug, Default, Deserialize)]
+pub struct RegisterForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    id_type: String,
+    #[serde(default)]
+    id_number: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    room: String,
+    #[serde(default)]
+    move_in: String,
+    #[serde(default)]
+    family: Option<String>,
+}
+
+pub(super) async fn register_form(
+    state: State,
+    id: web::Path<i64>,
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, AppError> {
+    let me = me(&state, &caller).await?;
+    let unit = my_units::unit(&state, &me, id.into_inner()).await?;
+    Ok(html(
+        StatusCode::OK,
+        RegisterPage {
+            csrf: csrf_token(&caller),
+            unit_id: unit.id,
+            address: unit.address,
+            form: RegisterForm {
+                id_type: "resident_id".into(),
+                move_in: state.today().format("%Y-%m-%d").to_string(),
+                ..RegisterForm::default()
+            },
+            errors: Errors::default(),
+            id_types: id_types(),
+        }
+        .render(),
+    ))
+}
+
+pub(super) async fn register_submit(
+    state: State,
+    id: web::Path<i64>,
+    form: web::Form<RegisterForm>,
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, AppError> {
+    let me = me(&state, &caller).await?;
+    check_csrf(&caller, &form.csrf)?;
+    let unit = my_units::unit(&state, &me, id.into_inner()).await?;
+    let form = form.into_inner();
+    let input = OccupantInput {
+        name: form.name.clone(),
+        id_type: form.id_type.clone(),
+        id_number: form.id_number.clone(),
+        phone: form.phone.clone(),
+        room: form.room.clone(),
+        move_in: form.move_in.clone(),
+    };
+    let errors = match NewRegistration::parse(NOTICE_VERSION, &[input], state.today()) {
+        Ok(mut registration) => {
+            registration.family = form.family.is_some();
+            accept(
+                &state,
+                &Destination::unit(unit.id),
+                &registration,
+                Source::Sublandlord {
+                    user_id: caller.user_id,
+                },
+                None,
+            )
+            .await?;
+            return Ok(see_other(&format!("/my/units/{}?done=registered", unit.id)));
+        }
+        // The form holds one person: drop the `occupants[0].` of the field names.
+        Err(errors) => Errors(
+            errors
+                .into_iter()
+                .map(|mut e| {
+                    e.field = e.field.trim_start_matches("occupants[0].").to_string();
+                    e
+                })
+                .collect(),
+        ),
+    };
+    Ok(html(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        RegisterPage {
+            csrf: csrf_token(&caller),
+            unit_id: unit.id,
+            address: unit.address,
+            form,
+            errors,
+            id_types: id_types(),
+        }
+        .render(),
+    ))
+}
