@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use crate::config::Settings;
-use crate::store::import::{self, ImportError, Report};
+use crate::service::Error;
+use crate::service::imports::{ImportReport, import_units};
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
@@ -35,27 +36,26 @@ pub async fn run(command: ImportCommand, settings: Settings) -> anyhow::Result<E
     };
     let vault = crate::crypto::Vault::new(&settings.resolve_data_key()?);
     let store = super::open(&settings).await?;
-    let now = crate::store::millis(chrono::Utc::now());
-    let result = import::csv(&store, &vault, &bytes, |_| true, None, dry_run, now).await;
+    let result = import_units(&store, &vault, None, &bytes, dry_run).await;
     store.close().await;
     match result {
         Ok(report) => {
-            print!("{}", summary(&report, dry_run));
+            print!("{}", summary(&report));
             Ok(ExitCode::SUCCESS)
         }
-        Err(ImportError::File(e)) => {
+        Err(Error::InvalidFile(e)) => {
             eprintln!("cannot import {}: {e}", file.display());
             Ok(ExitCode::from(UNREADABLE))
         }
-        Err(ImportError::Store(e)) => Err(e.into()),
+        Err(e) => Err(e.into()),
     }
 }
 
 /// The printed report: counts on the first line, then one line per rejected row.
-pub fn summary(report: &Report, dry_run: bool) -> String {
+pub fn summary(report: &ImportReport) -> String {
     let mut out = format!(
         "{}accepted {} (created {}, already present {}), rejected {}\n",
-        if dry_run { "dry run: " } else { "" },
+        if report.dry_run { "dry run: " } else { "" },
         report.accepted,
         report.created,
         report.existing,

@@ -4,7 +4,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{Caller, Context, Error, Result};
+use crate::crypto::Vault;
 use crate::domain::role::Role;
+use crate::store::Store;
 use crate::store::import::{self, ImportError, Report};
 
 /// One rejected row of an import.
@@ -57,19 +59,23 @@ pub async fn units(
     dry_run: bool,
 ) -> Result<ImportReport> {
     caller.require(Role::manages_units)?;
-    let now = crate::store::millis(ctx.now());
-    let sees = |id| caller.sees(id);
-    match import::csv(
-        &ctx.store,
-        &ctx.vault,
-        bytes,
-        sees,
-        Some(caller.user_id),
-        dry_run,
-        now,
-    )
-    .await
-    {
+    import_units(&ctx.store, &ctx.vault, Some(caller), bytes, dry_run).await
+}
+
+/// The import itself, for a caller (`by`) or from the command line (`None`: every
+/// community, recorded as no one's). Takes the store and the keys alone: the command line
+/// has no sessions to offer.
+pub async fn import_units(
+    store: &Store,
+    vault: &Vault,
+    by: Option<&Caller>,
+    bytes: &[u8],
+    dry_run: bool,
+) -> Result<ImportReport> {
+    let now = crate::store::millis(chrono::Utc::now());
+    let sees = |id| by.is_none_or(|caller| caller.sees(id));
+    let by = by.map(|caller| caller.user_id);
+    match import::csv(store, vault, bytes, sees, by, dry_run, now).await {
         Ok(report) => Ok(ImportReport::new(report, dry_run)),
         Err(ImportError::File(e)) => Err(Error::InvalidFile(e.to_string())),
         Err(ImportError::Store(e)) => Err(e.into()),
