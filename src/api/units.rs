@@ -10,9 +10,9 @@ use crate::http::State;
 use crate::http::json::ApiJson;
 use crate::http::json::Created;
 use crate::http::poster::{PosterQuery, PosterUrl, community_pdf, poster_response};
-use crate::http::rfc3339;
 use crate::service;
 use crate::service::Caller;
+use crate::service::rfc3339;
 
 /// Registers the staff unit routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -42,10 +42,5 @@ pub fn local_time(tz: chrono_tz::Tz, ms: i64) -> String {
         .to_string()
 }
 
-/// RFC 3339 in UTC with second precision.
-pub fn rfc3339(ms: i64) -> String {
-    crate::service::rfc3339(ms)
-}
-
 /// Shorthand for the shared state in handlers.
 pub type State = web::Data<AppState>;

@@ -36,5 +36,5 @@ pub use error::{Constraint, StoreError, StoreResult};
 pub use pool::Store;
 pub use scope::Scope;
 pub use time::{instant, millis};
-pub use tx::{Tx, TxFn, WriteFn};
+pub use tx::{Tx, TxFn};
 pub use writer::Writer;

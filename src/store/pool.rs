@@ -11,7 +11,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use super::chain::{Chain, WriteScope};
 use super::dialect::Backend;
 use super::error::StoreResult;
-use super::tx::{Tx, TxFn, WriteFn};
+use super::tx::{Tx, TxFn};
 use super::writer::Writer;
 
 /// The database handle shared by routes, jobs and the CLI.
@@ -145,11 +145,6 @@ impl Store {
             .await?;
         scope.committed();
         Ok(out)
-    }
-
-    /// [`Store::transact`] on the bare connection.
-    pub async fn write<T: Send + 'static>(&self, f: WriteFn<T>) -> StoreResult<T> {
-        self.transact(Box::new(move |tx| f(tx.into_conn()))).await
     }
 
     /// [`Store::transact`] without the audit key: an audit append inside fails.

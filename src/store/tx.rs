@@ -27,11 +27,6 @@ impl<'c> Tx<'c> {
         &mut *self.conn
     }
 
-    /// The bare connection, for the whole transaction.
-    pub(crate) fn into_conn(self) -> &'c mut AnyConnection {
-        self.conn
-    }
-
     /// Locks the rows `select` picks (`$1` bound to `id`) until the transaction ends, on
     /// PostgreSQL. SQLite needs no lock: its single writer runs one write at a time.
     pub(crate) async fn lock_rows(&mut self, select: &str, id: i64) -> StoreResult<()> {
@@ -47,10 +42,6 @@ impl<'c> Tx<'c> {
 
 /// A unit of write work: runs inside a transaction; returning `Err` undoes all it did.
 pub type TxFn<T> = Box<dyn for<'c> FnOnce(Tx<'c>) -> BoxFuture<'c, StoreResult<T>> + Send>;
-
-/// The same on the bare connection, for work that needs nothing of the backend.
-pub type WriteFn<T> =
-    Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, StoreResult<T>> + Send>;
 
 /// `transaction!(store, |tx| { … })` runs the block as one [`super::Store::transact`], with
 /// `tx` its [`Tx`]; the block's `StoreResult` is the answer. It spares every write the

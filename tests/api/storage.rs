@@ -126,11 +126,11 @@ async fn a_failing_write_undoes_only_itself_even_inside_a_shared_commit() {
         let store = app.store.clone();
         async move {
             store
-                .write(Box::new(move |conn| {
+                .transact(Box::new(move |mut tx| {
                     Box::pin(async move {
                         sqlx::query("insert into communities (name, created_at) values ($1, 0)")
                             .bind(format!("c{i}"))
-                            .execute(&mut *conn)
+                            .execute(tx.conn())
                             .await?;
                         if i % 2 == 1 {
                             return Err(anyhow::anyhow!("job {i} fails after writing").into());
