@@ -125,6 +125,13 @@ async fn pending_filing(app: &TestApp, community: &str, n: u8) -> i64 {
 }
 
 /// Everything a denied request must leave as it was.
+/// A console form (or a file under the console): its path, who may use it, and what it sends.
+type ConsoleForm = (
+    &'static str,
+    &'static [&'static str],
+    Vec<(&'static str, &'static str)>,
+);
+
 async fn fingerprint(app: &TestApp) -> String {
     let q = |sql: &'static str| async move {
         sqlx::query_scalar::<_, i64>(sql)
@@ -466,6 +473,64 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
                 }
                 if fingerprint(&app).await != before {
                     failures.push(format!("{role} form {filled}: a denied call changed data"));
+                }
+            }
+        }
+    }
+    // The console's other forms and the tip photo, each with what a form sends and the
+    // role's own valid CSRF token: a role without the function gets 403 and changes
+    // nothing; a role with it is not refused (a later role may find the work done).
+    let community = ours.community;
+    let forms: [ConsoleForm; 7] = [
+        ("/console/communities", ADMIN, vec![("name", "矩阵新社区")]),
+        (
+            "/console/users",
+            ADMIN,
+            vec![
+                ("username", "matrix-new"),
+                ("role", "police"),
+                ("password", "a-long-password-1"),
+                ("community", community),
+            ],
+        ),
+        (
+            "/console/tips/{tip}/triage",
+            UNITS,
+            vec![("state", "new"), ("note", "")],
+        ),
+        ("/console/tips/{tip}/door-check", UNITS, vec![]),
+        ("/console/filings/{filing}/approve", QUEUE, vec![]),
+        (
+            "/console/filings/{filing}/reject",
+            QUEUE,
+            vec![("reason", "与实际不符"), ("confirm", "1")],
+        ),
+        ("/console/tips/{tip}/photo.jpg", UNITS, vec![]),
+    ];
+    for (path, allowed, fields) in forms {
+        for (role, cookie) in &cookies {
+            let csrf = csrf_of_cookie(cookie);
+            let filled = ours.fill(path);
+            let mut form = fields.clone();
+            form.push(("csrf", &csrf));
+            let before = fingerprint(&app).await;
+            let status = if path.ends_with(".jpg") {
+                crate::helpers::page(&app, cookie, &filled).await.status()
+            } else {
+                crate::helpers::page_post(&app, cookie, &filled, &form)
+                    .await
+                    .status()
+            };
+            if allowed.contains(role) {
+                if status == StatusCode::FORBIDDEN || status.is_server_error() {
+                    failures.push(format!("{role} {filled}: refused with {status}"));
+                }
+            } else {
+                if status != StatusCode::FORBIDDEN {
+                    failures.push(format!("{role} {filled}: {status}, want 403"));
+                }
+                if fingerprint(&app).await != before {
+                    failures.push(format!("{role} {filled}: a denied call changed data"));
                 }
             }
         }
