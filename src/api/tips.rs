@@ -11,6 +11,7 @@ use crate::domain::tip::{self, MAX_PHOTO_BYTES};
 use crate::error::AppError;
 use crate::http::State;
 use crate::http::json::ApiJson;
+use crate::service::tips::TipInput;
 use crate::service::{self, Caller};
 use crate::store;
 use crate::store::tips::Tip;
@@ -25,28 +26,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/tips/{id}/door-check", web::post().to(open_check));
 }
 
-/// A public tip.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TipRequest {
-    /// The address reported (or give `token`).
-    pub address: Option<String>,
-    /// The poster token of the unit (the last part of the QR code's URL).
-    pub token: Option<String>,
-    /// Optional: the community, where the address alone does not say.
-    pub community: Option<String>,
-    /// `daily_rental`, `group_rental`, `unregistered` or `other`.
-    pub category: String,
-    /// What was seen (up to 1,000 characters).
-    pub description: String,
-    /// Optional: a phone number for follow-up questions.
-    pub contact: Option<String>,
-}
-
 /// Receives a tip about an address or a poster (public). JSON, or `multipart/form-data`
 /// with the same fields and an optional `photo` (JPEG or PNG, up to 8 MB).
 #[utoipa::path(post, path = "/api/v1/tips", tag = "public",
-    request_body = TipRequest,
+    request_body = service::tips::TipInput,
     responses((status = 201, body = crate::http::json::Created),
         (status = 422, body = crate::error::ErrorBody),
         (status = 415, body = crate::error::ErrorBody),
@@ -60,30 +43,17 @@ pub async fn create_tip(
     let (body, photo) = if crate::http::multipart::is_multipart(&req) {
         read_multipart(&req, payload).await?
     } else {
-        let json = ApiJson::<TipRequest>::from_request(&req, &mut payload.into_inner()).await?;
+        let json = ApiJson::<TipInput>::from_request(&req, &mut payload.into_inner()).await?;
         (json.value, None)
     };
-    let id = crate::http::tip_intake::receive(&state, &req, body.into(), photo).await?;
+    let id = crate::http::tip_intake::receive(&state, &req, body, photo).await?;
     Ok(HttpResponse::Created().json(crate::http::json::Created { id }))
-}
-
-impl From<TipRequest> for service::tips::TipInput {
-    fn from(body: TipRequest) -> Self {
-        Self {
-            address: body.address,
-            token: body.token,
-            community: body.community,
-            category: body.category,
-            description: body.description,
-            contact: body.contact,
-        }
-    }
 }
 
 async fn read_multipart(
     req: &HttpRequest,
     payload: web::Payload,
-) -> Result<(TipRequest, Option<Vec<u8>>), AppError> {
+) -> Result<(TipInput, Option<Vec<u8>>), AppError> {
     let mut form = crate::http::multipart::read(
         req,
         payload,
@@ -95,7 +65,7 @@ async fn read_multipart(
     .await?;
     let mut take = |name: &str| form.fields.remove(name);
     // Other fields (the public page's language switch, say) are ignored.
-    let body = TipRequest {
+    let body = TipInput {
         address: take("address"),
         token: take("token"),
         community: take("community"),
@@ -170,13 +140,9 @@ pub async fn list_tips(
     caller: Caller,
     q: web::Query<TipQuery>,
 ) -> Result<web::Json<TipList>, AppError> {
-    let page = q.page.unwrap_or(1);
-    let per_page = q.per_page.unwrap_or(50);
-    if !(1..=service::MAX_PAGE).contains(&page) || !(1..=200).contains(&per_page) {
-        return Err(crate::http::query::invalid("page"));
-    }
+    let (offset, limit) = service::paging(q.page, q.per_page)?;
     let (items, total) =
-        service::tips::list(&state, &caller, q.state.as_deref(), page, per_page).await?;
+        service::tips::list(&state, &caller, q.state.as_deref(), offset, limit).await?;
     Ok(web::Json(TipList {
         items: items.into_iter().map(TipOut::from).collect(),
         total,
@@ -209,7 +175,7 @@ pub async fn tip_photo(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let photo = service::tips::photo(&state, &caller, *id).await?;
-    Ok(crate::http::download::private_jpeg(photo))
+    Ok(crate::http::download::private("image/jpeg", photo))
 }
 
 /// A triage decision.

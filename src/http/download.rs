@@ -2,6 +2,9 @@
 
 use actix_web::{HttpResponse, HttpResponseBuilder};
 
+/// The `Cache-Control` of files with personal data: no one keeps a copy.
+pub const NO_COPIES: &str = "private, no-store";
+
 /// The media type of an XLSX workbook.
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -32,7 +35,6 @@ pub async fn table(
     stem: &str,
     sheet: &'static str,
 ) -> Result<HttpResponse, crate::error::AppError> {
-    const NO_COPIES: &str = "private, no-store";
     match format {
         "csv" => Ok(
             attachment("text/csv; charset=utf-8", &format!("{stem}.csv"), NO_COPIES)
@@ -48,10 +50,11 @@ pub async fn table(
     }
 }
 
-/// A photo shown to staff: JPEG, kept by no cache.
-pub fn private_jpeg(photo: Vec<u8>) -> HttpResponse {
+/// A file with personal data shown in the browser (a tip's photo, a poster), kept by no
+/// cache.
+pub fn private(content_type: &str, body: Vec<u8>) -> HttpResponse {
     HttpResponse::Ok()
-        .content_type("image/jpeg")
-        .insert_header(("Cache-Control", "private, no-store"))
-        .body(photo)
+        .content_type(content_type)
+        .insert_header(("Cache-Control", NO_COPIES))
+        .body(body)
 }

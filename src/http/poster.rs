@@ -35,10 +35,7 @@ pub async fn poster_response(
     q: &PosterQuery,
 ) -> Result<HttpResponse, AppError> {
     let poster = posters::print(state, caller, unit, format, q.template.clone(), q.dpi).await?;
-    Ok(HttpResponse::Ok()
-        .content_type(poster.content_type)
-        .insert_header(("Cache-Control", "private, no-store"))
-        .body(poster.body))
+    Ok(super::download::private(poster.content_type, poster.body))
 }
 
 /// A community's posters as one PDF download, a page a unit, streamed as the pages are
@@ -73,13 +70,7 @@ pub fn community_pdf(batch: crate::qr::batch::Batch, by: i64) -> HttpResponse {
     let body = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     });
-    HttpResponse::Ok()
-        .content_type("application/pdf")
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"{file}\""),
-        ))
-        .insert_header(("Cache-Control", "private, no-store"))
+    super::download::attachment("application/pdf", &file, super::download::NO_COPIES)
         .streaming(body)
 }
 

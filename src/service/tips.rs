@@ -1,7 +1,10 @@
 //! Public tips: anyone may report a suspected daily or group rental, with a photo; staff
 //! who handle tips list them, triage them and open a door check for the unit they name.
 
-use super::{Caller, Context, Error, MAX_PAGE, Result};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{Caller, Context, Error, Result};
 use crate::crypto::Purpose;
 use crate::domain::FieldError;
 use crate::domain::person::PhoneNumber;
@@ -13,14 +16,22 @@ use crate::store::tips::{self, NewTip, Tip};
 use crate::store::units::{self, TokenLookup};
 use crate::store::{self, communities};
 
-/// What a tip form or the API sends, as typed.
-#[derive(Debug, Clone, Default)]
+/// A public tip, as the API's JSON body or the tip form sends it, not yet checked.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[schema(as = TipRequest)]
+#[serde(deny_unknown_fields)]
 pub struct TipInput {
+    /// The address reported (or give `token`).
     pub address: Option<String>,
+    /// The poster token of the unit (the last part of the QR code's URL).
     pub token: Option<String>,
+    /// Optional: the community, where the address alone does not say.
     pub community: Option<String>,
+    /// `daily_rental`, `group_rental`, `unregistered` or `other`.
     pub category: String,
+    /// What was seen (up to 1,000 characters).
     pub description: String,
+    /// Optional: a phone number for follow-up questions.
     pub contact: Option<String>,
 }
 
@@ -160,14 +171,14 @@ async fn locate(ctx: &Context, input: &TipInput) -> std::result::Result<Place, F
     })
 }
 
-/// A page of tips in the caller's communities, newest first, with their count; `wanted`
-/// narrows to one state.
+/// Tips in the caller's communities, newest first, from `offset` (at most `limit`), with
+/// their count; `wanted` narrows to one state.
 pub async fn list(
     ctx: &Context,
     caller: &Caller,
     wanted: Option<&str>,
-    page: i64,
-    per_page: i64,
+    offset: i64,
+    limit: i64,
 ) -> Result<(Vec<Tip>, i64)> {
     caller.require(Role::handles_tips)?;
     let wanted = match wanted.map(str::trim).filter(|s| !s.is_empty()) {
@@ -178,16 +189,7 @@ pub async fn list(
         ),
         None => None,
     };
-    let per_page = per_page.clamp(1, 200);
-    Ok(tips::list(
-        &ctx.store,
-        caller.scope(),
-        wanted,
-        // Callers keep page within MAX_PAGE; the clamp makes overflow impossible anyway.
-        (page.clamp(1, MAX_PAGE) - 1) * per_page,
-        per_page,
-    )
-    .await?)
+    Ok(tips::list(&ctx.store, caller.scope(), wanted, offset, limit).await?)
 }
 
 /// A tip the caller may handle, or `NotFound` (also for one outside their communities;

@@ -27,16 +27,6 @@ pub async fn create_community(ctx: &Context, caller: &Caller, name: &str) -> Res
     }
 }
 
-/// Every community's name, in the order they were made (admins: the console's lists).
-pub async fn community_names(ctx: &Context, caller: &Caller) -> Result<Vec<String>> {
-    caller.require(Role::is_admin)?;
-    Ok(communities::list(&ctx.store)
-        .await?
-        .into_iter()
-        .map(|c| c.name)
-        .collect())
-}
-
 /// A unit as staff describe it, not yet checked.
 pub struct NewUnit {
     /// Community name.

@@ -51,7 +51,7 @@ async fn render_communities(
     status: StatusCode,
     error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let names = service::units::community_names(state, caller).await?;
+    let names = service::filings::community_names(state).await?;
     let page = CommunitiesPage {
         chrome: Chrome::new(caller, "/console/communities"),
         names,
@@ -131,7 +131,7 @@ async fn render_users(
             user,
         })
         .collect();
-    let community_names = service::units::community_names(state, caller).await?;
+    let community_names = service::filings::community_names(state).await?;
     let roles = [
         Role::Admin,
         Role::Police,

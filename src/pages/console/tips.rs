@@ -10,7 +10,7 @@ use crate::domain::role::Role;
 use crate::domain::tip::{Category, MAX_PHOTO_BYTES, PhotoError, TipState};
 use crate::error::AppError;
 use crate::http::State;
-use crate::http::download::private_jpeg;
+use crate::http::download;
 use crate::http::multipart;
 use crate::http::render::{Lang, message_page};
 use crate::http::tip_intake::{FIELDS, receive};
@@ -211,7 +211,8 @@ async fn list_page(
     let wanted = TipState::parse(q.state.trim()).map(TipState::as_str);
     let page = crate::http::query::page_number(q.page);
     let result = async {
-        let (tips, total) = list(&state, &caller, wanted, page, PAGE_SIZE).await?;
+        let (tips, total) =
+            list(&state, &caller, wanted, (page - 1) * PAGE_SIZE, PAGE_SIZE).await?;
         let tz = state.settings.tz;
         let page = ListPage {
             chrome: Chrome::new(&caller, "/console/tips"),
@@ -269,7 +270,7 @@ async fn photo(
     let caller = admit(caller, Role::handles_tips)?;
     let result = crate::service::tips::photo(&state, &caller, *id)
         .await
-        .map(private_jpeg)
+        .map(|photo| download::private("image/jpeg", photo))
         .map_err(AppError::from);
     Ok(page_or_error(&caller, result))
 }
