@@ -44,6 +44,11 @@ pub struct Settings {
     #[default(5)]
     #[serde(deserialize_with = "check::days::<_, 1, 365>")]
     pub overdue_days: u32,
+    /// An occupied unit needs an upload or confirmation this often; also the longest a
+    /// vacancy pauses the clock.
+    #[default(30)]
+    #[serde(deserialize_with = "check::days::<_, 1, 365>")]
+    pub confirm_days: u32,
     /// Cron expression (seconds first) of the overdue sweep.
     #[default = "0 */10 * * * *"]
     pub sweep_cron: String,
@@ -115,6 +120,14 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The two periods of the clock.
+    pub fn clock(&self) -> crate::domain::door_check::ClockRules {
+        crate::domain::door_check::ClockRules {
+            overdue_days: self.overdue_days,
+            confirm_days: self.confirm_days,
+        }
+    }
+
     /// Reads `renfang.toml` (or the file named by `RENFANG_CONFIG`) and then the environment.
     pub fn load() -> anyhow::Result<Self> {
         let file = std::env::var("RENFANG_CONFIG").unwrap_or_else(|_| "renfang.toml".into());
@@ -242,6 +255,7 @@ mod tests {
         assert_eq!(s.database_url, "sqlite://data/renfang.db");
         assert_eq!(s.bind, "127.0.0.1:8080");
         assert_eq!(s.overdue_days, 5);
+        assert_eq!(s.confirm_days, 30);
         assert_eq!(s.sweep_cron, "0 */10 * * * *");
         assert_eq!(s.tz, chrono_tz::Asia::Shanghai);
         assert_eq!(s.sqlite_dir().unwrap(), PathBuf::from("data"));
@@ -286,7 +300,7 @@ mod tests {
     #[test]
     fn every_field_is_a_setting_with_its_variable() {
         let keys = source::keys();
-        assert_eq!(keys.len(), 26);
+        assert_eq!(keys.len(), 27);
         assert!(keys.contains(&"tip_photo_bytes_per_day") && keys.contains(&"tz"));
         assert_eq!(source::variable("poster_dpi"), "RENFANG_POSTER_DPI");
     }
@@ -325,6 +339,7 @@ mod tests {
         for (key, value, variable) in [
             ("overdue_days", "0", "RENFANG_OVERDUE_DAYS"),
             ("overdue_days", "five", "RENFANG_OVERDUE_DAYS"),
+            ("confirm_days", "0", "RENFANG_CONFIRM_DAYS"),
             ("retention_days", "4000", "RENFANG_RETENTION_DAYS"),
             ("db_max_connections", "1", "RENFANG_DB_MAX_CONNECTIONS"),
             ("max_per_room", "21", "RENFANG_MAX_PER_ROOM"),

@@ -132,6 +132,27 @@ pub struct UnitOut {
     pub door_checks: Vec<DoorCheckOut>,
     /// Posters printed and rotations, newest first.
     pub poster_events: Vec<PosterEventOut>,
+    /// Which rule the clock runs under: `no_upload` (nobody registered) or `unconfirmed`.
+    pub clock: String,
+    /// When the unit becomes overdue, or its vacancy lapses; none once closed.
+    pub due_at: Option<String>,
+    /// Clock and state changes (the newest 50), newest first; uploads are counted in
+    /// `registrations`.
+    pub history: Vec<UnitEventOut>,
+}
+
+/// A change of a unit's clock or state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitEventOut {
+    /// `created`, `filed`, `vacant`, `vacancy_lapsed`, `reoccupied`, `moved_out`, `closed`
+    pub event: String,
+    /// The state the event left the unit in, when it changed it.
+    pub state: Option<String>,
+    /// The role that acted; none for the service itself.
+    pub role: Option<String>,
+    /// Figures of the event (JSON text), e.g. how many moved out and how many remain.
+    pub detail: Option<String>,
+    pub at: String,
 }
 
 /// A poster printed (`print`) or rotated (`rotate`).
@@ -172,6 +193,8 @@ pub async fn get_unit(
         occupants,
         door_checks: checks,
         poster_events,
+        history,
+        due_at,
     } = service::units::detail(&state, &caller, id.into_inner()).await?;
     Ok(web::Json(UnitOut {
         unit_id: unit.id,
@@ -181,6 +204,18 @@ pub async fn get_unit(
         rental_mode: unit.rental_mode.as_str().into(),
         rooms: unit.rooms,
         state: unit.state.as_str().into(),
+        clock: unit.clock_kind.as_str().into(),
+        due_at: due_at.map(rfc3339),
+        history: history
+            .into_iter()
+            .map(|e| UnitEventOut {
+                event: e.event.as_str().into(),
+                state: e.state.map(|s| s.as_str().into()),
+                role: e.role,
+                detail: e.detail,
+                at: rfc3339(e.created_at),
+            })
+            .collect(),
         last_upload_at: unit.last_upload_at.map(rfc3339),
         qr_version: unit.qr_version,
         registrations,

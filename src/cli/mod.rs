@@ -184,7 +184,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let at = instant_or_now(at)?;
             let settings = Settings::load()?;
             let store = open(&settings).await?;
-            let created = crate::jobs::sweep::run(&store, settings.overdue_days, at).await?;
+            let created = crate::jobs::sweep::run(&store, settings.clock(), at).await?;
             store.close().await;
             println!("created {created} door checks");
             Ok(ExitCode::SUCCESS)

@@ -2,12 +2,14 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::domain::unit::UnitState;
 use crate::wire_enum;
 
 wire_enum!(
     /// Why a unit is in the door-check queue.
     Reason {
         NoUpload = "no_upload" / "逾期未上传",
+        Unconfirmed = "unconfirmed" / "逾期未确认",
         Tip = "tip" / "线索举报",
         FilingMismatch = "filing_mismatch" / "与报备不符",
         Overcrowding = "overcrowding" / "超员居住",
@@ -71,6 +73,73 @@ pub fn overdue_cutoff(at: DateTime<Utc>, overdue_days: u32) -> DateTime<Utc> {
 /// Whether a unit whose clock started at `clock_from` is overdue at `at`.
 pub fn is_overdue(clock_from: DateTime<Utc>, at: DateTime<Utc>, overdue_days: u32) -> bool {
     clock_from <= overdue_cutoff(at, overdue_days)
+}
+
+wire_enum!(
+    /// Which rule a unit's clock runs under: the N-day rule while nobody is registered there,
+    /// the confirmation period while people are.
+    ClockKind {
+        NoUpload = "no_upload" / "无人登记",
+        Unconfirmed = "unconfirmed" / "有人居住",
+    }
+);
+
+/// The two periods of the clock (see the README, "The clock").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClockRules {
+    /// `RENFANG_OVERDUE_DAYS`: a unit with nobody registered is due a visit this long after
+    /// its clock started.
+    pub overdue_days: u32,
+    /// `RENFANG_CONFIRM_DAYS`: an occupied unit needs an upload or confirmation this often;
+    /// also the longest a vacancy pauses the clock.
+    pub confirm_days: u32,
+}
+
+impl ClockRules {
+    /// How long a unit in `state` with its clock under `kind` waits before it is due.
+    /// `None` for a closed unit, which is never due.
+    pub fn period(self, state: UnitState, kind: ClockKind) -> Option<Duration> {
+        let days = match (state, kind) {
+            (UnitState::Closed, _) => return None,
+            (UnitState::Active, ClockKind::NoUpload) => self.overdue_days,
+            (UnitState::Active, ClockKind::Unconfirmed) | (UnitState::Vacant, _) => {
+                self.confirm_days
+            }
+        };
+        Some(Duration::days(i64::from(days)))
+    }
+
+    /// When a unit whose clock started at `clock_from` becomes due (for a vacant unit: when
+    /// its vacancy lapses and it is due at once under the N-day rule).
+    pub fn due(
+        self,
+        state: UnitState,
+        kind: ClockKind,
+        clock_from: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        self.period(state, kind).map(|p| clock_from + p)
+    }
+
+    /// Whether such a unit is overdue at `at`: at exactly its due instant, not a second
+    /// before.
+    pub fn is_overdue(
+        self,
+        state: UnitState,
+        kind: ClockKind,
+        clock_from: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> bool {
+        self.due(state, kind, clock_from)
+            .is_some_and(|due| due <= at)
+    }
+
+    /// The check an overdue unit gets: `unconfirmed` for occupied ones, else `no_upload`.
+    pub fn reason(kind: ClockKind) -> Reason {
+        match kind {
+            ClockKind::NoUpload => Reason::NoUpload,
+            ClockKind::Unconfirmed => Reason::Unconfirmed,
+        }
+    }
 }
 
 /// Whole days since the clock started (what the queue shows as `days_since_upload`).

@@ -33,6 +33,20 @@ wire_enum!(
     }
 );
 
+wire_enum!(
+    /// What happened to a unit, in its history (uploads and confirmations are kept with the
+    /// registrations and shown beside these).
+    UnitEvent {
+        Created = "created" / "建档",
+        Filed = "filed" / "二房东报备",
+        Vacant = "vacant" / "申报空置",
+        VacancyLapsed = "vacancy_lapsed" / "空置期满，恢复计时",
+        Reoccupied = "reoccupied" / "空置结束，有人登记",
+        MovedOut = "moved_out" / "登记搬离",
+        Closed = "closed" / "已关闭",
+    }
+);
+
 /// The short number printed on a unit's poster, for enquiries by phone.
 pub fn unit_number(id: i64) -> String {
     format!("{id:06}")

@@ -17,7 +17,7 @@ pub async fn start(store: Store, settings: &Settings) -> anyhow::Result<JobSched
     let scheduler = JobScheduler::new()
         .await
         .context("starting the scheduler")?;
-    let days = settings.overdue_days;
+    let rules = settings.clock();
     let store_for_purge = store.clone();
     let store_for_report = store.clone();
     // The crate evaluates cron expressions in UTC unless given a zone: "at 02:00" must mean
@@ -25,7 +25,7 @@ pub async fn start(store: Store, settings: &Settings) -> anyhow::Result<JobSched
     let job = Job::new_async_tz(settings.sweep_cron.as_str(), settings.tz, move |_, _| {
         let store = store.clone();
         Box::pin(async move {
-            match sweep::run(&store, days, chrono::Utc::now()).await {
+            match sweep::run(&store, rules, chrono::Utc::now()).await {
                 Ok(n) => tracing::info!(created = n, "overdue sweep"),
                 Err(e) => tracing::error!(error = format!("{e:#}"), "overdue sweep failed"),
             }

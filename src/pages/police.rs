@@ -9,6 +9,8 @@ use crate::http::State;
 // The export's table is still built by the API module: it is being rewritten as a
 // declared list of columns, and the page will take it from there.
 use crate::domain::door_check::{Outcome, Reason, Status};
+use crate::domain::role::Role;
+use crate::domain::unit::UnitState;
 use crate::error::AppError;
 use crate::http::query::page_number;
 use crate::pages::session::{PageCaller, check_csrf, csrf_token, html, see_other};
@@ -151,6 +153,7 @@ struct UnitPage {
     past_checks: Vec<CheckView>,
     events: Vec<EventView>,
     uploads: Vec<UploadView>,
+    history: Vec<HistoryView>,
     saved: bool,
     /// The unit's sublandlord, masked: name and phone.
     sublandlord: Option<(String, String)>,
@@ -181,6 +184,7 @@ async fn unit_page(
         events,
         uploads,
         sublandlord,
+        history,
     } = service::door_checks::unit_card(&state, &caller, id.into_inner()).await?;
     let view = |c: door_checks::DoorCheck| CheckView {
         reason_label: reason_label(c.reason.as_str()),
@@ -217,12 +221,54 @@ async fn unit_page(
                     count: u.occupant_count,
                 })
                 .collect(),
+            history: history
+                .into_iter()
+                .map(|e| HistoryView {
+                    when: local_time(&state, e.created_at),
+                    what: e.event.label_zh(),
+                    who: e.role.as_deref().map_or("系统", role_label),
+                    detail: history_detail(e.detail.as_deref(), e.state),
+                })
+                .collect(),
             unit,
             saved: q.saved == Some(1),
             sublandlord,
         }
         .render(),
     ))
+}
+
+/// A line of the unit's clock and state history.
+struct HistoryView {
+    when: String,
+    what: &'static str,
+    who: &'static str,
+    detail: String,
+}
+
+fn role_label(role: &str) -> &'static str {
+    match role {
+        "tenant" => "租客",
+        other => Role::parse(other).map_or("其他", Role::label_zh),
+    }
+}
+
+/// The figures of a history line in words: who moved out and who is left, the state.
+fn history_detail(detail: Option<&str>, state: Option<UnitState>) -> String {
+    let figures: serde_json::Value = detail
+        .and_then(|d| serde_json::from_str(d).ok())
+        .unwrap_or_default();
+    let mut words = Vec::new();
+    if let Some(n) = figures["moved_out"].as_i64() {
+        words.push(format!("搬离 {n} 人"));
+    }
+    if let Some(n) = figures["remaining"].as_i64() {
+        words.push(format!("尚有 {n} 人在住"));
+    }
+    if let Some(state) = state {
+        words.push(format!("状态：{}", state.label_zh()));
+    }
+    words.join("，")
 }
 
 fn outcome_label(outcome: &str) -> &'static str {

@@ -11,7 +11,7 @@ use crate::domain::registration::new_receipt;
 use crate::domain::role::Role;
 use crate::export::{Columns, Table};
 use crate::store::door_checks::{self, Order, QueueFilter, VisitResult};
-use crate::store::{self, audit, communities, filings, registrations, sublandlords, units};
+use crate::store::{self, audit, clock, communities, filings, registrations, sublandlords, units};
 
 /// How the queue is asked for, as typed: every value optional.
 #[derive(Debug, Default)]
@@ -301,6 +301,8 @@ pub struct UnitCard {
     pub uploads: Vec<registrations::Upload>,
     /// The unit's sublandlord, masked: name and phone.
     pub sublandlord: Option<(String, String)>,
+    /// Clock and state changes, newest first.
+    pub history: Vec<clock::EventRow>,
 }
 
 /// The card of a unit in the caller's communities.
@@ -314,6 +316,7 @@ pub async fn unit_card(ctx: &Context, caller: &Caller, id: i64) -> Result<UnitCa
     let checks = door_checks::for_unit(&ctx.store, unit.id).await?;
     let events = door_checks::events_for_unit(&ctx.store, unit.id).await?;
     let uploads = registrations::history(&ctx.store, unit.id, 20).await?;
+    let history = clock::history(&ctx.store, unit.id, super::units::HISTORY_SHOWN).await?;
     let sublandlord = match unit.sublandlord_id {
         Some(id) => sublandlords::get(&ctx.store, id)
             .await?
@@ -327,6 +330,7 @@ pub async fn unit_card(ctx: &Context, caller: &Caller, id: i64) -> Result<UnitCa
         events,
         uploads,
         sublandlord,
+        history,
     })
 }
 

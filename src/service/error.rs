@@ -2,6 +2,7 @@
 //! a status code in one place (`crate::error`).
 
 use crate::domain::FieldError;
+use crate::store::clock::Refusal;
 use crate::store::{Constraint, StoreError};
 
 /// The outcome of a business action that did not succeed.
@@ -97,6 +98,13 @@ impl From<StoreError> for Error {
                     i + 1
                 ),
             ),
+            StoreError::Refused(refusal) => Error::Conflict(match refusal {
+                Refusal::NoOccupants => "该房屋目前没有登记的居住人员，无法确认“居住人员无变化”；如房屋无人居住，请申报空置".into(),
+                Refusal::Occupied(n) => format!(
+                    "该房屋还有 {n} 名登记在住的人员，不能申报空置；请先登记他们搬离（可与空置一并提交，并填写搬离日期）"
+                ),
+                Refusal::Closed => "该房屋已注销".into(),
+            }),
             StoreError::Other(e) => Error::Internal(e),
         }
     }

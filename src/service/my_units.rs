@@ -7,7 +7,8 @@ use utoipa::ToSchema;
 
 use super::ledger::masked_name;
 use super::{Caller, Context, Error, Result};
-use crate::domain::door_check::{days_left, is_overdue};
+use crate::domain::FieldError;
+use crate::domain::door_check::days_left;
 use crate::domain::registration::new_receipt;
 use crate::store::filings;
 use crate::store::registrations;
@@ -35,11 +36,16 @@ pub struct MyUnitOut {
     pub rental_mode: String,
     pub state: String,
     pub last_upload_at: Option<String>,
-    /// Active and with no upload for the N days of the rule.
+    /// Which rule the clock runs under: `no_upload` (nobody registered: the N-day rule) or
+    /// `unconfirmed` (people registered: the confirmation period).
+    pub clock: String,
+    /// Past its due instant under that rule (for a vacant unit: its vacancy lapsed).
     pub overdue: bool,
-    /// Days before the unit becomes overdue, a started day counting whole (5 right after an
-    /// upload under the 5-day rule, 0 once overdue); none while vacant.
+    /// Days before the unit becomes overdue, a started day counting whole (5 right after
+    /// the clock started under the 5-day rule, 0 once overdue); none while vacant.
     pub days_left: Option<i64>,
+    /// When the unit becomes overdue, or its vacancy lapses.
+    pub due_at: Option<String>,
     pub planned_occupants: Option<i64>,
     pub open_checks: i64,
     pub occupants: Vec<MyOccupant>,
@@ -66,10 +72,14 @@ pub async fn view(ctx: &Context, me: &Sublandlord, unit_id: i64) -> Result<MyUni
 async fn unit_out(ctx: &Context, u: filings::MyUnit) -> Result<MyUnitOut> {
     let occupants = registrations::current_occupants(&ctx.store, u.id).await?;
     let now = ctx.now();
-    let days = i64::from(ctx.settings.overdue_days);
+    let rules = ctx.settings.clock();
     let clock = store::instant(u.clock_from);
-    let active = u.state == UnitState::Active;
-    let overdue = active && is_overdue(clock, now, ctx.settings.overdue_days);
+    let due = rules.due(u.state, u.clock_kind, clock);
+    let overdue = due.is_some_and(|due| due <= now);
+    let days_left = match (u.state, rules.period(u.state, u.clock_kind)) {
+        (UnitState::Active, Some(period)) => Some(days_left(clock, now, period.num_days())),
+        _ => None,
+    };
     Ok(MyUnitOut {
         unit_id: u.id,
         community: u.community,
@@ -80,8 +90,10 @@ async fn unit_out(ctx: &Context, u: filings::MyUnit) -> Result<MyUnitOut> {
         last_upload_at: u
             .last_upload_at
             .map(|ms| store::instant(ms).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        clock: u.clock_kind.as_str().into(),
         overdue,
-        days_left: active.then(|| days_left(clock, now, days)),
+        days_left,
+        due_at: due.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         planned_occupants: u.planned_occupants,
         open_checks: u.open_checks,
         occupants: occupants
@@ -131,7 +143,8 @@ pub struct Confirmed {
 }
 
 /// "Occupants unchanged" for a unit already checked to be the caller's: counts as an upload
-/// and restarts the unit's clock.
+/// and restarts the unit's clock. `Conflict` where nobody is registered (a vacancy says
+/// that) and on a closed unit.
 pub async fn confirm_unchanged(
     ctx: &Context,
     caller: &Caller,
@@ -152,38 +165,75 @@ pub async fn confirm_unchanged(
     Ok(Confirmed { receipt })
 }
 
-/// Declares a unit already checked to be the caller's vacant: its clock stops until people
-/// register there again.
-pub async fn declare_vacant(ctx: &Context, caller: &Caller, unit: &units::Unit) -> Result<()> {
-    match unit.state {
-        UnitState::Vacant => Ok(()),
-        UnitState::Active => {
-            filings::declare_vacancy(
-                &ctx.store,
-                unit.id,
-                caller.user_id,
-                store::millis(ctx.now()),
-            )
-            .await?;
-            Ok(())
-        }
-        _ => Err(Error::Conflict("该房屋已注销".into())),
-    }
+/// Declares a unit already checked to be the caller's vacant: its clock pauses for at most
+/// the confirmation period. `Conflict` while people are registered there, unless
+/// `everyone_left_on` gives the date they all moved out (recorded in the same step).
+pub async fn declare_vacant(
+    ctx: &Context,
+    caller: &Caller,
+    unit: &units::Unit,
+    everyone_left_on: Option<&str>,
+) -> Result<()> {
+    let on = everyone_left_on
+        .map(|d| move_out_date(ctx, "moved_out_on", d))
+        .transpose()?;
+    filings::declare_vacancy(
+        &ctx.store,
+        unit.id,
+        caller.user_id,
+        on,
+        store::millis(ctx.now()),
+    )
+    .await?;
+    Ok(())
 }
 
-/// Records a move-out from a unit already checked to be the caller's; `NotFound` unless
-/// the occupant currently lives there.
+/// A move-out date as told: `YYYY-MM-DD`, not after today and within a year.
+fn move_out_date(ctx: &Context, field: &str, raw: &str) -> Result<String> {
+    let bad = |code, zh, en| Error::field(FieldError::new(field, code, zh, en));
+    let date = chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
+        bad(
+            "format",
+            "日期格式应为 年-月-日，例如 2026-12-01",
+            "Use the form YYYY-MM-DD",
+        )
+    })?;
+    let today = ctx.today();
+    if date > today {
+        return Err(bad(
+            "future",
+            "搬离日期不能晚于今天",
+            "The move-out date cannot be in the future",
+        ));
+    }
+    if date < today - chrono::Days::new(366) {
+        return Err(bad(
+            "too_old",
+            "搬离日期不能早于一年前",
+            "The move-out date cannot be more than a year ago",
+        ));
+    }
+    Ok(date.format("%Y-%m-%d").to_string())
+}
+
+/// Records a move-out from a unit already checked to be the caller's, on `on` (a date) if
+/// given; `NotFound` unless the occupant currently lives there.
 pub async fn move_out(
     ctx: &Context,
     caller: &Caller,
     unit: &units::Unit,
     occupant_id: i64,
+    on: Option<&str>,
 ) -> Result<()> {
+    let on = on
+        .map(|d| move_out_date(ctx, "moved_out_on", d))
+        .transpose()?;
     let moved = filings::move_out(
         &ctx.store,
         unit.id,
         occupant_id,
         caller.user_id,
+        on,
         store::millis(ctx.now()),
     )
     .await?;

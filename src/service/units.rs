@@ -4,7 +4,9 @@ use super::{Caller, Context, Error, Result};
 use crate::domain::FieldError;
 use crate::domain::role::Role;
 use crate::domain::unit::{Address, RentalMode, UnitKind, UnitState, parse_rooms};
-use crate::store::{self, Constraint, StoreError, communities, door_checks, registrations, units};
+use crate::store::{
+    self, Constraint, StoreError, clock, communities, door_checks, registrations, units,
+};
 
 /// Creates a community (admins); its id.
 pub async fn create_community(ctx: &Context, caller: &Caller, name: &str) -> Result<i64> {
@@ -130,7 +132,14 @@ pub struct UnitDetail {
     pub door_checks: Vec<door_checks::DoorCheck>,
     /// Posters printed and rotations, newest first.
     pub poster_events: Vec<units::PosterEvent>,
+    /// Clock and state changes, newest first.
+    pub history: Vec<clock::EventRow>,
+    /// When the unit becomes overdue (or its vacancy lapses); none once closed.
+    pub due_at: Option<i64>,
 }
+
+/// How many of a unit's clock and state changes its page and answer show.
+pub const HISTORY_SHOWN: i64 = 50;
 
 /// The unit, its current occupants (masked), its door checks and its poster history.
 pub async fn detail(ctx: &Context, caller: &Caller, id: i64) -> Result<UnitDetail> {
@@ -139,12 +148,20 @@ pub async fn detail(ctx: &Context, caller: &Caller, id: i64) -> Result<UnitDetai
     let registrations = registrations::count_for_unit(&ctx.store, unit.id).await?;
     let door_checks = door_checks::for_unit(&ctx.store, unit.id).await?;
     let poster_events = units::poster_events(&ctx.store, unit.id).await?;
+    let history = clock::history(&ctx.store, unit.id, HISTORY_SHOWN).await?;
+    let due_at = ctx
+        .settings
+        .clock()
+        .due(unit.state, unit.clock_kind, store::instant(unit.clock_from))
+        .map(store::millis);
     Ok(UnitDetail {
         unit,
         registrations,
         occupants,
         door_checks,
         poster_events,
+        history,
+        due_at,
     })
 }
 

@@ -7,13 +7,13 @@ use sqlx::error::BoxDynError;
 use sqlx::{Database, Decode, Type};
 
 use crate::domain::document::IdType;
-use crate::domain::door_check::{Reason, Resolution, Status};
+use crate::domain::door_check::{ClockKind, Reason, Resolution, Status};
 use crate::domain::registration::UploadSource;
 use crate::domain::role::Role;
 use crate::domain::sublandlord::FilingStatus;
 use crate::domain::tip::{Category, TipState};
 use crate::domain::token::PosterEventKind;
-use crate::domain::unit::{RentalMode, UnitKind, UnitState};
+use crate::domain::unit::{RentalMode, UnitEvent, UnitKind, UnitState};
 
 /// Stores the enums as their wire names in text columns.
 macro_rules! decodes_from_text {
@@ -42,6 +42,8 @@ macro_rules! decodes_from_text {
 
 decodes_from_text!(
     UnitState => UnitState::parse,
+    UnitEvent => UnitEvent::parse,
+    ClockKind => ClockKind::parse,
     UnitKind => UnitKind::parse,
     RentalMode => RentalMode::parse,
     Reason => Reason::parse,

@@ -2,80 +2,54 @@
 
 use sqlx::{AssertSqlSafe, FromRow};
 
+use super::clock;
 use super::ledger::{Persons, refresh_ledger};
 use super::scope::{Scope, scope_id, scope_sql};
 use super::tx::{Tx, transaction};
 use super::upload::{lock_unit, mark_upload};
 use super::{Store, StoreError, StoreResult};
-use crate::domain::door_check::{Outcome, Reason, Resolution, Status, UNREACHABLE_DEFERRAL};
+use crate::domain::door_check::{
+    ClockKind, ClockRules, Outcome, Reason, Resolution, Status, UNREACHABLE_DEFERRAL,
+};
 
 /// Overdue units swept per transaction: keeps each write short so registrations never wait
 /// long behind the sweep of a whole city.
 const SWEEP_CHUNK: i64 = 50_000;
 
-/// Opens a `no_upload` check for every active unit whose clock started at or before
-/// `cutoff_ms`, as of `at_ms`. Returns how many checks it created. Idempotent: the unique
-/// index on open checks makes a second sweep, or a concurrent one on another instance,
-/// create nothing again.
+/// Sweeps as of `at_ms` under `rules`: ends the vacancies that have lapsed, then opens a
+/// `no_upload` check for every active unit with nobody registered whose clock started the
+/// N days ago, and an `unconfirmed` check for every occupied one whose last upload or
+/// confirmation is the confirmation period old. Returns how many checks it created.
+/// Idempotent: the unique index on open checks makes a second sweep, or a concurrent one on
+/// another instance, create nothing again.
 ///
-/// It walks only the overdue units, in `(clock_from, id)` order along the `units_clock`
-/// index, a chunk per transaction; memory stays flat whatever the number of units.
-pub async fn sweep(store: &Store, at_ms: i64, cutoff_ms: i64) -> StoreResult<u64> {
-    sweep_in_chunks(store, at_ms, cutoff_ms, SWEEP_CHUNK).await
+/// Each rule walks only its overdue units, in `(clock_from, id)` order along the
+/// `units_clock` index, a chunk per transaction; memory stays flat whatever the number of
+/// units.
+pub async fn sweep(store: &Store, at_ms: i64, rules: ClockRules) -> StoreResult<u64> {
+    sweep_in_chunks(store, at_ms, rules, SWEEP_CHUNK).await
 }
 
 /// [`sweep`] with a chosen chunk size (tests use small ones to cross chunk boundaries).
 pub async fn sweep_in_chunks(
     store: &Store,
     at_ms: i64,
-    cutoff_ms: i64,
+    rules: ClockRules,
     chunk: i64,
 ) -> StoreResult<u64> {
+    let day_ms = 86_400_000;
+    let overdue_ms = i64::from(rules.overdue_days) * day_ms;
+    let confirm_ms = i64::from(rules.confirm_days) * day_ms;
+    transaction!(store, |tx| {
+        clock::lapse_vacancies(tx, at_ms - confirm_ms, confirm_ms).await
+    })
+    .await?;
     let mut created = 0;
-    let mut after = (i64::MIN, i64::MIN);
-    loop {
-        // Where this chunk ends: the CHUNK-th overdue unit after the previous chunk.
-        let end: Option<(i64, i64)> = sqlx::query_as(
-            r"select clock_from, id from units
-              where state = 'active' and clock_from <= $1 and (clock_from, id) > ($2, $3)
-              order by clock_from, id limit 1 offset $4",
-        )
-        .bind(cutoff_ms)
-        .bind(after.0)
-        .bind(after.1)
-        .bind(chunk - 1)
-        .fetch_optional(store.pool())
-        .await?;
-        let upto = end.unwrap_or((i64::MAX, i64::MAX));
-        created += transaction!(store, |tx| {
-            // Units already in the queue are skipped by the unique index itself
-            // (`on conflict do nothing`), which also settles a race with a sweep
-            // elsewhere. A `not exists` anti-join was slower on PostgreSQL: planned
-            // against an empty table, it scanned the rows it was inserting.
-            let done = sqlx::query(
-                r"insert into door_checks
-                              (unit_id, community_id, reason, status, opened_at, queue_key)
-                          select id, community_id, 'no_upload', 'open', $1, clock_from
-                          from units
-                          where state = 'active' and clock_from <= $2
-                            and (clock_from, id) > ($3, $4) and (clock_from, id) <= ($5, $6)
-                          on conflict do nothing",
-            )
-            .bind(at_ms)
-            .bind(cutoff_ms)
-            .bind(after.0)
-            .bind(after.1)
-            .bind(upto.0)
-            .bind(upto.1)
-            .execute(tx.conn())
-            .await?;
-            Ok(done.rows_affected())
-        })
-        .await?;
-        match end {
-            Some(end) => after = end,
-            None => break,
-        }
+    for (kind, period_ms) in [
+        (ClockKind::NoUpload, overdue_ms),
+        (ClockKind::Unconfirmed, confirm_ms),
+    ] {
+        created += sweep_rule(store, at_ms, kind, period_ms, chunk).await?;
     }
     if created > 0 {
         // The sublandlords of the swept units have new open checks in the ledger.
@@ -88,6 +62,71 @@ pub async fn sweep_in_chunks(
         // Fresh statistics right away: until autovacuum notices, the planner would take a
         // table that grew by a city's worth of checks for an empty one.
         store.analyze("door_checks").await?;
+    }
+    Ok(created)
+}
+
+/// Opens the checks of one rule: active units under `kind` whose clock started `period_ms`
+/// or more before `at_ms`, queued by when they became due.
+async fn sweep_rule(
+    store: &Store,
+    at_ms: i64,
+    kind: ClockKind,
+    period_ms: i64,
+    chunk: i64,
+) -> StoreResult<u64> {
+    let cutoff_ms = at_ms - period_ms;
+    let reason = ClockRules::reason(kind).as_str();
+    let mut created = 0;
+    let mut after = (i64::MIN, i64::MIN);
+    loop {
+        // Where this chunk ends: the CHUNK-th overdue unit after the previous chunk.
+        let end: Option<(i64, i64)> = sqlx::query_as(
+            r"select clock_from, id from units
+              where state = 'active' and clock_kind = $5 and clock_from <= $1
+                and (clock_from, id) > ($2, $3)
+              order by clock_from, id limit 1 offset $4",
+        )
+        .bind(cutoff_ms)
+        .bind(after.0)
+        .bind(after.1)
+        .bind(chunk - 1)
+        .bind(kind.as_str())
+        .fetch_optional(store.pool())
+        .await?;
+        let upto = end.unwrap_or((i64::MAX, i64::MAX));
+        created += transaction!(store, |tx| {
+            // Units already in the queue are skipped by the unique index itself
+            // (`on conflict do nothing`), which also settles a race with a sweep
+            // elsewhere. A `not exists` anti-join was slower on PostgreSQL: planned
+            // against an empty table, it scanned the rows it was inserting.
+            let done = sqlx::query(
+                r"insert into door_checks
+                              (unit_id, community_id, reason, status, opened_at, queue_key)
+                          select id, community_id, $7, 'open', $1, clock_from + $8
+                          from units
+                          where state = 'active' and clock_kind = $9 and clock_from <= $2
+                            and (clock_from, id) > ($3, $4) and (clock_from, id) <= ($5, $6)
+                          on conflict do nothing",
+            )
+            .bind(at_ms)
+            .bind(cutoff_ms)
+            .bind(after.0)
+            .bind(after.1)
+            .bind(upto.0)
+            .bind(upto.1)
+            .bind(reason)
+            .bind(period_ms)
+            .bind(kind.as_str())
+            .execute(tx.conn())
+            .await?;
+            Ok(done.rows_affected())
+        })
+        .await?;
+        match end {
+            Some(end) => after = end,
+            None => break,
+        }
     }
     Ok(created)
 }
@@ -455,10 +494,15 @@ async fn record_in(
             mark_upload(tx, unit_id, now_ms, None).await?;
         }
         Outcome::Vacant => {
-            sqlx::query("update units set state = 'vacant' where id = $1 and state = 'active'")
-                .bind(unit_id)
-                .execute(tx.conn())
-                .await?;
+            // The officer found the flat empty: whoever was listed has left, and the
+            // vacancy runs from now.
+            lock_unit(tx, unit_id).await?;
+            let moved =
+                clock::move_everyone_out(tx, unit_id, Some(r.user_id), None, now_ms).await?;
+            if moved > 0 {
+                refresh_ledger(tx, Persons::OfUnit(unit_id)).await?;
+            }
+            clock::vacate(tx, unit_id, Some(r.user_id), now_ms).await?;
         }
         Outcome::Violation => {
             sqlx::query(

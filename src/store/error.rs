@@ -42,6 +42,23 @@ const CONSTRAINTS: [(&str, &str, Constraint); 6] = [
     ),
 ];
 
+/// What a unit's occupants or state do not allow (see `clock`); nothing was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// "Occupants unchanged" on a unit where nobody is registered.
+    NoOccupants,
+    /// A vacancy while this many people are registered there.
+    Occupied(i64),
+    /// The unit is closed.
+    Closed,
+}
+
+impl From<Refusal> for StoreError {
+    fn from(refusal: Refusal) -> Self {
+        StoreError::Refused(refusal)
+    }
+}
+
 /// A storage failure: a named constraint, or anything else (logged as internal).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -55,6 +72,9 @@ pub enum StoreError {
     /// name (the occupant at this index): nothing was stored.
     #[error("occupant {0}'s document number is registered here under another name")]
     NameMismatch(usize),
+    /// The unit's occupants or state do not allow the change: nothing was stored.
+    #[error("refused: {0:?}")]
+    Refused(Refusal),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }

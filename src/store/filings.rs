@@ -3,16 +3,19 @@
 
 use sqlx::{AssertSqlSafe, FromRow};
 
+use super::clock;
 use super::findings::assess_occupancy;
 use super::ledger::{Persons, refresh_ledger};
 use super::scope::{Scope, scope_id, scope_sql};
 use super::tx::{Tx, transaction};
 use super::units::insert_token;
+use super::upload::lock_unit;
 use super::{Store, StoreResult};
 use crate::crypto::{Purpose, Vault};
+use crate::domain::door_check::ClockKind;
 use crate::domain::sublandlord::{DensityLimits, FilingStatus, NewFiling};
 use crate::domain::token::QrToken;
-use crate::domain::unit::{RentalMode, UnitState};
+use crate::domain::unit::{RentalMode, UnitEvent, UnitState};
 
 /// What became of a stored filing.
 #[derive(Debug, Clone)]
@@ -207,7 +210,12 @@ pub(crate) async fn link_unit(
     .bind(unit_id)
     .execute(tx.conn())
     .await?;
-    Ok(done.rows_affected() == 1)
+    let linked = done.rows_affected() == 1;
+    if linked {
+        // A vacant or closed unit is let again from the filing.
+        clock::record_state_change(tx, unit_id, UnitEvent::Filed, None, now_ms).await?;
+    }
+    Ok(linked)
 }
 
 /// A filing as listed.
@@ -300,12 +308,13 @@ pub struct MyUnit {
     pub state: UnitState,
     pub last_upload_at: Option<i64>,
     pub clock_from: i64,
+    pub clock_kind: ClockKind,
     pub planned_occupants: Option<i64>,
     pub open_checks: i64,
 }
 
 const MY_UNIT_COLUMNS: &str = r"select u.id, c.name as community, u.address, u.rooms,
-        u.rental_mode, u.state, u.last_upload_at, u.clock_from, u.planned_occupants,
+        u.rental_mode, u.state, u.last_upload_at, u.clock_from, u.clock_kind, u.planned_occupants,
         (select count(*) from door_checks d
          where d.unit_id = u.id and d.status = 'open') as open_checks
     from units u join communities c on c.id = u.community_id
@@ -336,56 +345,88 @@ pub async fn my_unit(
     )
 }
 
-/// Declares a unit vacant: the clock stops until people register there again.
+/// Declares a unit vacant: its clock pauses for at most the confirmation period, until
+/// people register there again. Refused ([`Refusal::Occupied`]) while anybody is registered
+/// there, unless `move_everyone_out` gives the date they left: then they are recorded as
+/// moved out in the same transaction. Returns whether the unit was active (a vacant one
+/// stays as it was).
 pub async fn declare_vacancy(
     store: &Store,
     unit_id: i64,
     user_id: i64,
+    move_everyone_out: Option<String>,
     now_ms: i64,
 ) -> StoreResult<bool> {
     transaction!(store, |tx| {
-        let done =
-            sqlx::query("update units set state = 'vacant' where id = $1 and state = 'active'")
-                .bind(unit_id)
-                .execute(tx.conn())
-                .await?;
-        if done.rows_affected() == 1 {
+        lock_unit(tx, unit_id).await?;
+        match clock::state(tx, unit_id).await? {
+            Some(UnitState::Closed) | None => return Err(clock::Refusal::Closed.into()),
+            Some(UnitState::Vacant) => return Ok(false),
+            Some(UnitState::Active) => {}
+        }
+        let current = clock::current_occupants(tx, unit_id).await?;
+        if current > 0 {
+            let Some(on) = move_everyone_out.as_deref() else {
+                return Err(clock::Refusal::Occupied(current).into());
+            };
+            clock::move_everyone_out(tx, unit_id, Some(user_id), Some(on), now_ms).await?;
+            refresh_ledger(tx, Persons::OfUnit(unit_id)).await?;
+        }
+        let vacated = clock::vacate(tx, unit_id, Some(user_id), now_ms).await?;
+        if vacated {
             let entry = super::audit::Entry {
                 user_id: Some(user_id),
                 action: "unit.vacancy".into(),
                 subject: Some(format!("unit:{unit_id}")),
-                detail: None,
+                detail: (current > 0)
+                    .then(|| serde_json::json!({ "moved_out": current }).to_string()),
                 reason: None,
             };
             super::audit::append_in(tx, &entry, now_ms).await?;
         }
-        Ok(done.rows_affected() == 1)
+        Ok(vacated)
     })
     .await
 }
 
-/// Records that an occupant moved out (by their sublandlord). Returns whether the occupant
+/// Records that an occupant moved out (by their sublandlord), on `on` if given. A unit left
+/// with nobody registered runs under the N-day rule from now. Returns whether the occupant
 /// was a current one of this unit.
 pub async fn move_out(
     store: &Store,
     unit_id: i64,
     occupant_id: i64,
     user_id: i64,
+    on: Option<String>,
     now_ms: i64,
 ) -> StoreResult<bool> {
     transaction!(store, |tx| {
+        lock_unit(tx, unit_id).await?;
         let done = sqlx::query(
-            r"update occupants set moved_out_at = $1, moved_out_by = $2
-                      where id = $3 and unit_id = $4 and moved_out_at is null",
+            r"update occupants set moved_out_at = $1, moved_out_by = $2, moved_out_on = $3
+                      where id = $4 and unit_id = $5 and moved_out_at is null",
         )
         .bind(now_ms)
         .bind(user_id)
+        .bind(on.clone())
         .bind(occupant_id)
         .bind(unit_id)
         .execute(tx.conn())
         .await?;
         refresh_ledger(tx, Persons::OfUnit(unit_id)).await?;
         if done.rows_affected() == 1 {
+            let remaining = clock::current_occupants(tx, unit_id).await?;
+            clock::record(
+                tx,
+                unit_id,
+                UnitEvent::MovedOut,
+                None,
+                Some(user_id),
+                Some(serde_json::json!({ "moved_out": 1, "remaining": remaining }).to_string()),
+                now_ms,
+            )
+            .await?;
+            clock::settle_after_move_out(tx, unit_id, now_ms).await?;
             let entry = super::audit::Entry {
                 user_id: Some(user_id),
                 action: "occupant.move_out".into(),

@@ -40,7 +40,8 @@ impl Persons {
             Persons::SweptAt(at) => (
                 r"select s.person_id from door_checks d join units u on u.id = d.unit_id
                   join sublandlords s on s.id = u.sublandlord_id
-                  where d.status = 'open' and d.reason = 'no_upload' and d.opened_at = $1",
+                  where d.status = 'open' and d.reason in ('no_upload', 'unconfirmed')
+                    and d.opened_at = $1",
                 at,
             ),
             Persons::All => ("select person_id from sublandlords where $1 = $1", 0),

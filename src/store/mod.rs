@@ -6,6 +6,7 @@
 
 pub mod audit;
 mod chain;
+pub mod clock;
 pub mod communities;
 mod decode;
 mod dialect;

@@ -3,6 +3,7 @@
 use sqlx::any::AnyArguments;
 use sqlx::{Any, AssertSqlSafe, FromRow};
 
+use super::clock::{self, Refusal};
 use super::findings::open_findings;
 use super::ledger::{Persons, refresh_ledger};
 use super::tx::{Tx, transaction};
@@ -12,6 +13,7 @@ use crate::crypto::{Purpose, Vault};
 use crate::domain::document::IdType;
 use crate::domain::registration::{NewRegistration, UploadSource};
 use crate::domain::sublandlord::DensityLimits;
+use crate::domain::unit::UnitState;
 
 /// Where an upload came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -462,7 +464,9 @@ pub async fn history(store: &Store, unit_id: i64, limit: i64) -> StoreResult<Vec
     .await?)
 }
 
-/// Records "occupants unchanged" (by the sublandlord): an upload without new occupants.
+/// Records "occupants unchanged" (by the sublandlord): an upload without new occupants,
+/// which restarts the clock. Refused ([`Refusal::NoOccupants`]) where nobody is registered,
+/// and on a closed unit.
 pub async fn confirm(
     store: &Store,
     unit_id: i64,
@@ -474,6 +478,14 @@ pub async fn confirm(
         // First, so that the count below and the unit update both see every
         // registration in the unit committed before this one.
         lock_unit(tx, unit_id).await?;
+        if clock::state(tx, unit_id).await? == Some(UnitState::Closed) {
+            return Err(Refusal::Closed.into());
+        }
+        // "Unchanged" of nobody would restart an empty unit's clock without any data: a
+        // vacancy is what says a unit is empty.
+        if clock::current_occupants(tx, unit_id).await? == 0 {
+            return Err(Refusal::NoOccupants.into());
+        }
         sqlx::query(
             r"insert into registrations
                           (unit_id, receipt, source, occupant_count, created_at)

@@ -100,7 +100,8 @@ pub struct Window {
     pub days: usize,
     /// The zone whose calendar days the per-day counts follow.
     pub tz: chrono_tz::Tz,
-    /// The N of the N-day rule, to tell when a unit became overdue.
+    /// The N of the N-day rule (kept for the report's wording; a swept check records
+    /// when its unit became due).
     pub overdue_days: u32,
 }
 
@@ -214,7 +215,8 @@ pub async fn by_community(store: &Store, window: Window) -> StoreResult<HashMap<
     }
     for (c, n) in pairs(
         r"select community_id, cast(sum(open) as bigint) from open_check_counts
-          where reason = 'no_upload' and $1 = $1 and $2 = $2 group by community_id",
+          where reason in ('no_upload', 'unconfirmed') and $1 = $1 and $2 = $2
+          group by community_id",
     )
     .await?
     {
@@ -236,16 +238,15 @@ pub async fn by_community(store: &Store, window: Window) -> StoreResult<HashMap<
     {
         out.entry(c).or_default().checks_closed = n;
     }
-    // Overdue from the unit's clock at opening plus N days; only results officers recorded.
-    let overdue_ms = i64::from(window.overdue_days) * 86_400_000;
+    // Overdue from when the unit became due (the queue key of a swept check); only
+    // results officers recorded.
     let waits: Vec<(i64, i64)> = sqlx::query_as(
-        r"select community_id, closed_at - queue_key - $3 from door_checks
-          where reason = 'no_upload' and closed_by is not null
+        r"select community_id, closed_at - queue_key from door_checks
+          where reason in ('no_upload', 'unconfirmed') and closed_by is not null
             and closed_at >= $1 and closed_at < $2",
     )
     .bind(from_ms)
     .bind(to_ms)
-    .bind(overdue_ms)
     .fetch_all(store.pool())
     .await?;
     for (c, ms) in waits {

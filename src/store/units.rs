@@ -5,6 +5,7 @@ use sqlx::FromRow;
 use super::tx::{Tx, transaction};
 use super::{Store, StoreResult};
 use crate::crypto::{Purpose, Vault};
+use crate::domain::door_check::ClockKind;
 use crate::domain::token::{PosterEventKind, QrToken};
 use crate::domain::unit::{RentalMode, UnitKind, UnitState};
 
@@ -40,6 +41,7 @@ pub struct Unit {
     pub created_at: i64,
     pub sublandlord_id: Option<i64>,
     pub clock_from: i64,
+    pub clock_kind: ClockKind,
 }
 
 /// What a poster token leads to.
@@ -257,7 +259,7 @@ pub async fn get(store: &Store, unit_id: i64) -> StoreResult<Option<Unit>> {
     Ok(sqlx::query_as(
         r"select u.id, u.community_id, c.name as community, u.address, u.kind, u.rental_mode,
                  u.rooms, u.state, u.watched_since, u.last_upload_at, u.qr_version, u.created_at,
-                 u.sublandlord_id, u.clock_from
+                 u.sublandlord_id, u.clock_from, u.clock_kind
           from units u join communities c on c.id = u.community_id
           where u.id = $1",
     )

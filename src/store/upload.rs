@@ -1,9 +1,10 @@
 //! What every upload does to its unit: the clock moves, a vacancy ends, an open
-//! `no_upload` check closes.
+//! `no_upload` or `unconfirmed` check closes.
 
 use super::StoreResult;
 use super::tx::Tx;
 use crate::domain::sublandlord::Occupancy;
+use crate::domain::unit::UnitEvent;
 
 /// What an upload left behind in its unit, read back by the statement that marked it.
 pub(crate) struct Marked {
@@ -11,6 +12,21 @@ pub(crate) struct Marked {
     pub occupancy: Occupancy,
     /// The person who lets the unit, whose ledger row the upload changes.
     pub person: Option<i64>,
+}
+
+/// What the update of [`mark_upload`] reads back.
+#[derive(sqlx::FromRow)]
+struct MarkedRow {
+    rooms: i64,
+    floor_area_m2: Option<f64>,
+    family: i64,
+    planned_occupants: Option<i64>,
+    occupants: i64,
+    person: Option<i64>,
+    /// 1 when a `no_upload` or `unconfirmed` check is open.
+    overdue: i64,
+    /// 1 when the update changed the unit's state (a vacancy ended).
+    changed: i64,
 }
 
 /// Locks a unit's row on PostgreSQL until the transaction ends (SQLite has a single writer).
@@ -22,57 +38,75 @@ pub(crate) async fn lock_unit(tx: &mut Tx<'_>, unit_id: i64) -> StoreResult<()> 
         .await
 }
 
-/// Moves the unit's newest upload (and its N-day clock) forward, never back; keeps its first;
-/// ends a declared vacancy, since people registering there means it is let again; records
-/// whether the newest registration declared one family (`None` keeps it); and closes an open
-/// `no_upload` door check as `resolved_by_upload`, keeping its history.
+/// Moves the unit's newest upload (and its clock) forward, never back; keeps its first;
+/// sets the rule the clock runs under from the people registered there now (a registration
+/// leaves some; an officer's `verified` on an empty unit leaves none); ends a declared
+/// vacancy, since people registering there means it is let again (recorded in the unit's
+/// history); records whether the newest registration declared one family (`None` keeps it);
+/// and closes an open `no_upload` or `unconfirmed` door check as `resolved_by_upload`,
+/// keeping its history.
 ///
 /// The update reads back what the rest of an upload needs (occupancy, the person letting
-/// the unit, whether a `no_upload` check is open), so that an ordinary upload costs one
-/// statement here instead of four.
+/// the unit, whether such a check is open, whether the state changed), so that an ordinary
+/// upload costs one statement here instead of five.
 pub(crate) async fn mark_upload(
     tx: &mut Tx<'_>,
     unit_id: i64,
     now_ms: i64,
     family: Option<bool>,
 ) -> StoreResult<Marked> {
-    let (rooms, floor_area_m2, family, planned_occupants, occupants, person, overdue): (
-        i64,
-        Option<f64>,
-        i64,
-        Option<i64>,
-        i64,
-        Option<i64>,
-        i64,
-    ) = sqlx::query_as(
+    let sql = format!(
         r"update units set
               last_upload_at = case when last_upload_at is null or last_upload_at < $1
                                     then $1 else last_upload_at end,
               first_upload_at = coalesce(first_upload_at, $1),
-              clock_from = case when clock_from < $1 then $1 else clock_from end,
+              clock_from = case when clock_from < $1 or state = 'vacant'
+                                then $1 else clock_from end,
+              clock_kind = case when exists (select 1 from occupants o
+                                             where o.unit_id = units.id
+                                               and o.moved_out_at is null)
+                                then 'unconfirmed' else 'no_upload' end,
               watched_since = case when state = 'vacant' then $1 else watched_since end,
               state = case when state = 'vacant' then 'active' else state end,
               family = coalesce($3, family)
           where id = $2
           returning rooms, floor_area_m2, family, planned_occupants,
               (select count(*) from occupants o
-               where o.unit_id = units.id and o.moved_out_at is null),
-              (select s.person_id from sublandlords s where s.id = units.sublandlord_id),
+               where o.unit_id = units.id and o.moved_out_at is null) as occupants,
+              (select s.person_id from sublandlords s where s.id = units.sublandlord_id)
+                  as person,
               cast(case when exists (select 1 from door_checks d
-                                     where d.unit_id = units.id and d.reason = 'no_upload'
+                                     where d.unit_id = units.id
+                                       and d.reason in ('no_upload', 'unconfirmed')
                                        and d.status = 'open')
-                        then 1 else 0 end as bigint)",
-    )
-    .bind(now_ms)
-    .bind(unit_id)
-    .bind(family.map(i64::from))
-    .fetch_one(tx.conn())
-    .await?;
+                        then 1 else 0 end as bigint) as overdue,
+              cast(case when state = {recorded} then 0 else 1 end as bigint) as changed",
+        recorded = super::clock::RECORDED_STATE.replace("u.id", "units.id"),
+    );
+    let MarkedRow {
+        rooms,
+        floor_area_m2,
+        family,
+        planned_occupants,
+        occupants,
+        person,
+        overdue,
+        changed,
+    } = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(now_ms)
+        .bind(unit_id)
+        .bind(family.map(i64::from))
+        .fetch_one(tx.conn())
+        .await?;
+    if changed != 0 {
+        super::clock::record_state_change(tx, unit_id, UnitEvent::Reoccupied, None, now_ms).await?;
+    }
     if overdue != 0 {
         let closed: Vec<i64> = sqlx::query_scalar(
             r"update door_checks set status = 'closed', outcome = 'resolved_by_upload',
                   closed_at = $1
-              where unit_id = $2 and reason = 'no_upload' and status = 'open'
+              where unit_id = $2 and reason in ('no_upload', 'unconfirmed')
+                and status = 'open'
               returning id",
         )
         .bind(now_ms)

@@ -238,9 +238,13 @@ async fn an_officer_works_the_queue_on_a_360_px_phone() {
         .await;
     app.create_unit(&admin, "影佳", "影佳路 88弄 7号 101室")
         .await;
-    renfang::jobs::sweep::run(&app.store, 5, Utc::now() + chrono::Duration::days(6))
-        .await
-        .unwrap();
+    renfang::jobs::sweep::run(
+        &app.store,
+        crate::helpers::RULES,
+        Utc::now() + chrono::Duration::days(6),
+    )
+    .await
+    .unwrap();
     app.login_as("police", &["影佳"]).await;
     let username = format!("police{}", app.users_made() - 1);
 

@@ -53,33 +53,44 @@ async fn the_sweep_opens_checks_at_n_days_and_not_before() {
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let now = Utc::now();
+    let sweep_at = |at| sweep::run(&app.store, crate::helpers::RULES, at);
     assert_eq!(
-        sweep::run(
-            &app.store,
-            5,
-            now + Duration::days(5) - Duration::minutes(1)
-        )
-        .await
-        .unwrap(),
+        sweep_at(now + Duration::days(5) - Duration::minutes(1))
+            .await
+            .unwrap(),
         0
     );
+    // B has nobody registered: due after 5 days. A is occupied: due after 30.
     assert_eq!(
-        sweep::run(
-            &app.store,
-            5,
-            now + Duration::days(5) + Duration::minutes(1)
-        )
-        .await
-        .unwrap(),
-        2
+        sweep_at(now + Duration::days(5) + Duration::minutes(1))
+            .await
+            .unwrap(),
+        1
+    );
+    let page = queue(&app, &admin, "").await;
+    assert_eq!(page["total"], 1);
+    assert_eq!(ids(&page), [b]);
+    assert_eq!(page["items"][0]["reason"], "no_upload");
+    assert_eq!(page["items"][0]["status"], "open");
+    assert_eq!(
+        sweep_at(now + Duration::days(30) + Duration::minutes(1))
+            .await
+            .unwrap(),
+        1
     );
     let page = queue(&app, &admin, "").await;
     assert_eq!(page["total"], 2);
     let mut units = ids(&page);
     units.sort();
     assert_eq!(units, [a, b]);
-    assert_eq!(page["items"][0]["reason"], "no_upload");
-    assert_eq!(page["items"][0]["status"], "open");
+    let a_reason = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["unit_id"] == a)
+        .unwrap()["reason"]
+        .clone();
+    assert_eq!(a_reason, "unconfirmed");
 }
 
 #[tokio::test]
@@ -95,15 +106,18 @@ async fn sweeping_again_or_from_three_stores_at_once_creates_each_check_once() {
     for _ in 0..3 {
         stores.push(Store::connect(&app.database_url, 3).await.unwrap());
     }
-    let created: Vec<u64> =
-        futures_util::future::join_all(stores.iter().map(|s| sweep::run(s, 5, at)))
-            .await
-            .into_iter()
-            .map(|r| r.unwrap())
-            .collect();
+    let created: Vec<u64> = futures_util::future::join_all(
+        stores
+            .iter()
+            .map(|s| sweep::run(s, crate::helpers::RULES, at)),
+    )
+    .await
+    .into_iter()
+    .map(|r| r.unwrap())
+    .collect();
     assert_eq!(created.iter().sum::<u64>(), 10, "{created:?}");
     assert_eq!(
-        sweep::run(&app.store, 5, at + Duration::hours(1))
+        sweep::run(&app.store, crate::helpers::RULES, at + Duration::hours(1))
             .await
             .unwrap(),
         0
@@ -115,9 +129,13 @@ async fn sweeping_again_or_from_three_stores_at_once_creates_each_check_once() {
 async fn an_upload_closes_the_open_no_upload_check_and_keeps_its_history() {
     let app = spawn_app().await;
     let (admin, _, _, b, pb) = two_units(&app).await;
-    sweep::run(&app.store, 5, Utc::now() + Duration::days(6))
-        .await
-        .unwrap();
+    sweep::run(
+        &app.store,
+        crate::helpers::RULES,
+        Utc::now() + Duration::days(6),
+    )
+    .await
+    .unwrap();
     let res = app
         .register(&pb, &registration(&[occupant(ID_A)]), None)
         .await;
@@ -142,9 +160,13 @@ async fn an_upload_closes_the_open_no_upload_check_and_keeps_its_history() {
 async fn the_queue_is_most_overdue_first_and_unreachable_moves_a_check_down() {
     let app = spawn_app().await;
     let (admin, a, _, b, _) = two_units(&app).await;
-    sweep::run(&app.store, 5, Utc::now() + Duration::days(7))
-        .await
-        .unwrap();
+    sweep::run(
+        &app.store,
+        crate::helpers::RULES,
+        Utc::now() + Duration::days(7),
+    )
+    .await
+    .unwrap();
     let page = queue(&app, &admin, "").await;
     assert_eq!(ids(&page), [a, b], "A has waited longest");
     let days = page["items"][0]["days_since_upload"].as_i64().unwrap();
@@ -182,7 +204,9 @@ async fn verified_counts_as_an_upload_and_vacant_stops_the_clock() {
     let app = spawn_app().await;
     let (admin, a, _, b, _) = two_units(&app).await;
     let at = Utc::now() + Duration::days(6);
-    sweep::run(&app.store, 5, at).await.unwrap();
+    sweep::run(&app.store, crate::helpers::RULES, at)
+        .await
+        .unwrap();
     let page = queue(&app, &admin, "").await;
     let (check_a, check_b) = (
         page["items"][0]["id"].as_i64().unwrap(),
@@ -215,9 +239,13 @@ async fn verified_counts_as_an_upload_and_vacant_stops_the_clock() {
     assert_eq!(unit_b["state"], "vacant");
     // A is fresh again and B is vacant: a later sweep finds nothing.
     assert_eq!(
-        sweep::run(&app.store, 5, Utc::now() + Duration::days(4))
-            .await
-            .unwrap(),
+        sweep::run(
+            &app.store,
+            crate::helpers::RULES,
+            Utc::now() + Duration::days(4)
+        )
+        .await
+        .unwrap(),
         0
     );
     // A closed check takes no second result.
@@ -229,9 +257,13 @@ async fn verified_counts_as_an_upload_and_vacant_stops_the_clock() {
 async fn a_violation_opens_a_referral_for_enforcement_in_that_community() {
     let app = spawn_app().await;
     let (admin, a, ..) = two_units(&app).await;
-    sweep::run(&app.store, 5, Utc::now() + Duration::days(6))
-        .await
-        .unwrap();
+    sweep::run(
+        &app.store,
+        crate::helpers::RULES,
+        Utc::now() + Duration::days(6),
+    )
+    .await
+    .unwrap();
     let check = queue(&app, &admin, "").await["items"][0]["id"]
         .as_i64()
         .unwrap();
@@ -278,9 +310,13 @@ async fn a_violation_opens_a_referral_for_enforcement_in_that_community() {
 async fn staff_of_another_community_neither_see_nor_change_its_checks() {
     let app = spawn_app().await;
     let (_, a, ..) = two_units(&app).await;
-    sweep::run(&app.store, 5, Utc::now() + Duration::days(6))
-        .await
-        .unwrap();
+    sweep::run(
+        &app.store,
+        crate::helpers::RULES,
+        Utc::now() + Duration::days(6),
+    )
+    .await
+    .unwrap();
     let inside = app.login_as("police", &["影佳"]).await;
     let check = queue(&app, &inside, "").await["items"][0]["id"]
         .as_i64()
@@ -321,9 +357,13 @@ async fn exports_are_excel_safe_csv_and_xlsx_of_the_same_list() {
     let admin = app.admin_with(&["影佳"]).await;
     app.create_unit(&admin, "影佳", "=HYPERLINK(\"http://evil\",\"x\") 1弄")
         .await;
-    sweep::run(&app.store, 5, Utc::now() + Duration::days(6))
-        .await
-        .unwrap();
+    sweep::run(
+        &app.store,
+        crate::helpers::RULES,
+        Utc::now() + Duration::days(6),
+    )
+    .await
+    .unwrap();
     let res = app.get("/api/v1/door-checks.csv", Some(&admin)).await;
     assert_eq!(res.status(), StatusCode::OK);
     let bytes = res.bytes().await.unwrap();
@@ -418,15 +458,13 @@ async fn a_sweep_in_small_chunks_still_takes_every_overdue_unit_exactly_once() {
         .await
         .unwrap();
     let at = Utc::now() + Duration::days(6);
-    let (at_ms, cutoff) = (
-        at.timestamp_millis(),
-        (at - Duration::days(5)).timestamp_millis(),
-    );
+    let at_ms = at.timestamp_millis();
     let store = &app.store;
+    use crate::helpers::RULES;
     use renfang::store::door_checks::sweep_in_chunks;
-    assert_eq!(sweep_in_chunks(store, at_ms, cutoff, 3).await.unwrap(), 10);
-    assert_eq!(sweep_in_chunks(store, at_ms, cutoff, 3).await.unwrap(), 0);
-    assert_eq!(sweep_in_chunks(store, at_ms, cutoff, 1).await.unwrap(), 0);
+    assert_eq!(sweep_in_chunks(store, at_ms, RULES, 3).await.unwrap(), 10);
+    assert_eq!(sweep_in_chunks(store, at_ms, RULES, 3).await.unwrap(), 0);
+    assert_eq!(sweep_in_chunks(store, at_ms, RULES, 1).await.unwrap(), 0);
     assert_eq!(app.count("door_checks").await, 10);
 }
 
@@ -466,7 +504,12 @@ async fn the_open_counts_follow_every_way_a_check_opens_and_closes() {
     for _ in 0..3 {
         stores.push(Store::connect(&app.database_url, 3).await.unwrap());
     }
-    futures_util::future::join_all(stores.iter().map(|s| sweep::run(s, 5, at))).await;
+    futures_util::future::join_all(
+        stores
+            .iter()
+            .map(|s| sweep::run(s, crate::helpers::RULES, at)),
+    )
+    .await;
     assert_counters_agree(&app).await;
     let page = queue(&app, &admin, "?per_page=100").await;
     assert_eq!(page["total"], 8);

@@ -8,6 +8,13 @@ use renfang::{Application, Settings};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
+/// The clock's default periods: 5 days without data, 30 days between confirmations.
+pub const RULES: renfang::domain::door_check::ClockRules =
+    renfang::domain::door_check::ClockRules {
+        overdue_days: 5,
+        confirm_days: 30,
+    };
+
 /// A fixed data key for tests (base64 of 32 bytes).
 pub const TEST_KEY: &str = "dGVzdC1rZXktZm9yLXJlbmZhbmctdGVzdHMtb25seSE=";
 
@@ -510,7 +517,7 @@ impl TestApp {
             .execute(self.store.pool())
             .await
             .unwrap();
-        renfang::jobs::sweep::run(&self.store, 5, chrono::Utc::now())
+        renfang::jobs::sweep::run(&self.store, crate::helpers::RULES, chrono::Utc::now())
             .await
             .unwrap();
         sqlx::query_scalar("select id from door_checks where unit_id = $1 and status = 'open'")

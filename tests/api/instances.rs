@@ -76,8 +76,8 @@ async fn two_instances_share_sessions_and_limits_and_sweep_each_unit_once() {
         .unwrap();
     let now = chrono::Utc::now();
     let (made_a, made_b) = tokio::join!(
-        renfang::jobs::sweep::run(&a.store, 5, now),
-        renfang::jobs::sweep::run(&b.store, 5, now),
+        renfang::jobs::sweep::run(&a.store, crate::helpers::RULES, now),
+        renfang::jobs::sweep::run(&b.store, crate::helpers::RULES, now),
     );
     assert_eq!(made_a.unwrap() + made_b.unwrap(), 1);
     assert_eq!(a.count("door_checks").await, 1);

@@ -8,6 +8,7 @@ mod audit_chain;
 mod auth;
 mod browser;
 mod cli;
+mod clock;
 mod console;
 mod door_checks;
 mod exports;

@@ -43,9 +43,13 @@ async fn an_officer_sees_the_queue_opens_a_unit_and_records_a_result() {
         .create_unit(&admin, "影佳", "影佳路 7弄 3号 502室")
         .await;
     let (foreign, _) = app.create_unit(&admin, "祥东", "祥东路 1弄 1号").await;
-    sweep::run(&app.store, 5, Utc::now() + Duration::days(6))
-        .await
-        .unwrap();
+    sweep::run(
+        &app.store,
+        crate::helpers::RULES,
+        Utc::now() + Duration::days(6),
+    )
+    .await
+    .unwrap();
     let cookie = page_login(&app, "police", &["影佳"]).await;
 
     let list = page(&app, &cookie, "/police").await.text().await.unwrap();

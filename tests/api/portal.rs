@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use crate::helpers::{ID_A, TestApp, csrf_of, page, page_login, page_post, spawn_app};
 
 /// Signs up through the page; returns the session cookie it sets.
-async fn page_sign_up(app: &TestApp, phone: &str, id_number: &str) -> String {
+pub async fn page_sign_up(app: &TestApp, phone: &str, id_number: &str) -> String {
     let res = app
         .client
         .post(app.url("/sublandlord/register"))

@@ -11,11 +11,11 @@ use renfang::jobs::sweep;
 const PASSWORD: &str = "landlord-pass-1";
 
 /// A valid resident ID number, distinct for each `n`.
-fn id_number(n: u32) -> String {
+pub fn id_number(n: u32) -> String {
     with_check_char(&format!("31011719800101{n:03}")).unwrap()
 }
 
-fn phone(n: u32) -> String {
+pub fn phone(n: u32) -> String {
     format!("1390000{n:04}")
 }
 
@@ -29,7 +29,7 @@ async fn sign_up(app: &TestApp, phone: &str, id_number: &str) -> reqwest::Respon
     .await
 }
 
-async fn login(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
+pub async fn login(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
     app.post_json(
         "/api/v1/login",
         &json!({"username": username, "password": password}),
@@ -39,7 +39,7 @@ async fn login(app: &TestApp, username: &str, password: &str) -> reqwest::Respon
 }
 
 /// A signed-up and logged-in sublandlord: their bearer token.
-async fn sublandlord(app: &TestApp, n: u32) -> String {
+pub async fn sublandlord(app: &TestApp, n: u32) -> String {
     let res = sign_up(app, &phone(n), &id_number(n)).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let res = login(app, &phone(n), PASSWORD).await;
@@ -49,14 +49,14 @@ async fn sublandlord(app: &TestApp, n: u32) -> String {
     body["token"].as_str().unwrap().to_string()
 }
 
-fn filing(community: &str, address: &str, rooms: i64, planned: i64) -> Value {
+pub fn filing(community: &str, address: &str, rooms: i64, planned: i64) -> Value {
     json!({"community": community, "address": address, "rooms": rooms,
            "rental_mode": "shared", "start_date": Utc::now().date_naive().to_string(),
            "planned_occupants": planned})
 }
 
 /// Files a unit and returns the answer's body (asserting 201).
-async fn file(app: &TestApp, token: &str, body: &Value) -> Value {
+pub async fn file(app: &TestApp, token: &str, body: &Value) -> Value {
     let res = app.post_json("/api/v1/filings", body, Some(token)).await;
     let status = res.status();
     let answer: Value = res.json().await.unwrap();
@@ -432,7 +432,26 @@ async fn my_units_show_the_clock_and_every_action_works() {
     let res = app.get(&format!("/api/v1/scan/{poster}"), None).await;
     assert_eq!(res.status(), StatusCode::GONE);
 
-    // A vacancy stops the clock: the sweep passes the unit by.
+    // A vacancy pauses the clock for at most the confirmation period: the sweep passes the
+    // unit by until then. The last occupant leaves first: a vacancy with people listed is
+    // refused.
+    let res = app
+        .post_json(
+            &format!("/api/v1/my/units/{unit}/vacancy"),
+            &json!({}),
+            Some(&landlord),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let last = mine["occupants"][0]["id"].as_i64().unwrap();
+    let res = app
+        .post_json(
+            &format!("/api/v1/my/units/{unit}/occupants/{last}/move-out"),
+            &json!({}),
+            Some(&landlord),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
     let res = app
         .post_json(
             &format!("/api/v1/my/units/{unit}/vacancy"),
@@ -441,9 +460,13 @@ async fn my_units_show_the_clock_and_every_action_works() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let created = sweep::run(&app.store, 5, Utc::now() + Duration::days(30))
-        .await
-        .unwrap();
+    let created = sweep::run(
+        &app.store,
+        crate::helpers::RULES,
+        Utc::now() + Duration::days(29),
+    )
+    .await
+    .unwrap();
     assert_eq!(created, 0);
     let mine = json_of(
         app.get(&format!("/api/v1/my/units/{unit}"), Some(&landlord))
@@ -631,9 +654,13 @@ async fn the_ledger_ranks_people_and_groups_accounts_of_one_person() {
     file(&app, &big, &filing("影佳", "影佳路 9弄 2号", 3, 4)).await;
     let third = file(&app, &second, &filing("祥东", "祥东路 9弄 3号", 4, 6)).await;
     // A violation found at one of the second account's units.
-    sweep::run(&app.store, 5, Utc::now() + Duration::days(6))
-        .await
-        .unwrap();
+    sweep::run(
+        &app.store,
+        crate::helpers::RULES,
+        Utc::now() + Duration::days(6),
+    )
+    .await
+    .unwrap();
     let queue = json_of(
         app.get("/api/v1/door-checks?community=祥东", Some(&admin))
             .await,
@@ -737,7 +764,8 @@ async fn the_ledger_keeps_up_with_concurrent_writes_to_one_persons_units() {
         .await;
         posters.push(token_of(filed["poster_url"].as_str().unwrap()));
     }
-    // Twelve registrations at once over the four units, then a sweep in the future.
+    // Twelve registrations at once over the four units, then a sweep past the
+    // confirmation period.
     let registrations = (0..12u32).map(|n| {
         let poster = posters[n as usize % 4].clone();
         let body = people(&[&id_number(100 + n)]);
@@ -750,9 +778,13 @@ async fn the_ledger_keeps_up_with_concurrent_writes_to_one_persons_units() {
     let rows = ledger_rows(&app).await;
     let all = rows.iter().find(|r| r.1 == 0).unwrap();
     assert_eq!((all.2, all.4), (4, 12), "4 units, 12 occupants");
-    sweep::run(&app.store, 5, Utc::now() + Duration::days(6))
-        .await
-        .unwrap();
+    sweep::run(
+        &app.store,
+        crate::helpers::RULES,
+        Utc::now() + Duration::days(31),
+    )
+    .await
+    .unwrap();
     let rows = ledger_rows(&app).await;
     assert_eq!(
         rows.iter().find(|r| r.1 == 0).unwrap().5,

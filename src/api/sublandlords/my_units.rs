@@ -1,13 +1,13 @@
 //! A sublandlord's own units and what they do to them.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::registration::{RegistrationBody, accept_json};
 use crate::error::AppError;
 use crate::http::State;
-use crate::http::json::ApiJson;
+use crate::http::json::{self, ApiJson};
 use crate::http::poster::{PosterQuery, PosterUrl, poster_response};
 use crate::service::Caller;
 use crate::service::my_units::{self, Confirmed, MyUnitOut};
@@ -48,10 +48,12 @@ pub async fn my_unit(
     ))
 }
 
-/// "Occupants unchanged": counts as an upload and restarts the unit's clock.
+/// "Occupants unchanged": counts as an upload and restarts the unit's clock; 409 where
+/// nobody is registered (declare a vacancy instead).
 #[utoipa::path(post, path = "/api/v1/my/units/{id}/confirm", tag = "sublandlords",
     params(("id" = i64, Path, description = "unit id")),
-    responses((status = 200, body = Confirmed), (status = 404, body = crate::error::ErrorBody)),
+    responses((status = 200, body = Confirmed), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn confirm(
     state: State,
@@ -65,20 +67,45 @@ pub async fn confirm(
     ))
 }
 
-/// Declares the unit vacant: its clock stops until people register there again.
+/// What a vacancy or a move-out may say: the date people left.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveOutBody {
+    /// `YYYY-MM-DD`, not after today. With a vacancy: everybody registered moved out then,
+    /// recorded in the same step.
+    #[serde(default)]
+    pub moved_out_on: Option<String>,
+}
+
+/// An optional JSON body: none (or an empty one) is the default.
+fn optional_body(raw: &web::Bytes) -> Result<MoveOutBody, AppError> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        Ok(MoveOutBody::default())
+    } else {
+        json::parse(raw)
+    }
+}
+
+/// Declares the unit vacant: its clock pauses for at most `RENFANG_CONFIRM_DAYS`, until
+/// people register there again. 409 while people are registered there, unless the body
+/// gives the date they all moved out (`moved_out_on`).
 #[utoipa::path(post, path = "/api/v1/my/units/{id}/vacancy", tag = "sublandlords",
     params(("id" = i64, Path, description = "unit id")),
+    request_body(content = Option<MoveOutBody>, description = "optional"),
     responses((status = 200), (status = 404, body = crate::error::ErrorBody),
-        (status = 409, body = crate::error::ErrorBody)),
+        (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn vacancy(
     state: State,
     caller: Caller,
     id: web::Path<i64>,
+    raw: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
+    let body = optional_body(&raw)?;
     let me = me(&state, &caller).await?;
     let unit = my_units::unit(&state, &me, id.into_inner()).await?;
-    my_units::declare_vacant(&state, &caller, &unit).await?;
+    my_units::declare_vacant(&state, &caller, &unit, body.moved_out_on.as_deref()).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"state": "vacant"})))
 }
 
@@ -112,22 +139,35 @@ pub async fn register_for_tenant(
     .await
 }
 
-/// Records that an occupant moved out.
+/// Records that an occupant moved out (on `moved_out_on`, if given). A unit left with
+/// nobody registered is due a visit `RENFANG_OVERDUE_DAYS` later unless let again or
+/// declared vacant.
 #[utoipa::path(post, path = "/api/v1/my/units/{id}/occupants/{occupant}/move-out",
     tag = "sublandlords",
     params(("id" = i64, Path, description = "unit id"),
         ("occupant" = i64, Path, description = "occupant id")),
-    responses((status = 200), (status = 404, body = crate::error::ErrorBody)),
+    request_body(content = Option<MoveOutBody>, description = "optional"),
+    responses((status = 200), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn move_out(
     state: State,
     caller: Caller,
     path: web::Path<(i64, i64)>,
+    raw: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
+    let body = optional_body(&raw)?;
     let me = me(&state, &caller).await?;
     let (unit_id, occupant_id) = path.into_inner();
     let unit = my_units::unit(&state, &me, unit_id).await?;
-    my_units::move_out(&state, &caller, &unit, occupant_id).await?;
+    my_units::move_out(
+        &state,
+        &caller,
+        &unit,
+        occupant_id,
+        body.moved_out_on.as_deref(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"moved_out": occupant_id})))
 }
 

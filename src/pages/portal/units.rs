@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::http::State;
 use crate::http::poster::{PosterQuery, poster_response};
 use crate::pages::session::{PageCaller, check_csrf, csrf_token, html, see_other};
+use crate::service::Error as ServiceError;
 use crate::service::my_units::{self, MyUnitOut};
 use crate::service::registration::{Destination, accept};
 use crate::service::sublandlords::me;
@@ -70,7 +71,13 @@ struct UnitPage {
     csrf: String,
     view: UnitView,
     done: Option<&'static str>,
+    /// Why the last button was refused, in words.
+    refused: Option<String>,
     poster_url: String,
+    /// Today, the latest move-out date the form takes.
+    today: String,
+    confirm_days: u32,
+    overdue_days: u32,
 }
 
 /// `?done=` after an action.
@@ -86,7 +93,9 @@ fn done_message(done: Option<&str>) -> Option<&'static str> {
             "报备已提交。该房屋已在系统中登记，需由社区审核后才会列入您的房屋，请留意审核结果。"
         }
         "confirm" => "已确认居住人员无变化，计为一次上传。",
-        "vacancy" => "已申报空置。有人入住登记后自动恢复在租。",
+        "vacancy" => {
+            "已申报空置。有人入住登记后自动恢复在租；空置最长暂停计时的天数到期后，需再次申报或登记。"
+        }
         "moved" => "已登记搬离。",
         "rotate" => "已更换二维码，旧二维码即刻失效，请打印新的二维码。",
         "registered" => "登记成功。",
@@ -102,15 +111,37 @@ pub(super) async fn unit_page(
 ) -> Result<HttpResponse, AppError> {
     let me = me(&state, &caller).await?;
     let unit = my_units::unit(&state, &me, id.into_inner()).await?;
-    let view = my_units::view(&state, &me, unit.id).await?;
-    let poster_url = my_units::poster_url(&state, &unit).await?;
+    let done = done_message(q.done.as_deref());
+    render_unit(&state, &caller, &me, &unit, done, None).await
+}
+
+/// The unit page; with `refused`, answered 409 and saying why.
+async fn render_unit(
+    state: &State,
+    caller: &crate::service::Caller,
+    me: &crate::store::sublandlords::Sublandlord,
+    unit: &crate::store::units::Unit,
+    done: Option<&'static str>,
+    refused: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let view = my_units::view(state, me, unit.id).await?;
+    let poster_url = my_units::poster_url(state, unit).await?;
+    let status = if refused.is_some() {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::OK
+    };
     Ok(html(
-        StatusCode::OK,
+        status,
         UnitPage {
-            csrf: csrf_token(&caller),
+            csrf: csrf_token(caller),
             view: unit_view(view),
-            done: done_message(q.done.as_deref()),
+            done,
+            refused,
             poster_url,
+            today: state.today().format("%Y-%m-%d").to_string(),
+            confirm_days: state.settings.confirm_days,
+            overdue_days: state.settings.overdue_days,
         }
         .render(),
     ))
@@ -123,6 +154,9 @@ pub struct ActionForm {
     action: String,
     #[serde(default)]
     occupant: Option<i64>,
+    /// The date people left (a move-out, or everybody with a vacancy).
+    #[serde(default)]
+    moved_out_on: Option<String>,
 }
 
 pub(super) async fn unit_action(
@@ -137,21 +171,44 @@ pub(super) async fn unit_action(
     let done = match form.action.as_str() {
         "confirm" => my_units::confirm_unchanged(&state, &caller, &unit)
             .await
-            .map(|_| "confirm")?,
-        "vacancy" => my_units::declare_vacant(&state, &caller, &unit)
+            .map(|_| "confirm"),
+        "vacancy" => my_units::declare_vacant(&state, &caller, &unit, None)
             .await
-            .map(|_| "vacancy")?,
+            .map(|_| "vacancy"),
+        "vacancy_all_out" => {
+            let on = form.moved_out_on.as_deref().unwrap_or("");
+            my_units::declare_vacant(&state, &caller, &unit, Some(on))
+                .await
+                .map(|_| "vacancy")
+        }
         "rotate" => my_units::rotate_poster(&state, &caller, &unit)
             .await
-            .map(|_| "rotate")?,
+            .map(|_| "rotate"),
         "move_out" => {
             let occupant = form.occupant.ok_or(AppError::NotFound)?;
-            my_units::move_out(&state, &caller, &unit, occupant).await?;
-            "moved"
+            let on = form.moved_out_on.as_deref().filter(|d| !d.is_empty());
+            my_units::move_out(&state, &caller, &unit, occupant, on)
+                .await
+                .map(|()| "moved")
         }
         _ => return Err(AppError::BadRequest("未知操作".into())),
     };
-    Ok(see_other(&format!("/my/units/{}?done={done}", unit.id)))
+    match done {
+        Ok(done) => Ok(see_other(&format!("/my/units/{}?done={done}", unit.id))),
+        // A refusal or a bad date is said on the page itself, not as a bare error.
+        Err(ServiceError::Conflict(why)) => {
+            render_unit(&state, &caller, &me, &unit, None, Some(why)).await
+        }
+        Err(ServiceError::Validation(fields)) => {
+            let why = fields
+                .iter()
+                .map(|f| f.message_zh)
+                .collect::<Vec<_>>()
+                .join("；");
+            render_unit(&state, &caller, &me, &unit, None, Some(why)).await
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 pub(super) async fn poster(

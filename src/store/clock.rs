@@ -1,0 +1,231 @@
+//! A unit's clock and state, changed only inside the transaction of the change that moves
+//! them, and its history of those changes.
+//!
+//! Which rule the clock runs under (`clock_kind`) follows the unit's current occupants:
+//! `unconfirmed` while anybody is registered there, `no_upload` while nobody is. An upload
+//! sets it (see `upload::mark_upload`); a move-out, a vacancy and the officer's `vacant` result
+//! set it here. Every state change writes a `unit_events` row; the newest one with a state
+//! always names the unit's current state.
+
+use sqlx::FromRow;
+
+use super::tx::Tx;
+use super::{Store, StoreResult};
+use crate::domain::unit::{UnitEvent, UnitState};
+
+pub use super::error::Refusal;
+
+/// Appends an event to the unit's history; `state` when the event set the unit's state.
+/// The role is the acting account's (none for the service itself).
+pub(crate) async fn record(
+    tx: &mut Tx<'_>,
+    unit_id: i64,
+    event: UnitEvent,
+    state: Option<UnitState>,
+    user_id: Option<i64>,
+    detail: Option<String>,
+    at_ms: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        r"insert into unit_events (unit_id, event, state, user_id, role, detail, created_at)
+          values ($1, $2, $3, $4, (select role from users where id = $4), $5, $6)",
+    )
+    .bind(unit_id)
+    .bind(event.as_str())
+    .bind(state.map(UnitState::as_str))
+    .bind(user_id)
+    .bind(detail)
+    .bind(at_ms)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// The SQL expression of a unit's newest recorded state (`u` is the unit): a unit is
+/// created active, so one with no state in its history is active.
+pub(crate) const RECORDED_STATE: &str = "coalesce((select e.state from unit_events e
+     where e.unit_id = u.id and e.state is not null order by e.id desc limit 1), 'active')";
+
+/// Records `event` with the unit's current state if that differs from the newest recorded
+/// one (a change made by a statement that could not tell the old state from the new).
+pub(crate) async fn record_state_change(
+    tx: &mut Tx<'_>,
+    unit_id: i64,
+    event: UnitEvent,
+    user_id: Option<i64>,
+    at_ms: i64,
+) -> StoreResult<()> {
+    let sql = format!(
+        r"insert into unit_events (unit_id, event, state, user_id, role, created_at)
+          select u.id, $2, u.state, $3, (select role from users where id = $3), $4
+          from units u where u.id = $1 and u.state <> {RECORDED_STATE}"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(unit_id)
+        .bind(event.as_str())
+        .bind(user_id)
+        .bind(at_ms)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// How many people are registered in the unit now.
+pub(crate) async fn current_occupants(tx: &mut Tx<'_>, unit_id: i64) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
+        "select count(*) from occupants where unit_id = $1 and moved_out_at is null",
+    )
+    .bind(unit_id)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// The unit's state, read under the unit's lock.
+pub(crate) async fn state(tx: &mut Tx<'_>, unit_id: i64) -> StoreResult<Option<UnitState>> {
+    Ok(sqlx::query_scalar("select state from units where id = $1")
+        .bind(unit_id)
+        .fetch_optional(tx.conn())
+        .await?)
+}
+
+/// Records that everybody registered in the unit moved out (on `on`, a date, if given);
+/// returns how many.
+pub(crate) async fn move_everyone_out(
+    tx: &mut Tx<'_>,
+    unit_id: i64,
+    user_id: Option<i64>,
+    on: Option<&str>,
+    at_ms: i64,
+) -> StoreResult<u64> {
+    let done = sqlx::query(
+        r"update occupants set moved_out_at = $1, moved_out_by = $2, moved_out_on = $3
+          where unit_id = $4 and moved_out_at is null",
+    )
+    .bind(at_ms)
+    .bind(user_id)
+    .bind(on)
+    .bind(unit_id)
+    .execute(tx.conn())
+    .await?;
+    let moved = done.rows_affected();
+    if moved > 0 {
+        record(
+            tx,
+            unit_id,
+            UnitEvent::MovedOut,
+            None,
+            user_id,
+            Some(serde_json::json!({ "moved_out": moved, "remaining": 0 }).to_string()),
+            at_ms,
+        )
+        .await?;
+        settle_after_move_out(tx, unit_id, at_ms).await?;
+    }
+    Ok(moved)
+}
+
+/// After a move-out: a unit left with nobody registered runs under the N-day rule from now
+/// (to be let again or declared vacant); one with people left keeps its clock.
+pub(crate) async fn settle_after_move_out(
+    tx: &mut Tx<'_>,
+    unit_id: i64,
+    at_ms: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        r"update units set clock_kind = 'no_upload',
+              clock_from = case when clock_from < $1 then $1 else clock_from end
+          where id = $2 and clock_kind = 'unconfirmed'
+            and not exists (select 1 from occupants o
+                            where o.unit_id = units.id and o.moved_out_at is null)",
+    )
+    .bind(at_ms)
+    .bind(unit_id)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Declares an active unit with nobody registered vacant: the clock pauses from now for at
+/// most the confirmation period. Returns whether the unit was active (a vacant one is left
+/// as it is).
+pub(crate) async fn vacate(
+    tx: &mut Tx<'_>,
+    unit_id: i64,
+    user_id: Option<i64>,
+    at_ms: i64,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        r"update units set state = 'vacant', clock_kind = 'no_upload',
+              clock_from = $1
+          where id = $2 and state = 'active'",
+    )
+    .bind(at_ms)
+    .bind(unit_id)
+    .execute(tx.conn())
+    .await?;
+    let vacated = done.rows_affected() == 1;
+    if vacated {
+        record(
+            tx,
+            unit_id,
+            UnitEvent::Vacant,
+            Some(UnitState::Vacant),
+            user_id,
+            None,
+            at_ms,
+        )
+        .await?;
+    }
+    Ok(vacated)
+}
+
+/// Ends every vacancy declared at or before `cutoff_ms` (the confirmation period ago): the
+/// unit is active again with its clock from the declaration, so the N-day rule finds it
+/// overdue at once. Each lapse is recorded once, at the instant it lapsed, whichever sweep
+/// sees it first. Returns how many lapsed.
+pub(crate) async fn lapse_vacancies(
+    tx: &mut Tx<'_>,
+    cutoff_ms: i64,
+    period_ms: i64,
+) -> StoreResult<u64> {
+    sqlx::query(
+        r"insert into unit_events (unit_id, event, state, created_at)
+          select id, 'vacancy_lapsed', 'active', clock_from + $1 from units
+          where state = 'vacant' and clock_kind = 'no_upload' and clock_from <= $2
+          on conflict do nothing",
+    )
+    .bind(period_ms)
+    .bind(cutoff_ms)
+    .execute(tx.conn())
+    .await?;
+    let done = sqlx::query(
+        r"update units set state = 'active'
+          where state = 'vacant' and clock_kind = 'no_upload' and clock_from <= $1",
+    )
+    .bind(cutoff_ms)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// One line of a unit's history.
+#[derive(Debug, Clone, FromRow)]
+pub struct EventRow {
+    pub event: UnitEvent,
+    pub state: Option<UnitState>,
+    pub role: Option<String>,
+    pub detail: Option<String>,
+    pub created_at: i64,
+}
+
+/// The unit's newest `limit` events, newest first.
+pub async fn history(store: &Store, unit_id: i64, limit: i64) -> StoreResult<Vec<EventRow>> {
+    Ok(sqlx::query_as(
+        r"select event, state, role, detail, created_at from unit_events
+          where unit_id = $1 order by id desc limit $2",
+    )
+    .bind(unit_id)
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?)
+}
