@@ -68,6 +68,11 @@ pub struct Settings {
     #[default(5.0)]
     #[serde(deserialize_with = "check::area")]
     pub min_area_per_person: f64,
+    /// More registrations than this within a week look like letting by the day (日租): the
+    /// unit gets a `daily_rental` check.
+    #[default(3)]
+    #[serde(deserialize_with = "check::whole::<_, 1, 100>")]
+    pub daily_rental_turnover: u32,
     /// Folder of the poster templates (`*.svg`); `None`: the templates built into the binary.
     pub qr_templates: Option<PathBuf>,
     /// A font file for posters instead of the shipped subset (e.g. a full system font).
@@ -147,6 +152,7 @@ impl Settings {
         crate::domain::sublandlord::DensityLimits {
             max_per_room: i64::from(self.max_per_room),
             min_area_per_person: self.min_area_per_person,
+            daily_turnover: i64::from(self.daily_rental_turnover),
         }
     }
 
@@ -300,7 +306,7 @@ mod tests {
     #[test]
     fn every_field_is_a_setting_with_its_variable() {
         let keys = source::keys();
-        assert_eq!(keys.len(), 27);
+        assert_eq!(keys.len(), 28);
         assert!(keys.contains(&"tip_photo_bytes_per_day") && keys.contains(&"tz"));
         assert_eq!(source::variable("poster_dpi"), "RENFANG_POSTER_DPI");
     }

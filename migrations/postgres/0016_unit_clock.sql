@@ -28,6 +28,9 @@ create index units_clock on units (state, clock_kind, clock_from, id);
 
 -- The date a tenant or sublandlord gave for a move-out (moved_out_at is when it was told).
 alter table occupants add column moved_out_on text;
+-- ISO 3166-1 alpha-3, given with a foreign document (required for passports and foreign
+-- permanent residence cards from now on).
+alter table occupants add column nationality text;
 
 -- Every clock and state change of a unit: what, who (role), when. Uploads and
 -- confirmations are in registrations already and are not copied here.

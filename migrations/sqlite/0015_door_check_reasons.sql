@@ -27,7 +27,9 @@ create table door_checks_rebuilt (
     attempts integer not null default 0,
     closed_at integer,
     closed_by integer references users (id),
-    note text
+    note text,
+    -- the other unit a check is about (identity_conflict: where the same document is current)
+    related_unit_id integer references units (id)
 );
 insert into door_checks_rebuilt
     (id, unit_id, community_id, reason, status, outcome, details, opened_at, queue_key,

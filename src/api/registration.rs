@@ -29,6 +29,10 @@ pub struct OccupantBody {
     pub room: Option<String>,
     /// `YYYY-MM-DD`.
     pub move_in: String,
+    /// ISO 3166-1 alpha-3 (e.g. `KOR`); required for `passport` and
+    /// `foreign_permanent_id`.
+    #[serde(default)]
+    pub nationality: Option<String>,
 }
 
 /// A registration through a poster.
@@ -58,6 +62,7 @@ impl From<RegistrationBody> for Submission {
                     phone: o.phone.unwrap_or_default(),
                     room: o.room.unwrap_or_default(),
                     move_in: o.move_in,
+                    nationality: o.nationality.unwrap_or_default(),
                 })
                 .collect(),
             family: body.family.unwrap_or(false),

@@ -147,6 +147,7 @@ async fn seed_sublandlord(store: &Store, vault: &Vault) -> anyhow::Result<()> {
             floor_area_m2: Some(60.0),
             start_date: today.format("%Y-%m-%d").to_string(),
             planned_occupants: planned,
+            family: false,
         };
         let filing = NewFiling::parse(&input, today)
             .map_err(|e| anyhow::anyhow!("demo filing invalid: {e:?}"))?;
@@ -190,6 +191,7 @@ async fn register_sample(store: &Store, vault: &Vault, unit_id: i64, n: i64) -> 
         phone: format!("1380013{:04}", n),
         room: "A".into(),
         move_in: "2026-09-01".into(),
+        nationality: String::new(),
     };
     let registration = NewRegistration::parse(NOTICE_VERSION, &[input], today)
         .map_err(|e| anyhow::anyhow!("demo occupant invalid: {e:?}"))?;

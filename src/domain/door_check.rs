@@ -13,6 +13,9 @@ wire_enum!(
         Tip = "tip" / "线索举报",
         FilingMismatch = "filing_mismatch" / "与报备不符",
         Overcrowding = "overcrowding" / "超员居住",
+        GarageDwelling = "garage_dwelling" / "车库住人",
+        DailyRental = "daily_rental" / "日租",
+        IdentityConflict = "identity_conflict" / "证件多处在住",
         Manual = "manual" / "人工发起",
     }
 );

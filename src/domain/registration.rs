@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 
 use super::FieldError;
+use super::country::parse_nationality;
 use super::document::{DocumentNumber, IdType};
 use super::notice::NOTICE_VERSION;
 use super::person::{PersonName, PhoneNumber};
@@ -32,6 +33,8 @@ pub struct OccupantInput {
     pub phone: String,
     pub room: String,
     pub move_in: String,
+    /// ISO 3166-1 alpha-3; required for passports and foreign permanent residence cards.
+    pub nationality: String,
 }
 
 /// One occupant whose every field passed its checks.
@@ -42,6 +45,8 @@ pub struct Occupant {
     pub phone: Option<PhoneNumber>,
     pub room: Option<String>,
     pub move_in: NaiveDate,
+    /// ISO 3166-1 alpha-3, where given (always for a passport or foreign permanent card).
+    pub nationality: Option<&'static str>,
 }
 
 /// A checked submission: at least one occupant, each document once.
@@ -150,6 +155,11 @@ fn parse_occupant(input: &OccupantInput, today: NaiveDate) -> Result<Occupant, V
     let move_in = parse_move_in(input.move_in.trim(), today)
         .map_err(|e| errors.push(e))
         .ok();
+    let id_type = IdType::parse(input.id_type.trim()).ok();
+    let nationality = parse_nationality(id_type, &input.nationality)
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
     match (name, document, move_in) {
         (Some(name), Some(document), Some(move_in)) if errors.is_empty() => Ok(Occupant {
             name,
@@ -157,6 +167,7 @@ fn parse_occupant(input: &OccupantInput, today: NaiveDate) -> Result<Occupant, V
             phone,
             room: (!room.is_empty()).then(|| room.to_string()),
             move_in,
+            nationality,
         }),
         _ => Err(errors),
     }
@@ -231,6 +242,7 @@ mod tests {
             phone: "13800138000".into(),
             room: "A".into(),
             move_in: "2026-11-01".into(),
+            nationality: String::new(),
         }
     }
 

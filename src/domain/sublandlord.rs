@@ -129,6 +129,8 @@ pub struct FilingInput {
     pub floor_area_m2: Option<f64>,
     pub start_date: String,
     pub planned_occupants: i64,
+    /// The planned occupants are one family (exempt from the per-room limit).
+    pub family: bool,
 }
 
 /// A checked filing.
@@ -141,9 +143,36 @@ pub struct NewFiling {
     pub floor_area_m2: Option<f64>,
     pub start_date: NaiveDate,
     pub planned_occupants: i64,
+    pub family: bool,
 }
 
 impl NewFiling {
+    /// The filing under the density rules: refused naming the rule its planned occupants
+    /// break (the per-room limit, unless one family; the floor area per person, always).
+    /// A group rental (群租) is accepted only within the rules, where it is in effect a
+    /// shared flat.
+    pub fn within_density(self, limits: DensityLimits) -> Result<Self, FieldError> {
+        if !self.family && self.planned_occupants > limits.max_per_room * self.rooms {
+            return Err(FieldError::new(
+                "planned_occupants",
+                "density_per_room",
+                "按本市房屋租赁规定，每间居住不得超过 2 人（家庭成员除外）：计划入住人数超过房间数允许的人数",
+                "Shanghai's rental rules allow at most 2 people per room (families excepted): the planned occupants exceed what the rooms allow",
+            ));
+        }
+        if let Some(area) = self.floor_area_m2
+            && area / (self.planned_occupants as f64) < limits.min_area_per_person
+        {
+            return Err(FieldError::new(
+                "planned_occupants",
+                "density_area",
+                "按本市房屋租赁规定，人均居住面积不得低于 5 平方米：计划入住人数超过建筑面积允许的人数",
+                "Shanghai's rental rules require at least 5 m² per person: the planned occupants exceed what the floor area allows",
+            ));
+        }
+        Ok(self)
+    }
+
     /// Checks every field, collecting all errors.
     pub fn parse(input: &FilingInput, today: NaiveDate) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
@@ -212,6 +241,7 @@ impl NewFiling {
                     floor_area_m2,
                     start_date,
                     planned_occupants: input.planned_occupants,
+                    family: input.family,
                 })
             }
             _ => Err(errors),
@@ -239,14 +269,20 @@ fn parse_start_date(text: &str, today: NaiveDate) -> Result<NaiveDate, FieldErro
     Ok(date)
 }
 
-/// The housing-density limits of Shanghai's rental rules, as configured.
+/// The housing rules the checks apply, as configured: the density limits of Shanghai's
+/// rental rules and when a unit's turnover says it is let by the day.
 #[derive(Debug, Clone, Copy)]
 pub struct DensityLimits {
     /// More people than this per room is overcrowding, unless they are one family.
     pub max_per_room: i64,
     /// Less floor area per person than this (m²) is overcrowding.
     pub min_area_per_person: f64,
+    /// More registrations than this within a week look like letting by the day (日租).
+    pub daily_turnover: i64,
 }
+
+/// The window over which registrations are counted for [`DensityLimits::daily_turnover`].
+pub const TURNOVER_WINDOW_MS: i64 = 7 * 86_400_000;
 
 /// What a unit's current occupants say against its filing and the density limits.
 #[derive(Debug, Clone, PartialEq)]
@@ -266,12 +302,36 @@ pub struct Occupancy {
     pub family: bool,
     /// Planned occupants of the newest filing, if the unit was filed.
     pub planned_occupants: Option<i64>,
+    pub kind: UnitKind,
+    pub rental_mode: RentalMode,
+    /// Registrations (by tenants or the sublandlord) within the last week.
+    pub registrations_this_week: i64,
 }
 
 /// The checks a unit's occupancy calls for: `overcrowding` past the per-room limit (not for a
-/// family) or under the floor area per person; `filing_mismatch` past the filing's plan.
+/// family) or under the floor area per person, whatever the kind (a villa let as rooms is
+/// 别墅群租 under the same rules); `filing_mismatch` past the filing's plan;
+/// `garage_dwelling` for anybody living in a garage; `daily_rental` for a unit let by the
+/// day, or whose turnover says so.
 pub fn assess(limits: DensityLimits, o: Occupancy) -> Vec<Finding> {
     let mut findings = Vec::new();
+    if o.kind == UnitKind::Garage && o.occupants > 0 {
+        findings.push(Finding {
+            reason: Reason::GarageDwelling,
+            details: json!({"kind": "garage", "occupants": o.occupants}).to_string(),
+        });
+    }
+    if o.rental_mode == RentalMode::Daily || o.registrations_this_week > limits.daily_turnover {
+        findings.push(Finding {
+            reason: Reason::DailyRental,
+            details: json!({
+                "rental_mode": o.rental_mode.as_str(),
+                "registrations_this_week": o.registrations_this_week,
+                "max_per_week": limits.daily_turnover,
+            })
+            .to_string(),
+        });
+    }
     let per_room_limit = limits.max_per_room * o.rooms;
     let too_many = !o.family && o.occupants > per_room_limit;
     let too_small = match o.floor_area_m2 {
@@ -312,6 +372,7 @@ mod tests {
     const LIMITS: DensityLimits = DensityLimits {
         max_per_room: 2,
         min_area_per_person: 5.0,
+        daily_turnover: 3,
     };
 
     fn occupancy(occupants: i64, rooms: i64) -> Occupancy {
@@ -321,6 +382,9 @@ mod tests {
             floor_area_m2: None,
             family: false,
             planned_occupants: None,
+            kind: UnitKind::Flat,
+            rental_mode: RentalMode::Whole,
+            registrations_this_week: 1,
         }
     }
 
@@ -383,9 +447,86 @@ mod tests {
         let strict = DensityLimits {
             max_per_room: 1,
             min_area_per_person: 10.0,
+            daily_turnover: 3,
         };
         assert_eq!(assess(strict, occupancy(3, 2)).len(), 1);
         assert!(assess(strict, occupancy(2, 2)).is_empty());
+    }
+
+    #[test]
+    fn a_garage_with_anybody_in_it_and_a_unit_let_by_the_day_are_flagged() {
+        let garage = Occupancy {
+            kind: UnitKind::Garage,
+            ..occupancy(1, 1)
+        };
+        assert_eq!(reasons(garage), [Reason::GarageDwelling]);
+        assert_eq!(
+            reasons(Occupancy {
+                occupants: 0,
+                ..garage
+            }),
+            []
+        );
+        // A villa follows the flats' density rules.
+        let villa = Occupancy {
+            kind: UnitKind::Villa,
+            ..occupancy(9, 4)
+        };
+        assert_eq!(reasons(villa), [Reason::Overcrowding]);
+        let daily = Occupancy {
+            rental_mode: RentalMode::Daily,
+            ..occupancy(0, 1)
+        };
+        assert_eq!(reasons(daily), [Reason::DailyRental]);
+        // Three groups in a week is a busy flat; a fourth is letting by the day.
+        let busy = Occupancy {
+            registrations_this_week: 3,
+            ..occupancy(2, 1)
+        };
+        assert_eq!(reasons(busy), []);
+        let turnover = Occupancy {
+            registrations_this_week: 4,
+            ..busy
+        };
+        assert_eq!(reasons(turnover), [Reason::DailyRental]);
+    }
+
+    fn filing(rooms: i64, planned: i64, area: Option<f64>, family: bool) -> NewFiling {
+        let input = FilingInput {
+            address: "影佳路 1弄 1号".into(),
+            kind: None,
+            rooms,
+            rental_mode: "group".into(),
+            floor_area_m2: area,
+            start_date: "2026-12-01".into(),
+            planned_occupants: planned,
+            family,
+        };
+        NewFiling::parse(&input, NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_filing_beyond_the_density_rules_is_refused_naming_the_rule() {
+        // 群租: 12 people in 3 rooms.
+        let err = filing(3, 12, None, false)
+            .within_density(LIMITS)
+            .unwrap_err();
+        assert_eq!(
+            (err.field.as_str(), err.code),
+            ("planned_occupants", "density_per_room")
+        );
+        assert!(err.message_zh.contains("2 人"));
+        // A family may share rooms, but not below 5 m² each.
+        assert!(filing(3, 7, None, true).within_density(LIMITS).is_ok());
+        let err = filing(3, 7, Some(30.0), true)
+            .within_density(LIMITS)
+            .unwrap_err();
+        assert_eq!(err.code, "density_area");
+        // A group rental within the rules is accepted.
+        let ok = filing(3, 6, Some(30.0), false)
+            .within_density(LIMITS)
+            .unwrap();
+        assert_eq!(ok.rental_mode, RentalMode::Group);
     }
 
     #[test]
@@ -425,6 +566,7 @@ mod tests {
             planned_occupants: 0,
             floor_area_m2: Some(0.5),
             kind: Some("castle".into()),
+            family: false,
         };
         let err = NewFiling::parse(&input, today).unwrap_err();
         let fields: Vec<&str> = err.iter().map(|e| e.field.as_str()).collect();

@@ -6,6 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::domain::FieldError;
+use crate::domain::country::Country;
 use crate::domain::document::IdType;
 use crate::domain::notice::{NOTICE_EN, NOTICE_VERSION, NOTICE_ZH, NoticeSection};
 use crate::domain::registration::{MAX_OCCUPANTS, NewRegistration, OccupantInput};
@@ -55,6 +56,8 @@ pub struct Texts {
     pub name: &'static str,
     pub id_type: &'static str,
     pub id_number: &'static str,
+    pub nationality: &'static str,
+    pub nationality_none: &'static str,
     pub phone: &'static str,
     pub room: &'static str,
     pub move_in: &'static str,
@@ -82,6 +85,8 @@ const ZH: Texts = Texts {
     name: "姓名",
     id_type: "证件类型",
     id_number: "证件号码",
+    nationality: "国籍（持护照、外国人永久居留身份证的必填）",
+    nationality_none: "— 中国居民证件无需选择 —",
     phone: "手机号（选填）",
     room: "房间（选填，如 A室、主卧）",
     move_in: "入住日期",
@@ -109,6 +114,8 @@ const EN: Texts = Texts {
     name: "Name (as on the document)",
     id_type: "Document type",
     id_number: "Document number",
+    nationality: "Nationality (required with a passport or a foreign permanent residence card)",
+    nationality_none: "— not needed for Chinese documents —",
     phone: "Phone (optional)",
     room: "Room (optional)",
     move_in: "Move-in date",
@@ -163,6 +170,7 @@ struct ScanPage<'a> {
     target: &'a ScanTarget,
     occupants: Vec<OccupantForm>,
     id_types: Vec<(&'static str, &'static str)>,
+    countries: &'static [Country],
     submission: String,
     form_error: Option<&'static str>,
     has_errors: bool,
@@ -265,6 +273,7 @@ fn form_page(
             token,
             target,
             id_types: id_types(lang),
+            countries: crate::domain::country::all(),
             has_errors: occupants.iter().any(|o| !o.errors.is_empty()),
             occupants,
             submission: state.submission,
@@ -340,6 +349,7 @@ fn read_form(pairs: &[(String, String)]) -> PostedForm {
             phone: get(&format!("phone_{i}")),
             room: get(&format!("room_{i}")),
             move_in: get(&format!("move_in_{i}")),
+            nationality: get(&format!("nationality_{i}")),
         })
         .collect();
     PostedForm {

@@ -91,7 +91,10 @@ pub async fn export(ctx: &Context, caller: &Caller, q: &QueueQuery<'_>) -> Resul
         .integer("未上传天数", |i| {
             days_since(store::instant(i.clock_from), now)
         })
-        .integer("未遇次数", |i| i.attempts);
+        .integer("未遇次数", |i| i.attempts)
+        .text("另一登记地址", |i| {
+            i.related_address.clone().unwrap_or_default()
+        });
     Ok(columns.table(&items, ctx.settings.tz))
 }
 
@@ -111,6 +114,9 @@ pub struct QueueItemOut {
     pub days_since_upload: i64,
     /// Unreachable visits so far.
     pub attempts: i64,
+    /// For `identity_conflict`: the address where the same document number was registered
+    /// since.
+    pub other_address: Option<String>,
 }
 
 /// Stored lines as of `now_ms`.
@@ -130,6 +136,7 @@ pub fn items_out(items: Vec<door_checks::QueueItem>, now_ms: i64) -> Vec<QueueIt
             closed_at: i.closed_at.map(rfc3339),
             days_since_upload: days_since(store::instant(i.clock_from), now),
             attempts: i.attempts,
+            other_address: i.related_address,
         })
         .collect()
 }

@@ -56,7 +56,9 @@ pub async fn file(
     community: &str,
     input: &FilingInput,
 ) -> Result<FilingOutcome> {
-    let parsed = NewFiling::parse(input, ctx.today());
+    let limits = ctx.settings.density();
+    let parsed = NewFiling::parse(input, ctx.today())
+        .and_then(|f| f.within_density(limits).map_err(|e| vec![e]));
     let community = communities::find_by_name(&ctx.store, community.trim()).await?;
     let (filing, community_id) = match (parsed, community) {
         (Ok(filing), Some(community)) => (filing, community.id),

@@ -19,11 +19,18 @@ pub struct CountsOut {
     pub active: i64,
     pub vacant: i64,
     pub occupants: i64,
+    /// Of those, by where they come from: `mainland`, `hmt` (Hong Kong, Macao, Taiwan) and
+    /// `foreign` (by document, or by the nationality given with a passport).
+    pub occupants_by_group: std::collections::BTreeMap<String, i64>,
     /// Uploads: registrations, "unchanged" confirmations, officers' verifications.
     pub registrations: i64,
     /// Open `no_upload` door checks now.
     pub overdue: i64,
     pub checks_opened: i64,
+    /// Checks opened in the window for each reason (`no_upload`, `unconfirmed`,
+    /// `garage_dwelling`, `daily_rental`, `identity_conflict`, …); reasons with none are
+    /// left out.
+    pub checks_opened_by_reason: std::collections::BTreeMap<String, i64>,
     pub checks_closed: i64,
     /// Active units let by a sublandlord.
     pub sublandlord_units: i64,
@@ -86,9 +93,11 @@ impl From<&stats::Counts> for CountsOut {
             active: c.active,
             vacant: c.vacant,
             occupants: c.occupants,
+            occupants_by_group: c.occupants_by_group.clone(),
             registrations: c.registrations,
             overdue: c.overdue,
             checks_opened: c.checks_opened,
+            checks_opened_by_reason: c.checks_opened_by_reason.clone(),
             checks_closed: c.checks_closed,
             sublandlord_units: c.sublandlord_units,
             filed_in_advance: c.filed_in_advance,

@@ -164,13 +164,17 @@ pub struct QueueItem {
     pub clock_from: i64,
     pub attempts: i64,
     pub deferred_until: i64,
+    /// The other unit's address, for a check about two units (`identity_conflict`).
+    pub related_address: Option<String>,
 }
 
 const ITEM_COLUMNS: &str = r"select d.id, d.unit_id, u.address, c.name as community, d.reason,
-        d.status, d.outcome, d.opened_at, d.closed_at, u.clock_from, d.attempts, d.deferred_until
+        d.status, d.outcome, d.opened_at, d.closed_at, u.clock_from, d.attempts, d.deferred_until,
+        r.address as related_address
     from door_checks d
     join units u on u.id = d.unit_id
-    join communities c on c.id = d.community_id";
+    join communities c on c.id = d.community_id
+    left join units r on r.id = d.related_unit_id";
 
 /// The `where` clause of a filter, with `$1` = scope id (or unused), `$2` = reason (or
 /// unused). Built only from fixed fragments; every value is bound. The status is written out
@@ -325,10 +329,15 @@ pub struct DoorCheck {
     pub closed_at: Option<i64>,
     pub attempts: i64,
     pub note: Option<String>,
+    /// The other unit's address, for a check about two units (`identity_conflict`).
+    pub related_address: Option<String>,
 }
 
 const CHECK_COLUMNS: &str = r"select id, unit_id, community_id, reason, status, outcome, details,
-        opened_at, closed_at, attempts, note from door_checks";
+        opened_at, closed_at, attempts, note,
+        (select r.address from units r where r.id = door_checks.related_unit_id)
+            as related_address
+    from door_checks";
 
 /// One door check.
 pub async fn get(store: &Store, id: i64) -> StoreResult<Option<DoorCheck>> {

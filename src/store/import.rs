@@ -3,12 +3,14 @@
 
 use std::collections::HashMap;
 
+use super::findings::open_if_let_by_the_day;
 use super::tx::{Tx, transaction};
 use super::units::NewUnit;
 use super::{Store, StoreError, StoreResult, audit, communities};
 use crate::crypto::{Purpose, Vault};
 use crate::domain::import::{self as sheet, FileError, Rejected};
 use crate::domain::token::QrToken;
+use crate::domain::unit::RentalMode;
 
 /// Units per transaction: large enough that commits do not dominate, small enough that one
 /// batch holds the SQLite writer for well under a second.
@@ -125,6 +127,11 @@ pub async fn units(
                 outcome.existing += chunk.len() - created.len();
                 outcome.created += created.len();
                 insert_tokens(tx, chunk, &created, now_ms).await?;
+                for &(id, i) in &created {
+                    if chunk[i].0.rental_mode == RentalMode::Daily.as_str() {
+                        open_if_let_by_the_day(tx, id, now_ms).await?;
+                    }
+                }
                 entries.extend(created.iter().map(|(id, _)| audit::Entry {
                     user_id,
                     action: "unit.import".into(),

@@ -4,7 +4,7 @@ use sqlx::any::AnyArguments;
 use sqlx::{Any, AssertSqlSafe, FromRow};
 
 use super::clock::{self, Refusal};
-use super::findings::open_findings;
+use super::findings::{open_findings, open_identity_conflicts};
 use super::ledger::{Persons, refresh_ledger};
 use super::tx::{Tx, transaction};
 use super::upload::{lock_unit, mark_upload};
@@ -69,6 +69,7 @@ struct SealedOccupant {
     phone_masked: Option<String>,
     room: Option<String>,
     move_in: String,
+    nationality: Option<&'static str>,
 }
 
 /// Stores a registration, its occupants (replacing the same person's current row in this
@@ -109,11 +110,16 @@ pub async fn record(
                 phone_masked: o.phone.as_ref().map(|p| p.masked()),
                 room: o.room.clone(),
                 move_in: o.move_in.format("%Y-%m-%d").to_string(),
+                nationality: o.nationality,
             }
         })
         .collect();
     let notice_version = registration.notice_version.clone();
     let family = registration.family;
+    let documents: Vec<Vec<u8>> = occupants
+        .iter()
+        .map(|o| o.id_number_index.clone())
+        .collect();
     transaction!(store, |tx| {
         if let Some(idem) = idempotency {
             remember(tx, idem, now_ms).await?;
@@ -138,6 +144,9 @@ pub async fn record(
         };
         let marked = mark_upload(tx, unit_id, now_ms, Some(family)).await?;
         open_findings(tx, unit_id, marked.occupancy, limits, now_ms).await?;
+        for earlier in open_identity_conflicts(tx, unit_id, &documents, now_ms).await? {
+            refresh_ledger(tx, Persons::OfUnit(earlier)).await?;
+        }
         if let Some(person) = marked.person {
             refresh_ledger(tx, Persons::One(person)).await?;
         }
@@ -242,7 +251,7 @@ async fn insert_rows(tx: &mut Tx<'_>, mut new: NewRows) -> StoreResult<i64> {
 }
 
 /// Occupant values bound per person in [`insert_rows_at_once`].
-const PER_OCCUPANT: usize = 9;
+const PER_OCCUPANT: usize = 10;
 
 /// Inserts the registration and its occupants in one statement (PostgreSQL: one round trip
 /// instead of one per row). It first locks the unit's row (only if the poster is still
@@ -275,7 +284,7 @@ async fn insert_rows_at_once(tx: &mut Tx<'_>, mut new: NewRows) -> StoreResult<i
             select id, $2, $3, $4, $5, $6 from locked returning id
           ),
           people (name, id_type, id_number_enc, id_number_index, id_number_masked, phone_enc,
-                  phone_masked, room, move_in) as (values {}),
+                  phone_masked, room, move_in, nationality) as (values {}),
           gone as (
             update occupants set moved_out_at = $6, superseded = 1
             where unit_id = (select id from locked) and moved_out_at is null
@@ -285,9 +294,10 @@ async fn insert_rows_at_once(tx: &mut Tx<'_>, mut new: NewRows) -> StoreResult<i
           added as (
             insert into occupants (unit_id, registration_id, name, id_type, id_number_enc,
                 id_number_index, id_number_masked, phone_enc, phone_masked, room, move_in,
-                created_at)
+                nationality, created_at)
             select $1, reg.id, p.name, p.id_type, p.id_number_enc, p.id_number_index,
-                   p.id_number_masked, p.phone_enc, p.phone_masked, p.room, p.move_in, $6
+                   p.id_number_masked, p.phone_enc, p.phone_masked, p.room, p.move_in,
+                   p.nationality, $6
             from reg cross join (select count(*) from gone) g cross join people p
             returning id
           )
@@ -306,7 +316,8 @@ async fn insert_rows_at_once(tx: &mut Tx<'_>, mut new: NewRows) -> StoreResult<i
             .bind(o.phone_enc)
             .bind(o.phone_masked)
             .bind(o.room)
-            .bind(o.move_in);
+            .bind(o.move_in)
+            .bind(o.nationality);
     }
     inserted(query.fetch_optional(tx.conn()).await?, poster)
 }
@@ -373,8 +384,8 @@ async fn insert_occupant(
     sqlx::query(
         r"insert into occupants (unit_id, registration_id, name, id_type, id_number_enc,
               id_number_index, id_number_masked, phone_enc, phone_masked, room, move_in,
-              created_at)
-          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+              nationality, created_at)
+          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(unit_id)
     .bind(registration_id)
@@ -387,6 +398,7 @@ async fn insert_occupant(
     .bind(o.phone_masked)
     .bind(o.room)
     .bind(o.move_in)
+    .bind(o.nationality)
     .bind(now_ms)
     .execute(tx.conn())
     .await?;

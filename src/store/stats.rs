@@ -1,8 +1,9 @@
 //! Per-community counts for the statistics page and the monthly report.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::{Store, StoreResult};
+use crate::domain::country::GROUP_SQL;
 use crate::domain::month::Month;
 
 /// The programme's target for the self-declaration and advance-filing rates.
@@ -15,11 +16,16 @@ pub struct Counts {
     pub active: i64,
     pub vacant: i64,
     pub occupants: i64,
+    /// Of those, how many by where they come from: `mainland`, `hmt` (Hong Kong, Macao,
+    /// Taiwan) and `foreign`.
+    pub occupants_by_group: BTreeMap<String, i64>,
     /// Uploads (registrations, confirmations, verifications) within the window.
     pub registrations: i64,
     /// Open `no_upload` checks now.
     pub overdue: i64,
     pub checks_opened: i64,
+    /// Of those, how many for each reason (by its wire name).
+    pub checks_opened_by_reason: BTreeMap<String, i64>,
     pub checks_closed: i64,
     /// Active units let by a sublandlord.
     pub sublandlord_units: i64,
@@ -44,9 +50,18 @@ impl Counts {
         self.active += o.active;
         self.vacant += o.vacant;
         self.occupants += o.occupants;
+        for (group, n) in &o.occupants_by_group {
+            *self.occupants_by_group.entry(group.clone()).or_default() += n;
+        }
         self.registrations += o.registrations;
         self.overdue += o.overdue;
         self.checks_opened += o.checks_opened;
+        for (reason, n) in &o.checks_opened_by_reason {
+            *self
+                .checks_opened_by_reason
+                .entry(reason.clone())
+                .or_default() += n;
+        }
         self.checks_closed += o.checks_closed;
         self.sublandlord_units += o.sublandlord_units;
         self.filed_in_advance += o.filed_in_advance;
@@ -172,18 +187,33 @@ pub async fn by_community(store: &Store, window: Window) -> StoreResult<HashMap<
             .fetch_all(store.pool())
             .await
     };
+    // Occupants by where they come from (see `country::GROUP_SQL`).
     let occupants_sql = if window.is_all_time() {
-        r"select u.community_id, count(*) from occupants o join units u on u.id = o.unit_id
-          where o.moved_out_at is null and $1 = $1 and $2 = $2 group by u.community_id"
+        format!(
+            r"select u.community_id, {GROUP_SQL}, count(*)
+              from occupants o join units u on u.id = o.unit_id
+              where o.moved_out_at is null and $1 = $1 and $2 = $2
+              group by u.community_id, {GROUP_SQL}"
+        )
     } else {
         // A row superseded within the window has its successor counted instead.
-        r"select u.community_id, count(*) from occupants o join units u on u.id = o.unit_id
-          where o.created_at < $2 and (o.moved_out_at is null or o.moved_out_at >= $1)
-            and not (o.superseded = 1 and o.moved_out_at < $2)
-          group by u.community_id"
+        format!(
+            r"select u.community_id, {GROUP_SQL}, count(*)
+              from occupants o join units u on u.id = o.unit_id
+              where o.created_at < $2 and (o.moved_out_at is null or o.moved_out_at >= $1)
+                and not (o.superseded = 1 and o.moved_out_at < $2)
+              group by u.community_id, {GROUP_SQL}"
+        )
     };
-    for (c, n) in pairs(occupants_sql).await? {
-        out.entry(c).or_default().occupants = n;
+    let by_group: Vec<(i64, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(occupants_sql))
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_all(store.pool())
+        .await?;
+    for (c, group, n) in by_group {
+        let e = out.entry(c).or_default();
+        e.occupants += n;
+        *e.occupants_by_group.entry(group).or_default() += n;
     }
     for (c, n) in pairs(
         r"select u.community_id, count(distinct r.unit_id)
@@ -229,6 +259,20 @@ pub async fn by_community(store: &Store, window: Window) -> StoreResult<HashMap<
     .await?
     {
         out.entry(c).or_default().checks_opened = n;
+    }
+    let by_reason: Vec<(i64, String, i64)> = sqlx::query_as(
+        r"select community_id, reason, count(*) from door_checks
+          where opened_at >= $1 and opened_at < $2 group by community_id, reason",
+    )
+    .bind(from_ms)
+    .bind(to_ms)
+    .fetch_all(store.pool())
+    .await?;
+    for (c, reason, n) in by_reason {
+        out.entry(c)
+            .or_default()
+            .checks_opened_by_reason
+            .insert(reason, n);
     }
     for (c, n) in pairs(
         r"select community_id, count(*) from door_checks

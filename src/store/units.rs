@@ -81,6 +81,7 @@ pub async fn create(
     let id = transaction!(store, |tx| {
         let id = insert_unit(tx, &unit, now_ms).await?;
         insert_token(tx, id, 1, token_hash, token_enc, now_ms).await?;
+        super::findings::open_if_let_by_the_day(tx, id, now_ms).await?;
         let entry = super::audit::Entry {
             user_id: unit.created_by,
             action: "unit.create".into(),

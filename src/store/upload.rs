@@ -3,8 +3,8 @@
 
 use super::StoreResult;
 use super::tx::Tx;
-use crate::domain::sublandlord::Occupancy;
-use crate::domain::unit::UnitEvent;
+use crate::domain::sublandlord::{Occupancy, TURNOVER_WINDOW_MS};
+use crate::domain::unit::{RentalMode, UnitEvent, UnitKind};
 
 /// What an upload left behind in its unit, read back by the statement that marked it.
 pub(crate) struct Marked {
@@ -21,6 +21,9 @@ struct MarkedRow {
     floor_area_m2: Option<f64>,
     family: i64,
     planned_occupants: Option<i64>,
+    kind: UnitKind,
+    rental_mode: RentalMode,
+    registrations_this_week: i64,
     occupants: i64,
     person: Option<i64>,
     /// 1 when a `no_upload` or `unconfirmed` check is open.
@@ -70,7 +73,10 @@ pub(crate) async fn mark_upload(
               state = case when state = 'vacant' then 'active' else state end,
               family = coalesce($3, family)
           where id = $2
-          returning rooms, floor_area_m2, family, planned_occupants,
+          returning rooms, floor_area_m2, family, planned_occupants, kind, rental_mode,
+              (select count(*) from registrations r
+               where r.unit_id = units.id and r.created_at > $1 - {week}
+                 and r.source in ('scan', 'sublandlord')) as registrations_this_week,
               (select count(*) from occupants o
                where o.unit_id = units.id and o.moved_out_at is null) as occupants,
               (select s.person_id from sublandlords s where s.id = units.sublandlord_id)
@@ -82,12 +88,16 @@ pub(crate) async fn mark_upload(
                         then 1 else 0 end as bigint) as overdue,
               cast(case when state = {recorded} then 0 else 1 end as bigint) as changed",
         recorded = super::clock::RECORDED_STATE.replace("u.id", "units.id"),
+        week = TURNOVER_WINDOW_MS,
     );
     let MarkedRow {
         rooms,
         floor_area_m2,
         family,
         planned_occupants,
+        kind,
+        rental_mode,
+        registrations_this_week,
         occupants,
         person,
         overdue,
@@ -131,6 +141,9 @@ pub(crate) async fn mark_upload(
             floor_area_m2,
             family: family != 0,
             planned_occupants,
+            kind,
+            rental_mode,
+            registrations_this_week,
         },
         person,
     })

@@ -310,8 +310,19 @@ async fn a_sublandlord_signs_up_files_and_confirms_on_a_360_px_phone() {
     driver.click("button[type=submit]").await;
     driver.wait_for("报备成功").await;
     driver.screenshot("sublandlord-unit-360.png").await;
+    // Nobody lives there yet: "unchanged" is not offered; the tenant comes first.
+    let unit_page = driver.wait_for("目前无人登记").await;
+    assert!(!unit_page.contains("居住人员无变化"), "{unit_page}");
+    driver.click("a[href$='/register']").await;
+    driver.type_into("#name", "李四").await;
+    driver.type_into("#id_number", crate::helpers::ID_B).await;
+    driver.set_value("#move_in", "2026-11-01").await;
+    driver.screenshot("sublandlord-register-360.png").await;
+    driver.click("button[type=submit]").await;
+    driver.wait_for("登记成功").await;
     driver.click("button[value=confirm]").await;
     driver.wait_for("已确认居住人员无变化").await;
+    driver.screenshot("sublandlord-unit-occupied-360.png").await;
     driver
         .assert_no_policy_violation("sublandlord's unit")
         .await;
@@ -325,8 +336,8 @@ async fn a_sublandlord_signs_up_files_and_confirms_on_a_360_px_phone() {
     driver.screenshot("sublandlord-units-360.png").await;
     assert_eq!(
         app.count("registrations").await,
-        1,
-        "the confirmation is an upload"
+        2,
+        "the registration and the confirmation are uploads"
     );
 }
 

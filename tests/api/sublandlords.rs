@@ -538,17 +538,24 @@ async fn more_people_than_filed_or_allowed_opens_checks_with_the_numbers() {
     assert_eq!(queue["total"], 1);
 
     // A family of three in one room is not overcrowded by the per-room rule, but 12 m² for
-    // three is less than 5 m² each; 15 m² is exactly enough.
-    let family_unit = |area: f64, address: &str| {
-        let mut body = filing("影佳", address, 1, 3);
+    // three is less than 5 m² each; 15 m² is exactly enough. (The filing itself is held to
+    // the same rules: the 12 m² flat can be filed for two only.)
+    let family_unit = |area: f64, address: &str, planned: i64| {
+        let mut body = filing("影佳", address, 1, planned);
         body["floor_area_m2"] = json!(area);
+        body["family"] = json!(true);
         body
     };
-    for (area, address, expected) in [
-        (15.0, "影佳路 2弄 2号 101室", vec![]),
-        (12.0, "影佳路 2弄 3号 101室", vec!["overcrowding"]),
+    for (area, address, planned, expected) in [
+        (15.0, "影佳路 2弄 2号 101室", 3, vec![]),
+        (
+            12.0,
+            "影佳路 2弄 3号 101室",
+            2,
+            vec!["filing_mismatch", "overcrowding"],
+        ),
     ] {
-        let filed = file(&app, &landlord, &family_unit(area, address)).await;
+        let filed = file(&app, &landlord, &family_unit(area, address, planned)).await;
         let unit = filed["unit_id"].as_i64().unwrap();
         let mut body = people(&[&id_number(21), &id_number(22), &id_number(23)]);
         body["family"] = json!(true);

@@ -34,10 +34,17 @@ pub struct FilingRequest {
     /// Optional: `flat` (default), `villa`, `garage`, `dormitory` or `other`.
     #[serde(default)]
     pub kind: Option<String>,
+    /// The planned occupants are one family: exempt from the 2-per-room limit (not from
+    /// the floor area per person).
+    #[serde(default)]
+    pub family: bool,
 }
 
 /// Files a unit before letting it: a new flat gets its unit and poster (201); a flat whose
 /// unit the filer did not create waits for staff approval (202) and changes nothing yet.
+/// Planned occupants beyond the density rules (2 per room unless one family; 5 m² each) are
+/// refused with 422 naming the rule (a `group` rental is accepted only within them); a
+/// `daily` one opens a `daily_rental` check.
 #[utoipa::path(post, path = "/api/v1/filings", tag = "sublandlords",
     request_body = FilingRequest,
     responses((status = 201, body = FilingCreated),
@@ -60,6 +67,7 @@ pub async fn create_filing(
         floor_area_m2: r.floor_area_m2,
         start_date: r.start_date,
         planned_occupants: r.planned_occupants,
+        family: r.family,
     };
     Ok(
         match filings::file(&state, &me, &r.community, &input).await? {

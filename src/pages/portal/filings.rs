@@ -44,6 +44,9 @@ pub struct FilingForm {
     start_date: String,
     #[serde(default)]
     planned_occupants: String,
+    /// "1" when the planned occupants are one family.
+    #[serde(default)]
+    family: String,
 }
 
 pub(super) async fn filing_form(
@@ -92,6 +95,7 @@ pub(super) async fn filing_submit(
         floor_area_m2: (!area.is_empty()).then(|| area.parse().unwrap_or(-1.0)),
         start_date: form.start_date.clone(),
         planned_occupants: number(&form.planned_occupants),
+        family: form.family == "1",
     };
     let (errors, message) = match filings::file(&state, &me, &form.community, &input).await {
         Ok(FilingOutcome::Created(created)) => {

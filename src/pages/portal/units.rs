@@ -230,6 +230,7 @@ struct RegisterPage {
     form: RegisterForm,
     errors: Errors,
     id_types: Vec<(&'static str, &'static str)>,
+    countries: &'static [crate::domain::country::Country],
 }
 
 /// One occupant registered by their sublandlord.
@@ -249,6 +250,8 @@ pub struct RegisterForm {
     room: String,
     #[serde(default)]
     move_in: String,
+    #[serde(default)]
+    nationality: String,
     #[serde(default)]
     family: Option<String>,
 }
@@ -273,6 +276,7 @@ pub(super) async fn register_form(
             },
             errors: Errors::default(),
             id_types: id_types(),
+            countries: crate::domain::country::all(),
         }
         .render(),
     ))
@@ -295,6 +299,7 @@ pub(super) async fn register_submit(
         phone: form.phone.clone(),
         room: form.room.clone(),
         move_in: form.move_in.clone(),
+        nationality: form.nationality.clone(),
     };
     let errors = match NewRegistration::parse(NOTICE_VERSION, &[input], state.today()) {
         Ok(mut registration) => {
@@ -331,6 +336,7 @@ pub(super) async fn register_submit(
             form,
             errors,
             id_types: id_types(),
+            countries: crate::domain::country::all(),
         }
         .render(),
     ))
