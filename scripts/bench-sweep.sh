@@ -2,7 +2,8 @@
 # The overdue sweep and the door-check queue at city scale, on SQLite and on PostgreSQL.
 #
 # For each number of units in $SCALES, on a fresh database: bulk-loads 3 communities and the
-# units with plain SQL (about 10% of the units overdue at $AT; timed apart as "load s"), runs
+# units with plain SQL (half empty, half occupied; about 10% of the units overdue at $AT, as
+# many under each rule; timed apart as "load s"), runs
 # `renfang sweep --at $AT` under GNU time (wall seconds, count, peak RSS of the renfang
 # process; the database server's memory is not in it), then runs it again, which must create
 # nothing. Two scales 10x apart show whether peak RSS grows with the number of units.
@@ -87,14 +88,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Only the settings below count: no renfang.toml of the working folder, the 5-day rule, and a
+# Only the settings below count: no renfang.toml of the working folder, the 5- and 30-day
+# rules, and a
 # scheduled sweep that will not fire during the run (once a year, 1 January 03:00).
 RENFANG_CONFIG=$WORK/none.toml
 RENFANG_DATA_KEY=$(head -c 32 /dev/urandom | base64)
 RENFANG_OVERDUE_DAYS=5
+RENFANG_CONFIRM_DAYS=30
 RENFANG_SWEEP_CRON="0 0 3 1 1 *"
 RENFANG_LOG=warn
-export RENFANG_CONFIG RENFANG_DATA_KEY RENFANG_OVERDUE_DAYS RENFANG_SWEEP_CRON RENFANG_LOG
+export RENFANG_CONFIG RENFANG_DATA_KEY RENFANG_OVERDUE_DAYS RENFANG_CONFIRM_DAYS RENFANG_SWEEP_CRON
+export RENFANG_LOG
 COMMUNITY=${COMMUNITY:-影佳} # the one the filtered queue run asks for
 COMMUNITY_Q=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' \
   "$COMMUNITY")
@@ -102,23 +106,31 @@ COMMUNITY_Q=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
-# Unit i (1..N) is in community 1 + i % 3; every tenth unit's clock started 6 to 36 days
-# before $AT (overdue), the others' 0 to 4 days before. Times are milliseconds, as stored.
-# The same expressions serve both backends (:n, :at bound by each loader).
-CLOCK_SQL='case when i % 10 = 0
-    then :at - 6 * 86400000 - (i * 7919) % (30 * 86400000)
-    else :at - (i * 7919) % (4 * 86400000) end'
+# Unit i (1..N) is in community 1 + i % 3. Odd units have nobody registered (the 5-day rule,
+# `no_upload`), even ones are occupied (the 30-day confirmation, `unconfirmed`); one unit in
+# twenty of each kind is overdue at $AT (10 % in all): an empty one's clock started 6 to 36
+# days before, an occupied one's 31 to 61 days before; the others' within their period.
+# Times are milliseconds, as stored. The same expressions serve both backends (:n, :at bound
+# by each loader).
+CLOCK_SQL='case
+    when i % 20 = 1 then :at - 6 * 86400000 - (i * 7919) % (30 * 86400000)
+    when i % 20 = 0 then :at - 31 * 86400000 - (i * 7919) % (30 * 86400000)
+    when i % 2 = 1 then :at - (i * 7919) % (4 * 86400000)
+    else :at - (i * 7919) % (29 * 86400000) end'
 UNIT_COLUMNS='community_id, address, address_key, kind, rental_mode, rooms, state,
-    watched_since, qr_version, created_at, clock_from'
+    watched_since, qr_version, created_at, clock_from, clock_kind'
 UNIT_VALUES="1 + i % 3,
     '测试路 ' || (i / 40 + 1) || '弄 ' || i || '号 201室',
     'ceshilu ' || (i / 40 + 1) || '-' || i || '-201',
     'flat',
     case i % 3 when 0 then 'whole' when 1 then 'shared' else 'daily' end,
-    1 + i % 5, 'active', clock, 1, clock, clock"
+    1 + i % 5, 'active', clock, 1, clock, clock,
+    case when i % 2 = 0 then 'unconfirmed' else 'no_upload' end"
 COMMUNITY_ROWS="('影佳', :at - 400 * 86400000), ('祥东', :at - 400 * 86400000),
     ('虬长路', :at - 400 * 86400000)"
-OVERDUE_SQL="select count(*) from units where state = 'active' and clock_from <= :at - 5 * 86400000"
+OVERDUE_SQL="select count(*) from units where state = 'active' and (
+    (clock_kind = 'no_upload' and clock_from <= :at - 5 * 86400000)
+    or (clock_kind = 'unconfirmed' and clock_from <= :at - 30 * 86400000))"
 
 # load_sqlite FILE N: prints the number of overdue units.
 load_sqlite() {

@@ -149,6 +149,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     // by a regular expression: the poster's routes, most of all requests, come first.
     cfg.configure(pages::scan::configure)
         .configure(api::scan::configure)
+        .configure(api::me::configure)
+        .configure(pages::me::configure)
         .configure(pages::police::configure)
         .configure(api::health::configure)
         .configure(api::openapi::configure)

@@ -33,6 +33,9 @@ impl Purpose {
     }
 }
 
+/// Bytes of a self-service link's tag: 128 bits.
+pub const SELF_SERVICE_TAG_BYTES: usize = 16;
+
 /// Holds the derived keys; cheap to share behind an `Arc`.
 pub struct Vault {
     cipher: Aes256Gcm,
@@ -118,6 +121,25 @@ impl Vault {
     /// The look-up hash of a poster token; a database dump holds only this.
     pub fn token_hash(&self, token: &str) -> Vec<u8> {
         hmac(&self.token_key, b"token", token)
+    }
+
+    /// The 128-bit tag that makes a registration's receipt number into its tenants'
+    /// self-service link: nothing of the link is stored, and only this key can make one.
+    pub fn self_service_tag(&self, receipt: &str) -> [u8; SELF_SERVICE_TAG_BYTES] {
+        let full = hmac(&self.token_key, b"self-service", receipt);
+        let mut tag = [0u8; SELF_SERVICE_TAG_BYTES];
+        tag.copy_from_slice(&full[..SELF_SERVICE_TAG_BYTES]);
+        tag
+    }
+
+    /// Whether `tag` is the self-service tag of `receipt`, compared in constant time.
+    pub fn verify_self_service(&self, receipt: &str, tag: &[u8]) -> bool {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.token_key).expect("any key length");
+        mac.update(b"self-service");
+        mac.update(&[0]);
+        mac.update(receipt.as_bytes());
+        tag.len() == SELF_SERVICE_TAG_BYTES && mac.verify_truncated_left(tag).is_ok()
     }
 }
 

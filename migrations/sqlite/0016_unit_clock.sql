@@ -47,6 +47,8 @@ create table unit_events (
     created_at integer not null
 );
 create index unit_events_by_unit on unit_events (unit_id, id);
+-- A past month's statistics undo the state changes made since its end.
+create index unit_events_states_by_time on unit_events (created_at) where state is not null;
 -- A vacancy lapses once, whichever sweep sees it first.
 create unique index unit_events_one_lapse on unit_events (unit_id, created_at)
     where event = 'vacancy_lapsed';
@@ -58,3 +60,21 @@ select id, state, state, cast(unixepoch('subsec') * 1000 as integer) from units 
 -- Checks the sweep opened are queued by when the unit became due, like every other check;
 -- those opened before were queued by the clock's start, under the default 5 days.
 update door_checks set queue_key = queue_key + 432000000 where reason = 'no_upload';
+
+-- A tenant's self-service link is their receipt number with a keyed tag: nothing of it is
+-- stored. What they see of who looked at their data reads the audit log by subject.
+create index audit_log_by_subject on audit_log (subject, at);
+
+-- Corrections tenants ask for through their link: a note to the unit's community.
+create table corrections (
+    id integer primary key,
+    unit_id integer not null references units (id),
+    community_id integer not null references communities (id),
+    registration_id integer not null references registrations (id),
+    note text not null,
+    created_at integer not null,
+    handled_at integer,
+    handled_by integer references users (id)
+);
+create index corrections_open on corrections (community_id, created_at) where handled_at is null;
+create index corrections_by_registration on corrections (registration_id);

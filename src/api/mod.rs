@@ -7,6 +7,7 @@ pub mod door_checks;
 pub mod filings;
 pub mod health;
 pub mod import;
+pub mod me;
 pub mod openapi;
 pub mod registration;
 pub mod reports;

@@ -5,8 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{
-    audit, auth, door_checks, filings, import, reports, reveal, scan, stats, sublandlords, tips,
-    units,
+    audit, auth, door_checks, filings, import, me, reports, reveal, scan, stats, sublandlords,
+    tips, units,
 };
 
 struct BearerAuth;
@@ -68,6 +68,11 @@ impl Modify for BearerAuth {
         sublandlords::ledger::ledger,
         stats::get_stats,
         audit::list,
+        me::me,
+        me::confirm,
+        me::move_out,
+        me::correction,
+        me::corrections,
     ),
     modifiers(&BearerAuth),
     tags(

@@ -72,3 +72,44 @@ mod tests {
         }
     }
 }
+
+/// A tenant's self-service link: the receipt number of their registration and a 128-bit
+/// tag only the service's key makes (see `Vault::self_service_tag`), as
+/// `RF261205-ABCDEFGH.<22 URL-safe characters>`. Nothing of it is stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SelfServiceToken {
+    pub receipt: String,
+    pub tag: Vec<u8>,
+}
+
+impl SelfServiceToken {
+    /// The link text of a receipt and its tag.
+    pub fn format(receipt: &str, tag: &[u8]) -> String {
+        format!("{receipt}.{}", URL_SAFE_NO_PAD.encode(tag))
+    }
+
+    /// Accepts only the shape `format` makes (receipt: letters, digits and `-`, at most 32).
+    pub fn parse(s: &str) -> Option<Self> {
+        let (receipt, tag) = s.split_once('.')?;
+        let receipt_ok = !receipt.is_empty()
+            && receipt.len() <= 32
+            && receipt
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-');
+        if !receipt_ok || tag.len() != 22 {
+            return None;
+        }
+        let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+        Some(Self {
+            receipt: receipt.to_string(),
+            tag,
+        })
+    }
+}
+
+impl std::fmt::Debug for SelfServiceToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The tag opens a tenant's record; never print it.
+        write!(f, "SelfServiceToken({}, ..)", self.receipt)
+    }
+}

@@ -16,7 +16,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
-use crate::domain::token::QrToken;
+use crate::domain::token::{QrToken, SelfServiceToken};
 use crate::error::AppError;
 use crate::http::State;
 use crate::limits::{Counter, Exceeded, Take};
@@ -90,6 +90,27 @@ fn classify<'a>(method: &Method, path: &'a str) -> Option<Public<'a>> {
     };
     if let Some(rest) = path.strip_prefix("/q/") {
         return poster(rest, true);
+    }
+    // A tenant's self-service link: counted like a poster, under its receipt number (the
+    // part of the link that is no secret), so wrong links count as guesses.
+    let link = |rest: &'a str, page| {
+        let token = rest.split('/').next().unwrap_or_default();
+        Some(Public {
+            token: Some(match SelfServiceToken::parse(token) {
+                Some(_) => token.split('.').next().unwrap_or_default(),
+                None => "",
+            }),
+            names_poster: false,
+            submits: post,
+            tip: false,
+            page,
+        })
+    };
+    if let Some(rest) = path.strip_prefix("/me/") {
+        return link(rest, true);
+    }
+    if let Some(rest) = path.strip_prefix("/api/v1/me/") {
+        return link(rest, false);
     }
     if let Some(rest) = path.strip_prefix("/api/v1/scan/") {
         return poster(rest, false);
@@ -257,6 +278,13 @@ mod tests {
         assert!(classify(&post, "/api/v1/tips").is_some());
         assert!(classify(&post, "/api/v1/login").is_some());
         assert!(classify(&get, "/tip").is_some());
+        // A self-service link counts under its receipt number, never its secret tag.
+        let link = "RF261205-ABCDEFGH.AAAAAAAAAAAAAAAAAAAAAA";
+        let path = format!("/api/v1/me/{link}/confirm");
+        let me = classify(&post, &path).unwrap();
+        assert_eq!((me.token, me.submits), (Some("RF261205-ABCDEFGH"), true));
+        assert_eq!(classify(&get, "/me/RF1.short").unwrap().token, Some(""));
+        assert!(classify(&get, &format!("/me/{link}")).unwrap().page);
         // Staff reading tips, and everything behind a login, is not limited here.
         assert_eq!(classify(&get, "/api/v1/tips"), None);
         assert_eq!(classify(&get, "/api/v1/units"), None);

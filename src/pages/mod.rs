@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod console;
+pub mod me;
 pub mod police;
 pub mod portal;
 pub mod scan;

@@ -69,6 +69,8 @@ pub struct Texts {
     pub done_receipt: &'static str,
     pub done_count: &'static str,
     pub done_keep: &'static str,
+    pub done_link_title: &'static str,
+    pub done_link_keep: &'static str,
     pub footer: &'static str,
 }
 
@@ -98,6 +100,8 @@ const ZH: Texts = Texts {
     done_receipt: "回执号",
     done_count: "已登记人数",
     done_keep: "请截图保存回执号，如有疑问可凭回执号向社区查询。",
+    done_link_title: "您的个人登记页",
+    done_link_keep: "请收藏或保存下面的链接（可在微信中打开）：搬离时在此登记搬离，人员无变化时在此确认，还可查看谁查阅过您的信息。链接仅供本人使用，请勿转发。",
     footer: "人房共管 · 出租房屋扫码登记",
 };
 
@@ -127,6 +131,8 @@ const EN: Texts = Texts {
     done_receipt: "Receipt number",
     done_count: "People registered",
     done_keep: "Please keep a screenshot of the receipt number for any enquiry.",
+    done_link_title: "Your own record",
+    done_link_keep: "Keep the link below (it opens in WeChat too): record your move-out there, confirm nothing has changed, and see who has looked at your data. It is yours alone; do not forward it.",
     footer: "Rental housing registration",
 };
 

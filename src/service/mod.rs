@@ -20,6 +20,7 @@ pub mod registration;
 pub mod reports;
 pub mod reveal;
 pub mod scan_cache;
+pub mod self_service;
 pub mod stats;
 pub mod sublandlords;
 pub mod tips;

@@ -10,6 +10,7 @@ use super::{Caller, Context, Error, Result};
 use crate::domain::FieldError;
 use crate::domain::door_check::days_left;
 use crate::domain::registration::new_receipt;
+use crate::store::clock::Actor;
 use crate::store::filings;
 use crate::store::registrations;
 use crate::store::sublandlords::Sublandlord;
@@ -158,7 +159,7 @@ pub async fn confirm_unchanged(
         &ctx.store,
         unit.id,
         receipt.clone(),
-        caller.user_id,
+        Actor::User(caller.user_id),
         store::millis(ctx.now()),
     )
     .await?;
@@ -189,7 +190,7 @@ pub async fn declare_vacant(
 }
 
 /// A move-out date as told: `YYYY-MM-DD`, not after today and within a year.
-fn move_out_date(ctx: &Context, field: &str, raw: &str) -> Result<String> {
+pub(crate) fn move_out_date(ctx: &Context, field: &str, raw: &str) -> Result<String> {
     let bad = |code, zh, en| Error::field(FieldError::new(field, code, zh, en));
     let date = chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
         bad(
@@ -232,7 +233,7 @@ pub async fn move_out(
         &ctx.store,
         unit.id,
         occupant_id,
-        caller.user_id,
+        Actor::User(caller.user_id),
         on,
         store::millis(ctx.now()),
     )

@@ -146,6 +146,10 @@ pub struct ReceiptBody {
     pub receipt: String,
     /// How many occupants were registered.
     pub registered: i64,
+    /// The tenants' private link to their own record (`/me/…`): keep it. Not stored; the
+    /// same registration always has the same link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_service_url: Option<String>,
 }
 
 /// A registration as submitted, before its checks.
@@ -197,11 +201,12 @@ pub async fn accept(
     if let Some(retry) = &retry
         && let Some(first) = registrations::remembered(&ctx.store, &scope, &retry.key).await?
     {
-        return replay(first, &retry.fingerprint);
+        return replay(first, &retry.fingerprint).map(|r| with_link(ctx, r));
     }
     let receipt = ReceiptBody {
         receipt: new_receipt(ctx.today()),
         registered: registration.occupants.len() as i64,
+        self_service_url: None,
     };
     let remember = retry.as_ref().map(|retry| Idempotency {
         scope: scope.clone(),
@@ -228,7 +233,7 @@ pub async fn accept(
         Ok(()) => {
             ctx.metrics.registrations.inc();
             ctx.metrics.occupants.inc_by(receipt.registered as u64);
-            Ok(receipt)
+            Ok(with_link(ctx, receipt))
         }
         // A duplicate raced this one and committed first: answer as it was answered.
         Err(StoreError::Unique(Constraint::IdempotencyKey)) => {
@@ -236,7 +241,7 @@ pub async fn accept(
             let first = registrations::remembered(&ctx.store, &scope, &retry.key)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("idempotency key vanished"))?;
-            replay(first, &retry.fingerprint)
+            replay(first, &retry.fingerprint).map(|r| with_link(ctx, r))
         }
         Err(StoreError::Unique(Constraint::CurrentOccupant)) => {
             Err(Error::Conflict("同一居住人刚刚已登记，请勿重复提交".into()))
@@ -254,6 +259,15 @@ pub async fn accept(
             Err(refusal.into())
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The receipt with its tenants' self-service link (made again from the receipt number,
+/// never stored: a replayed answer gets the same link).
+fn with_link(ctx: &Context, receipt: ReceiptBody) -> ReceiptBody {
+    ReceiptBody {
+        self_service_url: Some(super::self_service::link(ctx, &receipt.receipt)),
+        ..receipt
     }
 }
 

@@ -15,27 +15,53 @@ use crate::domain::unit::{UnitEvent, UnitState};
 
 pub use super::error::Refusal;
 
+/// Who changed a unit's occupants: an account (its role is recorded), a tenant through
+/// their self-service link, or the service itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    User(i64),
+    Tenant,
+    Service,
+}
+
+impl Actor {
+    /// The account, if one acted.
+    pub fn user_id(self) -> Option<i64> {
+        match self {
+            Actor::User(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The role to record when no account's role applies.
+    fn role(self) -> Option<&'static str> {
+        (self == Actor::Tenant).then_some("tenant")
+    }
+}
+
 /// Appends an event to the unit's history; `state` when the event set the unit's state.
-/// The role is the acting account's (none for the service itself).
+/// The role is the acting account's, `tenant` for a tenant, none for the service itself.
 pub(crate) async fn record(
     tx: &mut Tx<'_>,
     unit_id: i64,
     event: UnitEvent,
     state: Option<UnitState>,
-    user_id: Option<i64>,
+    by: Actor,
     detail: Option<String>,
     at_ms: i64,
 ) -> StoreResult<()> {
     sqlx::query(
         r"insert into unit_events (unit_id, event, state, user_id, role, detail, created_at)
-          values ($1, $2, $3, $4, (select role from users where id = $4), $5, $6)",
+          values ($1, $2, $3, $4, coalesce($7, (select role from users where id = $4)), $5,
+                  $6)",
     )
     .bind(unit_id)
     .bind(event.as_str())
     .bind(state.map(UnitState::as_str))
-    .bind(user_id)
+    .bind(by.user_id())
     .bind(detail)
     .bind(at_ms)
+    .bind(by.role())
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -93,7 +119,7 @@ pub(crate) async fn state(tx: &mut Tx<'_>, unit_id: i64) -> StoreResult<Option<U
 pub(crate) async fn move_everyone_out(
     tx: &mut Tx<'_>,
     unit_id: i64,
-    user_id: Option<i64>,
+    by: Actor,
     on: Option<&str>,
     at_ms: i64,
 ) -> StoreResult<u64> {
@@ -102,7 +128,7 @@ pub(crate) async fn move_everyone_out(
           where unit_id = $4 and moved_out_at is null",
     )
     .bind(at_ms)
-    .bind(user_id)
+    .bind(by.user_id())
     .bind(on)
     .bind(unit_id)
     .execute(tx.conn())
@@ -114,7 +140,7 @@ pub(crate) async fn move_everyone_out(
             unit_id,
             UnitEvent::MovedOut,
             None,
-            user_id,
+            by,
             Some(serde_json::json!({ "moved_out": moved, "remaining": 0 }).to_string()),
             at_ms,
         )
@@ -151,7 +177,7 @@ pub(crate) async fn settle_after_move_out(
 pub(crate) async fn vacate(
     tx: &mut Tx<'_>,
     unit_id: i64,
-    user_id: Option<i64>,
+    by: Actor,
     at_ms: i64,
 ) -> StoreResult<bool> {
     let done = sqlx::query(
@@ -170,7 +196,7 @@ pub(crate) async fn vacate(
             unit_id,
             UnitEvent::Vacant,
             Some(UnitState::Vacant),
-            user_id,
+            by,
             None,
             at_ms,
         )

@@ -507,11 +507,12 @@ async fn record_in(
             // vacancy runs from now.
             lock_unit(tx, unit_id).await?;
             let moved =
-                clock::move_everyone_out(tx, unit_id, Some(r.user_id), None, now_ms).await?;
+                clock::move_everyone_out(tx, unit_id, clock::Actor::User(r.user_id), None, now_ms)
+                    .await?;
             if moved > 0 {
                 refresh_ledger(tx, Persons::OfUnit(unit_id)).await?;
             }
-            clock::vacate(tx, unit_id, Some(r.user_id), now_ms).await?;
+            clock::vacate(tx, unit_id, clock::Actor::User(r.user_id), now_ms).await?;
         }
         Outcome::Violation => {
             sqlx::query(

@@ -3,7 +3,7 @@
 
 use sqlx::{AssertSqlSafe, FromRow};
 
-use super::clock;
+use super::clock::{self, Actor};
 use super::findings::assess_occupancy;
 use super::ledger::{Persons, refresh_ledger};
 use super::scope::{Scope, scope_id, scope_sql};
@@ -369,10 +369,10 @@ pub async fn declare_vacancy(
             let Some(on) = move_everyone_out.as_deref() else {
                 return Err(clock::Refusal::Occupied(current).into());
             };
-            clock::move_everyone_out(tx, unit_id, Some(user_id), Some(on), now_ms).await?;
+            clock::move_everyone_out(tx, unit_id, Actor::User(user_id), Some(on), now_ms).await?;
             refresh_ledger(tx, Persons::OfUnit(unit_id)).await?;
         }
-        let vacated = clock::vacate(tx, unit_id, Some(user_id), now_ms).await?;
+        let vacated = clock::vacate(tx, unit_id, Actor::User(user_id), now_ms).await?;
         if vacated {
             let entry = super::audit::Entry {
                 user_id: Some(user_id),
@@ -389,14 +389,14 @@ pub async fn declare_vacancy(
     .await
 }
 
-/// Records that an occupant moved out (by their sublandlord), on `on` if given. A unit left
-/// with nobody registered runs under the N-day rule from now. Returns whether the occupant
-/// was a current one of this unit.
+/// Records that an occupant moved out (by their sublandlord, or by a tenant through their
+/// self-service link), on `on` if given. A unit left with nobody registered runs under the
+/// N-day rule from now. Returns whether the occupant was a current one of this unit.
 pub async fn move_out(
     store: &Store,
     unit_id: i64,
     occupant_id: i64,
-    user_id: i64,
+    by: Actor,
     on: Option<String>,
     now_ms: i64,
 ) -> StoreResult<bool> {
@@ -407,7 +407,7 @@ pub async fn move_out(
                       where id = $4 and unit_id = $5 and moved_out_at is null",
         )
         .bind(now_ms)
-        .bind(user_id)
+        .bind(by.user_id())
         .bind(on.clone())
         .bind(occupant_id)
         .bind(unit_id)
@@ -421,17 +421,23 @@ pub async fn move_out(
                 unit_id,
                 UnitEvent::MovedOut,
                 None,
-                Some(user_id),
+                by,
                 Some(serde_json::json!({ "moved_out": 1, "remaining": remaining }).to_string()),
                 now_ms,
             )
             .await?;
             clock::settle_after_move_out(tx, unit_id, now_ms).await?;
             let entry = super::audit::Entry {
-                user_id: Some(user_id),
+                user_id: by.user_id(),
                 action: "occupant.move_out".into(),
                 subject: Some(format!("occupant:{occupant_id}")),
-                detail: Some(format!(r#"{{"unit":{unit_id}}}"#)),
+                detail: Some(
+                    serde_json::json!({
+                        "unit": unit_id,
+                        "by": if by == Actor::Tenant { "tenant" } else { "account" },
+                    })
+                    .to_string(),
+                ),
                 reason: None,
             };
             super::audit::append_in(tx, &entry, now_ms).await?;

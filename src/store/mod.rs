@@ -22,6 +22,7 @@ pub mod registrations;
 pub mod reports;
 pub mod retention;
 pub mod scope;
+pub mod self_service;
 pub mod stats;
 pub mod sublandlords;
 mod time;

@@ -3,7 +3,7 @@
 use sqlx::any::AnyArguments;
 use sqlx::{Any, AssertSqlSafe, FromRow};
 
-use super::clock::{self, Refusal};
+use super::clock::{self, Actor, Refusal};
 use super::findings::{open_findings, open_identity_conflicts};
 use super::ledger::{Persons, refresh_ledger};
 use super::tx::{Tx, transaction};
@@ -476,14 +476,15 @@ pub async fn history(store: &Store, unit_id: i64, limit: i64) -> StoreResult<Vec
     .await?)
 }
 
-/// Records "occupants unchanged" (by the sublandlord): an upload without new occupants,
+/// Records "occupants unchanged" (by the sublandlord, or a tenant through their link): an
+/// upload without new occupants,
 /// which restarts the clock. Refused ([`Refusal::NoOccupants`]) where nobody is registered,
 /// and on a closed unit.
 pub async fn confirm(
     store: &Store,
     unit_id: i64,
     receipt: String,
-    user_id: i64,
+    by: Actor,
     now_ms: i64,
 ) -> StoreResult<()> {
     transaction!(store, |tx| {
@@ -514,10 +515,16 @@ pub async fn confirm(
             refresh_ledger(tx, Persons::One(person)).await?;
         }
         let entry = super::audit::Entry {
-            user_id: Some(user_id),
+            user_id: by.user_id(),
             action: "occupants.confirm".into(),
             subject: Some(format!("unit:{unit_id}")),
-            detail: Some(serde_json::json!({ "receipt": receipt }).to_string()),
+            detail: Some(
+                serde_json::json!({
+                    "receipt": receipt,
+                    "by": if by == Actor::Tenant { "tenant" } else { "account" },
+                })
+                .to_string(),
+            ),
             reason: None,
         };
         super::audit::append_in(tx, &entry, now_ms).await

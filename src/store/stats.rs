@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::{Store, StoreResult};
 use crate::domain::country::GROUP_SQL;
 use crate::domain::month::Month;
+use crate::domain::unit::UnitState;
 
 /// The programme's target for the self-declaration and advance-filing rates.
 pub const TARGET_RATE: f64 = 0.95;
@@ -167,8 +168,8 @@ pub async fn by_community(store: &Store, window: Window) -> StoreResult<HashMap<
                                    then 1 else 0 end), 0)
           from units where created_at < $1 group by community_id",
     )
-    // Units made after the window do not count in it; states are today's, since a unit's
-    // state history is not kept (the report kept on the 24th is the month's snapshot).
+    // Units made after the window do not count in it; states are today's here, and set
+    // back to the window's end below.
     .bind(to_ms)
     .fetch_all(store.pool())
     .await?;
@@ -179,6 +180,36 @@ pub async fn by_community(store: &Store, window: Window) -> StoreResult<HashMap<
         e.vacant = vacant;
         e.sublandlord_units = let_units;
         e.filed_in_advance = advance;
+    }
+    // A past window counts each unit in the state it was in at the window's end: the units
+    // whose state changed since then (few, next to all of them) are counted back, from
+    // their history. Units created active have no event for it, so none means active.
+    let changed: Vec<(i64, UnitState, i64, i64, UnitState)> = sqlx::query_as(
+        r"select u.community_id, u.state,
+                 cast(case when u.sublandlord_id is not null then 1 else 0 end as bigint),
+                 cast(case when u.sublandlord_id is not null and u.filed_at is not null
+                                and (u.first_upload_at is null or u.filed_at <= u.first_upload_at)
+                           then 1 else 0 end as bigint),
+                 coalesce((select e.state from unit_events e
+                           where e.unit_id = u.id and e.state is not null and e.created_at < $1
+                           order by e.created_at desc, e.id desc limit 1), 'active')
+          from units u
+          where u.created_at < $1
+            and u.id in (select e.unit_id from unit_events e
+                         where e.state is not null and e.created_at >= $1)",
+    )
+    .bind(to_ms)
+    .fetch_all(store.pool())
+    .await?;
+    for (c, now, let_unit, advance, then) in changed {
+        let e = out.entry(c).or_default();
+        for (state, sign) in [(now, -1), (then, 1)] {
+            let active = i64::from(state == UnitState::Active);
+            e.active += sign * active;
+            e.vacant += sign * i64::from(state == UnitState::Vacant);
+            e.sublandlord_units += sign * active * let_unit;
+            e.filed_in_advance += sign * active * advance;
+        }
     }
     let pairs = |sql: &'static str| async move {
         sqlx::query_as::<_, (i64, i64)>(sql)

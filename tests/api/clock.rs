@@ -529,3 +529,60 @@ async fn a_database_made_before_the_clock_still_sweeps_correctly_after_the_upgra
         "the standing vacancy lapses 30 days after the upgrade"
     );
 }
+
+#[tokio::test]
+async fn a_past_month_counts_units_by_the_state_they_were_in_then() {
+    let app = spawn_app().await;
+    let admin = app.admin_with(&["影佳"]).await;
+    let (a, _) = app.create_unit(&admin, "影佳", "影佳路 9弄 1号").await;
+    let (b, _) = app.create_unit(&admin, "影佳", "影佳路 9弄 2号").await;
+    let now = Utc::now();
+    let day = Duration::days(1);
+    // Both made 60 days ago; B was declared vacant 59 days ago and let again 5 days ago (an
+    // arrangement of its history); A has been active throughout.
+    let ms = |t: DateTime<Utc>| t.timestamp_millis();
+    for unit in [a, b] {
+        sqlx::query("update units set created_at = $1, watched_since = $1 where id = $2")
+            .bind(ms(now - day * 60))
+            .bind(unit)
+            .execute(app.store.pool())
+            .await
+            .unwrap();
+    }
+    for (event, state, at) in [("vacant", "vacant", 59), ("reoccupied", "active", 5)] {
+        sqlx::query(
+            "insert into unit_events (unit_id, event, state, created_at) values ($1, $2, $3, $4)",
+        )
+        .bind(b)
+        .bind(event)
+        .bind(state)
+        .bind(ms(now - day * at))
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    }
+
+    let month = (now - day * 40).format("%Y-%m").to_string();
+    let past = json_of(
+        app.get(&format!("/api/v1/stats?month={month}"), Some(&admin))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (
+            past["overall"]["active"].as_i64(),
+            past["overall"]["vacant"].as_i64()
+        ),
+        (Some(1), Some(1)),
+        "then: A active, B vacant: {past}"
+    );
+    let today = json_of(app.get("/api/v1/stats", Some(&admin)).await).await;
+    assert_eq!(
+        (
+            today["overall"]["active"].as_i64(),
+            today["overall"]["vacant"].as_i64()
+        ),
+        (Some(2), Some(0)),
+        "now: both active"
+    );
+}

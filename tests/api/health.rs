@@ -86,6 +86,11 @@ async fn the_openapi_document_lists_every_api_route() {
         ("/api/v1/filings/{id}/reject", "post"),
         ("/api/v1/my/units", "get"),
         ("/api/v1/stats", "get"),
+        ("/api/v1/me/{token}", "get"),
+        ("/api/v1/me/{token}/confirm", "post"),
+        ("/api/v1/me/{token}/occupants/{occupant}/move-out", "post"),
+        ("/api/v1/me/{token}/corrections", "post"),
+        ("/api/v1/corrections", "get"),
     ] {
         assert!(
             paths[path][method].is_object(),
@@ -95,9 +100,32 @@ async fn the_openapi_document_lists_every_api_route() {
     // Every documented operation is really routed: called without a session or with an
     // empty body it answers, but never with the router's 404.
     let (_, unit_id, poster) = app.unit_fixture().await;
+    // A tenant's link and one of its people, for the self-service routes.
+    let answer: Value = app
+        .register(
+            &poster,
+            &crate::helpers::registration(&[crate::helpers::occupant(crate::helpers::ID_A)]),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let link = answer["self_service_url"].as_str().unwrap();
+    let me = link.rsplit('/').next().unwrap().to_string();
+    let occupant: i64 = sqlx::query_scalar("select max(id) from occupants")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
     for (path, item) in paths {
+        let token = if path.starts_with("/api/v1/me/") {
+            &me
+        } else {
+            &poster
+        };
         let concrete = path
-            .replace("{token}", &poster)
+            .replace("{token}", token)
+            .replace("{occupant}", &occupant.to_string())
             .replace("{id}", &unit_id.to_string())
             .replace("{format}", "png")
             .replace("{name}", "影佳");

@@ -32,6 +32,7 @@ mod retention;
 mod scan;
 mod schema;
 mod security;
+mod self_service;
 mod special_housing;
 mod stats;
 mod storage;

@@ -36,6 +36,8 @@ struct Objects {
     filing: i64,
     /// A staff account of the community.
     user: i64,
+    /// The self-service token of the unit's registration (the end of its link).
+    me: String,
 }
 
 impl Objects {
@@ -58,6 +60,14 @@ async fn objects(app: &TestApp, admin: &str, community: &'static str, n: u8, id:
         .register(&poster, &registration(&[occupant(id)]), None)
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
+    let answer: Value = res.json().await.unwrap();
+    let me = answer["self_service_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
     let check = app.overdue_check(unit, 0).await;
     let occupant: i64 = sqlx::query_scalar("select id from occupants where unit_id = $1")
         .bind(unit)
@@ -92,6 +102,7 @@ async fn objects(app: &TestApp, admin: &str, community: &'static str, n: u8, id:
         occupant,
         filing,
         user,
+        me,
     }
 }
 
@@ -233,6 +244,7 @@ fn functions() -> Vec<Route> {
         get("/api/v1/reports/monthly/2026-11.xlsx", ADMIN),
         get("/api/v1/my/units", SUBLANDLORD),
         get("/api/v1/filings?status=pending", FILINGS),
+        get("/api/v1/corrections", UNITS),
         post(
             "/api/v1/units",
             json!({"community": "影佳", "address": "影佳路 77号", "rooms": 1, "kind": "flat",
@@ -532,6 +544,46 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
                 if fingerprint(&app).await != before {
                     failures.push(format!("{role} {filled}: a denied call changed data"));
                 }
+            }
+        }
+    }
+    // A tenant's self-service link is its own credential: it opens that one registration
+    // for anybody who holds it, and no account opens another one; a wrong link is 404 for
+    // everybody and changes nothing.
+    let mut wrong = ours.me.clone();
+    wrong.pop();
+    wrong.push(if ours.me.ends_with('A') { 'B' } else { 'A' });
+    let holders = tokens.iter().map(|(role, t)| (*role, Some(t.as_str())));
+    for (role, token) in holders.chain([("anonymous", None)]) {
+        let status = app
+            .get(&format!("/api/v1/me/{}", ours.me), token)
+            .await
+            .status();
+        if status != StatusCode::OK {
+            failures.push(format!("{role} GET own link: {status}"));
+        }
+        for (method, path) in [
+            (Method::GET, format!("/api/v1/me/{wrong}")),
+            (Method::POST, format!("/api/v1/me/{wrong}/confirm")),
+            (
+                Method::POST,
+                format!("/api/v1/me/{}/confirm", theirs.me.replace('.', ".X")),
+            ),
+        ] {
+            let before = fingerprint(&app).await;
+            let mut req = app
+                .client
+                .request(method.clone(), app.url(&path))
+                .json(&json!({}));
+            if let Some(token) = token {
+                req = req.bearer_auth(token);
+            }
+            let status = req.send().await.unwrap().status();
+            if status != StatusCode::NOT_FOUND {
+                failures.push(format!("{role} {method} {path}: {status}, want 404"));
+            }
+            if fingerprint(&app).await != before {
+                failures.push(format!("{role} {method} {path}: changed data"));
             }
         }
     }
