@@ -714,3 +714,70 @@ async fn the_pages_changed_for_security_read_well_on_a_phone_and_a_desktop() {
     security_pages_walk(390, 844).await;
     security_pages_walk(1366, 900).await;
 }
+
+/// A tenant with a passport registers through the poster (the nationality asked for), keeps
+/// the link the receipt gives, and uses their own record: confirms, reads who looked, in
+/// Chinese and in English.
+async fn tenant_record_walk(width: u32, height: u32) {
+    let Some(driver) = Driver::start(width, height).await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let admin = app.admin_with(&["影佳"]).await;
+    let (_, poster) = app
+        .create_unit(&admin, "影佳", "影佳路 100弄 1号 201室")
+        .await;
+    driver.goto(&app.url(&format!("/q/{poster}"))).await;
+    driver.wait_for("影佳路 100弄 1号 201室").await;
+    driver.type_into("#name_0", "KIM MINSU").await;
+    driver.click("#id_type_0 option[value=passport]").await;
+    driver.type_into("#id_number_0", "M12345678").await;
+    driver.set_value("#move_in_0", "2026-10-01").await;
+    driver.click("input[name=consent]").await;
+    driver.click("button[value=submit]").await;
+    driver.wait_for("请选择国籍").await;
+    driver.review("passport-needs-nationality", width).await;
+    driver.click("#nationality_0 option[value=KOR]").await;
+    driver
+        .call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({"script": "document.querySelector('input[name=consent]').checked = true;",
+                   "args": []}),
+        )
+        .await;
+    driver.click("button[value=submit]").await;
+    driver.wait_for("您的个人登记页").await;
+    driver.review("receipt-with-link", width).await;
+    let link = driver
+        .call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({"script": "return document.querySelector('.url a').href;", "args": []}),
+        )
+        .await;
+    let link = link.as_str().unwrap().to_string();
+    assert!(link.contains("/me/RF"), "{link}");
+
+    driver.goto(&link).await;
+    let page = driver.wait_for("谁查阅过我的信息").await;
+    assert!(page.contains("KIM") || page.contains("K*"), "{page}");
+    driver.review("me", width).await;
+    driver.click("button[value=confirm]").await;
+    driver.wait_for("已确认人员无变化").await;
+    driver.review("me-confirmed", width).await;
+    driver.goto(&format!("{link}?lang=en")).await;
+    driver.wait_for("Who has looked at my data").await;
+    driver.review("me-en", width).await;
+    assert_eq!(
+        app.count("registrations").await,
+        2,
+        "registration and confirmation"
+    );
+}
+
+#[tokio::test]
+async fn a_tenant_keeps_their_own_record_on_a_phone_and_a_desktop() {
+    tenant_record_walk(390, 844).await;
+    tenant_record_walk(1366, 900).await;
+}
