@@ -205,6 +205,37 @@ pub(crate) async fn vacate(
     Ok(vacated)
 }
 
+/// Renews a standing vacancy from now: the unit is declared vacant again before (or after)
+/// its vacancy lapsed.
+pub(crate) async fn renew_vacancy(
+    tx: &mut Tx<'_>,
+    unit_id: i64,
+    by: Actor,
+    at_ms: i64,
+) -> StoreResult<()> {
+    let done = sqlx::query(
+        r"update units set clock_from = $1
+          where id = $2 and state = 'vacant' and clock_from < $1",
+    )
+    .bind(at_ms)
+    .bind(unit_id)
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() == 1 {
+        record(
+            tx,
+            unit_id,
+            UnitEvent::Vacant,
+            Some(UnitState::Vacant),
+            by,
+            Some(serde_json::json!({ "renewed": true }).to_string()),
+            at_ms,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Ends every vacancy declared at or before `cutoff_ms` (the confirmation period ago): the
 /// unit is active again with its clock from the declaration, so the N-day rule finds it
 /// overdue at once. Each lapse is recorded once, at the instant it lapsed, whichever sweep

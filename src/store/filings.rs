@@ -348,8 +348,8 @@ pub async fn my_unit(
 /// Declares a unit vacant: its clock pauses for at most the confirmation period, until
 /// people register there again. Refused ([`Refusal::Occupied`]) while anybody is registered
 /// there, unless `move_everyone_out` gives the date they left: then they are recorded as
-/// moved out in the same transaction. Returns whether the unit was active (a vacant one
-/// stays as it was).
+/// moved out in the same transaction. Returns whether the unit was active; declaring a
+/// vacant unit vacant again renews the vacancy from now.
 pub async fn declare_vacancy(
     store: &Store,
     unit_id: i64,
@@ -361,7 +361,11 @@ pub async fn declare_vacancy(
         lock_unit(tx, unit_id).await?;
         match clock::state(tx, unit_id).await? {
             Some(UnitState::Closed) | None => return Err(clock::Refusal::Closed.into()),
-            Some(UnitState::Vacant) => return Ok(false),
+            Some(UnitState::Vacant) => {
+                // Declared again: the vacancy runs for another period from now.
+                clock::renew_vacancy(tx, unit_id, Actor::User(user_id), now_ms).await?;
+                return Ok(false);
+            }
             Some(UnitState::Active) => {}
         }
         let current = clock::current_occupants(tx, unit_id).await?;

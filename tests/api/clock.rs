@@ -586,3 +586,49 @@ async fn a_past_month_counts_units_by_the_state_they_were_in_then() {
         "now: both active"
     );
 }
+
+#[tokio::test]
+async fn declaring_a_vacant_unit_vacant_again_renews_the_vacancy_from_then() {
+    let app = spawn_app().await;
+    app.admin_with(&["影佳"]).await;
+    let landlord = sublandlord(&app, 4).await;
+    let (unit, _) = filed_unit(&app, &landlord, "影佳路 10弄 1号 101室").await;
+    let vacancy = format!("/api/v1/my/units/{unit}/vacancy");
+    assert_eq!(
+        post(&app, &vacancy, json!({}), &landlord).await.status(),
+        StatusCode::OK
+    );
+    // 29 days pass (an arrangement): one day before the vacancy would lapse.
+    let earlier = (Utc::now() - Duration::days(29)).timestamp_millis();
+    sqlx::query("update units set clock_from = $1 where id = $2")
+        .bind(earlier)
+        .bind(unit)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        post(&app, &vacancy, json!({}), &landlord).await.status(),
+        StatusCode::OK
+    );
+    let (state, _, from) = clock_of(&app, unit).await;
+    assert_eq!(state, "vacant");
+    assert!(
+        from.timestamp_millis() > earlier + 86_400_000,
+        "renewed from now"
+    );
+    // Two days on, the old vacancy would have lapsed; the renewed one has not.
+    assert_eq!(
+        sweep::run(&app.store, RULES, Utc::now() + Duration::days(2))
+            .await
+            .unwrap(),
+        0
+    );
+    let renewals: i64 = sqlx::query_scalar(
+        "select count(*) from unit_events where unit_id = $1 and event = 'vacant'",
+    )
+    .bind(unit)
+    .fetch_one(app.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(renewals, 2, "the declaration and its renewal");
+}
