@@ -31,6 +31,8 @@ alter table occupants add column moved_out_on text;
 -- ISO 3166-1 alpha-3, given with a foreign document (required for passports and foreign
 -- permanent residence cards from now on).
 alter table occupants add column nationality text;
+-- A tenant's self-service link reads the people of one registration.
+create index occupants_by_registration on occupants (registration_id);
 
 -- Every clock and state change of a unit: what, who (role), when. Uploads and
 -- confirmations are in registrations already and are not copied here.

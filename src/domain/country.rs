@@ -47,6 +47,22 @@ pub fn find(code: &str) -> Option<&'static Country> {
         .map(|i| &COUNTRIES[i])
 }
 
+/// The list a form offers: the 249 nationalities weigh more than the rest of the tenant's
+/// page, so they are sent where someone may need them (the English page, a foreign
+/// document chosen, a nationality given) and none otherwise; a passport sent without one
+/// comes back with them.
+pub fn offered<'a>(
+    english: bool,
+    mut chosen: impl Iterator<Item = (&'a str, &'a str)>,
+) -> &'static [Country] {
+    let needed = english
+        || chosen.any(|(id_type, nationality)| {
+            !nationality.trim().is_empty()
+                || IdType::parse(id_type.trim()).is_ok_and(needs_nationality)
+        });
+    if needed { all() } else { &[] }
+}
+
 /// Whether a document type names no nationality by itself, so the form must ask for one.
 pub fn needs_nationality(id_type: IdType) -> bool {
     matches!(id_type, IdType::Passport | IdType::ForeignPermanentId)

@@ -279,7 +279,12 @@ fn form_page(
             token,
             target,
             id_types: id_types(lang),
-            countries: crate::domain::country::all(),
+            countries: crate::domain::country::offered(
+                lang == Lang::En,
+                occupants
+                    .iter()
+                    .map(|o| (o.input.id_type.as_str(), o.input.nationality.as_str())),
+            ),
             has_errors: occupants.iter().any(|o| !o.errors.is_empty()),
             occupants,
             submission: state.submission,

@@ -500,7 +500,7 @@ async fn record_in(
             .execute(tx.conn())
             .await?;
             lock_unit(tx, unit_id).await?;
-            mark_upload(tx, unit_id, now_ms, None).await?;
+            mark_upload(tx, unit_id, None, now_ms, None).await?;
         }
         Outcome::Vacant => {
             // The officer found the flat empty: whoever was listed has left, and the

@@ -4,8 +4,26 @@
 
 use super::StoreResult;
 use super::tx::Tx;
+use crate::domain::door_check::Reason;
 use crate::domain::sublandlord::{DensityLimits, Occupancy, TURNOVER_WINDOW_MS, assess};
 use crate::domain::unit::{RentalMode, UnitKind};
+
+/// A finding's bit in a mask of the findings open on a unit.
+fn bit(reason: Reason) -> i64 {
+    match reason {
+        Reason::Overcrowding => 1,
+        Reason::FilingMismatch => 2,
+        Reason::GarageDwelling => 4,
+        Reason::DailyRental => 8,
+        _ => 0,
+    }
+}
+
+/// The SQL expression of [`bit`] for a door check `d`; summed over a unit's open checks it
+/// is the mask of its open findings (one open check per reason).
+pub(crate) const OPEN_MASK_SQL: &str = "case d.reason when 'overcrowding' then 1
+    when 'filing_mismatch' then 2 when 'garage_dwelling' then 4 when 'daily_rental' then 8
+    else 0 end";
 
 /// What the checks read of a unit.
 #[derive(sqlx::FromRow)]
@@ -52,7 +70,7 @@ pub(crate) async fn assess_occupancy(
         rental_mode: row.rental_mode,
         registrations_this_week: row.registrations_this_week,
     };
-    open_findings(tx, unit_id, occupancy, limits, now_ms).await
+    open_findings(tx, unit_id, occupancy, limits, 0, now_ms).await
 }
 
 /// Opens the checks `occupancy` calls for (see [`assess_occupancy`]), when the caller has
@@ -62,9 +80,14 @@ pub(crate) async fn open_findings(
     unit_id: i64,
     occupancy: Occupancy,
     limits: DensityLimits,
+    open_mask: i64,
     now_ms: i64,
 ) -> StoreResult<()> {
     for finding in assess(limits, occupancy) {
+        if open_mask & bit(finding.reason) != 0 {
+            // Open already: an insert would only meet the unique index.
+            continue;
+        }
         sqlx::query(
             r"insert into door_checks
                   (unit_id, community_id, reason, status, details, opened_at, queue_key)

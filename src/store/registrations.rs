@@ -142,10 +142,20 @@ pub async fn record(
         } else {
             insert_rows(tx, new).await?
         };
-        let marked = mark_upload(tx, unit_id, now_ms, Some(family)).await?;
-        open_findings(tx, unit_id, marked.occupancy, limits, now_ms).await?;
-        for earlier in open_identity_conflicts(tx, unit_id, &documents, now_ms).await? {
-            refresh_ledger(tx, Persons::OfUnit(earlier)).await?;
+        let marked = mark_upload(tx, unit_id, Some(registration_id), now_ms, Some(family)).await?;
+        open_findings(
+            tx,
+            unit_id,
+            marked.occupancy,
+            limits,
+            marked.open_mask,
+            now_ms,
+        )
+        .await?;
+        if marked.elsewhere {
+            for earlier in open_identity_conflicts(tx, unit_id, &documents, now_ms).await? {
+                refresh_ledger(tx, Persons::OfUnit(earlier)).await?;
+            }
         }
         if let Some(person) = marked.person {
             refresh_ledger(tx, Persons::One(person)).await?;
@@ -510,7 +520,7 @@ pub async fn confirm(
         .bind(now_ms)
         .execute(tx.conn())
         .await?;
-        let marked = mark_upload(tx, unit_id, now_ms, None).await?;
+        let marked = mark_upload(tx, unit_id, None, now_ms, None).await?;
         if let Some(person) = marked.person {
             refresh_ledger(tx, Persons::One(person)).await?;
         }

@@ -10,6 +10,11 @@ use crate::domain::unit::{RentalMode, UnitEvent, UnitKind};
 pub(crate) struct Marked {
     /// The unit's occupancy after the upload, for the density checks.
     pub occupancy: Occupancy,
+    /// The findings already open on the unit (see `findings::open_mask`), which the
+    /// upload need not open again.
+    pub open_mask: i64,
+    /// Whether a document of this registration is current in another unit too.
+    pub elsewhere: bool,
     /// The person who lets the unit, whose ledger row the upload changes.
     pub person: Option<i64>,
 }
@@ -30,6 +35,9 @@ struct MarkedRow {
     overdue: i64,
     /// 1 when the update changed the unit's state (a vacancy ended).
     changed: i64,
+    open_mask: i64,
+    /// 1 when a document of the registration is current in another unit.
+    elsewhere: i64,
 }
 
 /// Locks a unit's row on PostgreSQL until the transaction ends (SQLite has a single writer).
@@ -55,6 +63,7 @@ pub(crate) async fn lock_unit(tx: &mut Tx<'_>, unit_id: i64) -> StoreResult<()> 
 pub(crate) async fn mark_upload(
     tx: &mut Tx<'_>,
     unit_id: i64,
+    registration_id: Option<i64>,
     now_ms: i64,
     family: Option<bool>,
 ) -> StoreResult<Marked> {
@@ -86,9 +95,20 @@ pub(crate) async fn mark_upload(
                                        and d.reason in ('no_upload', 'unconfirmed')
                                        and d.status = 'open')
                         then 1 else 0 end as bigint) as overdue,
-              cast(case when state = {recorded} then 0 else 1 end as bigint) as changed",
+              cast(case when state = {recorded} then 0 else 1 end as bigint) as changed,
+              cast(coalesce((select sum({mask}) from door_checks d
+                             where d.unit_id = units.id and d.status = 'open'), 0)
+                   as bigint) as open_mask,
+              cast(case when exists (
+                       select 1 from occupants mine join occupants other
+                           on other.id_number_index = mine.id_number_index
+                       where mine.unit_id = units.id and mine.moved_out_at is null
+                         and mine.registration_id = $4
+                         and other.moved_out_at is null and other.unit_id <> units.id)
+                   then 1 else 0 end as bigint) as elsewhere",
         recorded = super::clock::RECORDED_STATE.replace("u.id", "units.id"),
         week = TURNOVER_WINDOW_MS,
+        mask = super::findings::OPEN_MASK_SQL,
     );
     let MarkedRow {
         rooms,
@@ -102,10 +122,13 @@ pub(crate) async fn mark_upload(
         person,
         overdue,
         changed,
+        open_mask,
+        elsewhere,
     } = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(now_ms)
         .bind(unit_id)
         .bind(family.map(i64::from))
+        .bind(registration_id.unwrap_or(0))
         .fetch_one(tx.conn())
         .await?;
     if changed != 0 {
@@ -146,5 +169,7 @@ pub(crate) async fn mark_upload(
             registrations_this_week,
         },
         person,
+        open_mask,
+        elsewhere: elsewhere != 0,
     })
 }
