@@ -91,14 +91,9 @@ const FIGURES: &[Figure] = &[
 ];
 
 /// Builds the report of `month` from the current records.
-pub async fn monthly(
-    store: &Store,
-    month: Month,
-    tz: chrono_tz::Tz,
-    overdue_days: u32,
-) -> anyhow::Result<Vec<u8>> {
+pub async fn monthly(store: &Store, month: Month, tz: chrono_tz::Tz) -> anyhow::Result<Vec<u8>> {
     let shown = communities::list(store).await?;
-    let counts = stats::by_community(store, Window::month(month, tz, overdue_days)).await?;
+    let counts = stats::by_community(store, Window::month(month, tz)).await?;
     let rows: Vec<(String, Counts)> = shown
         .into_iter()
         .map(|c| {

@@ -15,10 +15,9 @@ use super::{Context, Error, Result, rfc3339};
 use crate::domain::FieldError;
 use crate::domain::registration::new_receipt;
 use crate::domain::token::SelfServiceToken;
-use crate::domain::unit::UnitState;
 use crate::store::clock::Actor;
 use crate::store::self_service::{self, Registration};
-use crate::store::{self, Scope, filings, registrations, units};
+use crate::store::{self, Scope, filings, registrations};
 
 /// The self-service link of a registration's receipt.
 pub fn link(ctx: &Context, receipt: &str) -> String {
@@ -32,14 +31,15 @@ pub fn link(ctx: &Context, receipt: &str) -> String {
 
 /// The registration a link opens; `NotFound` for anything else (a malformed link, a wrong
 /// tag, or a registration no tenant has a link to), without telling which.
-async fn open(ctx: &Context, token: &str) -> Result<Registration> {
+async fn open(ctx: &Context, token: &str) -> Result<(Registration, String)> {
     let token = SelfServiceToken::parse(token).ok_or(Error::NotFound)?;
     if !ctx.vault.verify_self_service(&token.receipt, &token.tag) {
         return Err(Error::NotFound);
     }
-    self_service::registration(&ctx.store, &token.receipt)
+    let reg = self_service::registration(&ctx.store, &token.receipt)
         .await?
-        .ok_or(Error::NotFound)
+        .ok_or(Error::NotFound)?;
+    Ok((reg, token.receipt))
 }
 
 /// One of the registration's people, masked.
@@ -83,12 +83,12 @@ pub struct MeOut {
 
 /// The tenant's own record.
 pub async fn view(ctx: &Context, token: &str) -> Result<MeOut> {
-    let reg = open(ctx, token).await?;
+    let (reg, receipt) = open(ctx, token).await?;
     let people = self_service::people(&ctx.store, reg.id).await?;
     let access = self_service::access(&ctx.store, &reg).await?;
     let tz = ctx.settings.tz;
     Ok(MeOut {
-        receipt: receipt_of(token),
+        receipt,
         registered_at: rfc3339(reg.created_at),
         community: reg.community,
         address: reg.address,
@@ -129,10 +129,6 @@ pub async fn view(ctx: &Context, token: &str) -> Result<MeOut> {
     })
 }
 
-fn receipt_of(token: &str) -> String {
-    token.split('.').next().unwrap_or_default().to_string()
-}
-
 /// The receipt of a confirmation.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeConfirmed {
@@ -141,20 +137,14 @@ pub struct MeConfirmed {
 
 /// "Nobody has changed": counts as an upload and restarts the unit's clock. `Conflict`
 /// when none of the registration's people lives there any more (a move-out or a new
-/// registration says what changed) or the unit is closed.
+/// registration says what changed) or the unit is closed (refused by the store).
 pub async fn confirm(ctx: &Context, token: &str) -> Result<MeConfirmed> {
-    let reg = open(ctx, token).await?;
+    let (reg, _) = open(ctx, token).await?;
     let people = self_service::people(&ctx.store, reg.id).await?;
     if !people.iter().any(|p| p.moved_out_at.is_none()) {
         return Err(Error::Conflict(
             "本次登记的人员均已搬离，无法确认“无变化”；如有新住户，请扫描门上二维码重新登记".into(),
         ));
-    }
-    let unit = units::get(&ctx.store, reg.unit_id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if unit.state == UnitState::Closed {
-        return Err(Error::Conflict("该房屋已注销".into()));
     }
     let receipt = new_receipt(ctx.today());
     registrations::confirm(
@@ -171,7 +161,7 @@ pub async fn confirm(ctx: &Context, token: &str) -> Result<MeConfirmed> {
 /// Records that one of the registration's people moved out on `on` (`YYYY-MM-DD`, not after
 /// today); `NotFound` unless they are one of its people and live there now.
 pub async fn move_out(ctx: &Context, token: &str, occupant_id: i64, on: &str) -> Result<()> {
-    let reg = open(ctx, token).await?;
+    let (reg, _) = open(ctx, token).await?;
     let people = self_service::people(&ctx.store, reg.id).await?;
     if !people
         .iter()
@@ -208,7 +198,7 @@ pub async fn ask_correction(ctx: &Context, token: &str, note: &str) -> Result<()
             "Say what should be corrected (at most 500 characters)",
         )));
     }
-    let reg = open(ctx, token).await?;
+    let (reg, _) = open(ctx, token).await?;
     if self_service::ask_correction(&ctx.store, &reg, note, store::millis(ctx.now())).await? {
         Ok(())
     } else {

@@ -144,11 +144,11 @@ pub async fn for_caller(
         Some(m) => {
             let month = Month::parse(m).ok_or_else(|| Error::invalid("month"))?;
             (
-                stats::Window::month(month, ctx.settings.tz, ctx.settings.overdue_days),
+                stats::Window::month(month, ctx.settings.tz),
                 Some(month.first_day()),
             )
         }
-        None => (stats::Window::all_time(ctx.settings.overdue_days), None),
+        None => (stats::Window::all_time(), None),
     };
     let wanted = community.map(str::trim).filter(|c| !c.is_empty());
     let mut shown: Vec<communities::Community> = communities::list(&ctx.store)

@@ -116,32 +116,27 @@ pub struct Window {
     pub days: usize,
     /// The zone whose calendar days the per-day counts follow.
     pub tz: chrono_tz::Tz,
-    /// The N of the N-day rule (kept for the report's wording; a swept check records
-    /// when its unit became due).
-    pub overdue_days: u32,
 }
 
 impl Window {
     /// All time, without per-day counts.
-    pub fn all_time(overdue_days: u32) -> Self {
+    pub fn all_time() -> Self {
         Self {
             from_ms: i64::MIN,
             to_ms: i64::MAX,
             days: 0,
             tz: chrono_tz::UTC,
-            overdue_days,
         }
     }
 
     /// A calendar month in `tz`, with per-day counts.
-    pub fn month(month: Month, tz: chrono_tz::Tz, overdue_days: u32) -> Self {
+    pub fn month(month: Month, tz: chrono_tz::Tz) -> Self {
         let (from_ms, to_ms) = month.bounds_ms(tz);
         Self {
             from_ms,
             to_ms,
             days: month.days(),
             tz,
-            overdue_days,
         }
     }
 
