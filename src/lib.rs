@@ -10,6 +10,7 @@ pub mod audit_head;
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod display;
 pub mod domain;
 pub mod error;
 pub mod export;

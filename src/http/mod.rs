@@ -33,14 +33,5 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// An instant (milliseconds since the epoch) as people read it: local time in `tz`,
-/// `2026-12-04 16:59`.
-pub fn local_time(tz: chrono_tz::Tz, ms: i64) -> String {
-    crate::store::instant(ms)
-        .with_timezone(&tz)
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
-}
-
 /// Shorthand for the shared state in handlers.
 pub type State = web::Data<AppState>;

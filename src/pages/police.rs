@@ -168,7 +168,7 @@ pub struct SavedQuery {
 }
 
 fn local_time(state: &State, ms: i64) -> String {
-    crate::http::local_time(state.settings.tz, ms)
+    crate::display::local_time(state.settings.tz, ms)
 }
 
 async fn unit_page(

@@ -376,6 +376,14 @@ async fn demo_starts_from_an_empty_folder_and_prints_a_poster_that_answers() {
     sigterm(&child);
     child.wait().unwrap();
     assert!(folder.path().join("data/demo.db").exists());
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
+    for noise in ["tokio_cron_scheduler", "Job creator created", "Uninited"] {
+        assert!(
+            !log.contains(noise),
+            "library housekeeping in the log: {log}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -182,3 +182,16 @@ async fn answers_with_personal_data_are_never_stored_by_browsers_or_proxies() {
     assert_common(&sheet, "style sheet");
     assert_eq!(app.get("/assets/nothing.css", None).await.status(), 404);
 }
+
+#[tokio::test]
+async fn the_icon_browsers_ask_for_is_a_real_icon() {
+    let app = spawn_app().await;
+    let res = app.get("/favicon.ico", None).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/x-icon");
+    let bytes = res.bytes().await.unwrap();
+    assert_eq!(&bytes[..4], &[0, 0, 1, 0], "an ICO header");
+    assert_eq!(&bytes[22..26], b"\x89PNG", "holding a PNG");
+    let image = image::load_from_memory(&bytes[22..]).unwrap();
+    assert_eq!((image.width(), image.height()), (32, 32));
+}

@@ -278,7 +278,7 @@ fn csrf_of_cookie(cookie: &str) -> String {
 }
 
 /// Routes anyone may read, with a session of any role or none.
-const PUBLIC: &[&str] = &["/assets/base.css", "/assets/console.css"];
+const PUBLIC: &[&str] = &["/assets/base.css", "/assets/console.css", "/favicon.ico"];
 
 async fn call(app: &TestApp, token: &str, r: &Route, path: &str) -> StatusCode {
     let mut req = app

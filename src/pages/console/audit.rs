@@ -12,6 +12,7 @@ use crate::http::State;
 use crate::http::query::page_number;
 use crate::pages::session::{Detour, PageCaller, html};
 use crate::service::{self, audit::AuditItem};
+use crate::store;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/audit", web::get().to(log_page));
@@ -29,10 +30,51 @@ pub struct PageQuery {
 #[template(path = "console_audit.html")]
 struct LogPage {
     chrome: Chrome,
-    items: Vec<AuditItem>,
+    items: Vec<Row>,
     total: i64,
     page: i64,
     pages: i64,
+}
+
+/// One entry as a reader takes it in: local time, the account, the action in words, what it
+/// was about, and the details as labelled lines.
+struct Row {
+    id: i64,
+    when: String,
+    who: String,
+    what: String,
+    /// The recorded action, for whoever searches the log by it.
+    code: String,
+    subject: String,
+    details: Vec<(String, String)>,
+    reason: String,
+}
+
+impl Row {
+    fn of(state: &State, i: AuditItem) -> Self {
+        let at = chrono::DateTime::parse_from_rfc3339(&i.at)
+            .map(|t| t.timestamp_millis())
+            .unwrap_or_default();
+        let now = store::millis(state.now());
+        Self {
+            id: i.id,
+            when: crate::display::local_time_ago(state.settings.tz, now, at),
+            who: i.username.unwrap_or_else(|| "系统".into()),
+            what: crate::display::audit_action(&i.action).to_string(),
+            subject: i
+                .subject
+                .as_deref()
+                .map(crate::display::audit_subject)
+                .unwrap_or_default(),
+            details: i
+                .detail
+                .as_deref()
+                .map(crate::display::audit_detail)
+                .unwrap_or_default(),
+            code: i.action,
+            reason: i.reason.unwrap_or_default(),
+        }
+    }
 }
 
 async fn log_page(
@@ -47,7 +89,7 @@ async fn log_page(
         let page = LogPage {
             chrome: Chrome::new(&caller, "/console/audit"),
             pages: (log.total + PAGE_SIZE - 1) / PAGE_SIZE,
-            items: log.items,
+            items: log.items.into_iter().map(|i| Row::of(&state, i)).collect(),
             total: log.total,
             page,
         };

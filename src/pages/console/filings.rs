@@ -64,7 +64,7 @@ async fn list_page(
             .map(|f| Row {
                 sublandlord: masked_name(&f.sublandlord),
                 mode: f.rental_mode.label_zh(),
-                filed: crate::http::local_time(tz, f.created_at),
+                filed: crate::display::local_time(tz, f.created_at),
                 f,
             })
             .collect();

@@ -175,7 +175,7 @@ fn row(tip: Tip, tz: chrono_tz::Tz) -> Row {
     Row {
         category: tip.category.label_zh(),
         state: tip.state.label_zh(),
-        received: crate::http::local_time(tz, tip.created_at),
+        received: crate::display::local_time(tz, tip.created_at),
         tip,
     }
 }

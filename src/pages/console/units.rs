@@ -84,9 +84,10 @@ async fn search_page(
                 rooms: u.rooms,
                 mode: u.rental_mode.label_zh(),
                 state: u.state.label_zh(),
-                last_upload: u
-                    .last_upload_at
-                    .map_or_else(|| "从未".to_string(), |ms| crate::http::local_time(tz, ms)),
+                last_upload: u.last_upload_at.map_or_else(
+                    || "从未".to_string(),
+                    |ms| crate::display::local_time(tz, ms),
+                ),
             })
             .collect();
         let next_query = url::form_urlencoded::Serializer::new(String::new())

@@ -1,0 +1,245 @@
+//! How people read what the service keeps: instants in local time (`RENFANG_TZ`) in Chinese
+//! form, how long ago, and audit entries in words. Pages, exports and reports all go through
+//! here, so a time or a code reads the same everywhere; the JSON API keeps RFC 3339 and the
+//! wire names for machines.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::domain::door_check::{Outcome, Reason, Status};
+use crate::domain::role::Role;
+use crate::domain::tip::TipState;
+use crate::domain::unit::{RentalMode, UnitState};
+
+/// An instant as people read it: local time in `tz`, to the minute (`2026-12-04 16:59`).
+pub fn local_time(tz: Tz, ms: i64) -> String {
+    instant(ms)
+        .with_timezone(&tz)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// The local day of an instant (`2026-12-04`).
+pub fn local_date(tz: Tz, ms: i64) -> String {
+    instant(ms)
+        .with_timezone(&tz)
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// How far `then` is from `now`, the way people say it: `刚刚`, `5 分钟前`, `3 小时前`,
+/// `3 天前`, or for the future `2 天后`.
+pub fn relative(now_ms: i64, then_ms: i64) -> String {
+    let (gap, suffix) = if then_ms <= now_ms {
+        (now_ms - then_ms, "前")
+    } else {
+        (then_ms - now_ms, "后")
+    };
+    let minutes = gap / 60_000;
+    match minutes {
+        0 => "刚刚".into(),
+        1..=59 => format!("{minutes} 分钟{suffix}"),
+        60..=1_439 => format!("{} 小时{suffix}", minutes / 60),
+        _ => format!("{} 天{suffix}", minutes / 1_440),
+    }
+}
+
+/// Local time with how long ago it was: `2026-12-04 16:59（3 天前）`.
+pub fn local_time_ago(tz: Tz, now_ms: i64, ms: i64) -> String {
+    format!("{}（{}）", local_time(tz, ms), relative(now_ms, ms))
+}
+
+fn instant(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// What an audit entry's action means, in Chinese; an action this table does not know is
+/// shown as recorded, so nothing is hidden.
+pub fn audit_action(action: &str) -> &str {
+    match action {
+        "occupants.register" => "登记居住人员",
+        "occupants.confirm" => "确认人员无变化",
+        "occupant.move_out" => "登记搬离",
+        "occupant.move_out_undone" => "撤销搬离",
+        "occupant.reveal" => "查看完整证件号码",
+        "occupant.purge" => "按保存期限删除居住人员",
+        "unit.create" => "新建房屋",
+        "unit.import" => "导入房屋",
+        "unit.vacancy" => "申报空置",
+        "unit.vacancy_undone" => "撤销空置申报",
+        "unit.rotate_poster" => "更换二维码",
+        "filing.create" => "二房东报备",
+        "filing.approve" => "通过报备",
+        "filing.reject" => "驳回报备",
+        "door_check.open" => "发起上门核查",
+        "door_check.result" => "记录核查结果",
+        "door_check.purge_notes" => "按保存期限删除核查备注",
+        "tip.triage" => "处理线索",
+        "tip.purge" => "按保存期限删除线索",
+        "user.create" => "新建账号",
+        "user.password" => "修改密码",
+        "user.disable" => "停用账号",
+        "user.enable" => "启用账号",
+        "sublandlord.signup_refused" => "拒绝二房东注册",
+        "export.door_checks" => "导出上门核查清单",
+        "export.monthly_report" => "导出月报",
+        other => other,
+    }
+}
+
+/// What an audit entry is about (`unit:12`), in Chinese (`房屋 #12`).
+pub fn audit_subject(subject: &str) -> String {
+    let Some((kind, id)) = subject.split_once(':') else {
+        return subject.to_string();
+    };
+    let kind = match kind {
+        "unit" => "房屋",
+        "occupant" => "居住人员",
+        "user" => "账号",
+        "person" => "证件持有人",
+        "door_check" => "上门核查",
+        "tip" => "线索",
+        "filing" => "报备",
+        "community" => "社区",
+        "report" => "月报",
+        "phone" => "手机号",
+        _ => return subject.to_string(),
+    };
+    match kind {
+        "月报" => format!("{kind} {id}"),
+        // A phone's key is a hash: its digits say nothing to a reader.
+        "手机号" => format!("{kind}（已脱敏）"),
+        _ => format!("{kind} #{id}"),
+    }
+}
+
+/// An audit entry's details (a JSON object) as labelled lines a person reads; text that is
+/// not a JSON object is one line as it is.
+pub fn audit_detail(detail: &str) -> Vec<(String, String)> {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_str(detail) else {
+        return vec![("详情".into(), detail.to_string())];
+    };
+    fields
+        .iter()
+        .map(|(key, value)| (detail_key(key).to_string(), detail_value(key, value)))
+        .collect()
+}
+
+fn detail_key(key: &str) -> &str {
+    match key {
+        "outcome" => "结果",
+        "reason" => "原因",
+        "state" => "状态",
+        "status" => "状态",
+        "rental_mode" => "出租方式",
+        "role" => "角色",
+        "communities" => "社区",
+        "community_id" => "社区",
+        "rows" => "行数",
+        "moved_out" => "搬离人数",
+        "remaining" => "剩余人数",
+        "renewed" => "再次申报",
+        "unit" | "unit_id" => "房屋",
+        "other_unit_id" => "另一房屋",
+        "tip_id" => "线索",
+        "sublandlord" => "二房东",
+        "occupants" => "人数",
+        "stored" => "定时生成",
+        "moved_out_on" => "搬离日期",
+        "undoes" => "撤销的记录",
+        other => other,
+    }
+}
+
+fn detail_value(key: &str, value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::String(code) => code_label(key, code).unwrap_or(code).to_string(),
+        Value::Bool(true) => "是".into(),
+        Value::Bool(false) => "否".into(),
+        Value::Null => "无".into(),
+        Value::Number(n) => match key {
+            "unit" | "unit_id" | "other_unit_id" | "tip_id" | "undoes" => format!("#{n}"),
+            _ => n.to_string(),
+        },
+        Value::Array(items) => items
+            .iter()
+            .map(|v| detail_value(key, v))
+            .collect::<Vec<_>>()
+            .join("、"),
+        Value::Object(_) => value.to_string(),
+    }
+}
+
+/// The Chinese label of a code stored under `key`, when the key names an enumeration.
+fn code_label(key: &str, code: &str) -> Option<&'static str> {
+    match key {
+        "outcome" => Outcome::parse(code).map(Outcome::label_zh),
+        "reason" => Reason::parse(code).map(Reason::label_zh),
+        "state" => TipState::parse(code)
+            .map(TipState::label_zh)
+            .or_else(|| UnitState::parse(code).map(UnitState::label_zh)),
+        "status" => Status::parse(code).map(Status::label_zh),
+        "rental_mode" => RentalMode::parse(code).map(RentalMode::label_zh),
+        "role" => Role::parse(code).map(Role::label_zh),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHANGHAI: Tz = chrono_tz::Asia::Shanghai;
+
+    fn ms(rfc: &str) -> i64 {
+        DateTime::parse_from_rfc3339(rfc)
+            .unwrap()
+            .timestamp_millis()
+    }
+
+    #[test]
+    fn times_are_local_and_to_the_minute() {
+        let at = ms("2026-12-04T08:59:14Z");
+        assert_eq!(local_time(SHANGHAI, at), "2026-12-04 16:59");
+        assert_eq!(
+            local_date(SHANGHAI, ms("2026-12-04T16:30:00Z")),
+            "2026-12-05"
+        );
+    }
+
+    #[test]
+    fn relative_times_read_as_people_say_them() {
+        let now = ms("2026-12-04T08:00:00Z");
+        assert_eq!(relative(now, now - 20_000), "刚刚");
+        assert_eq!(relative(now, now - 5 * 60_000), "5 分钟前");
+        assert_eq!(relative(now, now - 3 * 3_600_000), "3 小时前");
+        assert_eq!(relative(now, now - 3 * 86_400_000 - 1), "3 天前");
+        assert_eq!(relative(now, now + 2 * 86_400_000), "2 天后");
+        assert_eq!(
+            local_time_ago(SHANGHAI, now, now - 86_400_000),
+            "2026-12-03 16:00（1 天前）"
+        );
+    }
+
+    #[test]
+    fn audit_entries_read_in_words() {
+        assert_eq!(audit_action("door_check.result"), "记录核查结果");
+        assert_eq!(audit_action("something.new"), "something.new");
+        assert_eq!(audit_subject("unit:12"), "房屋 #12");
+        assert_eq!(audit_subject("report:2026-11"), "月报 2026-11");
+        assert_eq!(audit_subject("free text"), "free text");
+        assert_eq!(
+            audit_detail(r#"{"outcome":"violation","unit_id":3,"renewed":true}"#),
+            [
+                ("结果".to_string(), "发现违规".to_string()),
+                ("再次申报".to_string(), "是".to_string()),
+                ("房屋".to_string(), "#3".to_string()),
+            ]
+        );
+        assert_eq!(
+            audit_detail("not json"),
+            [("详情".to_string(), "not json".to_string())]
+        );
+    }
+}
