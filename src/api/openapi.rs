@@ -65,6 +65,8 @@ impl Modify for BearerAuth {
         sublandlords::my_units::move_out,
         sublandlords::my_units::poster,
         sublandlords::my_units::rotate,
+        sublandlords::my_units::undoable,
+        sublandlords::my_units::undo_change,
         sublandlords::ledger::ledger,
         stats::get_stats,
         audit::list,

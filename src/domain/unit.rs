@@ -43,6 +43,7 @@ wire_enum!(
         VacancyLapsed = "vacancy_lapsed" / "空置期满，恢复计时",
         Reoccupied = "reoccupied" / "空置结束，有人登记",
         MovedOut = "moved_out" / "登记搬离",
+        Undone = "undone" / "撤销误操作",
         Closed = "closed" / "已关闭",
     }
 );

@@ -104,6 +104,8 @@ impl From<StoreError> for Error {
                     "该房屋还有 {n} 名登记在住的人员，不能申报空置；请先登记他们搬离（可与空置一并提交，并填写搬离日期）"
                 ),
                 Refusal::Closed => "该房屋已注销".into(),
+                Refusal::NothingToUndo => "没有可撤销的操作：只能撤销本账号 24 小时内的搬离或空置申报，且每项只能撤销一次".into(),
+                Refusal::ChangedSince => "该房屋此后已有新的变化（如再次申报空置、空置到期或已注销），无法撤销".into(),
             }),
             StoreError::Other(e) => Error::Internal(e),
         }

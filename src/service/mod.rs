@@ -24,6 +24,7 @@ pub mod self_service;
 pub mod stats;
 pub mod sublandlords;
 pub mod tips;
+pub mod undo;
 pub mod units;
 
 pub use caller::Caller;

@@ -11,6 +11,7 @@ use sqlx::FromRow;
 
 use super::tx::Tx;
 use super::{Store, StoreResult};
+use crate::domain::door_check::ClockKind;
 use crate::domain::unit::{UnitEvent, UnitState};
 
 pub use super::error::Refusal;
@@ -115,14 +116,17 @@ pub(crate) async fn state(tx: &mut Tx<'_>, unit_id: i64) -> StoreResult<Option<U
 }
 
 /// Records that everybody registered in the unit moved out (on `on`, a date, if given);
-/// returns how many.
+/// returns how many. `undoable`: the account may take it back within the undo window (a
+/// sublandlord's slip; an officer's finding at the door is not a slip).
 pub(crate) async fn move_everyone_out(
     tx: &mut Tx<'_>,
     unit_id: i64,
     by: Actor,
     on: Option<&str>,
+    undoable: bool,
     at_ms: i64,
 ) -> StoreResult<u64> {
+    let before = clock_now(tx, unit_id).await?;
     let done = sqlx::query(
         r"update occupants set moved_out_at = $1, moved_out_by = $2, moved_out_on = $3
           where unit_id = $4 and moved_out_at is null",
@@ -145,6 +149,9 @@ pub(crate) async fn move_everyone_out(
             at_ms,
         )
         .await?;
+        if undoable {
+            keep_clock(tx, unit_id, before).await?;
+        }
         settle_after_move_out(tx, unit_id, at_ms).await?;
     }
     Ok(moved)
@@ -173,13 +180,15 @@ pub(crate) async fn settle_after_move_out(
 
 /// Declares an active unit with nobody registered vacant: the clock pauses from now for at
 /// most the confirmation period. Returns whether the unit was active (a vacant one is left
-/// as it is).
+/// as it is). `undoable` as for [`move_everyone_out`].
 pub(crate) async fn vacate(
     tx: &mut Tx<'_>,
     unit_id: i64,
     by: Actor,
+    undoable: bool,
     at_ms: i64,
 ) -> StoreResult<bool> {
+    let before = clock_now(tx, unit_id).await?;
     let done = sqlx::query(
         r"update units set state = 'vacant', clock_kind = 'no_upload',
               clock_from = $1
@@ -201,6 +210,9 @@ pub(crate) async fn vacate(
             at_ms,
         )
         .await?;
+        if undoable {
+            keep_clock(tx, unit_id, before).await?;
+        }
     }
     Ok(vacated)
 }
@@ -263,6 +275,37 @@ pub(crate) async fn lapse_vacancies(
     .execute(tx.conn())
     .await?;
     Ok(done.rows_affected())
+}
+
+/// The unit's clock now: what an undoable event keeps before it changes it.
+pub(crate) async fn clock_now(tx: &mut Tx<'_>, unit_id: i64) -> StoreResult<(ClockKind, i64)> {
+    let (kind, from): (String, i64) =
+        sqlx::query_as("select clock_kind, clock_from from units where id = $1")
+            .bind(unit_id)
+            .fetch_one(tx.conn())
+            .await?;
+    let kind = ClockKind::parse(&kind)
+        .ok_or_else(|| anyhow::anyhow!("unit {unit_id}: unknown clock kind {kind:?}"))?;
+    Ok((kind, from))
+}
+
+/// Marks the newest event of `unit_id` as one that can be undone, with the clock it
+/// replaced.
+pub(crate) async fn keep_clock(
+    tx: &mut Tx<'_>,
+    unit_id: i64,
+    (kind, from): (ClockKind, i64),
+) -> StoreResult<()> {
+    sqlx::query(
+        r"update unit_events set clock_kind_before = $1, clock_from_before = $2
+          where id = (select max(id) from unit_events where unit_id = $3)",
+    )
+    .bind(kind.as_str())
+    .bind(from)
+    .bind(unit_id)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
 }
 
 /// One line of a unit's history.

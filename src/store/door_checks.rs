@@ -506,13 +506,19 @@ async fn record_in(
             // The officer found the flat empty: whoever was listed has left, and the
             // vacancy runs from now.
             lock_unit(tx, unit_id).await?;
-            let moved =
-                clock::move_everyone_out(tx, unit_id, clock::Actor::User(r.user_id), None, now_ms)
-                    .await?;
+            let moved = clock::move_everyone_out(
+                tx,
+                unit_id,
+                clock::Actor::User(r.user_id),
+                None,
+                false,
+                now_ms,
+            )
+            .await?;
             if moved > 0 {
                 refresh_ledger(tx, Persons::OfUnit(unit_id)).await?;
             }
-            clock::vacate(tx, unit_id, clock::Actor::User(r.user_id), now_ms).await?;
+            clock::vacate(tx, unit_id, clock::Actor::User(r.user_id), false, now_ms).await?;
         }
         Outcome::Violation => {
             sqlx::query(

@@ -51,6 +51,10 @@ pub enum Refusal {
     Occupied(i64),
     /// The unit is closed.
     Closed,
+    /// No change of the caller's that may still be undone.
+    NothingToUndo,
+    /// The unit changed since in a way the undo would contradict.
+    ChangedSince,
 }
 
 impl From<Refusal> for StoreError {

@@ -373,10 +373,11 @@ pub async fn declare_vacancy(
             let Some(on) = move_everyone_out.as_deref() else {
                 return Err(clock::Refusal::Occupied(current).into());
             };
-            clock::move_everyone_out(tx, unit_id, Actor::User(user_id), Some(on), now_ms).await?;
+            clock::move_everyone_out(tx, unit_id, Actor::User(user_id), Some(on), true, now_ms)
+                .await?;
             refresh_ledger(tx, Persons::OfUnit(unit_id)).await?;
         }
-        let vacated = clock::vacate(tx, unit_id, Actor::User(user_id), now_ms).await?;
+        let vacated = clock::vacate(tx, unit_id, Actor::User(user_id), true, now_ms).await?;
         if vacated {
             let entry = super::audit::Entry {
                 user_id: Some(user_id),
@@ -406,6 +407,7 @@ pub async fn move_out(
 ) -> StoreResult<bool> {
     transaction!(store, |tx| {
         lock_unit(tx, unit_id).await?;
+        let before = clock::clock_now(tx, unit_id).await?;
         let done = sqlx::query(
             r"update occupants set moved_out_at = $1, moved_out_by = $2, moved_out_on = $3
                       where id = $4 and unit_id = $5 and moved_out_at is null",
@@ -430,6 +432,9 @@ pub async fn move_out(
                 now_ms,
             )
             .await?;
+            if by.user_id().is_some() {
+                clock::keep_clock(tx, unit_id, before).await?;
+            }
             clock::settle_after_move_out(tx, unit_id, now_ms).await?;
             let entry = super::audit::Entry {
                 user_id: by.user_id(),

@@ -28,6 +28,7 @@ pub mod sublandlords;
 mod time;
 pub mod tips;
 mod tx;
+pub mod undo;
 pub mod units;
 mod upload;
 pub mod users;

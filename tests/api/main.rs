@@ -38,4 +38,5 @@ mod stats;
 mod storage;
 mod sublandlords;
 mod tips;
+mod undo;
 mod units;

@@ -42,5 +42,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/api/v1/my/units/{id}/qr/rotate",
             web::post().to(my_units::rotate),
+        )
+        .route(
+            "/api/v1/my/units/{id}/undo",
+            web::get().to(my_units::undoable),
+        )
+        .route(
+            "/api/v1/my/units/{id}/undo/{event}",
+            web::post().to(my_units::undo_change),
         );
 }

@@ -13,6 +13,7 @@ use crate::service::Caller;
 use crate::service::my_units::{self, Confirmed, MyUnitOut};
 use crate::service::registration::{Destination, ReceiptBody};
 use crate::service::sublandlords::me;
+use crate::service::undo::{self, UndoableOut, UndoneOut};
 use crate::store::registrations::Source;
 
 /// The caller's units.
@@ -202,4 +203,44 @@ pub async fn rotate(
     let unit = my_units::unit(&state, &me, id.into_inner()).await?;
     let poster_url = my_units::rotate_poster(&state, &caller, &unit).await?;
     Ok(web::Json(PosterUrl { poster_url }))
+}
+
+/// The caller's undoable changes to a unit: their move-outs and vacancies of the last
+/// 24 hours not undone yet, newest first.
+#[utoipa::path(get, path = "/api/v1/my/units/{id}/undo", tag = "sublandlords",
+    params(("id" = i64, Path, description = "unit id")),
+    responses((status = 200, body = Vec<UndoableOut>),
+        (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn undoable(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<web::Json<Vec<UndoableOut>>, AppError> {
+    let me = me(&state, &caller).await?;
+    let unit = my_units::unit(&state, &me, id.into_inner()).await?;
+    Ok(web::Json(undo::undoable(&state, &caller, &unit).await?))
+}
+
+/// Undoes one of the caller's move-outs or vacancies of the last 24 hours (with whatever
+/// was done in the same step): the people are registered again, a vacancy is withdrawn and
+/// the clock is as before. 409 when it is not the caller's, is older, was undone already,
+/// or the unit changed since.
+#[utoipa::path(post, path = "/api/v1/my/units/{id}/undo/{event}", tag = "sublandlords",
+    params(("id" = i64, Path, description = "unit id"),
+        ("event" = i64, Path, description = "`event_id` from the undo list")),
+    responses((status = 200, body = UndoneOut), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn undo_change(
+    state: State,
+    caller: Caller,
+    path: web::Path<(i64, i64)>,
+) -> Result<web::Json<UndoneOut>, AppError> {
+    let me = me(&state, &caller).await?;
+    let (unit_id, event_id) = path.into_inner();
+    let unit = my_units::unit(&state, &me, unit_id).await?;
+    Ok(web::Json(
+        undo::undo(&state, &caller, &unit, event_id).await?,
+    ))
 }

@@ -2,6 +2,7 @@
 //! advance filings, registering tenants, the password; and the ledger page for staff.
 
 pub mod accounts;
+mod confirm;
 pub mod filings;
 pub mod form;
 pub mod ledger;
@@ -26,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/my/filings", web::post().to(filings::filing_submit))
     .route("/my/units/{id}", web::get().to(units::unit_page))
     .route("/my/units/{id}/action", web::post().to(units::unit_action))
+    .route("/my/units/{id}/ask", web::get().to(confirm::ask))
     .route(
         "/my/units/{id}/register",
         web::get().to(units::register_form),

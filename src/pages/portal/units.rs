@@ -18,6 +18,7 @@ use crate::service::Error as ServiceError;
 use crate::service::my_units::{self, MyUnitOut};
 use crate::service::registration::{Destination, accept};
 use crate::service::sublandlords::me;
+use crate::service::undo;
 use crate::store::registrations::Source;
 
 /// A unit on the pages, with labels ready.
@@ -74,10 +75,22 @@ struct UnitPage {
     /// Why the last button was refused, in words.
     refused: Option<String>,
     poster_url: String,
-    /// Today, the latest move-out date the form takes.
-    today: String,
+    /// The last upload in local time and how long ago, or that there was none.
+    last_upload: String,
+    /// Just rotated: offer the new poster at once.
+    rotated: bool,
+    /// The caller's move-outs and vacancies that can still be undone.
+    undoable: Vec<UndoLine>,
+    undo_hours: i64,
     confirm_days: u32,
     overdue_days: u32,
+}
+
+/// One change that can still be undone, as the page lists it.
+struct UndoLine {
+    event_id: i64,
+    label: String,
+    when: String,
 }
 
 /// `?done=` after an action.
@@ -94,9 +107,10 @@ fn done_message(done: Option<&str>) -> Option<&'static str> {
         }
         "confirm" => "已确认居住人员无变化，计为一次上传。",
         "vacancy" => {
-            "已申报空置。有人入住登记后自动恢复在租；空置最长暂停计时的天数到期后，需再次申报或登记。"
+            "已申报空置。有人入住登记后自动恢复在租；空置最长暂停计时的天数到期后，需再次申报或登记。如属误操作，24 小时内可在下方撤销。"
         }
-        "moved" => "已登记搬离。",
+        "moved" => "已登记搬离。如属误操作，24 小时内可在下方撤销。",
+        "undone" => "已撤销：人员和房屋状态已恢复到操作之前。",
         "rotate" => "已更换二维码，旧二维码即刻失效，请打印新的二维码。",
         "registered" => "登记成功。",
         _ => return None,
@@ -111,7 +125,7 @@ pub(super) async fn unit_page(
 ) -> Result<HttpResponse, AppError> {
     let me = me(&state, &caller).await?;
     let unit = my_units::unit(&state, &me, id.into_inner()).await?;
-    let done = done_message(q.done.as_deref());
+    let done = q.done.as_deref();
     render_unit(&state, &caller, &me, &unit, done, None).await
 }
 
@@ -121,11 +135,29 @@ async fn render_unit(
     caller: &crate::service::Caller,
     me: &crate::store::sublandlords::Sublandlord,
     unit: &crate::store::units::Unit,
-    done: Option<&'static str>,
+    done: Option<&str>,
     refused: Option<String>,
 ) -> Result<HttpResponse, AppError> {
     let view = my_units::view(state, me, unit.id).await?;
     let poster_url = my_units::poster_url(state, unit).await?;
+    let tz = state.settings.tz;
+    let now = crate::store::millis(state.now());
+    let last_upload = view.last_upload_at.as_deref().map_or_else(
+        || "从未上传".to_string(),
+        |t| {
+            let ms = chrono::DateTime::parse_from_rfc3339(t).map_or(now, |t| t.timestamp_millis());
+            crate::display::local_time_ago(tz, now, ms)
+        },
+    );
+    let undoable = undo::undoable(state, caller, unit)
+        .await?
+        .into_iter()
+        .map(|u| UndoLine {
+            event_id: u.event_id,
+            label: u.label,
+            when: crate::display::local_time_ago(tz, now, u.at_ms),
+        })
+        .collect();
     let status = if refused.is_some() {
         StatusCode::CONFLICT
     } else {
@@ -136,10 +168,13 @@ async fn render_unit(
         UnitPage {
             csrf: csrf_token(caller),
             view: unit_view(view),
-            done,
+            done: done_message(done),
+            rotated: done == Some("rotate"),
             refused,
             poster_url,
-            today: state.today().format("%Y-%m-%d").to_string(),
+            last_upload,
+            undoable,
+            undo_hours: undo::UNDO_WINDOW_HOURS,
             confirm_days: state.settings.confirm_days,
             overdue_days: state.settings.overdue_days,
         }
@@ -157,6 +192,9 @@ pub struct ActionForm {
     /// The date people left (a move-out, or everybody with a vacancy).
     #[serde(default)]
     moved_out_on: Option<String>,
+    /// The change to undo.
+    #[serde(default)]
+    event: Option<i64>,
 }
 
 pub(super) async fn unit_action(
@@ -190,6 +228,12 @@ pub(super) async fn unit_action(
             my_units::move_out(&state, &caller, &unit, occupant, on)
                 .await
                 .map(|()| "moved")
+        }
+        "undo" => {
+            let event = form.event.ok_or(AppError::NotFound)?;
+            undo::undo(&state, &caller, &unit, event)
+                .await
+                .map(|_| "undone")
         }
         _ => return Err(AppError::BadRequest("未知操作".into())),
     };
