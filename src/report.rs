@@ -6,8 +6,9 @@ use anyhow::Context;
 use rust_xlsxwriter::{Format, Workbook, Worksheet};
 
 use crate::domain::month::Month;
+use crate::domain::rates::{FILING, UPLOAD};
 use crate::export::neutralise;
-use crate::store::stats::{self, Counts, TARGET_RATE, Window};
+use crate::store::stats::{self, Counts, Window};
 use crate::store::{Store, communities};
 
 /// One figure of a community: its label and how to read it from the counts.
@@ -45,16 +46,12 @@ const FIGURES: &[Figure] = &[
         value: |c| Value::Count(c.registrations),
     },
     Figure {
-        label: "本月自主申报房屋",
+        label: "本月有上传的在租房屋",
         value: |c| Value::Count(c.self_declared),
     },
     Figure {
-        label: "自主申报率",
+        label: UPLOAD.name,
         value: |c| Value::Rate(c.declaration_rate()),
-    },
-    Figure {
-        label: "达到 95% 目标",
-        value: |c| Value::Flag(c.declaration_rate().map(|r| r >= TARGET_RATE)),
     },
     Figure {
         label: "当前逾期未上传",
@@ -85,8 +82,12 @@ const FIGURES: &[Figure] = &[
         value: |c| Value::Count(c.filed_in_advance),
     },
     Figure {
-        label: "事前报备率",
+        label: FILING.name,
         value: |c| Value::Rate(c.filing_rate()),
+    },
+    Figure {
+        label: "事前报备率达到 95% 目标",
+        value: |c| Value::Flag(FILING.met(c.filing_rate())),
     },
 ];
 

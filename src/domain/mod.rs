@@ -7,6 +7,7 @@ pub mod import;
 pub mod month;
 pub mod notice;
 pub mod person;
+pub mod rates;
 pub mod registration;
 pub mod role;
 pub mod sublandlord;

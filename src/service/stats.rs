@@ -1,5 +1,6 @@
-//! Per-community statistics: units, occupants, uploads, the door-check queue and the
-//! self-declaration rate (自主申报率) against its 95% target.
+//! Per-community statistics: units, occupants, uploads, the door-check queue, the
+//! advance-filing rate (事前报备率) against the plan's 95% target and the upload rate
+//! (上传率), which has none. Their definitions are in `domain::rates`.
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -9,8 +10,13 @@ use super::{Caller, Context, Error, Result};
 use crate::domain::month::Month;
 use crate::store::{communities, stats};
 
-/// The programme's target for the self-declaration rate.
-pub const FILING_RATE_TARGET: f64 = stats::TARGET_RATE;
+use crate::domain::rates::FILING;
+
+/// The plan's target for the advance-filing rate (事前报备率).
+pub const FILING_RATE_TARGET: f64 = match FILING.target {
+    Some(target) => target,
+    None => 1.0,
+};
 
 /// Counts of a community or of all in scope.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -36,17 +42,18 @@ pub struct CountsOut {
     pub sublandlord_units: i64,
     /// Of those, filed before their first registration.
     pub filed_in_advance: i64,
-    /// `filed_in_advance / sublandlord_units`; none without sublandlord units.
+    /// 事前报备率, the plan's target figure: `filed_in_advance / sublandlord_units`; none
+    /// without sublandlord units.
     pub filing_rate: Option<f64>,
-    /// Whether the rate reaches the 95% target.
+    /// Whether the filing rate reaches the 95% target.
     pub filing_rate_met: Option<bool>,
     /// Active units whose tenants or sublandlord uploaded within the month (or ever).
     pub self_declared: i64,
-    /// The self-declaration rate (自主申报率): `self_declared / active`; none without
-    /// active units.
+    /// 上传率: `self_declared / active`; none without active units. It watches uploads and
+    /// has no target.
+    pub upload_rate: Option<f64>,
+    /// The same figure under its earlier name (kept for clients that read it).
     pub declaration_rate: Option<f64>,
-    /// Whether it reaches the 95% target.
-    pub declaration_rate_met: Option<bool>,
     /// Tips received.
     pub tips: i64,
     /// Median hours from a unit becoming overdue to an officer's check result, over the
@@ -102,10 +109,10 @@ impl From<&stats::Counts> for CountsOut {
             sublandlord_units: c.sublandlord_units,
             filed_in_advance: c.filed_in_advance,
             filing_rate: rate,
-            filing_rate_met: rate.map(|r| r >= FILING_RATE_TARGET),
+            filing_rate_met: FILING.met(rate),
             self_declared: c.self_declared,
+            upload_rate: declared,
             declaration_rate: declared,
-            declaration_rate_met: declared.map(|r| r >= FILING_RATE_TARGET),
             tips: c.tips,
             median_hours_overdue_to_check: c.median_hours_to_check(),
             registrations_per_day: Vec::new(),

@@ -7,9 +7,6 @@ use crate::domain::country::GROUP_SQL;
 use crate::domain::month::Month;
 use crate::domain::unit::UnitState;
 
-/// The programme's target for the self-declaration and advance-filing rates.
-pub const TARGET_RATE: f64 = 0.95;
-
 /// The counts of one community (or, summed, of several).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -78,14 +75,15 @@ impl Counts {
         }
     }
 
-    /// Advance filings: `filed_in_advance / sublandlord_units`, none without such units.
+    /// 事前报备率 (`domain::rates::FILING`): `filed_in_advance / sublandlord_units`, none
+    /// without such units.
     pub fn filing_rate(&self) -> Option<f64> {
         (self.sublandlord_units > 0)
             .then(|| self.filed_in_advance as f64 / self.sublandlord_units as f64)
     }
 
-    /// The self-declaration rate (自主申报率): `self_declared / active`, none without
-    /// active units.
+    /// 上传率 (`domain::rates::UPLOAD`): `self_declared / active`, none without active
+    /// units.
     pub fn declaration_rate(&self) -> Option<f64> {
         (self.active > 0).then(|| self.self_declared as f64 / self.active as f64)
     }

@@ -146,7 +146,18 @@ async fn the_statistics_page_draws_its_charts_as_inline_svg_without_scripts() {
     assert_eq!(html.matches("<svg class=\"chart\"").count(), 2);
     assert!(html.contains("2026-11 每日上传次数") && html.contains("目标 95%"));
     assert!(!html.contains("<script") && !html.contains("src=\"http"));
-    assert!(html.contains("<td>影佳</td>"));
+    assert!(html.contains(r#"<th scope="row">影佳</th>"#));
+    // The 95% line is drawn on the advance-filing rate, and both rates say what they count.
+    assert!(
+        html.contains("<title>事前报备率</title>") || html.contains(">事前报备率</text>"),
+        "{html}"
+    );
+    assert!(html.contains(renfang::domain::rates::FILING.definition));
+    assert!(html.contains(renfang::domain::rates::UPLOAD.definition));
+    assert!(
+        !html.contains("自主申报率"),
+        "the old name of the upload rate is gone"
+    );
 }
 
 #[tokio::test]

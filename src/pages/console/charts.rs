@@ -53,8 +53,9 @@ pub fn bars(title: &str, labels: &[String], values: &[i64]) -> String {
     svg
 }
 
-/// Horizontal bars of rates (0–1) per label, with a dashed line at the target.
-pub fn rates(title: &str, rows: &[(String, Option<f64>)], target: f64) -> String {
+/// Horizontal bars of rates (0–1) per label, with a dashed line at the target; a row
+/// without a rate says `empty` (what it lacks to have one).
+pub fn rates(title: &str, rows: &[(String, Option<f64>)], target: f64, empty: &str) -> String {
     let (w, left, row_h, top) = (480.0, 96.0, 26.0, 30.0);
     let h = top + row_h * rows.len().max(1) as f64 + 24.0;
     let plot_w = w - left - 56.0;
@@ -90,8 +91,9 @@ pub fn rates(title: &str, rows: &[(String, Option<f64>)], target: f64) -> String
             None => {
                 let _ = write!(
                     svg,
-                    r##"<text x="{left}" y="{ty:.1}" font-size="13" fill="#777">无在租房屋</text>"##,
+                    r##"<text x="{left}" y="{ty:.1}" font-size="13" fill="#555">{empty}</text>"##,
                     ty = y + 16.0,
+                    empty = esc(empty),
                 );
             }
         }
@@ -123,11 +125,20 @@ mod tests {
     fn rates_mark_the_target_and_colour_by_it() {
         let svg = rates(
             "申报率",
-            &[("影佳".into(), Some(0.97)), ("祥东".into(), Some(0.5))],
+            &[
+                ("影佳".into(), Some(0.97)),
+                ("祥东".into(), Some(0.5)),
+                ("虬长路".into(), None),
+            ],
             0.95,
+            "无二房东出租房屋",
         );
         assert!(svg.contains("目标 95%"));
         assert!(svg.contains("#1b7f3b") && svg.contains("#c62828"));
         assert!(svg.contains("97.0%") && svg.contains("50.0%"));
+        assert!(
+            svg.contains("无二房东出租房屋"),
+            "a row with no rate says why"
+        );
     }
 }

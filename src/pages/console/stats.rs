@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::{Chrome, admit, charts, page_or_error};
 use crate::domain::month::Month;
+use crate::domain::rates::{FILING, Rate, UPLOAD};
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::http::State;
@@ -32,25 +33,30 @@ pub struct PageQuery {
 struct Line {
     name: String,
     c: CountsOut,
-    rate: String,
-    met: &'static str,
-    hours: String,
+    /// 事前报备率, and whether it meets the plan's target (`good`/`bad`, none).
     filing: String,
+    met: &'static str,
+    tone: &'static str,
+    /// 上传率.
+    upload: String,
+    hours: String,
 }
 
 fn line(name: String, c: CountsOut) -> Line {
     let pct = |r: Option<f64>| r.map_or("—".to_string(), |r| format!("{:.1}%", r * 100.0));
+    let (met, tone) = match c.filing_rate_met {
+        Some(true) => ("达标", "good"),
+        Some(false) => ("未达标", "bad"),
+        None => ("—", ""),
+    };
     Line {
-        rate: pct(c.declaration_rate),
-        met: match c.declaration_rate_met {
-            Some(true) => "达标",
-            Some(false) => "未达标",
-            None => "—",
-        },
+        filing: pct(c.filing_rate),
+        met,
+        tone,
+        upload: pct(c.upload_rate),
         hours: c
             .median_hours_overdue_to_check
             .map_or("—".to_string(), |h| format!("{h:.1}")),
-        filing: pct(c.filing_rate),
         name,
         c,
     }
@@ -66,6 +72,8 @@ struct StatsPage {
     lines: Vec<Line>,
     per_day_chart: String,
     rate_chart: String,
+    filing: Rate,
+    upload: Rate,
 }
 
 async fn stats_page(
@@ -99,9 +107,9 @@ async fn stats_page(
         let rates: Vec<(String, Option<f64>)> = shown
             .communities
             .iter()
-            .map(|c| (c.community.clone(), c.counts.declaration_rate))
+            .map(|c| (c.community.clone(), c.counts.filing_rate))
             .collect();
-        let rate_chart = charts::rates("自主申报率", &rates, FILING_RATE_TARGET);
+        let rate_chart = charts::rates(FILING.name, &rates, FILING_RATE_TARGET, "无二房东出租房屋");
         let mut lines = vec![line("合计".into(), shown.overall.clone())];
         lines.extend(
             shown
@@ -117,6 +125,8 @@ async fn stats_page(
             lines,
             per_day_chart,
             rate_chart,
+            filing: FILING,
+            upload: UPLOAD,
         };
         Ok::<_, AppError>(html(StatusCode::OK, page.render()))
     }
