@@ -39,6 +39,7 @@ impl Modify for BearerAuth {
         tips::tip_photo,
         tips::triage,
         tips::open_check,
+        tips::tip_status,
         reports::list_reports,
         reports::monthly_report,
         reveal::reveal,

@@ -1,5 +1,7 @@
-//! Public tips: anyone may report a suspected daily or group rental, with a photo; staff
-//! who handle tips list them, triage them and open a door check for the unit they name.
+//! Public tips: anyone may report a suspected daily or group rental (and the plan's other
+//! cases), with a photo, and gets a reference number to quote for the reward scheme and to
+//! look up where the tip stands; staff who handle tips list them, triage them and open a
+//! door check for the unit they name.
 
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -9,10 +11,10 @@ use crate::crypto::Purpose;
 use crate::domain::FieldError;
 use crate::domain::person::PhoneNumber;
 use crate::domain::role::Role;
-use crate::domain::tip::{self, Category, TipState};
+use crate::domain::tip::{self, Category, TipReference, TipState};
 use crate::domain::token::QrToken;
 use crate::domain::unit::Address;
-use crate::store::tips::{self, NewTip, Tip};
+use crate::store::tips::{self, NewTip, Tip, TipFilter, TipStatus};
 use crate::store::units::{self, TokenLookup};
 use crate::store::{self, communities};
 
@@ -27,7 +29,8 @@ pub struct TipInput {
     pub token: Option<String>,
     /// Optional: the community, where the address alone does not say.
     pub community: Option<String>,
-    /// `daily_rental`, `group_rental`, `unregistered` or `other`.
+    /// `daily_rental`, `group_rental`, `unregistered`, `illegal_wiring` (私搭乱接),
+    /// `structural_alteration` (改变房屋结构) or `other`.
     pub category: String,
     /// What was seen (up to 1,000 characters).
     pub description: String,
@@ -108,9 +111,28 @@ pub async fn check(ctx: &Context, input: TipInput, photo: Option<Vec<u8>>) -> Re
     })
 }
 
-/// Stores a checked tip; its id.
-pub async fn file(ctx: &Context, checked: Checked) -> Result<i64> {
-    Ok(tips::create(&ctx.store, checked.tip, store::millis(ctx.now())).await?)
+/// A stored tip: its id and the reference number its sender keeps.
+#[derive(Debug, Clone)]
+pub struct Filed {
+    pub id: i64,
+    pub reference: TipReference,
+}
+
+/// Stores a checked tip under the next reference number of today (in `RENFANG_TZ`).
+pub async fn file(ctx: &Context, checked: Checked) -> Result<Filed> {
+    let now = ctx.now();
+    let day = now.with_timezone(&ctx.settings.tz).date_naive();
+    let (id, reference) = tips::create(&ctx.store, checked.tip, day, store::millis(now)).await?;
+    Ok(Filed { id, reference })
+}
+
+/// Where the tip with this reference stands (public: the state and two dates, nothing of
+/// what it says or who sent it); `NotFound` for a reference that is malformed or unknown.
+pub async fn status(ctx: &Context, reference: &str) -> Result<TipStatus> {
+    let reference = TipReference::parse(reference).ok_or(Error::NotFound)?;
+    tips::status(&ctx.store, &reference)
+        .await?
+        .ok_or(Error::NotFound)
 }
 
 /// Where a tip points: a unit when the poster or the address names one.
@@ -172,16 +194,17 @@ async fn locate(ctx: &Context, input: &TipInput) -> std::result::Result<Place, F
 }
 
 /// Tips in the caller's communities, newest first, from `offset` (at most `limit`), with
-/// their count; `wanted` narrows to one state.
+/// their count; `wanted` narrows to one state, `reference` to references containing it.
 pub async fn list(
     ctx: &Context,
     caller: &Caller,
     wanted: Option<&str>,
+    reference: Option<&str>,
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<Tip>, i64)> {
     caller.require(Role::handles_tips)?;
-    let wanted = match wanted.map(str::trim).filter(|s| !s.is_empty()) {
+    let state = match wanted.map(str::trim).filter(|s| !s.is_empty()) {
         Some(s) => Some(
             TipState::parse(s)
                 .ok_or_else(|| Error::invalid("state"))?
@@ -189,7 +212,12 @@ pub async fn list(
         ),
         None => None,
     };
-    Ok(tips::list(&ctx.store, caller.scope(), wanted, offset, limit).await?)
+    let reference = match reference.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(r) => Some(tip::reference_fragment(r).ok_or_else(|| Error::invalid("reference"))?),
+        None => None,
+    };
+    let filter = TipFilter { state, reference };
+    Ok(tips::list(&ctx.store, caller.scope(), &filter, offset, limit).await?)
 }
 
 /// A tip the caller may handle, or `NotFound` (also for one outside their communities;

@@ -91,6 +91,8 @@ async fn the_openapi_document_lists_every_api_route() {
         ("/api/v1/me/{token}/occupants/{occupant}/move-out", "post"),
         ("/api/v1/me/{token}/corrections", "post"),
         ("/api/v1/corrections", "get"),
+        ("/api/v1/tips", "post"),
+        ("/api/v1/tips/by-reference/{reference}", "get"),
     ] {
         assert!(
             paths[path][method].is_object(),
@@ -117,6 +119,18 @@ async fn the_openapi_document_lists_every_api_route() {
         .fetch_one(app.store.pool())
         .await
         .unwrap();
+    // A tip, for the look-up by reference.
+    let tip: Value = app
+        .post_json(
+            "/api/v1/tips",
+            &serde_json::json!({"address": "影佳路 3号", "category": "other", "description": "x"}),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let reference = tip["reference"].as_str().unwrap();
     for (path, item) in paths {
         let token = if path.starts_with("/api/v1/me/") {
             &me
@@ -128,7 +142,8 @@ async fn the_openapi_document_lists_every_api_route() {
             .replace("{occupant}", &occupant.to_string())
             .replace("{id}", &unit_id.to_string())
             .replace("{format}", "png")
-            .replace("{name}", "影佳");
+            .replace("{name}", "影佳")
+            .replace("{reference}", reference);
         for method in item.as_object().unwrap().keys() {
             let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let res = app

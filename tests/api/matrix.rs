@@ -31,6 +31,8 @@ struct Objects {
     unit: i64,
     check: i64,
     tip: i64,
+    /// The reference number of `tip`.
+    reference: String,
     occupant: i64,
     /// A sublandlord's pending filing of `unit`.
     filing: i64,
@@ -49,6 +51,14 @@ impl Objects {
             .replace("{occupant}", &self.occupant.to_string())
             .replace("{filing}", &self.filing.to_string())
             .replace("{user}", &self.user.to_string())
+    }
+
+    /// A body with `"{unit}"` standing for the community's unit id.
+    fn fill_body(&self, body: &Value) -> Value {
+        let text = body
+            .to_string()
+            .replace(r#""{unit}""#, &self.unit.to_string());
+        serde_json::from_str(&text).unwrap()
     }
 }
 
@@ -82,7 +92,9 @@ async fn objects(app: &TestApp, admin: &str, community: &'static str, n: u8, id:
             None,
         )
         .await;
-    let tip = tip.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let tip: Value = tip.json().await.unwrap();
+    let reference = tip["reference"].as_str().unwrap().to_string();
+    let tip = tip["id"].as_i64().unwrap();
     let filing = pending_filing(app, community, n).await;
     let names = [community.to_string()];
     let user = renfang::cli::user::add_staff(
@@ -99,6 +111,7 @@ async fn objects(app: &TestApp, admin: &str, community: &'static str, n: u8, id:
         unit,
         check,
         tip,
+        reference,
         occupant,
         filing,
         user,
@@ -151,13 +164,14 @@ async fn fingerprint(app: &TestApp) -> String {
             .unwrap()
     };
     format!(
-        "{} {} {} {} {} {} {} {} {} {} {} {} {} {}",
+        "{} {} {} {} {} {} {} {} {} {} {} {} {} {} {}",
         q("select count(*) from units").await,
         q("select cast(coalesce(sum(qr_version), 0) as bigint) from units").await,
         q("select count(*) from qr_tokens").await,
         q("select count(*) from door_checks where status = 'open'").await,
         q("select cast(coalesce(sum(attempts), 0) as bigint) from door_checks").await,
         q("select count(*) from tips where state = 'new'").await,
+        q("select count(*) from tips where unit_id is not null").await,
         q("select count(*) from occupants where moved_out_at is null").await,
         q("select count(*) from users").await,
         q("select count(*) from users where disabled_at is null").await,
@@ -280,13 +294,13 @@ fn csrf_of_cookie(cookie: &str) -> String {
 /// Routes anyone may read, with a session of any role or none.
 const PUBLIC: &[&str] = &["/assets/base.css", "/assets/console.css"];
 
-async fn call(app: &TestApp, token: &str, r: &Route, path: &str) -> StatusCode {
+async fn call(app: &TestApp, token: &str, r: &Route, path: &str, body: &Value) -> StatusCode {
     let mut req = app
         .client
         .request(r.method.clone(), app.url(path))
         .bearer_auth(token);
     if r.method == Method::POST {
-        req = req.json(&r.body);
+        req = req.json(body);
     }
     req.send().await.unwrap().status()
 }
@@ -346,8 +360,9 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
             let allowed = r.allowed.contains(role);
             for (objects, inside) in [(&theirs, false), (&ours, true)] {
                 let path = objects.fill(r.path);
+                let body = objects.fill_body(&r.body);
                 let before = fingerprint(&app).await;
-                let status = call(&app, token, &r, &path).await;
+                let status = call(&app, token, &r, &path, &body).await;
                 let seen = allowed && (inside || *role == "admin");
                 let expected_denial = if !allowed {
                     Some(StatusCode::FORBIDDEN)
@@ -386,7 +401,7 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
     for r in functions() {
         for (role, token) in &tokens {
             let before = fingerprint(&app).await;
-            let status = call(&app, token, &r, r.path).await;
+            let status = call(&app, token, &r, r.path, &r.body).await;
             if r.allowed.contains(role) {
                 if [
                     StatusCode::UNAUTHORIZED,
@@ -545,6 +560,25 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
                     failures.push(format!("{role} {filled}: a denied call changed data"));
                 }
             }
+        }
+    }
+    // A tip's state by its reference is public: the same answer for every role and for
+    // nobody, on the API and the page.
+    let holders = tokens.iter().map(|(role, t)| (*role, Some(t.as_str())));
+    for (role, token) in holders.chain([("anonymous", None)]) {
+        let path = format!("/api/v1/tips/by-reference/{}", ours.reference);
+        let status = app.get(&path, token).await.status();
+        if status != StatusCode::OK {
+            failures.push(format!("{role} GET {path}: {status}"));
+        }
+    }
+    let status_page = format!("/tip/status?reference={}", theirs.reference);
+    for (role, cookie) in &cookies {
+        let status = crate::helpers::page(&app, cookie, &status_page)
+            .await
+            .status();
+        if status != StatusCode::OK {
+            failures.push(format!("{role} page {status_page}: {status}"));
         }
     }
     // A tenant's self-service link is its own credential: it opens that one registration
