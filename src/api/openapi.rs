@@ -40,6 +40,8 @@ impl Modify for BearerAuth {
         tips::triage,
         tips::open_check,
         tips::tip_status,
+        tips::link_unit,
+        tips::create_unit,
         reports::list_reports,
         reports::monthly_report,
         reveal::reveal,

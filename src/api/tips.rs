@@ -28,7 +28,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/tips/{id}", web::get().to(get_tip))
         .route("/api/v1/tips/{id}/photo.jpg", web::get().to(tip_photo))
         .route("/api/v1/tips/{id}/triage", web::post().to(triage))
-        .route("/api/v1/tips/{id}/door-check", web::post().to(open_check));
+        .route("/api/v1/tips/{id}/door-check", web::post().to(open_check))
+        .route("/api/v1/tips/{id}/link", web::post().to(link_unit))
+        .route("/api/v1/tips/{id}/unit", web::post().to(create_unit));
 }
 
 /// A received tip: its id and the reference number its sender quotes (for the reward
@@ -285,4 +287,87 @@ pub async fn open_check(
 ) -> Result<HttpResponse, AppError> {
     let door_check_id = service::tips::open_check(&state, &caller, *id).await?;
     Ok(HttpResponse::Created().json(CheckOpened { door_check_id }))
+}
+
+/// The unit to tie a tip to.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRequest {
+    pub unit_id: i64,
+}
+
+/// The unit a tip now names.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Linked {
+    pub unit_id: i64,
+}
+
+/// Ties a tip whose address matched no unit to a unit of the caller's communities
+/// (audited); a tip that names a unit already is 409.
+#[utoipa::path(post, path = "/api/v1/tips/{id}/link", tag = "staff",
+    params(("id" = i64, Path, description = "tip id")),
+    request_body = LinkRequest,
+    responses((status = 200, body = Linked), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn link_unit(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: ApiJson<LinkRequest>,
+) -> Result<web::Json<Linked>, AppError> {
+    let unit_id = body.value.unit_id;
+    service::tips::link_unit(&state, &caller, *id, unit_id).await?;
+    Ok(web::Json(Linked { unit_id }))
+}
+
+/// A unit to create for a tip; `community` and `address` default to the tip's.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitForTipRequest {
+    pub community: Option<String>,
+    pub address: Option<String>,
+    pub rooms: i64,
+    /// `flat`, `villa`, `garage`, `dormitory` or `other`.
+    pub kind: String,
+    /// `whole`, `shared`, `daily` or `group`.
+    pub rental_mode: String,
+}
+
+/// The unit created for a tip.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitForTipCreated {
+    pub unit_id: i64,
+    pub poster_url: String,
+}
+
+/// Creates a unit (with its poster) for a tip whose address matched none, in one of the
+/// caller's communities, and ties the tip to it (audited); a door check can then be opened.
+#[utoipa::path(post, path = "/api/v1/tips/{id}/unit", tag = "staff",
+    params(("id" = i64, Path, description = "tip id")),
+    request_body = UnitForTipRequest,
+    responses((status = 201, body = UnitForTipCreated),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_unit(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: ApiJson<UnitForTipRequest>,
+) -> Result<HttpResponse, AppError> {
+    let body = body.value;
+    let new = service::tips::UnitFromTip {
+        community: body.community,
+        address: body.address,
+        rooms: body.rooms,
+        kind: body.kind,
+        rental_mode: body.rental_mode,
+    };
+    let created = service::tips::create_unit(&state, &caller, *id, new).await?;
+    Ok(HttpResponse::Created().json(UnitForTipCreated {
+        unit_id: created.unit_id,
+        poster_url: created.poster_url,
+    }))
 }

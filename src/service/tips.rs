@@ -1,7 +1,7 @@
 //! Public tips: anyone may report a suspected daily or group rental (and the plan's other
 //! cases), with a photo, and gets a reference number to quote for the reward scheme and to
-//! look up where the tip stands; staff who handle tips list them, triage them and open a
-//! door check for the unit they name.
+//! look up where the tip stands; staff who handle tips list them, triage them, tie a tip
+//! that matched no unit to one (or create it), and open a door check for the unit.
 
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -16,7 +16,7 @@ use crate::domain::token::QrToken;
 use crate::domain::unit::Address;
 use crate::store::tips::{self, NewTip, Tip, TipFilter, TipStatus};
 use crate::store::units::{self, TokenLookup};
-use crate::store::{self, communities};
+use crate::store::{self, Constraint, StoreError, communities};
 
 /// A public tip, as the API's JSON body or the tip form sends it, not yet checked.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -290,4 +290,104 @@ pub async fn open_check(ctx: &Context, caller: &Caller, id: i64) -> Result<i64> 
         store::millis(ctx.now()),
     )
     .await?)
+}
+
+/// A visible tip that names no unit yet, or `Conflict`.
+async fn unmatched(ctx: &Context, caller: &Caller, id: i64) -> Result<Tip> {
+    let tip = visible(ctx, caller, id).await?;
+    if tip.unit_id.is_some() {
+        return Err(already_linked());
+    }
+    Ok(tip)
+}
+
+fn already_linked() -> Error {
+    Error::Conflict("这条线索已对应到房屋".into())
+}
+
+/// Ties a tip whose address matched no unit to an existing unit of the caller's
+/// communities (the tip moves to the unit's community); audited. `NotFound` for a unit the
+/// caller does not see, `Conflict` for a tip that has a unit already.
+pub async fn link_unit(ctx: &Context, caller: &Caller, id: i64, unit_id: i64) -> Result<()> {
+    caller.require(Role::manages_units)?;
+    unmatched(ctx, caller, id).await?;
+    let unit = super::units::visible(ctx, caller, unit_id).await?;
+    let linked = tips::link_unit(
+        &ctx.store,
+        id,
+        unit.id,
+        unit.community_id,
+        caller.user_id,
+        store::millis(ctx.now()),
+    )
+    .await?;
+    if linked {
+        Ok(())
+    } else {
+        Err(already_linked())
+    }
+}
+
+/// What staff give to create a unit from a tip; the tip's community and address stand in
+/// for those left out.
+#[derive(Debug, Clone, Default)]
+pub struct UnitFromTip {
+    pub community: Option<String>,
+    pub address: Option<String>,
+    pub rooms: i64,
+    pub kind: String,
+    pub rental_mode: String,
+}
+
+/// Creates a unit, in one of the caller's communities, for a tip whose address matched
+/// none, issues its poster and ties the tip to it, all at once (audited): the tip can then
+/// open a door check like any other.
+pub async fn create_unit(
+    ctx: &Context,
+    caller: &Caller,
+    id: i64,
+    new: UnitFromTip,
+) -> Result<super::units::CreatedUnit> {
+    caller.require(Role::manages_units)?;
+    let tip = unmatched(ctx, caller, id).await?;
+    let given = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    if let Some(name) = given(new.community.clone()) {
+        // Another community's is as good as absent (an unknown name is the field's error).
+        let found = communities::find_by_name(&ctx.store, name.trim()).await?;
+        if found.is_some_and(|c| !caller.sees(c.id)) {
+            return Err(Error::NotFound);
+        }
+    }
+    let row = super::units::check_new_unit(
+        ctx,
+        caller,
+        super::units::NewUnit {
+            community: given(new.community).or(tip.community).unwrap_or_default(),
+            address: given(new.address).unwrap_or(tip.address),
+            rooms: new.rooms,
+            kind: new.kind,
+            rental_mode: new.rental_mode,
+        },
+    )
+    .await?;
+    let created = tips::create_unit_for(
+        &ctx.store,
+        &ctx.vault,
+        id,
+        row,
+        caller.user_id,
+        store::millis(ctx.now()),
+    )
+    .await;
+    match created {
+        Ok(Some((unit_id, token))) => Ok(super::units::CreatedUnit {
+            unit_id,
+            poster_url: ctx.poster_url(&token),
+        }),
+        Ok(None) => Err(already_linked()),
+        Err(StoreError::Unique(Constraint::UnitAddress)) => Err(Error::Conflict(
+            "该社区已有相同地址的房屋，请改为关联这套房屋".into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -1,5 +1,6 @@
 //! Tips: stored as received with their reference number, looked up by it, listed for
-//! staff of the tip's community, triaged, and turned into a `tip` door check.
+//! staff of the tip's community, triaged, tied to a unit when their address matched none,
+//! and turned into a `tip` door check.
 
 use chrono::NaiveDate;
 use sqlx::{AssertSqlSafe, FromRow};
@@ -7,8 +8,11 @@ use sqlx::{AssertSqlSafe, FromRow};
 use super::ledger::{Persons, refresh_ledger};
 use super::scope::{Scope, scope_id, scope_sql};
 use super::tx::transaction;
+use super::units::{self, NewUnit};
 use super::{Store, StoreResult, audit};
+use crate::crypto::{Purpose, Vault};
 use crate::domain::tip::{Category, TipReference, TipState};
+use crate::domain::token::QrToken;
 
 /// A tip as received, already checked.
 #[derive(Debug, Clone)]
@@ -308,4 +312,86 @@ pub async fn open_check(
         Ok(check_id)
     })
     .await
+}
+
+/// The audit entry of a tip tied to a unit.
+fn linked(tip_id: i64, unit_id: i64, user_id: i64, created: bool) -> audit::Entry {
+    audit::Entry {
+        user_id: Some(user_id),
+        action: "tip.link_unit".into(),
+        subject: Some(format!("tip:{tip_id}")),
+        detail: Some(serde_json::json!({ "unit_id": unit_id, "created": created }).to_string()),
+        reason: None,
+    }
+}
+
+/// Ties a tip that names no unit to `unit_id` (moving it to the unit's community), by
+/// `user_id`; audited. `false`, changing nothing, when the tip has a unit already.
+pub async fn link_unit(
+    store: &Store,
+    tip_id: i64,
+    unit_id: i64,
+    community_id: i64,
+    user_id: i64,
+    now_ms: i64,
+) -> StoreResult<bool> {
+    transaction!(store, |tx| {
+        let moved = sqlx::query(
+            r"update tips set unit_id = $1, community_id = $2
+              where id = $3 and unit_id is null",
+        )
+        .bind(unit_id)
+        .bind(community_id)
+        .bind(tip_id)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        if moved == 0 {
+            return Ok(false);
+        }
+        audit::append_in(tx, &linked(tip_id, unit_id, user_id, false), now_ms).await?;
+        Ok(true)
+    })
+    .await
+}
+
+/// Creates a unit for a tip that names none and ties the tip to it, in one transaction
+/// (both audited): the unit's id and poster token, or `None`, creating nothing, when the
+/// tip has a unit already.
+pub async fn create_unit_for(
+    store: &Store,
+    vault: &Vault,
+    tip_id: i64,
+    unit: NewUnit,
+    user_id: i64,
+    now_ms: i64,
+) -> StoreResult<Option<(i64, QrToken)>> {
+    let token = QrToken::generate();
+    let token_hash = vault.token_hash(token.as_ref());
+    let token_enc = vault.seal(Purpose::QrToken, token.as_ref());
+    let created = transaction!(store, |tx| {
+        // Held until the end on PostgreSQL, so two presses cannot both create a unit.
+        let sql = format!(
+            "select unit_id from tips where id = $1{}",
+            tx.backend().row_lock()
+        );
+        let current: Option<Option<i64>> = sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(tip_id)
+            .fetch_optional(tx.conn())
+            .await?;
+        if !matches!(current, Some(None)) {
+            return Ok(None);
+        }
+        let unit_id = units::create_in(tx, &unit, token_hash, token_enc, now_ms).await?;
+        sqlx::query("update tips set unit_id = $1, community_id = $2 where id = $3")
+            .bind(unit_id)
+            .bind(unit.community_id)
+            .bind(tip_id)
+            .execute(tx.conn())
+            .await?;
+        audit::append_in(tx, &linked(tip_id, unit_id, user_id, true), now_ms).await?;
+        Ok(Some(unit_id))
+    })
+    .await?;
+    Ok(created.map(|id| (id, token)))
 }

@@ -93,6 +93,8 @@ async fn the_openapi_document_lists_every_api_route() {
         ("/api/v1/corrections", "get"),
         ("/api/v1/tips", "post"),
         ("/api/v1/tips/by-reference/{reference}", "get"),
+        ("/api/v1/tips/{id}/link", "post"),
+        ("/api/v1/tips/{id}/unit", "post"),
     ] {
         assert!(
             paths[path][method].is_object(),

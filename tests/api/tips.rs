@@ -588,6 +588,228 @@ async fn staff_find_a_tip_by_its_reference() {
     assert!(html.contains(&second) && !html.contains("-0001<"), "{html}");
 }
 
+/// Two communities with a unit each, and a tip in 影佳 whose address matches no unit.
+async fn unmatched_fixture(app: &crate::helpers::TestApp) -> (String, i64, i64, i64) {
+    let admin = app.admin_with(&["影佳", "祥东"]).await;
+    let (ours, _) = app.create_unit(&admin, "影佳", "影佳路 1号 101室").await;
+    let (theirs, _) = app.create_unit(&admin, "祥东", "祥东路 1号 101室").await;
+    let body = json!({"address": "影佳路 8号 302室", "community": "影佳", "category": "group_rental",
+                      "description": "隔成了六间"});
+    let (tip, _) = send_tip(app, &body).await;
+    (admin, ours, theirs, tip)
+}
+
+#[tokio::test]
+async fn an_unmatched_tip_is_linked_to_a_unit_in_scope_and_then_checked() {
+    let app = spawn_app().await;
+    let (_, ours, theirs, tip) = unmatched_fixture(&app).await;
+    let staff = app.login_as("community", &["影佳"]).await;
+    let link = |unit: i64| json!({ "unit_id": unit });
+
+    let foreign = app
+        .post_json(
+            &format!("/api/v1/tips/{tip}/link"),
+            &link(theirs),
+            Some(&staff),
+        )
+        .await;
+    let no_unit = app
+        .post_json(
+            &format!("/api/v1/tips/{tip}/door-check"),
+            &json!({}),
+            Some(&staff),
+        )
+        .await;
+    let linked = app
+        .post_json(
+            &format!("/api/v1/tips/{tip}/link"),
+            &link(ours),
+            Some(&staff),
+        )
+        .await;
+    let again = app
+        .post_json(
+            &format!("/api/v1/tips/{tip}/link"),
+            &link(ours),
+            Some(&staff),
+        )
+        .await;
+    let check = app
+        .post_json(
+            &format!("/api/v1/tips/{tip}/door-check"),
+            &json!({}),
+            Some(&staff),
+        )
+        .await;
+
+    assert_eq!(foreign.status(), StatusCode::NOT_FOUND);
+    assert_eq!(no_unit.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(linked.status(), StatusCode::OK);
+    assert_eq!(linked.json::<Value>().await.unwrap()["unit_id"], ours);
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert_eq!(check.status(), StatusCode::CREATED);
+    let got: Value = app
+        .get(&format!("/api/v1/tips/{tip}"), Some(&staff))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (got["unit_id"].as_i64(), got["state"].as_str()),
+        (Some(ours), Some("checking"))
+    );
+    let audited: Vec<String> = sqlx::query_scalar(
+        "select detail from audit_log where action = 'tip.link_unit' and subject = $1",
+    )
+    .bind(format!("tip:{tip}"))
+    .fetch_all(app.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(audited.len(), 1);
+    assert!(
+        audited[0].contains(&format!("\"unit_id\":{ours}")),
+        "{audited:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_unit_created_from_an_unmatched_tip_takes_its_address_and_community() {
+    let app = spawn_app().await;
+    let (_, _, _, tip) = unmatched_fixture(&app).await;
+    let staff = app.login_as("police", &["影佳"]).await;
+    let units_before = app.count("units").await;
+    let unit = json!({"rooms": 3, "kind": "flat", "rental_mode": "group"});
+
+    let elsewhere = app
+        .post_json(
+            &format!("/api/v1/tips/{tip}/unit"),
+            &json!({"community": "祥东", "rooms": 3, "kind": "flat", "rental_mode": "group"}),
+            Some(&staff),
+        )
+        .await;
+    let bad = app
+        .post_json(
+            &format!("/api/v1/tips/{tip}/unit"),
+            &json!({"rooms": 0, "kind": "castle", "rental_mode": "group"}),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("units").await, units_before);
+
+    let created = app
+        .post_json(&format!("/api/v1/tips/{tip}/unit"), &unit, Some(&staff))
+        .await;
+    let again = app
+        .post_json(&format!("/api/v1/tips/{tip}/unit"), &unit, Some(&staff))
+        .await;
+
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created: Value = created.json().await.unwrap();
+    let unit_id = created["unit_id"].as_i64().unwrap();
+    assert!(created["poster_url"].as_str().unwrap().contains("/q/"));
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert_eq!(app.count("units").await, units_before + 1);
+    let got: Value = app
+        .get(&format!("/api/v1/units/{unit_id}"), Some(&staff))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["address"], "影佳路 8号 302室", "{got}");
+    let check = app
+        .post_json(
+            &format!("/api/v1/tips/{tip}/door-check"),
+            &json!({}),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(check.status(), StatusCode::CREATED);
+    let actions: Vec<String> =
+        sqlx::query_scalar("select action from audit_log where action in ('unit.create', 'tip.link_unit') order by id desc limit 2")
+            .fetch_all(app.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(actions, ["tip.link_unit", "unit.create"]);
+}
+
+#[tokio::test]
+async fn the_console_ties_an_unmatched_tip_to_a_found_unit_or_a_new_one() {
+    let app = spawn_app().await;
+    let (admin, ours, _, tip) = unmatched_fixture(&app).await;
+    let body = json!({"address": "影佳路 9号 101室", "community": "影佳", "category": "other",
+                      "description": "无人登记"});
+    let (second, _) = send_tip(&app, &body).await;
+    let cookie = crate::helpers::page_login(&app, "community", &["影佳"]).await;
+    let html = crate::helpers::page(&app, &cookie, &format!("/console/tips/{tip}?q=影佳路 1号"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("关联此房屋") && html.contains("影佳路 1号 101室"),
+        "{html}"
+    );
+    assert!(
+        html.contains("新建房屋并关联") && !html.contains("祥东路"),
+        "{html}"
+    );
+    let csrf = crate::helpers::csrf_of(&html);
+    let ours = ours.to_string();
+
+    let forged = crate::helpers::page_post(
+        &app,
+        &cookie,
+        &format!("/console/tips/{tip}/link"),
+        &[("csrf", "0".repeat(32).as_str()), ("unit_id", &ours)],
+    )
+    .await;
+    let linked = crate::helpers::page_post(
+        &app,
+        &cookie,
+        &format!("/console/tips/{tip}/link"),
+        &[("csrf", &csrf), ("unit_id", &ours)],
+    )
+    .await;
+    let created = crate::helpers::page_post(
+        &app,
+        &cookie,
+        &format!("/console/tips/{second}/unit"),
+        &[
+            ("csrf", &csrf),
+            ("community", "影佳"),
+            ("address", "影佳路 9号 101室"),
+            ("kind", "flat"),
+            ("rooms", "2"),
+            ("rental_mode", "shared"),
+        ],
+    )
+    .await;
+
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(linked.status(), StatusCode::SEE_OTHER);
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    for id in [tip, second] {
+        let got: Value = app
+            .get(&format!("/api/v1/tips/{id}"), Some(&admin))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(got["unit_id"].is_i64(), "{got}");
+    }
+    let page = crate::helpers::page(&app, &cookie, &format!("/console/tips/{second}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("派发上门核查") && !page.contains("新建房屋并关联"),
+        "{page}"
+    );
+}
+
 /// A database as the release before reference numbers left it: its tips get numbers by
 /// their day in Asia/Shanghai and their id order, and new tips go on from there.
 #[tokio::test]

@@ -1,5 +1,5 @@
-//! Tips for staff: the list (searchable by reference number), the detail with triage and
-//! the door-check button.
+//! Tips for staff: the list (searchable by reference number), the detail with triage, the
+//! door-check button, and for a tip that matched no unit, tying it to one or creating it.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::{Chrome, admit, page_or_error};
 use crate::domain::role::Role;
 use crate::domain::tip::TipState;
+use crate::domain::unit::{RentalMode, UnitKind};
 use crate::error::AppError;
 use crate::http::State;
 use crate::http::download;
@@ -22,7 +23,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/console/tips/{id}", web::get().to(detail_page))
         .route("/console/tips/{id}/photo.jpg", web::get().to(photo))
         .route("/console/tips/{id}/triage", web::post().to(triage))
-        .route("/console/tips/{id}/door-check", web::post().to(open_check));
+        .route("/console/tips/{id}/door-check", web::post().to(open_check))
+        .route("/console/tips/{id}/link", web::post().to(link_unit))
+        .route("/console/tips/{id}/unit", web::post().to(create_unit));
 }
 
 /// A tip with labels for display.
@@ -113,22 +116,55 @@ async fn list_page(
     Ok(page_or_error(&caller, result))
 }
 
+/// A unit found for a tip that names none.
+struct Candidate {
+    id: i64,
+    community: String,
+    address: String,
+}
+
+/// What the forms for a tip without a unit offer: the units found by the address search,
+/// and the choices of the new-unit form.
+struct Unmatched {
+    q: String,
+    searched: bool,
+    candidates: Vec<Candidate>,
+    communities: Vec<String>,
+    kinds: Vec<(&'static str, &'static str)>,
+    modes: Vec<(&'static str, &'static str)>,
+}
+
 #[derive(Template)]
 #[template(path = "console_tip.html")]
 struct DetailPage {
     chrome: Chrome,
     r: Row,
     states: Vec<(&'static str, &'static str)>,
+    unmatched: Option<Unmatched>,
 }
+
+/// `?q=` searches the caller's units by address, for a tip that names none.
+#[derive(Debug, Deserialize)]
+pub struct DetailQuery {
+    q: Option<String>,
+}
+
+/// Units shown for an address search on a tip's page.
+const CANDIDATES: i64 = 10;
 
 async fn detail_page(
     state: State,
     id: web::Path<i64>,
+    q: web::Query<DetailQuery>,
     PageCaller(caller): PageCaller,
 ) -> Result<HttpResponse, Detour> {
     let caller = admit(caller, Role::handles_tips)?;
     let result = async {
         let tip = visible(&state, &caller, *id).await?;
+        let unmatched = match tip.unit_id {
+            Some(_) => None,
+            None => Some(unmatched(&state, &caller, &tip, q.q.as_deref()).await?),
+        };
         let page = DetailPage {
             chrome: Chrome::new(&caller, "/console/tips"),
             r: row(tip, state.settings.tz),
@@ -136,11 +172,64 @@ async fn detail_page(
                 .iter()
                 .map(|s| (s.as_str(), s.label_zh()))
                 .collect(),
+            unmatched,
         };
         Ok(html(StatusCode::OK, page.render()))
     }
     .await;
     Ok(page_or_error(&caller, result))
+}
+
+/// The link and create forms of a tip without a unit; the search starts from the tip's
+/// address until staff type something else.
+async fn unmatched(
+    state: &State,
+    caller: &service::Caller,
+    tip: &Tip,
+    typed: Option<&str>,
+) -> Result<Unmatched, AppError> {
+    let searched = typed.is_some();
+    let q: String = typed
+        .unwrap_or(&tip.address)
+        .trim()
+        .chars()
+        .take(60)
+        .collect();
+    let candidates = if q.is_empty() {
+        Vec::new()
+    } else {
+        let (found, _) = service::units::search(state, caller, &q, None, 0, CANDIDATES).await?;
+        found
+            .into_iter()
+            .map(|u| Candidate {
+                id: u.id,
+                community: u.community,
+                address: u.address,
+            })
+            .collect()
+    };
+    let mut communities = service::units::community_choices(state, caller).await?;
+    // The tip's community first: the form's choice starts there.
+    if let Some(named) = &tip.community
+        && let Some(at) = communities.iter().position(|c| c == named)
+    {
+        let named = communities.remove(at);
+        communities.insert(0, named);
+    }
+    Ok(Unmatched {
+        q,
+        searched,
+        candidates,
+        communities,
+        kinds: UnitKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), k.label_zh()))
+            .collect(),
+        modes: RentalMode::ALL
+            .iter()
+            .map(|m| (m.as_str(), m.label_zh()))
+            .collect(),
+    })
 }
 
 async fn photo(
@@ -191,6 +280,76 @@ async fn open_check(
     let result = async {
         check_csrf(&caller, &form.csrf)?;
         open_check_for(&state, &caller, *id).await?;
+        Ok(see_other(&format!("/console/tips/{}", *id)))
+    }
+    .await;
+    Ok(page_or_error(&caller, result))
+}
+
+/// The form that ties a tip to a unit: a found unit's button, or a unit number typed in.
+#[derive(Debug, Deserialize)]
+pub struct LinkForm {
+    csrf: String,
+    #[serde(default)]
+    unit_id: String,
+}
+
+async fn link_unit(
+    state: State,
+    id: web::Path<i64>,
+    form: web::Form<LinkForm>,
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::handles_tips)?;
+    let result = async {
+        check_csrf(&caller, &form.csrf)?;
+        let unit_id = form
+            .unit_id
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| AppError::from(service::Error::invalid("unit_id")))?;
+        service::tips::link_unit(&state, &caller, *id, unit_id).await?;
+        Ok(see_other(&format!("/console/tips/{}", *id)))
+    }
+    .await;
+    Ok(page_or_error(&caller, result))
+}
+
+/// The form that creates a unit for a tip, prefilled from it.
+#[derive(Debug, Deserialize)]
+pub struct UnitForm {
+    csrf: String,
+    #[serde(default)]
+    community: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    rooms: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    rental_mode: String,
+}
+
+async fn create_unit(
+    state: State,
+    id: web::Path<i64>,
+    form: web::Form<UnitForm>,
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::handles_tips)?;
+    let form = form.into_inner();
+    let result = async {
+        check_csrf(&caller, &form.csrf)?;
+        let new = service::tips::UnitFromTip {
+            community: Some(form.community),
+            address: Some(form.address),
+            // Not a number: out of range, so the rooms field is named like any bad count.
+            rooms: form.rooms.trim().parse().unwrap_or(0),
+            kind: form.kind,
+            rental_mode: form.rental_mode,
+        };
+        service::tips::create_unit(&state, &caller, *id, new).await?;
         Ok(see_other(&format!("/console/tips/{}", *id)))
     }
     .await;
