@@ -101,6 +101,16 @@ async fn the_openapi_document_lists_every_api_route() {
             "{method} {path} is missing"
         );
     }
+    // The bodies of the tip routes are described, not just named.
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for name in [
+        "TipCreated",
+        "TipStatusOut",
+        "LinkRequest",
+        "UnitForTipRequest",
+    ] {
+        assert!(schemas.contains_key(name), "schema {name} is missing");
+    }
     // Every documented operation is really routed: called without a session or with an
     // empty body it answers, but never with the router's 404.
     let (_, unit_id, poster) = app.unit_fixture().await;
