@@ -168,6 +168,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(pages::session::configure)
         .configure(pages::assets::configure)
         .configure(pages::portal::configure)
+        .configure(pages::tip::configure)
         .configure(pages::console::configure)
         .default_service(web::to(not_found));
 }

@@ -1,7 +1,9 @@
-//! Public tips (线索举报): what a tip may say, its triage states, and its photo.
+//! Public tips (线索举报): what a tip may say, its triage states, its reference number and
+//! its photo.
 
 use std::io::Cursor;
 
+use chrono::NaiveDate;
 use image::{ImageDecoder, ImageFormat, ImageReader};
 
 use super::{FieldError, has_control};
@@ -13,6 +15,8 @@ wire_enum!(
         DailyRental = "daily_rental" / "日租房",
         GroupRental = "group_rental" / "群租房",
         Unregistered = "unregistered" / "住户未登记",
+        IllegalWiring = "illegal_wiring" / "私搭乱接",
+        StructuralAlteration = "structural_alteration" / "改变房屋结构",
         Other = "other" / "其他",
     }
 );
@@ -26,6 +30,76 @@ wire_enum!(
         Dismissed = "dismissed" / "不予处理",
     }
 );
+
+impl TipState {
+    /// How the state reads to the person who sent the tip, looking it up by its reference.
+    pub fn public_label_zh(self) -> &'static str {
+        match self {
+            TipState::New => "已收到，等待处理",
+            TipState::Checking => "已派员上门核查",
+            TipState::Closed => "已核查办结",
+            TipState::Dismissed => "已处理，不予立案",
+        }
+    }
+}
+
+/// A tip's reference number, `TIP-20261204-0042`: the local date it was received and its
+/// place in that day's sequence, 4 digits or more. Only the canonical form parses, so one
+/// tip has one way to be written (after full-width folding and upper-casing).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TipReference(String);
+
+impl TipReference {
+    /// The reference of the `seq`-th tip (from 1) received on local `day`.
+    pub fn new(day: NaiveDate, seq: i64) -> Self {
+        Self(format!("TIP-{}-{seq:04}", day.format("%Y%m%d")))
+    }
+
+    /// A reference as someone typed it, or `None` if it cannot be one.
+    pub fn parse(raw: &str) -> Option<Self> {
+        if raw.chars().count() > 40 {
+            return None;
+        }
+        let folded = super::fold_width(raw).to_ascii_uppercase();
+        let rest = folded.strip_prefix("TIP-")?;
+        let (day, seq) = rest.split_once('-')?;
+        if day.len() != 8 || !seq.bytes().all(|b| b.is_ascii_digit()) || seq.len() > 9 {
+            return None;
+        }
+        let day = NaiveDate::parse_from_str(day, "%Y%m%d").ok()?;
+        let seq: i64 = seq.parse().ok().filter(|n| *n > 0)?;
+        Some(Self::new(day, seq)).filter(|r| r.0 == folded)
+    }
+
+    /// The date part, `YYYYMMDD`, as the per-day counter is keyed.
+    pub fn day_key(day: NaiveDate) -> String {
+        day.format("%Y%m%d").to_string()
+    }
+}
+
+impl AsRef<str> for TipReference {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for TipReference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Part of a reference as staff type it into a search (`0042`, `20261204`, a whole one):
+/// folded and upper-cased, or `None` if it holds anything a reference cannot.
+pub fn reference_fragment(raw: &str) -> Option<String> {
+    let folded = super::fold_width(raw).to_ascii_uppercase();
+    let fits = !folded.is_empty()
+        && folded.len() <= 24
+        && folded
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    fits.then_some(folded)
+}
 
 /// Longest description, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 1_000;
@@ -191,6 +265,46 @@ pub fn sample_jpeg_with_gps() -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn references_have_four_digits_or_more_and_parse_only_in_their_one_form() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
+        assert_eq!(TipReference::new(day, 42).as_ref(), "TIP-20261204-0042");
+        assert_eq!(TipReference::new(day, 12345).as_ref(), "TIP-20261204-12345");
+        for typed in [
+            "TIP-20261204-0042",
+            " tip-20261204-0042 ",
+            "ＴＩＰ－２０２６１２０４－００４２",
+        ] {
+            assert_eq!(
+                TipReference::parse(typed),
+                Some(TipReference::new(day, 42)),
+                "{typed}"
+            );
+        }
+        assert_eq!(
+            TipReference::parse("TIP-20261204-12345"),
+            Some(TipReference::new(day, 12345))
+        );
+        for bad in [
+            "",
+            "TIP-20261204-042",
+            "TIP-20261204-00042",
+            "TIP-20261204-0000",
+            "TIP-20261304-0042",
+            "TIP-2026124-0042",
+            "TIP-20261204-+042",
+            "RF-20261204-0042",
+            "TIP-20261204",
+            "TIP-20261204-0042-1",
+        ] {
+            assert_eq!(TipReference::parse(bad), None, "{bad}");
+        }
+        assert_eq!(reference_fragment(" 0042 ").as_deref(), Some("0042"));
+        assert_eq!(reference_fragment("tip-2026").as_deref(), Some("TIP-2026"));
+        assert_eq!(reference_fragment("%"), None);
+        assert_eq!(reference_fragment(""), None);
+    }
 
     #[test]
     fn a_photo_comes_back_as_a_jpeg_without_its_exif_block() {

@@ -24,7 +24,8 @@ use crate::limits::{Counter, Exceeded, Take};
 /// A public route, as far as limits are concerned.
 #[derive(Debug, PartialEq, Eq)]
 struct Public<'a> {
-    /// The poster token in the path, for poster routes (`Some("")` when malformed).
+    /// The poster token in the path, for poster routes (`Some("")` when malformed, and for
+    /// the look-up of a tip by its reference, whose misses count as guesses too).
     token: Option<&'a str>,
     /// Whether the request may name a poster elsewhere (a tip's `token` field), so a
     /// guess is refused once the address has too many.
@@ -114,6 +115,23 @@ fn classify<'a>(method: &Method, path: &'a str) -> Option<Public<'a>> {
     }
     if let Some(rest) = path.strip_prefix("/api/v1/scan/") {
         return poster(rest, false);
+    }
+    // A tip's reference number: sequential, so its look-up is counted per address, and a
+    // reference that names nothing counts as a guess, like a wrong poster or link.
+    let reference = |page| {
+        Some(Public {
+            token: Some(""),
+            names_poster: false,
+            submits: false,
+            tip: false,
+            page,
+        })
+    };
+    if path == "/tip/status" {
+        return reference(true);
+    }
+    if path.starts_with("/api/v1/tips/by-reference/") {
+        return reference(false);
     }
     let (page, names_poster) = match path {
         "/tip" => (true, post),
@@ -285,8 +303,17 @@ mod tests {
         assert_eq!((me.token, me.submits), (Some("RF261205-ABCDEFGH"), true));
         assert_eq!(classify(&get, "/me/RF1.short").unwrap().token, Some(""));
         assert!(classify(&get, &format!("/me/{link}")).unwrap().page);
+        // A tip's status by its reference is public, and a miss is a guess.
+        let status = classify(&get, "/tip/status").unwrap();
+        assert_eq!(
+            (status.token, status.page, status.tip),
+            (Some(""), true, false)
+        );
+        let api = classify(&get, "/api/v1/tips/by-reference/TIP-20261204-0042").unwrap();
+        assert_eq!((api.token, api.page, api.submits), (Some(""), false, false));
         // Staff reading tips, and everything behind a login, is not limited here.
         assert_eq!(classify(&get, "/api/v1/tips"), None);
+        assert_eq!(classify(&get, "/api/v1/tips/7"), None);
         assert_eq!(classify(&get, "/api/v1/units"), None);
         assert_eq!(classify(&get, "/healthz"), None);
     }

@@ -7,7 +7,7 @@ use actix_web::HttpRequest;
 use super::State;
 use crate::error::AppError;
 use crate::limits::{Counter, Take};
-use crate::service::{self, tips::TipInput};
+use crate::service::{self, tips::Filed, tips::TipInput};
 
 /// The text fields of a tip form.
 pub const FIELDS: &[&str] = &[
@@ -19,16 +19,17 @@ pub const FIELDS: &[&str] = &[
     "contact",
 ];
 
-/// Checks and stores a tip (the API's and the public page's one path): a poster token that
-/// names nothing counts as a guess, and a photo counts against the sender's daily allowance
-/// (an address whose allowance is spent is refused before its photo is decoded, and a photo
-/// that would go past it is refused, tip and all, so nothing is half-kept).
+/// Checks and stores a tip (the API's and the public page's one path), answering its id and
+/// reference number: a poster token that names nothing counts as a guess, and a photo
+/// counts against the sender's daily allowance (an address whose allowance is spent is
+/// refused before its photo is decoded, and a photo that would go past it is refused, tip
+/// and all, so nothing is half-kept).
 pub async fn receive(
     state: &State,
     req: &HttpRequest,
     input: TipInput,
     photo: Option<Vec<u8>>,
-) -> Result<i64, AppError> {
+) -> Result<Filed, AppError> {
     let client = super::limit::client_of(req, state);
     if photo.as_ref().is_some_and(|p| !p.is_empty()) {
         photo_allowance(state, &client, 0).await?;

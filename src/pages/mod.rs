@@ -9,3 +9,4 @@ pub mod police;
 pub mod portal;
 pub mod scan;
 pub mod session;
+pub mod tip;

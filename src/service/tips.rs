@@ -1,5 +1,7 @@
-//! Public tips: anyone may report a suspected daily or group rental, with a photo; staff
-//! who handle tips list them, triage them and open a door check for the unit they name.
+//! Public tips: anyone may report a suspected daily or group rental (and the plan's other
+//! cases), with a photo, and gets a reference number to quote for the reward scheme and to
+//! look up where the tip stands; staff who handle tips list them, triage them, tie a tip
+//! that matched no unit to one (or create it), and open a door check for the unit.
 
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -9,12 +11,12 @@ use crate::crypto::Purpose;
 use crate::domain::FieldError;
 use crate::domain::person::PhoneNumber;
 use crate::domain::role::Role;
-use crate::domain::tip::{self, Category, TipState};
+use crate::domain::tip::{self, Category, TipReference, TipState};
 use crate::domain::token::QrToken;
 use crate::domain::unit::Address;
-use crate::store::tips::{self, NewTip, Tip};
+use crate::store::tips::{self, NewTip, Tip, TipFilter, TipStatus};
 use crate::store::units::{self, TokenLookup};
-use crate::store::{self, communities};
+use crate::store::{self, Constraint, StoreError, communities};
 
 /// A public tip, as the API's JSON body or the tip form sends it, not yet checked.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -27,7 +29,8 @@ pub struct TipInput {
     pub token: Option<String>,
     /// Optional: the community, where the address alone does not say.
     pub community: Option<String>,
-    /// `daily_rental`, `group_rental`, `unregistered` or `other`.
+    /// `daily_rental`, `group_rental`, `unregistered`, `illegal_wiring` (私搭乱接),
+    /// `structural_alteration` (改变房屋结构) or `other`.
     pub category: String,
     /// What was seen (up to 1,000 characters).
     pub description: String,
@@ -108,9 +111,28 @@ pub async fn check(ctx: &Context, input: TipInput, photo: Option<Vec<u8>>) -> Re
     })
 }
 
-/// Stores a checked tip; its id.
-pub async fn file(ctx: &Context, checked: Checked) -> Result<i64> {
-    Ok(tips::create(&ctx.store, checked.tip, store::millis(ctx.now())).await?)
+/// A stored tip: its id and the reference number its sender keeps.
+#[derive(Debug, Clone)]
+pub struct Filed {
+    pub id: i64,
+    pub reference: TipReference,
+}
+
+/// Stores a checked tip under the next reference number of today (in `RENFANG_TZ`).
+pub async fn file(ctx: &Context, checked: Checked) -> Result<Filed> {
+    let now = ctx.now();
+    let day = now.with_timezone(&ctx.settings.tz).date_naive();
+    let (id, reference) = tips::create(&ctx.store, checked.tip, day, store::millis(now)).await?;
+    Ok(Filed { id, reference })
+}
+
+/// Where the tip with this reference stands (public: the state and two dates, nothing of
+/// what it says or who sent it); `NotFound` for a reference that is malformed or unknown.
+pub async fn status(ctx: &Context, reference: &str) -> Result<TipStatus> {
+    let reference = TipReference::parse(reference).ok_or(Error::NotFound)?;
+    tips::status(&ctx.store, &reference)
+        .await?
+        .ok_or(Error::NotFound)
 }
 
 /// Where a tip points: a unit when the poster or the address names one.
@@ -172,16 +194,17 @@ async fn locate(ctx: &Context, input: &TipInput) -> std::result::Result<Place, F
 }
 
 /// Tips in the caller's communities, newest first, from `offset` (at most `limit`), with
-/// their count; `wanted` narrows to one state.
+/// their count; `wanted` narrows to one state, `reference` to references containing it.
 pub async fn list(
     ctx: &Context,
     caller: &Caller,
     wanted: Option<&str>,
+    reference: Option<&str>,
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<Tip>, i64)> {
     caller.require(Role::handles_tips)?;
-    let wanted = match wanted.map(str::trim).filter(|s| !s.is_empty()) {
+    let state = match wanted.map(str::trim).filter(|s| !s.is_empty()) {
         Some(s) => Some(
             TipState::parse(s)
                 .ok_or_else(|| Error::invalid("state"))?
@@ -189,7 +212,12 @@ pub async fn list(
         ),
         None => None,
     };
-    Ok(tips::list(&ctx.store, caller.scope(), wanted, offset, limit).await?)
+    let reference = match reference.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(r) => Some(tip::reference_fragment(r).ok_or_else(|| Error::invalid("reference"))?),
+        None => None,
+    };
+    let filter = TipFilter { state, reference };
+    Ok(tips::list(&ctx.store, caller.scope(), &filter, offset, limit).await?)
 }
 
 /// A tip the caller may handle, or `NotFound` (also for one outside their communities;
@@ -262,4 +290,104 @@ pub async fn open_check(ctx: &Context, caller: &Caller, id: i64) -> Result<i64> 
         store::millis(ctx.now()),
     )
     .await?)
+}
+
+/// A visible tip that names no unit yet, or `Conflict`.
+async fn unmatched(ctx: &Context, caller: &Caller, id: i64) -> Result<Tip> {
+    let tip = visible(ctx, caller, id).await?;
+    if tip.unit_id.is_some() {
+        return Err(already_linked());
+    }
+    Ok(tip)
+}
+
+fn already_linked() -> Error {
+    Error::Conflict("这条线索已对应到房屋".into())
+}
+
+/// Ties a tip whose address matched no unit to an existing unit of the caller's
+/// communities (the tip moves to the unit's community); audited. `NotFound` for a unit the
+/// caller does not see, `Conflict` for a tip that has a unit already.
+pub async fn link_unit(ctx: &Context, caller: &Caller, id: i64, unit_id: i64) -> Result<()> {
+    caller.require(Role::manages_units)?;
+    unmatched(ctx, caller, id).await?;
+    let unit = super::units::visible(ctx, caller, unit_id).await?;
+    let linked = tips::link_unit(
+        &ctx.store,
+        id,
+        unit.id,
+        unit.community_id,
+        caller.user_id,
+        store::millis(ctx.now()),
+    )
+    .await?;
+    if linked {
+        Ok(())
+    } else {
+        Err(already_linked())
+    }
+}
+
+/// What staff give to create a unit from a tip; the tip's community and address stand in
+/// for those left out.
+#[derive(Debug, Clone, Default)]
+pub struct UnitFromTip {
+    pub community: Option<String>,
+    pub address: Option<String>,
+    pub rooms: i64,
+    pub kind: String,
+    pub rental_mode: String,
+}
+
+/// Creates a unit, in one of the caller's communities, for a tip whose address matched
+/// none, issues its poster and ties the tip to it, all at once (audited): the tip can then
+/// open a door check like any other.
+pub async fn create_unit(
+    ctx: &Context,
+    caller: &Caller,
+    id: i64,
+    new: UnitFromTip,
+) -> Result<super::units::CreatedUnit> {
+    caller.require(Role::manages_units)?;
+    let tip = unmatched(ctx, caller, id).await?;
+    let given = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    if let Some(name) = given(new.community.clone()) {
+        // Another community's is as good as absent (an unknown name is the field's error).
+        let found = communities::find_by_name(&ctx.store, name.trim()).await?;
+        if found.is_some_and(|c| !caller.sees(c.id)) {
+            return Err(Error::NotFound);
+        }
+    }
+    let row = super::units::check_new_unit(
+        ctx,
+        caller,
+        super::units::NewUnit {
+            community: given(new.community).or(tip.community).unwrap_or_default(),
+            address: given(new.address).unwrap_or(tip.address),
+            rooms: new.rooms,
+            kind: new.kind,
+            rental_mode: new.rental_mode,
+        },
+    )
+    .await?;
+    let created = tips::create_unit_for(
+        &ctx.store,
+        &ctx.vault,
+        id,
+        row,
+        caller.user_id,
+        store::millis(ctx.now()),
+    )
+    .await;
+    match created {
+        Ok(Some((unit_id, token))) => Ok(super::units::CreatedUnit {
+            unit_id,
+            poster_url: ctx.poster_url(&token),
+        }),
+        Ok(None) => Err(already_linked()),
+        Err(StoreError::Unique(Constraint::UnitAddress)) => Err(Error::Conflict(
+            "该社区已有相同地址的房屋，请改为关联这套房屋".into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -49,6 +49,26 @@ pub struct CreatedUnit {
 /// Creates a unit in one of the caller's communities and issues its poster; every field
 /// that fails its check is named at once.
 pub async fn create_unit(ctx: &Context, caller: &Caller, new: NewUnit) -> Result<CreatedUnit> {
+    let row = check_new_unit(ctx, caller, new).await?;
+    match units::create(&ctx.store, &ctx.vault, row, store::millis(ctx.now())).await {
+        Ok((unit_id, token)) => Ok(CreatedUnit {
+            unit_id,
+            poster_url: ctx.poster_url(&token),
+        }),
+        Err(StoreError::Unique(Constraint::UnitAddress)) => {
+            Err(Error::Conflict("该社区已有相同地址的房屋".into()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A new unit checked for a caller who manages units, in one of their communities: the row
+/// to store, or every field that fails its check.
+pub async fn check_new_unit(
+    ctx: &Context,
+    caller: &Caller,
+    new: NewUnit,
+) -> Result<units::NewUnit> {
     caller.require(Role::manages_units)?;
     let mut errors = Vec::new();
     let address = Address::parse(&new.address)
@@ -79,7 +99,7 @@ pub async fn create_unit(ctx: &Context, caller: &Caller, new: NewUnit) -> Result
     else {
         return Err(Error::Validation(errors));
     };
-    let row = units::NewUnit {
+    Ok(units::NewUnit {
         floor_area_m2: None,
         created_by: Some(caller.user_id),
         community_id: community.id,
@@ -88,17 +108,18 @@ pub async fn create_unit(ctx: &Context, caller: &Caller, new: NewUnit) -> Result
         kind: kind.as_str(),
         rental_mode: mode.as_str(),
         rooms,
-    };
-    match units::create(&ctx.store, &ctx.vault, row, store::millis(ctx.now())).await {
-        Ok((unit_id, token)) => Ok(CreatedUnit {
-            unit_id,
-            poster_url: ctx.poster_url(&token),
-        }),
-        Err(StoreError::Unique(Constraint::UnitAddress)) => {
-            Err(Error::Conflict("该社区已有相同地址的房屋".into()))
-        }
-        Err(e) => Err(e.into()),
-    }
+    })
+}
+
+/// The names of the communities the caller may create units in, for a form's choice.
+pub async fn community_choices(ctx: &Context, caller: &Caller) -> Result<Vec<String>> {
+    caller.require(Role::manages_units)?;
+    Ok(communities::list(&ctx.store)
+        .await?
+        .into_iter()
+        .filter(|c| caller.sees(c.id))
+        .map(|c| c.name)
+        .collect())
 }
 
 fn enum_error(field: &str) -> FieldError {

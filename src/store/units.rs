@@ -79,21 +79,33 @@ pub async fn create(
     let token_hash = vault.token_hash(token.as_ref());
     let token_enc = vault.seal(Purpose::QrToken, token.as_ref());
     let id = transaction!(store, |tx| {
-        let id = insert_unit(tx, &unit, now_ms).await?;
-        insert_token(tx, id, 1, token_hash, token_enc, now_ms).await?;
-        super::findings::open_if_let_by_the_day(tx, id, now_ms).await?;
-        let entry = super::audit::Entry {
-            user_id: unit.created_by,
-            action: "unit.create".into(),
-            subject: Some(format!("unit:{id}")),
-            detail: None,
-            reason: None,
-        };
-        super::audit::append_in(tx, &entry, now_ms).await?;
-        Ok(id)
+        create_in(tx, &unit, token_hash, token_enc, now_ms).await
     })
     .await?;
     Ok((id, token))
+}
+
+/// [`create`] inside a transaction of the caller's, with the poster token's hash and sealed
+/// value made beforehand: the unit, its first poster, its findings and the audit entry.
+pub(crate) async fn create_in(
+    tx: &mut Tx<'_>,
+    unit: &NewUnit,
+    token_hash: Vec<u8>,
+    token_enc: Vec<u8>,
+    now_ms: i64,
+) -> StoreResult<i64> {
+    let id = insert_unit(tx, unit, now_ms).await?;
+    insert_token(tx, id, 1, token_hash, token_enc, now_ms).await?;
+    super::findings::open_if_let_by_the_day(tx, id, now_ms).await?;
+    let entry = super::audit::Entry {
+        user_id: unit.created_by,
+        action: "unit.create".into(),
+        subject: Some(format!("unit:{id}")),
+        detail: None,
+        reason: None,
+    };
+    super::audit::append_in(tx, &entry, now_ms).await?;
+    Ok(id)
 }
 
 /// Inserts the unit row and returns its id.

@@ -530,6 +530,53 @@ async fn a_neighbour_opens_a_poster_and_files_a_tip_on_a_360_px_phone() {
     assert_eq!(app.count("tips").await, 1);
 }
 
+#[tokio::test]
+async fn a_tip_is_looked_up_and_staff_make_its_unit_on_a_360_px_phone() {
+    let Some(driver) = Driver::start(360, 780).await else {
+        return;
+    };
+    let app = spawn_app().await;
+    app.admin_with(&["影佳"]).await;
+    let body = json!({"address": "影佳路 8号 302室", "community": "影佳", "category": "structural_alteration",
+                      "description": "拆掉了隔墙"});
+    let answer: Value = app
+        .post_json("/api/v1/tips", &body, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (id, reference) = (
+        answer["id"].as_i64().unwrap(),
+        answer["reference"].as_str().unwrap(),
+    );
+    app.login_as("community", &["影佳"]).await;
+    let username = format!("community{}", app.users_made() - 1);
+
+    driver
+        .goto(&app.url(&format!("/tip/status?reference={reference}")))
+        .await;
+    let status = driver.wait_for("处理状态").await;
+    assert!(status.contains("已收到，等待处理") && !status.contains("隔墙"));
+    driver.review("tip-status", 360).await;
+
+    driver.goto(&app.url(&format!("/console/tips/{id}"))).await;
+    driver.type_into("#username", &username).await;
+    driver.type_into("#password", "correct-horse-9").await;
+    driver.click("button[type=submit]").await;
+    driver.wait_for("新建房屋并关联").await;
+    driver.review("tip-unmatched", 360).await;
+    driver.click("form[action$='/unit'] button.primary").await;
+    driver.wait_for("派发上门核查").await;
+    driver.review("tip-linked", 360).await;
+
+    let unit: Option<i64> = sqlx::query_scalar("select unit_id from tips where id = $1")
+        .bind(id)
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert!(unit.is_some());
+}
+
 impl Driver {
     /// Sets a field's value from outside the page (a date input takes typed keys in the
     /// browser's locale order, which a test cannot rely on).

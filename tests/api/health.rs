@@ -91,11 +91,25 @@ async fn the_openapi_document_lists_every_api_route() {
         ("/api/v1/me/{token}/occupants/{occupant}/move-out", "post"),
         ("/api/v1/me/{token}/corrections", "post"),
         ("/api/v1/corrections", "get"),
+        ("/api/v1/tips", "post"),
+        ("/api/v1/tips/by-reference/{reference}", "get"),
+        ("/api/v1/tips/{id}/link", "post"),
+        ("/api/v1/tips/{id}/unit", "post"),
     ] {
         assert!(
             paths[path][method].is_object(),
             "{method} {path} is missing"
         );
+    }
+    // The bodies of the tip routes are described, not just named.
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for name in [
+        "TipCreated",
+        "TipStatusOut",
+        "LinkRequest",
+        "UnitForTipRequest",
+    ] {
+        assert!(schemas.contains_key(name), "schema {name} is missing");
     }
     // Every documented operation is really routed: called without a session or with an
     // empty body it answers, but never with the router's 404.
@@ -117,6 +131,18 @@ async fn the_openapi_document_lists_every_api_route() {
         .fetch_one(app.store.pool())
         .await
         .unwrap();
+    // A tip, for the look-up by reference.
+    let tip: Value = app
+        .post_json(
+            "/api/v1/tips",
+            &serde_json::json!({"address": "影佳路 3号", "category": "other", "description": "x"}),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let reference = tip["reference"].as_str().unwrap();
     for (path, item) in paths {
         let token = if path.starts_with("/api/v1/me/") {
             &me
@@ -128,7 +154,8 @@ async fn the_openapi_document_lists_every_api_route() {
             .replace("{occupant}", &occupant.to_string())
             .replace("{id}", &unit_id.to_string())
             .replace("{format}", "png")
-            .replace("{name}", "影佳");
+            .replace("{name}", "影佳")
+            .replace("{reference}", reference);
         for method in item.as_object().unwrap().keys() {
             let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let res = app

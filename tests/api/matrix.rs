@@ -5,7 +5,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{ID_A, ID_B, TestApp, occupant, registration, spawn_app};
+use crate::helpers::{ID_A, ID_B, TestApp, occupant, registration};
 
 const ROLES: [&str; 6] = [
     "admin",
@@ -31,6 +31,11 @@ struct Objects {
     unit: i64,
     check: i64,
     tip: i64,
+    /// Tips of the community whose address matches no unit: tied to the unit through the
+    /// API, made into a unit through the API, and the same through the console's forms.
+    loose: [i64; 4],
+    /// The reference number of `tip`.
+    reference: String,
     occupant: i64,
     /// A sublandlord's pending filing of `unit`.
     filing: i64,
@@ -46,9 +51,21 @@ impl Objects {
             .replace("{unit}", &self.unit.to_string())
             .replace("{check}", &self.check.to_string())
             .replace("{tip}", &self.tip.to_string())
+            .replace("{loose_link}", &self.loose[0].to_string())
+            .replace("{loose_unit}", &self.loose[1].to_string())
+            .replace("{loose_page_link}", &self.loose[2].to_string())
+            .replace("{loose_page_unit}", &self.loose[3].to_string())
             .replace("{occupant}", &self.occupant.to_string())
             .replace("{filing}", &self.filing.to_string())
             .replace("{user}", &self.user.to_string())
+    }
+
+    /// A body with `"{unit}"` standing for the community's unit id.
+    fn fill_body(&self, body: &Value) -> Value {
+        let text = body
+            .to_string()
+            .replace(r#""{unit}""#, &self.unit.to_string());
+        serde_json::from_str(&text).unwrap()
     }
 }
 
@@ -82,7 +99,22 @@ async fn objects(app: &TestApp, admin: &str, community: &'static str, n: u8, id:
             None,
         )
         .await;
-    let tip = tip.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let tip: Value = tip.json().await.unwrap();
+    let reference = tip["reference"].as_str().unwrap().to_string();
+    let tip = tip["id"].as_i64().unwrap();
+    let mut loose = [0; 4];
+    for (i, slot) in loose.iter_mut().enumerate() {
+        let res = app
+            .post_json(
+                "/api/v1/tips",
+                &json!({"address": format!("{community}路 {n}号 90{i}室"), "community": community,
+                        "category": "other", "description": "无房屋"}),
+                None,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        *slot = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    }
     let filing = pending_filing(app, community, n).await;
     let names = [community.to_string()];
     let user = renfang::cli::user::add_staff(
@@ -99,6 +131,8 @@ async fn objects(app: &TestApp, admin: &str, community: &'static str, n: u8, id:
         unit,
         check,
         tip,
+        loose,
+        reference,
         occupant,
         filing,
         user,
@@ -151,13 +185,14 @@ async fn fingerprint(app: &TestApp) -> String {
             .unwrap()
     };
     format!(
-        "{} {} {} {} {} {} {} {} {} {} {} {} {} {}",
+        "{} {} {} {} {} {} {} {} {} {} {} {} {} {} {}",
         q("select count(*) from units").await,
         q("select cast(coalesce(sum(qr_version), 0) as bigint) from units").await,
         q("select count(*) from qr_tokens").await,
         q("select count(*) from door_checks where status = 'open'").await,
         q("select cast(coalesce(sum(attempts), 0) as bigint) from door_checks").await,
         q("select count(*) from tips where state = 'new'").await,
+        q("select count(*) from tips where unit_id is not null").await,
         q("select count(*) from occupants where moved_out_at is null").await,
         q("select count(*) from users").await,
         q("select count(*) from users where disabled_at is null").await,
@@ -210,6 +245,16 @@ fn routes() -> Vec<Route> {
         get("/api/v1/tips/{tip}", UNITS),
         post("/api/v1/tips/{tip}/triage", json!({"state": "new"}), UNITS),
         post("/api/v1/tips/{tip}/door-check", json!({}), UNITS),
+        post(
+            "/api/v1/tips/{loose_link}/link",
+            json!({"unit_id": "{unit}"}),
+            UNITS,
+        ),
+        post(
+            "/api/v1/tips/{loose_unit}/unit",
+            json!({"rooms": 1, "kind": "flat", "rental_mode": "whole"}),
+            UNITS,
+        ),
         post(
             "/api/v1/occupants/{occupant}/reveal",
             json!({"reason": "核对身份"}),
@@ -280,13 +325,13 @@ fn csrf_of_cookie(cookie: &str) -> String {
 /// Routes anyone may read, with a session of any role or none.
 const PUBLIC: &[&str] = &["/assets/base.css", "/assets/console.css", "/favicon.ico"];
 
-async fn call(app: &TestApp, token: &str, r: &Route, path: &str) -> StatusCode {
+async fn call(app: &TestApp, token: &str, r: &Route, path: &str, body: &Value) -> StatusCode {
     let mut req = app
         .client
         .request(r.method.clone(), app.url(path))
         .bearer_auth(token);
     if r.method == Method::POST {
-        req = req.json(&r.body);
+        req = req.json(body);
     }
     req.send().await.unwrap().status()
 }
@@ -322,7 +367,8 @@ async fn sublandlord_token(app: &TestApp) -> (String, String) {
 
 #[tokio::test]
 async fn every_route_answers_every_role_by_function_and_scope_and_denials_change_nothing() {
-    let app = spawn_app().await;
+    // Ten tips per community: more than one address may send in an hour by default.
+    let app = crate::helpers::spawn_app_with(|s| s.rate_tips_per_hour = 0).await;
     let admin = app.admin_with(&["影佳", "祥东"]).await;
     let ours = objects(&app, &admin, "影佳", 1, ID_A).await;
     let theirs = objects(&app, &admin, "祥东", 2, ID_B).await;
@@ -346,8 +392,9 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
             let allowed = r.allowed.contains(role);
             for (objects, inside) in [(&theirs, false), (&ours, true)] {
                 let path = objects.fill(r.path);
+                let body = objects.fill_body(&r.body);
                 let before = fingerprint(&app).await;
-                let status = call(&app, token, &r, &path).await;
+                let status = call(&app, token, &r, &path, &body).await;
                 let seen = allowed && (inside || *role == "admin");
                 let expected_denial = if !allowed {
                     Some(StatusCode::FORBIDDEN)
@@ -386,7 +433,7 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
     for r in functions() {
         for (role, token) in &tokens {
             let before = fingerprint(&app).await;
-            let status = call(&app, token, &r, r.path).await;
+            let status = call(&app, token, &r, r.path, &r.body).await;
             if r.allowed.contains(role) {
                 if [
                     StatusCode::UNAUTHORIZED,
@@ -442,6 +489,7 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
     // Pages of one object: the same rule of 404 outside and 403 for the function.
     for (path, allowed) in [
         ("/console/tips/{tip}", UNITS),
+        ("/console/tips/{loose_page_link}", UNITS),
         ("/police/units/{unit}", QUEUE),
         // Staff accounts are the town's: only admins, who see them all.
         ("/console/users/{user}/disable", ADMIN),
@@ -493,7 +541,8 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
     // role's own valid CSRF token: a role without the function gets 403 and changes
     // nothing; a role with it is not refused (a later role may find the work done).
     let community = ours.community;
-    let forms: [ConsoleForm; 7] = [
+    let unit: &'static str = Box::leak(ours.unit.to_string().into_boxed_str());
+    let forms: [ConsoleForm; 9] = [
         ("/console/communities", ADMIN, vec![("name", "矩阵新社区")]),
         (
             "/console/users",
@@ -511,6 +560,22 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
             vec![("state", "new"), ("note", "")],
         ),
         ("/console/tips/{tip}/door-check", UNITS, vec![]),
+        (
+            "/console/tips/{loose_page_link}/link",
+            UNITS,
+            vec![("unit_id", unit)],
+        ),
+        (
+            "/console/tips/{loose_page_unit}/unit",
+            UNITS,
+            vec![
+                ("community", community),
+                ("address", "影佳路 1号 909室"),
+                ("kind", "flat"),
+                ("rooms", "1"),
+                ("rental_mode", "whole"),
+            ],
+        ),
         ("/console/filings/{filing}/approve", QUEUE, vec![]),
         (
             "/console/filings/{filing}/reject",
@@ -545,6 +610,25 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
                     failures.push(format!("{role} {filled}: a denied call changed data"));
                 }
             }
+        }
+    }
+    // A tip's state by its reference is public: the same answer for every role and for
+    // nobody, on the API and the page.
+    let holders = tokens.iter().map(|(role, t)| (*role, Some(t.as_str())));
+    for (role, token) in holders.chain([("anonymous", None)]) {
+        let path = format!("/api/v1/tips/by-reference/{}", ours.reference);
+        let status = app.get(&path, token).await.status();
+        if status != StatusCode::OK {
+            failures.push(format!("{role} GET {path}: {status}"));
+        }
+    }
+    let status_page = format!("/tip/status?reference={}", theirs.reference);
+    for (role, cookie) in &cookies {
+        let status = crate::helpers::page(&app, cookie, &status_page)
+            .await
+            .status();
+        if status != StatusCode::OK {
+            failures.push(format!("{role} page {status_page}: {status}"));
         }
     }
     // A tenant's self-service link is its own credential: it opens that one registration

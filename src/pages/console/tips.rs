@@ -1,166 +1,31 @@
-//! Tips: the public report page, and the staff list, detail, triage and door-check button.
+//! Tips for staff: the list (searchable by reference number), the detail with triage, the
+//! door-check button, and for a tip that matched no unit, tying it to one or creating it.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::{Chrome, admit, page_or_error};
 use crate::domain::role::Role;
-use crate::domain::tip::{Category, MAX_PHOTO_BYTES, PhotoError, TipState};
+use crate::domain::tip::TipState;
+use crate::domain::unit::{RentalMode, UnitKind};
 use crate::error::AppError;
 use crate::http::State;
 use crate::http::download;
-use crate::http::multipart;
-use crate::http::render::{Lang, message_page};
-use crate::http::tip_intake::{FIELDS, receive};
 use crate::pages::session::{CsrfForm, Detour, PageCaller, check_csrf, html, see_other};
-use crate::service::tips::TipInput;
+use crate::service;
 use crate::service::tips::{list, open_check as open_check_for, set_state, visible};
 use crate::store::tips::Tip;
 
-/// The public tip page (no login).
-pub fn public_tip_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/tip", web::get().to(public_form))
-        .route("/tip", web::post().to(public_submit));
-}
-
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(public_tip_routes)
-        .route("/console/tips", web::get().to(list_page))
+    cfg.route("/console/tips", web::get().to(list_page))
         .route("/console/tips/{id}", web::get().to(detail_page))
         .route("/console/tips/{id}/photo.jpg", web::get().to(photo))
         .route("/console/tips/{id}/triage", web::post().to(triage))
-        .route("/console/tips/{id}/door-check", web::post().to(open_check));
-}
-
-#[derive(Template)]
-#[template(path = "tip.html")]
-struct PublicPage {
-    categories: Vec<(&'static str, &'static str)>,
-    token: String,
-    address: String,
-    category: String,
-    description: String,
-    contact: String,
-    errors: Vec<String>,
-}
-
-/// `?t=` carries the poster token when the page is opened from a scan page.
-#[derive(Debug, Deserialize)]
-pub struct PublicQuery {
-    t: Option<String>,
-}
-
-fn categories() -> Vec<(&'static str, &'static str)> {
-    Category::ALL
-        .iter()
-        .map(|c| (c.as_str(), c.label_zh()))
-        .collect()
-}
-
-async fn public_form(q: web::Query<PublicQuery>) -> HttpResponse {
-    let page = PublicPage {
-        categories: categories(),
-        token: q.t.clone().unwrap_or_default().chars().take(64).collect(),
-        address: String::new(),
-        category: String::new(),
-        description: String::new(),
-        contact: String::new(),
-        errors: Vec::new(),
-    };
-    html(StatusCode::OK, page.render())
-}
-
-async fn public_submit(state: State, req: HttpRequest, payload: web::Payload) -> HttpResponse {
-    if !multipart::is_multipart(&req) {
-        return message_page(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Lang::Zh,
-            "提交失败",
-            "请从举报页面提交。",
-        );
-    }
-    let form = match multipart::read(&req, payload, FIELDS, "photo", MAX_PHOTO_BYTES, || {
-        AppError::field(PhotoError::TooLarge.field())
-    })
-    .await
-    {
-        Ok(form) => form,
-        Err(AppError::Validation(fields)) => {
-            let errors = fields.iter().map(|f| f.message_zh.to_string()).collect();
-            return again(TipInput::default(), errors);
-        }
-        Err(_) => {
-            return message_page(
-                StatusCode::BAD_REQUEST,
-                Lang::Zh,
-                "提交失败",
-                "表单无法读取，请重试。",
-            );
-        }
-    };
-    let mut fields = form.fields;
-    let mut take = |name: &str| fields.remove(name);
-    let body = TipInput {
-        address: take("address"),
-        token: take("token").filter(|t| !t.trim().is_empty()),
-        community: None,
-        category: take("category").unwrap_or_default(),
-        description: take("description").unwrap_or_default(),
-        contact: take("contact"),
-    };
-    let echo = body.clone();
-    match receive(&state, &req, body, form.file).await {
-        Ok(_) => message_page(
-            StatusCode::CREATED,
-            Lang::Zh,
-            "举报已收到",
-            "谢谢您的线索。社区和民警会尽快核实处理；您留下的电话只用于核实情况。",
-        ),
-        Err(AppError::Validation(fields)) => again(
-            echo,
-            fields.iter().map(|f| f.message_zh.to_string()).collect(),
-        ),
-        Err(err @ AppError::PhotoAllowance(seconds)) => {
-            let mut page = message_page(
-                StatusCode::TOO_MANY_REQUESTS,
-                Lang::Zh,
-                "照片已达上限",
-                &err.to_string(),
-            );
-            if let Ok(wait) = seconds.to_string().parse() {
-                page.headers_mut()
-                    .insert(actix_web::http::header::RETRY_AFTER, wait);
-            }
-            page
-        }
-        Err(err) => {
-            if let AppError::Internal(e) = &err {
-                tracing::error!(error = format!("{e:#}"), "storing a tip failed");
-            }
-            message_page(
-                actix_web::ResponseError::status_code(&err),
-                Lang::Zh,
-                "提交失败",
-                "服务暂时不可用，请稍后再试。",
-            )
-        }
-    }
-}
-
-/// The form again, with what was typed and what is wrong.
-fn again(body: TipInput, errors: Vec<String>) -> HttpResponse {
-    let page = PublicPage {
-        categories: categories(),
-        token: body.token.unwrap_or_default(),
-        address: body.address.unwrap_or_default(),
-        category: body.category,
-        description: body.description,
-        contact: body.contact.unwrap_or_default(),
-        errors,
-    };
-    html(StatusCode::UNPROCESSABLE_ENTITY, page.render())
+        .route("/console/tips/{id}/door-check", web::post().to(open_check))
+        .route("/console/tips/{id}/link", web::post().to(link_unit))
+        .route("/console/tips/{id}/unit", web::post().to(create_unit));
 }
 
 /// A tip with labels for display.
@@ -187,9 +52,11 @@ struct ListPage {
     rows: Vec<Row>,
     total: i64,
     state: String,
+    reference: String,
     states: Vec<(&'static str, &'static str)>,
     page: i64,
     pages: i64,
+    next_query: String,
 }
 
 /// Query of the list.
@@ -197,6 +64,9 @@ struct ListPage {
 pub struct ListQuery {
     #[serde(default)]
     state: String,
+    /// Part of a reference number, or a whole one.
+    #[serde(default)]
+    reference: String,
     page: Option<i64>,
 }
 
@@ -209,27 +79,59 @@ async fn list_page(
 ) -> Result<HttpResponse, Detour> {
     let caller = admit(caller, Role::handles_tips)?;
     let wanted = TipState::parse(q.state.trim()).map(TipState::as_str);
+    let reference: String = q.reference.trim().chars().take(24).collect();
     let page = crate::http::query::page_number(q.page);
     let result = async {
-        let (tips, total) =
-            list(&state, &caller, wanted, (page - 1) * PAGE_SIZE, PAGE_SIZE).await?;
+        let (tips, total) = list(
+            &state,
+            &caller,
+            wanted,
+            Some(reference.as_str()),
+            (page - 1) * PAGE_SIZE,
+            PAGE_SIZE,
+        )
+        .await?;
         let tz = state.settings.tz;
+        let next_query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("state", wanted.unwrap_or(""))
+            .append_pair("reference", &reference)
+            .finish();
         let page = ListPage {
             chrome: Chrome::new(&caller, "/console/tips"),
             rows: tips.into_iter().map(|t| row(t, tz)).collect(),
             total,
             state: wanted.unwrap_or("").to_string(),
+            reference: reference.clone(),
             states: TipState::ALL
                 .iter()
                 .map(|s| (s.as_str(), s.label_zh()))
                 .collect(),
             page,
             pages: (total + PAGE_SIZE - 1) / PAGE_SIZE,
+            next_query,
         };
         Ok(html(StatusCode::OK, page.render()))
     }
     .await;
     Ok(page_or_error(&caller, result))
+}
+
+/// A unit found for a tip that names none.
+struct Candidate {
+    id: i64,
+    community: String,
+    address: String,
+}
+
+/// What the forms for a tip without a unit offer: the units found by the address search,
+/// and the choices of the new-unit form.
+struct Unmatched {
+    q: String,
+    searched: bool,
+    candidates: Vec<Candidate>,
+    communities: Vec<String>,
+    kinds: Vec<(&'static str, &'static str)>,
+    modes: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Template)]
@@ -238,16 +140,31 @@ struct DetailPage {
     chrome: Chrome,
     r: Row,
     states: Vec<(&'static str, &'static str)>,
+    unmatched: Option<Unmatched>,
 }
+
+/// `?q=` searches the caller's units by address, for a tip that names none.
+#[derive(Debug, Deserialize)]
+pub struct DetailQuery {
+    q: Option<String>,
+}
+
+/// Units shown for an address search on a tip's page.
+const CANDIDATES: i64 = 10;
 
 async fn detail_page(
     state: State,
     id: web::Path<i64>,
+    q: web::Query<DetailQuery>,
     PageCaller(caller): PageCaller,
 ) -> Result<HttpResponse, Detour> {
     let caller = admit(caller, Role::handles_tips)?;
     let result = async {
         let tip = visible(&state, &caller, *id).await?;
+        let unmatched = match tip.unit_id {
+            Some(_) => None,
+            None => Some(unmatched(&state, &caller, &tip, q.q.as_deref()).await?),
+        };
         let page = DetailPage {
             chrome: Chrome::new(&caller, "/console/tips"),
             r: row(tip, state.settings.tz),
@@ -255,11 +172,64 @@ async fn detail_page(
                 .iter()
                 .map(|s| (s.as_str(), s.label_zh()))
                 .collect(),
+            unmatched,
         };
         Ok(html(StatusCode::OK, page.render()))
     }
     .await;
     Ok(page_or_error(&caller, result))
+}
+
+/// The link and create forms of a tip without a unit; the search starts from the tip's
+/// address until staff type something else.
+async fn unmatched(
+    state: &State,
+    caller: &service::Caller,
+    tip: &Tip,
+    typed: Option<&str>,
+) -> Result<Unmatched, AppError> {
+    let searched = typed.is_some();
+    let q: String = typed
+        .unwrap_or(&tip.address)
+        .trim()
+        .chars()
+        .take(60)
+        .collect();
+    let candidates = if q.is_empty() {
+        Vec::new()
+    } else {
+        let (found, _) = service::units::search(state, caller, &q, None, 0, CANDIDATES).await?;
+        found
+            .into_iter()
+            .map(|u| Candidate {
+                id: u.id,
+                community: u.community,
+                address: u.address,
+            })
+            .collect()
+    };
+    let mut communities = service::units::community_choices(state, caller).await?;
+    // The tip's community first: the form's choice starts there.
+    if let Some(named) = &tip.community
+        && let Some(at) = communities.iter().position(|c| c == named)
+    {
+        let named = communities.remove(at);
+        communities.insert(0, named);
+    }
+    Ok(Unmatched {
+        q,
+        searched,
+        candidates,
+        communities,
+        kinds: UnitKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), k.label_zh()))
+            .collect(),
+        modes: RentalMode::ALL
+            .iter()
+            .map(|m| (m.as_str(), m.label_zh()))
+            .collect(),
+    })
 }
 
 async fn photo(
@@ -268,7 +238,7 @@ async fn photo(
     PageCaller(caller): PageCaller,
 ) -> Result<HttpResponse, Detour> {
     let caller = admit(caller, Role::handles_tips)?;
-    let result = crate::service::tips::photo(&state, &caller, *id)
+    let result = service::tips::photo(&state, &caller, *id)
         .await
         .map(|photo| download::private("image/jpeg", photo))
         .map_err(AppError::from);
@@ -310,6 +280,76 @@ async fn open_check(
     let result = async {
         check_csrf(&caller, &form.csrf)?;
         open_check_for(&state, &caller, *id).await?;
+        Ok(see_other(&format!("/console/tips/{}", *id)))
+    }
+    .await;
+    Ok(page_or_error(&caller, result))
+}
+
+/// The form that ties a tip to a unit: a found unit's button, or a unit number typed in.
+#[derive(Debug, Deserialize)]
+pub struct LinkForm {
+    csrf: String,
+    #[serde(default)]
+    unit_id: String,
+}
+
+async fn link_unit(
+    state: State,
+    id: web::Path<i64>,
+    form: web::Form<LinkForm>,
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::handles_tips)?;
+    let result = async {
+        check_csrf(&caller, &form.csrf)?;
+        let unit_id = form
+            .unit_id
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| AppError::from(service::Error::invalid("unit_id")))?;
+        service::tips::link_unit(&state, &caller, *id, unit_id).await?;
+        Ok(see_other(&format!("/console/tips/{}", *id)))
+    }
+    .await;
+    Ok(page_or_error(&caller, result))
+}
+
+/// The form that creates a unit for a tip, prefilled from it.
+#[derive(Debug, Deserialize)]
+pub struct UnitForm {
+    csrf: String,
+    #[serde(default)]
+    community: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    rooms: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    rental_mode: String,
+}
+
+async fn create_unit(
+    state: State,
+    id: web::Path<i64>,
+    form: web::Form<UnitForm>,
+    PageCaller(caller): PageCaller,
+) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::handles_tips)?;
+    let form = form.into_inner();
+    let result = async {
+        check_csrf(&caller, &form.csrf)?;
+        let new = service::tips::UnitFromTip {
+            community: Some(form.community),
+            address: Some(form.address),
+            // Not a number: out of range, so the rooms field is named like any bad count.
+            rooms: form.rooms.trim().parse().unwrap_or(0),
+            kind: form.kind,
+            rental_mode: form.rental_mode,
+        };
+        service::tips::create_unit(&state, &caller, *id, new).await?;
         Ok(see_other(&format!("/console/tips/{}", *id)))
     }
     .await;
