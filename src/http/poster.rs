@@ -43,7 +43,14 @@ pub async fn poster_response(
 pub fn community_pdf(batch: crate::qr::batch::Batch, by: i64) -> HttpResponse {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(8);
     let runtime = tokio::runtime::Handle::current();
-    let file = format!("posters-{}.pdf", batch.community_id);
+    let file = crate::export::FileName {
+        name: format!(
+            "房屋二维码_{}_{}.pdf",
+            crate::export::safe_name(&batch.community),
+            batch.date
+        ),
+        ascii: format!("posters_{}.pdf", batch.date),
+    };
     tokio::task::spawn_blocking(move || {
         let out = ChannelWriter {
             tx: tx.clone(),
