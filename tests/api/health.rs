@@ -91,6 +91,7 @@ async fn the_openapi_document_lists_every_api_route() {
         ("/api/v1/me/{token}/occupants/{occupant}/move-out", "post"),
         ("/api/v1/me/{token}/corrections", "post"),
         ("/api/v1/corrections", "get"),
+        ("/api/v1/import/template.csv", "get"),
     ] {
         assert!(
             paths[path][method].is_object(),
