@@ -16,21 +16,25 @@ pub fn attachment(content_type: &str, name: &FileName, cache_control: &str) -> H
     let mut answer = HttpResponse::Ok();
     answer
         .content_type(content_type)
-        .insert_header(("Content-Disposition", content_disposition(name)))
+        .insert_header((
+            "Content-Disposition",
+            content_disposition("attachment", name),
+        ))
         .insert_header(("Cache-Control", cache_control.to_string()));
     answer
 }
 
-/// `attachment; filename="…"; filename*=UTF-8''…` (RFC 6266): the ASCII name for old
-/// clients, the full UTF-8 name percent-encoded (RFC 5987) for every browser since 2012.
-pub fn content_disposition(name: &FileName) -> String {
+/// `attachment; filename="…"; filename*=UTF-8''…` (RFC 6266; `kind` is `attachment` or
+/// `inline`): the ASCII name for old clients, the full UTF-8 name percent-encoded
+/// (RFC 5987) for every browser since 2012.
+pub fn content_disposition(kind: &str, name: &FileName) -> String {
     let ascii: String = name
         .ascii
         .chars()
         .filter(|c| c.is_ascii() && !c.is_ascii_control() && !matches!(c, '"' | '\\'))
         .collect();
     format!(
-        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        "{kind}; filename=\"{ascii}\"; filename*=UTF-8''{}",
         percent_encode(&name.name)
     )
 }
@@ -96,6 +100,15 @@ pub fn private(content_type: &str, body: Vec<u8>) -> HttpResponse {
         .body(body)
 }
 
+/// Like [`private`], under `name` when the reader saves it.
+pub fn private_named(content_type: &str, name: &FileName, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header(("Content-Disposition", content_disposition("inline", name)))
+        .insert_header(("Cache-Control", NO_COPIES))
+        .body(body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,7 +120,7 @@ mod tests {
             ascii: "door-checks_2026-12-04.xlsx".into(),
         };
         assert_eq!(
-            content_disposition(&name),
+            content_disposition("attachment", &name),
             "attachment; filename=\"door-checks_2026-12-04.xlsx\"; \
              filename*=UTF-8''%E4%B8%8A%E9%97%A8%E6%A0%B8%E6%9F%A5_%E5%BD%B1%E4%BD%B3%201%22_2026-12-04.xlsx"
         );

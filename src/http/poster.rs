@@ -35,7 +35,20 @@ pub async fn poster_response(
     q: &PosterQuery,
 ) -> Result<HttpResponse, AppError> {
     let poster = posters::print(state, caller, unit, format, q.template.clone(), q.dpi).await?;
-    Ok(super::download::private(poster.content_type, poster.body))
+    // Saved, a poster is named for its address, as it is printed for one door.
+    let name = crate::export::FileName {
+        name: format!(
+            "房屋二维码_{}_{}.{format}",
+            crate::export::safe_name(&unit.community),
+            crate::export::safe_name(&unit.address)
+        ),
+        ascii: format!("poster-{}.{format}", unit.id),
+    };
+    Ok(super::download::private_named(
+        poster.content_type,
+        &name,
+        poster.body,
+    ))
 }
 
 /// A community's posters as one PDF download, a page a unit, streamed as the pages are
