@@ -15,6 +15,12 @@ async fn only_an_admin_creates_communities_and_names_are_unique() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
+    for same in ["影佳社区", "影佳居委会", "\u{3000}影佳 "] {
+        let res = app
+            .post_json("/api/v1/communities", &json!({"name": same}), Some(&admin))
+            .await;
+        assert_eq!(res.status(), StatusCode::CONFLICT, "{same:?}");
+    }
     let police = app.login_as("police", &["影佳"]).await;
     let res = app
         .post_json(
