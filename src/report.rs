@@ -3,11 +3,12 @@
 //! `GET /api/v1/stats?month=`.
 
 use anyhow::Context;
+use chrono::{DateTime, Utc};
 use rust_xlsxwriter::{Format, Workbook, Worksheet};
 
 use crate::domain::month::Month;
 use crate::domain::rates::{FILING, UPLOAD};
-use crate::export::neutralise;
+use crate::export::{self, About, HEADER_ROW, neutralise};
 use crate::store::stats::{self, Counts, Window};
 use crate::store::{Store, communities};
 
@@ -91,8 +92,13 @@ const FIGURES: &[Figure] = &[
     },
 ];
 
-/// Builds the report of `month` from the current records.
-pub async fn monthly(store: &Store, month: Month, tz: chrono_tz::Tz) -> anyhow::Result<Vec<u8>> {
+/// Builds the report of `month` from the current records, made at `at` (its title says so).
+pub async fn monthly(
+    store: &Store,
+    month: Month,
+    tz: chrono_tz::Tz,
+    at: DateTime<Utc>,
+) -> anyhow::Result<Vec<u8>> {
     let shown = communities::list(store).await?;
     let counts = stats::by_community(store, Window::month(month, tz)).await?;
     let rows: Vec<(String, Counts)> = shown
@@ -102,87 +108,125 @@ pub async fn monthly(store: &Store, month: Month, tz: chrono_tz::Tz) -> anyhow::
             (c.name, figures)
         })
         .collect();
-    write(month, &rows).context("writing the monthly report")
+    let about = |community: Option<&str>| {
+        About {
+            what: format!("人房共管月报 {month}"),
+            slug: "monthly-report",
+            community: community.map(str::to_string),
+            at,
+        }
+        .title(tz)
+    };
+    write(month, &rows, about).context("writing the monthly report")
 }
 
-fn write(month: Month, rows: &[(String, Counts)]) -> anyhow::Result<Vec<u8>> {
-    let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
-    let percent = Format::new().set_num_format("0.0%");
-    let hours = Format::new().set_num_format("0.0");
+/// Cell looks of the report.
+struct Looks {
+    title: Format,
+    header: Format,
+    percent: Format,
+    hours: Format,
+    day: Format,
+}
 
+fn write(
+    month: Month,
+    rows: &[(String, Counts)],
+    title: impl Fn(Option<&str>) -> String,
+) -> anyhow::Result<Vec<u8>> {
+    let mut book = Workbook::new();
+    let looks = Looks {
+        title: export::title_format(),
+        header: export::header_format(),
+        percent: Format::new().set_num_format("0.0%"),
+        hours: Format::new().set_num_format("0.0"),
+        day: Format::new().set_num_format("yyyy-mm-dd"),
+    };
     let mut total = Counts::default();
     for (_, c) in rows {
         total.add(c);
     }
     let summary = book.add_worksheet();
     summary.set_name("汇总")?;
-    summary.write_string_with_format(0, 0, format!("人房共管月报 {month}"), &bold)?;
-    summary.write_string_with_format(2, 0, "社区", &bold)?;
+    summary.write_string_with_format(0, 0, neutralise(&title(None)), &looks.title)?;
+    summary.write_string_with_format(HEADER_ROW, 0, "社区", &looks.header)?;
+    let mut widths = vec![export::display_width("社区")];
     for (i, figure) in FIGURES.iter().enumerate() {
-        let col = i as u16 + 1;
-        summary.write_string_with_format(2, col, figure.label, &bold)?;
-        summary.set_column_width(col, 14)?;
+        summary.write_string_with_format(HEADER_ROW, i as u16 + 1, figure.label, &looks.header)?;
+        widths.push(export::display_width(figure.label));
     }
-    summary.set_column_width(0, 16)?;
     let all = std::iter::once(("合计".to_string(), &total))
         .chain(rows.iter().map(|(name, c)| (name.clone(), c)));
     for (r, (name, counts)) in all.enumerate() {
-        let row = r as u32 + 3;
-        summary.write_string(row, 0, neutralise(&name))?;
+        let row = r as u32 + HEADER_ROW + 1;
+        let name = neutralise(&name);
+        widths[0] = widths[0].max(export::display_width(&name));
+        summary.write_string(row, 0, name)?;
         for (i, figure) in FIGURES.iter().enumerate() {
-            put(
-                summary,
-                row,
-                i as u16 + 1,
-                (figure.value)(counts),
-                &percent,
-                &hours,
-            )?;
+            put(summary, row, i as u16 + 1, (figure.value)(counts), &looks)?;
         }
     }
+    export::fit_columns(summary, &widths)?;
+    export::frame_header(
+        summary,
+        HEADER_ROW,
+        rows.len() as u32 + 1,
+        FIGURES.len() as u16 + 1,
+    )?;
 
     let mut used = vec!["汇总".to_string()];
     for (name, counts) in rows {
         let sheet = book.add_worksheet();
         sheet.set_name(sheet_name(name, &mut used))?;
-        sheet.set_column_width(0, 28)?;
-        sheet.set_column_width(1, 14)?;
-        sheet.write_string_with_format(0, 0, neutralise(&format!("{name} {month}")), &bold)?;
+        sheet.write_string_with_format(0, 0, neutralise(&title(Some(name))), &looks.title)?;
+        sheet.write_string_with_format(HEADER_ROW, 0, "指标", &looks.header)?;
+        sheet.write_string_with_format(HEADER_ROW, 1, "数值", &looks.header)?;
+        let mut label_width = export::display_width("指标");
         for (i, figure) in FIGURES.iter().enumerate() {
-            let row = i as u32 + 2;
+            let row = i as u32 + HEADER_ROW + 1;
             sheet.write_string(row, 0, figure.label)?;
-            put(sheet, row, 1, (figure.value)(counts), &percent, &hours)?;
+            label_width = label_width.max(export::display_width(figure.label));
+            put(sheet, row, 1, (figure.value)(counts), &looks)?;
         }
-        let top = FIGURES.len() as u32 + 3;
-        sheet.write_string_with_format(top, 0, "日期", &bold)?;
-        sheet.write_string_with_format(top, 1, "上传次数", &bold)?;
+        let top = FIGURES.len() as u32 + HEADER_ROW + 2;
+        sheet.write_string_with_format(top, 0, "日期", &looks.header)?;
+        sheet.write_string_with_format(top, 1, "上传次数", &looks.header)?;
         for (day, n) in counts.per_day.iter().enumerate() {
             let date = month.first_day() + chrono::Days::new(day as u64);
-            sheet.write_string(top + 1 + day as u32, 0, date.to_string())?;
-            sheet.write_number(top + 1 + day as u32, 1, *n as f64)?;
+            let row = top + 1 + day as u32;
+            sheet.write_date_with_format(row, 0, export::excel_date(date)?, &looks.day)?;
+            sheet.write_number(row, 1, *n as f64)?;
         }
+        export::fit_columns(sheet, &[label_width, export::display_width("上传次数")])?;
+        sheet.set_freeze_panes(HEADER_ROW + 1, 0)?;
     }
     book.save_to_buffer().context("saving the workbook")
 }
 
+/// One figure as a cell: counts, rates and hours as numbers; a figure that cannot be
+/// computed (no units to divide by) as an empty cell, so the column stays all numbers.
 fn put(
     sheet: &mut Worksheet,
     row: u32,
     col: u16,
     value: Value,
-    percent: &Format,
-    hours: &Format,
+    looks: &Looks,
 ) -> anyhow::Result<()> {
     match value {
-        Value::Count(n) => sheet.write_number(row, col, n as f64)?,
-        Value::Rate(Some(r)) => sheet.write_number_with_format(row, col, r, percent)?,
-        Value::Hours(Some(h)) => sheet.write_number_with_format(row, col, h, hours)?,
-        Value::Flag(Some(met)) => sheet.write_string(row, col, if met { "是" } else { "否" })?,
-        Value::Rate(None) | Value::Hours(None) | Value::Flag(None) => {
-            sheet.write_string(row, col, "—")?
+        Value::Count(n) => {
+            sheet.write_number(row, col, n as f64)?;
         }
-    };
+        Value::Rate(Some(r)) => {
+            sheet.write_number_with_format(row, col, r, &looks.percent)?;
+        }
+        Value::Hours(Some(h)) => {
+            sheet.write_number_with_format(row, col, h, &looks.hours)?;
+        }
+        Value::Flag(Some(met)) => {
+            sheet.write_string(row, col, if met { "是" } else { "否" })?;
+        }
+        Value::Rate(None) | Value::Hours(None) | Value::Flag(None) => {}
+    }
     Ok(())
 }
 

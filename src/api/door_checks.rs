@@ -82,7 +82,7 @@ pub async fn export(
     format: &str,
 ) -> Result<HttpResponse, AppError> {
     let table = service::door_checks::export(state, caller, &q.asked()).await?;
-    crate::http::download::table(table, format, "door-checks", "上门核查").await
+    crate::http::download::table(table, format, "上门核查").await
 }
 
 /// The queue as CSV (UTF-8 with BOM).

@@ -16,7 +16,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/api/v1/units/import")
             .app_data(web::PayloadConfig::new(MAX_BYTES))
             .route(web::post().to(import_units)),
-    );
+    )
+    .route("/api/v1/import/template.csv", web::get().to(template));
+}
+
+/// The template of an import file: CSV (UTF-8 with BOM), the header in Chinese, one sample
+/// row in the caller's first community, and lines starting with `#` that explain the allowed
+/// values (the import skips them). The template imports as it is.
+#[utoipa::path(get, path = "/api/v1/import/template.csv", tag = "staff",
+    responses((status = 200, content_type = "text/csv", body = String),
+        (status = 403, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn template(state: State, caller: Caller) -> Result<HttpResponse, AppError> {
+    let csv = service::imports::template(&state, &caller).await?;
+    Ok(crate::http::download::import_template(csv))
 }
 
 /// `?dry_run=true` checks the file and writes nothing.

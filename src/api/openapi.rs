@@ -33,6 +33,7 @@ impl Modify for BearerAuth {
         units::create_community,
         units::create_unit,
         import::import_units,
+        import::template,
         tips::create_tip,
         tips::list_tips,
         tips::get_tip,

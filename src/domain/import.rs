@@ -164,13 +164,16 @@ pub fn parse(text: &str) -> Result<Parsed, FileError> {
             start += 1;
         }
         let line = lines.line_of(start as u64);
-        if record.iter().all(|cell| cell.trim().is_empty()) {
+        if record.iter().all(|cell| cell.trim().is_empty()) || is_note(&record) {
             continue;
         }
         let cell = |c: Column| columns.get(&c).and_then(|&i| record.get(i)).unwrap_or("");
         match row(line, cell) {
             Ok(row) => {
-                let key = (row.community.clone(), row.address.key().to_string());
+                let key = (
+                    super::community::match_key(&row.community),
+                    row.address.key().to_string(),
+                );
                 if let Some(first) = first_line.get(&key) {
                     parsed.rejected.push(Rejected {
                         line,
@@ -185,6 +188,69 @@ pub fn parse(text: &str) -> Result<Parsed, FileError> {
         }
     }
     Ok(parsed)
+}
+
+/// The mark of a line of explanation (the template's notes), which the import skips.
+pub const NOTE: char = '#';
+
+fn is_note(record: &csv::StringRecord) -> bool {
+    record
+        .get(0)
+        .is_some_and(|first| first.trim_start().starts_with(NOTE))
+}
+
+/// The template of an import file (without its byte-order mark): the header in Chinese,
+/// one sample row in `community`, and notes on the allowed values that the import skips.
+pub fn template(community: &str) -> String {
+    let listed = |pairs: Vec<(&str, &str)>| {
+        let named: Vec<String> = pairs
+            .iter()
+            .map(|(zh, en)| format!("{zh}（{en}）"))
+            .collect();
+        named.join("、")
+    };
+    let kinds = listed(
+        UnitKind::ALL
+            .iter()
+            .map(|k| (k.label_zh(), k.as_str()))
+            .collect(),
+    );
+    let modes = listed(
+        RentalMode::ALL
+            .iter()
+            .map(|m| (m.label_zh(), m.as_str()))
+            .collect(),
+    );
+    let notes = [
+        "说明：以 # 开头的行不会导入；示例行请换成实际房屋（或先勾选“只检查，不写入”试导入）"
+            .to_string(),
+        format!(
+            "社区：您负责的社区名称；写“{community}”“{community}社区”或“{community}居委会”均可"
+        ),
+        "地址：一行写完：路、弄、号、室".into(),
+        format!("间数：可出租的房间数；1 到 {MAX_ROOMS} 的整数"),
+        format!("类型：{kinds}"),
+        format!("出租方式：{modes}"),
+        "面积：可选；建筑面积（平方米）".into(),
+    ];
+    let mut out = String::from("社区,地址,间数,类型,出租方式,面积\r\n");
+    out.push_str(&format!(
+        "{},人民路 100弄 1号 201室,3,住宅,合租,60\r\n",
+        template_cell(community)
+    ));
+    for note in notes {
+        out.push_str(&format!("{NOTE} {}\r\n", template_cell(&note)));
+    }
+    out
+}
+
+/// A cell of the template, quoted when it holds a separator or a quote.
+fn template_cell(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
 }
 
 /// Line numbers (from 1) of byte offsets, asked for in increasing order.
@@ -285,6 +351,30 @@ mod tests {
     use super::*;
 
     const HEADER: &str = "社区,地址,间数,类型,出租方式\n";
+
+    #[test]
+    fn the_template_reads_back_as_its_sample_row_and_skips_its_notes() {
+        let text = template("影佳");
+        assert!(text.starts_with("社区,地址,间数,类型,出租方式,面积\r\n"));
+        assert!(
+            text.contains("住宅（flat）") && text.contains("群租（group）"),
+            "{text}"
+        );
+        let parsed = parse(&text).unwrap();
+        assert_eq!(parsed.rejected, vec![]);
+        assert_eq!(parsed.rows.len(), 1);
+        assert_eq!(parsed.rows[0].community, "影佳");
+        assert_eq!(parsed.rows[0].kind, UnitKind::Flat);
+    }
+
+    #[test]
+    fn a_community_written_with_a_suffix_is_the_same_flat_twice() {
+        let parsed = parse(&format!(
+            "{HEADER}影佳,影佳路1号,1,住宅,整租\n影佳居委会,影佳路1号,1,住宅,整租\n"
+        ))
+        .unwrap();
+        assert_eq!(parsed.rejected[0].reason, "与第 2 行是同一套房屋");
+    }
 
     #[test]
     fn a_gbk_file_reads_like_its_utf8_twin() {

@@ -35,7 +35,20 @@ pub async fn poster_response(
     q: &PosterQuery,
 ) -> Result<HttpResponse, AppError> {
     let poster = posters::print(state, caller, unit, format, q.template.clone(), q.dpi).await?;
-    Ok(super::download::private(poster.content_type, poster.body))
+    // Saved, a poster is named for its address, as it is printed for one door.
+    let name = crate::export::FileName {
+        name: format!(
+            "房屋二维码_{}_{}.{format}",
+            crate::export::safe_name(&unit.community),
+            crate::export::safe_name(&unit.address)
+        ),
+        ascii: format!("poster-{}.{format}", unit.id),
+    };
+    Ok(super::download::private_named(
+        poster.content_type,
+        &name,
+        poster.body,
+    ))
 }
 
 /// A community's posters as one PDF download, a page a unit, streamed as the pages are
@@ -43,7 +56,14 @@ pub async fn poster_response(
 pub fn community_pdf(batch: crate::qr::batch::Batch, by: i64) -> HttpResponse {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(8);
     let runtime = tokio::runtime::Handle::current();
-    let file = format!("posters-{}.pdf", batch.community_id);
+    let file = crate::export::FileName {
+        name: format!(
+            "房屋二维码_{}_{}.pdf",
+            crate::export::safe_name(&batch.community),
+            batch.date
+        ),
+        ascii: format!("posters_{}.pdf", batch.date),
+    };
     tokio::task::spawn_blocking(move || {
         let out = ChannelWriter {
             tx: tx.clone(),

@@ -119,7 +119,7 @@ async fn export_file(
 ) -> Result<HttpResponse, AppError> {
     let everything = service::door_checks::QueueQuery::default();
     let table = service::door_checks::export(&state, &caller, &everything).await?;
-    crate::http::download::table(table, &format, "door-checks", "上门核查").await
+    crate::http::download::table(table, &format, "上门核查").await
 }
 
 struct CheckView {

@@ -201,8 +201,8 @@ async fn status_page(state: State, q: web::Query<StatusQuery>) -> HttpResponse {
                 reference: found.reference.clone(),
                 found: Some(Standing {
                     state: found.state.public_label_zh(),
-                    received: crate::http::local_time(tz, found.created_at),
-                    changed: crate::http::local_time(tz, found.changed_at),
+                    received: crate::display::local_time(tz, found.created_at),
+                    changed: crate::display::local_time(tz, found.changed_at),
                     reference: found.reference,
                 }),
                 not_found: false,

@@ -9,7 +9,7 @@ use crate::domain::door_check::{Outcome, Reason, Status, days_since};
 use crate::domain::person::PersonName;
 use crate::domain::registration::new_receipt;
 use crate::domain::role::Role;
-use crate::export::{Columns, Table};
+use crate::export::{About, Columns, Table};
 use crate::store::door_checks::{self, Order, QueueFilter, VisitResult};
 use crate::store::{self, audit, clock, communities, filings, registrations, sublandlords, units};
 
@@ -77,15 +77,21 @@ pub async fn export(ctx: &Context, caller: &Caller, q: &QueueQuery<'_>) -> Resul
         reason: None,
     };
     audit::append(&ctx.store, entry, now).await?;
+    let about = About {
+        what: "上门核查".into(),
+        slug: "door-checks",
+        community: scope_name(ctx, caller, &filter.scope).await?,
+        at: ctx.now(),
+    };
     let now = store::instant(now);
     let columns = Columns::<door_checks::QueueItem>::new()
         .integer("编号", |i| i.id)
         .text("社区", |i| i.community.clone())
         .text("地址", |i| i.address.clone())
         .text("原因", |i| i.reason.label_zh().into())
-        .text("状态", |i| i.status.as_str().into())
+        .text("状态", |i| i.status.label_zh().into())
         .text("结果", |i| {
-            i.outcome.map(|o| o.as_str().into()).unwrap_or_default()
+            i.outcome.map(|o| o.label_zh().into()).unwrap_or_default()
         })
         .date_time("发起时间", |i| store::instant(i.opened_at))
         .integer("未上传天数", |i| {
@@ -94,8 +100,34 @@ pub async fn export(ctx: &Context, caller: &Caller, q: &QueueQuery<'_>) -> Resul
         .integer("未遇次数", |i| i.attempts)
         .text("另一登记地址", |i| {
             i.related_address.clone().unwrap_or_default()
+        })
+        .code("原因代码", |i| i.reason.as_str().into())
+        .code("状态代码", |i| i.status.as_str().into())
+        .code("结果代码", |i| {
+            i.outcome.map(|o| o.as_str().into()).unwrap_or_default()
         });
-    Ok(columns.table(&items, ctx.settings.tz))
+    Ok(columns.table(about, &items, ctx.settings.tz))
+}
+
+/// The one community an export covers, by its stored name: the one asked for, or a
+/// caller's only community; `None` for several.
+async fn scope_name(
+    ctx: &Context,
+    caller: &Caller,
+    scope: &store::Scope,
+) -> Result<Option<String>> {
+    let id = match scope {
+        store::Scope::Community(id) => *id,
+        _ if !caller.role.sees_all_communities() && caller.community_ids.len() == 1 => {
+            caller.community_ids[0]
+        }
+        _ => return Ok(None),
+    };
+    Ok(communities::list(&ctx.store)
+        .await?
+        .into_iter()
+        .find(|c| c.id == id)
+        .map(|c| c.name))
 }
 
 /// One line of the queue.

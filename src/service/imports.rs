@@ -62,6 +62,20 @@ pub async fn units(
     import_units(&ctx.store, &ctx.vault, Some(caller), bytes, dry_run).await
 }
 
+/// The template of an import file, as CSV with a byte-order mark: its sample row is in the
+/// first of the caller's communities, so that the template itself imports.
+pub async fn template(ctx: &Context, caller: &Caller) -> Result<Vec<u8>> {
+    caller.require(Role::manages_units)?;
+    let community = crate::store::communities::list(&ctx.store)
+        .await?
+        .into_iter()
+        .find(|c| caller.sees(c.id))
+        .map_or_else(|| "影佳".to_string(), |c| c.name);
+    let mut bytes = "\u{feff}".as_bytes().to_vec();
+    bytes.extend_from_slice(crate::domain::import::template(&community).as_bytes());
+    Ok(bytes)
+}
+
 /// The import itself, for a caller (`by`) or from the command line (`None`: every
 /// community, recorded as no one's). Takes the store and the keys alone: the command line
 /// has no sessions to offer.

@@ -20,6 +20,16 @@ pub async fn create_community(ctx: &Context, caller: &Caller, name: &str) -> Res
             "Name must be 1 to 40 characters",
         )));
     }
+    // `影佳社区` beside `影佳` would make every suffixed name ambiguous (imports and bodies
+    // match on the name without its suffix); the same name exactly is the constraint's.
+    if let Some(same) = communities::find_by_name(&ctx.store, name).await?
+        && same.name != name
+    {
+        return Err(Error::Conflict(format!(
+            "与已有社区“{}”是同一社区",
+            same.name
+        )));
+    }
     match communities::create(&ctx.store, name, store::millis(ctx.now())).await {
         Ok(id) => Ok(id),
         Err(StoreError::Unique(Constraint::CommunityName)) => {

@@ -57,15 +57,11 @@ pub async fn csv(
     now_ms: i64,
 ) -> Result<Report, ImportError> {
     let parsed = sheet::parse(&sheet::decode(bytes)?)?;
-    let by_name: HashMap<String, i64> = communities::list(store)
-        .await?
-        .into_iter()
-        .map(|c| (c.name, c.id))
-        .collect();
+    let by_name = communities::ByName::load(store).await?;
     let mut rejected = parsed.rejected;
     let mut new = Vec::with_capacity(parsed.rows.len());
     for row in parsed.rows {
-        match by_name.get(&row.community).copied().filter(|&id| sees(id)) {
+        match by_name.get(&row.community).filter(|&id| sees(id)) {
             Some(community_id) => new.push(NewUnit {
                 created_by: user_id,
                 community_id,

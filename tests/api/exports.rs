@@ -121,3 +121,173 @@ async fn a_formula_in_every_text_field_stays_text_in_every_export() {
         &xlsx_cells(&report.bytes().await.unwrap()),
     );
 }
+
+/// Today in Shanghai, as file names and title rows write it.
+fn today() -> String {
+    Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// `text` percent-encoded the way RFC 5987 asks (every byte outside `attr-char`).
+fn rfc5987(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The XML of the first worksheet of a workbook.
+fn sheet_xml(bytes: &[u8]) -> String {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+    let mut xml = String::new();
+    zip.by_name("xl/worksheets/sheet1.xml")
+        .unwrap()
+        .read_to_string(&mut xml)
+        .unwrap();
+    xml
+}
+
+/// `(column, width, hidden)` of every column a `<col>` of a sheet describes (one `<col>`
+/// may stand for a run of alike columns), columns counted from 1.
+fn columns(xml: &str) -> Vec<(usize, f64, bool)> {
+    let attr = |col: &str, name: &str| -> String {
+        let at = col.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+        col[at..at + col[at..].find('"').unwrap()].to_string()
+    };
+    xml.split("<col ")
+        .skip(1)
+        .flat_map(|c| {
+            let col = format!(" {}", &c[..c.find("/>").unwrap()]);
+            let min: usize = attr(&col, "min").parse().unwrap();
+            let max: usize = attr(&col, "max").parse().unwrap();
+            let width: f64 = attr(&col, "width").parse().unwrap();
+            let hidden = col.contains(" hidden=\"1\"");
+            (min..=max).map(move |n| (n, width, hidden))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_door_check_workbook_is_built_for_excel_and_wps() {
+    let app = spawn_app().await;
+    let admin = app.admin_with(&["影佳", "祥东"]).await;
+    let (unit, _) = app
+        .create_unit(&admin, "影佳", "影佳路 1188弄 22号 1201室")
+        .await;
+    app.overdue_check(unit, 0).await;
+
+    let res = app
+        .get("/api/v1/door-checks.xlsx?community=影佳社区", Some(&admin))
+        .await;
+
+    assert_eq!(res.status(), StatusCode::OK);
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let day = today();
+    assert_eq!(
+        disposition,
+        format!(
+            "attachment; filename=\"door-checks_{day}.xlsx\"; filename*=UTF-8''{}",
+            rfc5987(&format!("上门核查_影佳_{day}.xlsx"))
+        )
+    );
+    let bytes = res.bytes().await.unwrap().to_vec();
+    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.clone())).unwrap();
+    let sheet = book.worksheet_range("上门核查").unwrap();
+    let title = sheet.rows().next().unwrap()[0].to_string();
+    assert!(
+        title.starts_with("上门核查\u{3000}影佳\u{3000}导出时间 ") && title.contains(&day),
+        "{title}"
+    );
+    let header: Vec<String> = sheet
+        .rows()
+        .nth(1)
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let col = |label: &str| {
+        header
+            .iter()
+            .position(|h| h == label)
+            .unwrap_or_else(|| panic!("no {label} in {header:?}"))
+    };
+    let row = sheet.rows().nth(2).unwrap();
+    assert!(
+        matches!(row[col("编号")], Data::Float(_)),
+        "{:?}",
+        row[col("编号")]
+    );
+    assert!(matches!(row[col("未上传天数")], Data::Float(_)));
+    assert!(matches!(row[col("未遇次数")], Data::Float(_)));
+    assert!(matches!(row[col("发起时间")], Data::DateTime(_)));
+    assert_eq!(row[col("状态")], Data::String("待核查".into()));
+    assert_eq!(row[col("原因")], Data::String("逾期未上传".into()));
+    assert_eq!(row[col("状态代码")], Data::String("open".into()));
+    assert_eq!(row[col("原因代码")], Data::String("no_upload".into()));
+    assert_eq!(header.last().map(String::as_str), Some("结果代码"));
+
+    let xml = sheet_xml(&bytes);
+    assert!(
+        xml.contains(r#"state="frozen""#) && xml.contains(r#"ySplit="2""#),
+        "{xml}"
+    );
+    let last = (b'A' + header.len() as u8 - 1) as char;
+    assert!(
+        xml.contains(&format!(r#"<autoFilter ref="A2:{last}3"/>"#)),
+        "{xml}"
+    );
+    let cols = columns(&xml);
+    let width = |label: &str| cols.iter().find(|c| c.0 == col(label) + 1).unwrap().1;
+    assert!(width("地址") > width("编号"), "{cols:?}");
+    // 19 characters, 6 of them CJK: 25 half-width characters wide.
+    assert!(width("地址") >= 25.0, "CJK counts double: {cols:?}");
+    let hidden: Vec<usize> = cols.iter().filter(|c| c.2).map(|c| c.0 - 1).collect();
+    assert_eq!(
+        hidden,
+        [col("原因代码"), col("状态代码"), col("结果代码")],
+        "{cols:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_door_check_csv_has_local_times_codes_last_and_a_named_file() {
+    let app = spawn_app().await;
+    let admin = app.admin_with(&["影佳"]).await;
+    let (unit, _) = app.create_unit(&admin, "影佳", "影佳路 1号 101室").await;
+    app.overdue_check(unit, 0).await;
+
+    let res = app.get("/api/v1/door-checks.csv", Some(&admin)).await;
+
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let day = today();
+    assert!(
+        disposition.contains(&format!("filename=\"door-checks_{day}.csv\""))
+            && disposition.contains(&rfc5987(&format!("上门核查_全部_{day}.csv"))),
+        "{disposition}"
+    );
+    let bytes = res.bytes().await.unwrap();
+    assert_eq!(&bytes[..3], b"\xef\xbb\xbf");
+    let text = std::str::from_utf8(&bytes[3..]).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    assert!(header.ends_with(",原因代码,状态代码,结果代码"), "{header}");
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = header.split(',').position(|h| h == "发起时间").unwrap();
+    let local = chrono::NaiveDateTime::parse_from_str(row[at], "%Y-%m-%d %H:%M");
+    assert!(local.is_ok(), "{}", row[at]);
+    assert!(row.contains(&"待核查") && row.contains(&"open"), "{row:?}");
+}

@@ -95,6 +95,9 @@ async fn the_openapi_document_lists_every_api_route() {
         ("/api/v1/tips/by-reference/{reference}", "get"),
         ("/api/v1/tips/{id}/link", "post"),
         ("/api/v1/tips/{id}/unit", "post"),
+        ("/api/v1/import/template.csv", "get"),
+        ("/api/v1/my/units/{id}/undo", "get"),
+        ("/api/v1/my/units/{id}/undo/{event}", "post"),
     ] {
         assert!(
             paths[path][method].is_object(),

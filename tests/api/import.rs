@@ -173,3 +173,92 @@ async fn a_file_without_the_required_columns_is_refused_naming_them() {
     );
     assert_eq!(app.count("units").await, 0);
 }
+
+#[tokio::test]
+async fn a_community_written_with_its_suffix_or_spaces_imports_into_that_community() {
+    let app = spawn_app().await;
+    let admin = app.admin_with(&["影佳", "祥东"]).await;
+    let file = format!(
+        "{HEADER}影佳社区,影佳路 9号 1室,1,住宅,整租,\r\n\
+         影佳居委,影佳路 9号 2室,1,住宅,整租,\r\n\
+         影佳居委会,影佳路 9号 3室,1,住宅,整租,\r\n\
+         影佳居民委员会,影佳路 9号 4室,1,住宅,整租,\r\n\
+         \u{3000}影佳村委会 ,影佳路 9号 5室,1,住宅,整租,\r\n\
+         祥东社区,影佳路 9号 1室,1,住宅,整租,\r\n\
+         影佳居委会,影佳路 9号 1室,1,住宅,整租,\r\n"
+    );
+
+    let report = import(&app, file.into_bytes(), "", &admin).await;
+
+    assert_eq!(report["created"], 6, "{report}");
+    assert_eq!(rejected_lines(&report), vec![8], "the same flat as line 2");
+    let in_yingjia: i64 = sqlx::query_scalar(
+        "select count(*) from units u join communities c on c.id = u.community_id \
+         where c.name = '影佳'",
+    )
+    .fetch_one(app.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(in_yingjia, 5);
+}
+
+#[tokio::test]
+async fn the_template_downloads_with_a_bom_and_imports_as_it_is() {
+    let app = spawn_app().await;
+    app.admin_with(&["影佳", "祥东"]).await;
+    let community = app.login_as("community", &["祥东"]).await;
+
+    let res = app
+        .get("/api/v1/import/template.csv", Some(&community))
+        .await;
+
+    assert_eq!(res.status(), StatusCode::OK);
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        disposition.contains("filename=\"units-import-template.csv\"")
+            && disposition.contains("filename*=UTF-8''%E6%88%BF"),
+        "{disposition}"
+    );
+    let bytes = res.bytes().await.unwrap().to_vec();
+    assert_eq!(&bytes[..3], b"\xef\xbb\xbf");
+    let text = std::str::from_utf8(&bytes[3..]).unwrap();
+    assert!(text.starts_with(HEADER), "{text}");
+    assert!(
+        text.contains("\r\n祥东,"),
+        "the sample is in the caller's community: {text}"
+    );
+    assert!(text.contains("# 类型：住宅（flat）"), "{text}");
+    let report = import(&app, bytes, "", &community).await;
+    assert_eq!(report["created"], 1, "{report}");
+    assert_eq!(rejected_lines(&report), Vec::<i64>::new());
+
+    let property = app.login_as("enforcement", &["祥东"]).await;
+    let res = app
+        .get("/api/v1/import/template.csv", Some(&property))
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_console_import_page_links_the_same_template() {
+    let app = spawn_app().await;
+    app.admin_with(&["影佳"]).await;
+    let cookie = crate::helpers::page_login(&app, "property", &["影佳"]).await;
+
+    let html = crate::helpers::page(&app, &cookie, "/console/import")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(r#"href="/console/import/template.csv""#),
+        "{html}"
+    );
+    let res = crate::helpers::page(&app, &cookie, "/console/import/template.csv").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = String::from_utf8(res.bytes().await.unwrap().to_vec()).unwrap();
+    assert!(text.starts_with("\u{feff}社区,地址,间数"), "{text}");
+}

@@ -290,6 +290,7 @@ fn functions() -> Vec<Route> {
         get("/api/v1/my/units", SUBLANDLORD),
         get("/api/v1/filings?status=pending", FILINGS),
         get("/api/v1/corrections", UNITS),
+        get("/api/v1/import/template.csv", UNITS),
         post(
             "/api/v1/units",
             json!({"community": "影佳", "address": "影佳路 77号", "rooms": 1, "kind": "flat",
@@ -304,6 +305,7 @@ const PAGES: &[(&str, &[&str])] = &[
     ("/console", STAFF),
     ("/console/units", STAFF),
     ("/console/import", UNITS),
+    ("/console/import/template.csv", UNITS),
     ("/console/tips", UNITS),
     ("/console/filings", QUEUE),
     ("/console/stats", STAFF),
@@ -736,6 +738,7 @@ async fn own_unit_routes(
                 &token,
                 &route(method.clone(), "", json!({}), &[]),
                 path,
+                &json!({}),
             )
             .await;
             let want = match role.as_str() {

@@ -43,6 +43,13 @@ async fn a4_and_a6_posters_scan_and_show_the_unit() {
     let res = poster(&app, &admin, unit, "svg").await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "image/svg+xml");
+    let disposition = res.headers()["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.starts_with(&format!(
+            "inline; filename=\"poster-{unit}.svg\"; filename*=UTF-8''"
+        )) && disposition.ends_with("%20201%E5%AE%A4.svg"),
+        "named for its address: {disposition}"
+    );
     let svg = res.text().await.unwrap();
     assert!(svg.contains("影佳路 100弄 1号 201室"), "the address");
     assert!(svg.contains("人房共管 · 影佳"), "the community");
@@ -308,11 +315,13 @@ async fn staff_download_their_communitys_posters_as_one_pdf() {
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "application/pdf");
+    let disposition = res.headers()["content-disposition"].to_str().unwrap();
     assert!(
-        res.headers()["content-disposition"]
-            .to_str()
-            .unwrap()
-            .contains("attachment")
+        disposition.starts_with("attachment; filename=\"posters_")
+            && disposition.contains(
+                "filename*=UTF-8''%E6%88%BF%E5%B1%8B%E4%BA%8C%E7%BB%B4%E7%A0%81_%E5%BD%B1%E4%BD%B3_"
+            ),
+        "房屋二维码_影佳_…: {disposition}"
     );
     let pdf = res.bytes().await.unwrap();
     assert!(pdf.ends_with(b"%%EOF\n"));

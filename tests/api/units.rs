@@ -15,6 +15,12 @@ async fn only_an_admin_creates_communities_and_names_are_unique() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
+    for same in ["影佳社区", "影佳居委会", "\u{3000}影佳 "] {
+        let res = app
+            .post_json("/api/v1/communities", &json!({"name": same}), Some(&admin))
+            .await;
+        assert_eq!(res.status(), StatusCode::CONFLICT, "{same:?}");
+    }
     let police = app.login_as("police", &["影佳"]).await;
     let res = app
         .post_json(
@@ -28,6 +34,40 @@ async fn only_an_admin_creates_communities_and_names_are_unique() {
         .post_json("/api/v1/communities", &json!({"name": " "}), Some(&admin))
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn a_body_may_name_its_community_with_a_suffix() {
+    let app = spawn_app().await;
+    let admin = app.admin_with(&["影佳", "祥东"]).await;
+    let unit = |community: &str, address: &str| {
+        json!({"community": community, "address": address, "rooms": 1, "kind": "flat",
+               "rental_mode": "whole"})
+    };
+
+    let res = app
+        .post_json(
+            "/api/v1/units",
+            &unit("影佳居委会", "影佳路 8号"),
+            Some(&admin),
+        )
+        .await;
+
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = res.json::<Value>().await.unwrap()["unit_id"]
+        .as_i64()
+        .unwrap();
+    let card: Value = app
+        .get(&format!("/api/v1/units/{id}"), Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(card["community"], "影佳", "{card}");
+    let res = app
+        .post_json("/api/v1/units", &unit("东影佳", "影佳路 9号"), Some(&admin))
+        .await;
+    assert_ne!(res.status(), StatusCode::CREATED, "not a suffix of 影佳");
 }
 
 #[tokio::test]

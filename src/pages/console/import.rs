@@ -15,7 +15,18 @@ use crate::service::{self, imports::ImportReport};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/import", web::get().to(form_page))
-        .route("/console/import", web::post().to(upload));
+        .route("/console/import", web::post().to(upload))
+        .route("/console/import/template.csv", web::get().to(template));
+}
+
+/// The template of an import file, the same as the API's.
+async fn template(state: State, PageCaller(caller): PageCaller) -> Result<HttpResponse, Detour> {
+    let caller = admit(caller, Role::manages_units)?;
+    let result = service::imports::template(&state, &caller)
+        .await
+        .map(crate::http::download::import_template)
+        .map_err(AppError::from);
+    Ok(page_or_error(&caller, result))
 }
 
 #[derive(Template)]
