@@ -8,6 +8,7 @@ use chrono_tz::Tz;
 
 use crate::domain::door_check::{Outcome, Reason, Status};
 use crate::domain::role::Role;
+use crate::domain::sublandlord::FilingStatus;
 use crate::domain::tip::TipState;
 use crate::domain::unit::{RentalMode, UnitState};
 
@@ -76,6 +77,7 @@ pub fn audit_action(action: &str) -> &str {
         "door_check.purge_notes" => "按保存期限删除核查备注",
         "tip.triage" => "处理线索",
         "tip.purge" => "按保存期限删除线索",
+        "tip.link_unit" => "线索对应到房屋",
         "user.create" => "新建账号",
         "user.password" => "修改密码",
         "user.disable" => "停用账号",
@@ -147,6 +149,14 @@ fn detail_key(key: &str) -> &str {
         "stored" => "定时生成",
         "moved_out_on" => "搬离日期",
         "undoes" => "撤销的记录",
+        "vacancy" => "撤销空置",
+        "registration_id" => "登记",
+        "filing_id" => "报备",
+        "new_unit" => "新建房屋",
+        "created" => "新建",
+        "self_registered" => "自行注册",
+        "receipt" => "回执号",
+        "by" => "操作方",
         other => other,
     }
 }
@@ -159,9 +169,13 @@ fn detail_value(key: &str, value: &serde_json::Value) -> String {
         Value::Bool(false) => "否".into(),
         Value::Null => "无".into(),
         Value::Number(n) => match key {
-            "unit" | "unit_id" | "other_unit_id" | "tip_id" | "undoes" => format!("#{n}"),
+            "unit" | "unit_id" | "other_unit_id" | "tip_id" | "undoes" | "registration_id"
+            | "filing_id" | "sublandlord" => format!("#{n}"),
             _ => n.to_string(),
         },
+        // An account with no communities listed sees them all.
+        Value::Array(items) if items.is_empty() && key == "communities" => "全部".into(),
+        Value::Array(items) if items.is_empty() => "无".into(),
         Value::Array(items) => items
             .iter()
             .map(|v| detail_value(key, v))
@@ -179,9 +193,16 @@ fn code_label(key: &str, code: &str) -> Option<&'static str> {
         "state" => TipState::parse(code)
             .map(TipState::label_zh)
             .or_else(|| UnitState::parse(code).map(UnitState::label_zh)),
-        "status" => Status::parse(code).map(Status::label_zh),
+        "status" => Status::parse(code)
+            .map(Status::label_zh)
+            .or_else(|| FilingStatus::parse(code).map(FilingStatus::label_zh)),
         "rental_mode" => RentalMode::parse(code).map(RentalMode::label_zh),
         "role" => Role::parse(code).map(Role::label_zh),
+        "by" => match code {
+            "tenant" => Some("租客本人"),
+            "account" => Some("账号"),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -222,6 +243,52 @@ mod tests {
         );
     }
 
+    /// Every action the source records (`action: "unit.create"`, and the purge's and the
+    /// account switch's) has its words here.
+    #[test]
+    fn every_recorded_action_has_its_words() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(std::fs::read_to_string(path).unwrap());
+                }
+            }
+        }
+        let mut sources = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut sources,
+        );
+        let mut actions = Vec::new();
+        for text in &sources {
+            for start in ["action: \"", "retention_entry(\"", "                \""] {
+                for (i, _) in text.match_indices(start) {
+                    let rest = &text[i + start.len()..];
+                    let code = &rest[..rest.find('"').unwrap_or(0)];
+                    let shape = code.split_once('.').is_some_and(|(a, b)| {
+                        !a.is_empty()
+                            && !b.is_empty()
+                            && code
+                                .chars()
+                                .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.')
+                    });
+                    if shape && !["html", "css"].iter().any(|ext| code.ends_with(ext)) {
+                        actions.push(code.to_string());
+                    }
+                }
+            }
+        }
+        assert!(actions.len() > 20, "{actions:?}");
+        let unlabelled: Vec<&String> = actions
+            .iter()
+            .filter(|a| audit_action(a) == a.as_str())
+            .collect();
+        assert!(unlabelled.is_empty(), "{unlabelled:?}");
+    }
+
     #[test]
     fn audit_entries_read_in_words() {
         assert_eq!(audit_action("door_check.result"), "记录核查结果");
@@ -235,6 +302,13 @@ mod tests {
                 ("结果".to_string(), "发现违规".to_string()),
                 ("再次申报".to_string(), "是".to_string()),
                 ("房屋".to_string(), "#3".to_string()),
+            ]
+        );
+        assert_eq!(
+            audit_detail(r#"{"status":"filed","communities":[]}"#),
+            [
+                ("社区".to_string(), "全部".to_string()),
+                ("状态".to_string(), "已生效".to_string()),
             ]
         );
         assert_eq!(

@@ -179,6 +179,8 @@ struct ScanPage<'a> {
     countries: &'static [Country],
     submission: String,
     form_error: Option<&'static str>,
+    /// The box to agree to the notice was not ticked.
+    consent_error: Option<&'static str>,
     has_errors: bool,
     consent: bool,
 }
@@ -259,6 +261,7 @@ fn id_types(lang: Lang) -> Vec<(&'static str, &'static str)> {
 struct FormState {
     submission: String,
     form_error: Option<&'static str>,
+    consent_error: Option<&'static str>,
     consent: bool,
 }
 
@@ -289,6 +292,7 @@ fn form_page(
             occupants,
             submission: state.submission,
             form_error: state.form_error,
+            consent_error: state.consent_error,
             consent: state.consent,
         }
         .render(),
@@ -324,6 +328,7 @@ async fn show(
         FormState {
             submission: new_submission_key(),
             form_error: None,
+            consent_error: None,
             consent: false,
         },
         StatusCode::OK,
@@ -410,10 +415,10 @@ async fn submit(
             Some(_) => {}
             None if posted.occupants.len() < MAX_OCCUPANTS => {
                 let last = posted.occupants.last().cloned().unwrap_or_default();
-                // A flatmate usually shares the room and move-in date of the person above.
+                // Flatmates often move in together, but each has a room of their own to
+                // type: a copied room would go through unread.
                 posted.occupants.push(OccupantInput {
                     id_type: "resident_id".into(),
-                    room: last.room,
                     move_in: last.move_in,
                     ..Default::default()
                 });
@@ -423,6 +428,7 @@ async fn submit(
         let kept = FormState {
             submission,
             form_error: None,
+            consent_error: None,
             consent: posted.consent,
         };
         let forms = as_forms(posted.occupants);
@@ -440,15 +446,13 @@ async fn submit(
         (Ok(r), true) => r,
         (parsed, consent) => {
             let errors = parsed.err().unwrap_or_default();
-            let form_error = if !consent {
-                Some(if lang == Lang::En {
-                    "Please tick the box to agree to the notice."
-                } else {
-                    "请勾选同意个人信息告知后再提交。"
-                })
+            // Said beside the box it is about, not at the top of a long form.
+            let consent_error = (!consent).then_some(if lang == Lang::En {
+                "Please tick the box to agree to the notice."
             } else {
-                notice_error(&errors, lang)
-            };
+                "请勾选同意个人信息告知后再提交。"
+            });
+            let form_error = notice_error(&errors, lang);
             let forms = with_errors(posted.occupants, &errors, lang);
             return Ok(form_page(
                 lang,
@@ -458,6 +462,7 @@ async fn submit(
                 FormState {
                     submission,
                     form_error,
+                    consent_error,
                     consent,
                 },
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -508,6 +513,7 @@ async fn submit(
             let kept = FormState {
                 submission: new_submission_key(),
                 form_error,
+                consent_error: None,
                 consent: posted.consent,
             };
             // The person whose number it is gets the mark, as a field error.

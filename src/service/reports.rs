@@ -16,6 +16,9 @@ pub struct StoredReport {
     pub month: String,
     pub created_at: String,
     pub url: String,
+    /// When it was written (milliseconds), for pages that show local time.
+    #[serde(skip)]
+    pub created_ms: i64,
 }
 
 /// The reports written by the scheduler (or on request), newest first.
@@ -28,6 +31,7 @@ pub async fn stored(ctx: &Context, caller: &Caller) -> Result<Vec<StoredReport>>
             url: format!("/api/v1/reports/monthly/{month}.xlsx"),
             month,
             created_at: store::instant(at).to_rfc3339(),
+            created_ms: at,
         })
         .collect())
 }

@@ -32,6 +32,8 @@ pub struct CountsOut {
     pub registrations: i64,
     /// Open `no_upload` door checks now.
     pub overdue: i64,
+    /// Open door checks of every reason now.
+    pub open_checks: i64,
     pub checks_opened: i64,
     /// Checks opened in the window for each reason (`no_upload`, `unconfirmed`,
     /// `garage_dwelling`, `daily_rental`, `identity_conflict`, …); reasons with none are
@@ -103,6 +105,7 @@ impl From<&stats::Counts> for CountsOut {
             occupants_by_group: c.occupants_by_group.clone(),
             registrations: c.registrations,
             overdue: c.overdue,
+            open_checks: c.open_checks,
             checks_opened: c.checks_opened,
             checks_opened_by_reason: c.checks_opened_by_reason.clone(),
             checks_closed: c.checks_closed,

@@ -21,6 +21,8 @@ pub struct Counts {
     pub registrations: i64,
     /// Open `no_upload` checks now.
     pub overdue: i64,
+    /// Open checks of every reason now.
+    pub open_checks: i64,
     pub checks_opened: i64,
     /// Of those, how many for each reason (by its wire name).
     pub checks_opened_by_reason: BTreeMap<String, i64>,
@@ -53,6 +55,7 @@ impl Counts {
         }
         self.registrations += o.registrations;
         self.overdue += o.overdue;
+        self.open_checks += o.open_checks;
         self.checks_opened += o.checks_opened;
         for (reason, n) in &o.checks_opened_by_reason {
             *self
@@ -275,6 +278,14 @@ pub async fn by_community(store: &Store, window: Window) -> StoreResult<HashMap<
     .await?
     {
         out.entry(c).or_default().overdue = n;
+    }
+    for (c, n) in pairs(
+        r"select community_id, cast(sum(open) as bigint) from open_check_counts
+          where $1 = $1 and $2 = $2 group by community_id",
+    )
+    .await?
+    {
+        out.entry(c).or_default().open_checks = n;
     }
     for (c, n) in pairs(
         r"select community_id, count(*) from door_checks

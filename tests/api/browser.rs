@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{spawn_app, spawn_app_with};
 
+mod readable;
+
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// One browser at a time: several Chromium instances at once on a 2-core machine starve
@@ -598,7 +600,25 @@ impl Driver {
             !self.overflows().await,
             "{name} scrolls sideways at {width} px"
         );
+        if !name.ends_with("-en") {
+            self.assert_readable(name).await;
+        }
         self.screenshot(&format!("review-{name}-{width}.png")).await;
+    }
+
+    /// Asserts that the visible text shows no machine time (`2026-12-04T08:59`) and no
+    /// code where a Chinese label belongs (`no_upload`, `door_check.open`, `verified`).
+    async fn assert_readable(&self, name: &str) {
+        let text = self
+            .call(
+                reqwest::Method::POST,
+                "/execute/sync",
+                json!({"script": "return document.body.innerText;", "args": []}),
+            )
+            .await;
+        let text = text.as_str().expect("the page's text").to_string();
+        let problems = readable::problems(&text);
+        assert!(problems.is_empty(), "{name} shows {problems:?} in:\n{text}");
     }
 }
 

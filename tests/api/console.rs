@@ -319,3 +319,38 @@ async fn behind_https_the_session_cookie_is_secure_and_forms_still_need_their_to
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.count("communities").await, 1);
 }
+
+#[tokio::test]
+async fn the_home_page_names_each_community_with_its_open_checks_and_this_months_figures() {
+    let app = spawn_app().await;
+    let admin = app.admin_with(&["影佳", "祥东"]).await;
+    app.create_unit(&admin, "影佳", "影佳路 1号 101室").await;
+    app.create_unit(&admin, "影佳", "影佳路 1号 102室").await;
+    renfang::jobs::sweep::run(
+        &app.store,
+        crate::helpers::RULES,
+        chrono::Utc::now() + chrono::Duration::days(6),
+    )
+    .await
+    .unwrap();
+    let cookie = page_login(&app, "police", &["影佳", "祥东"]).await;
+
+    let html = body(page(&app, &cookie, "/console").await).await;
+
+    assert!(html.contains("负责社区：影佳、祥东"), "{html}");
+    assert!(!html.contains("社区 2") && !html.contains(">社区</th>"));
+    let yingjia = &html[html.find("<h2>影佳</h2>").unwrap()..];
+    let yingjia = &yingjia[..yingjia.find("</section>").unwrap()];
+    assert!(
+        yingjia.contains("待核查 <strong>2</strong> 处"),
+        "{yingjia}"
+    );
+    assert!(yingjia.contains("逾期未上传 2"), "{yingjia}");
+    assert!(
+        yingjia.contains(r#"href="/police""#),
+        "officers go to the queue"
+    );
+    let xiangdong = &html[html.find("<h2>祥东</h2>").unwrap()..];
+    assert!(xiangdong.contains("待核查 <strong>0</strong> 处"));
+    assert!(html.contains("<h2>合计</h2>"));
+}

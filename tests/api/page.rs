@@ -142,6 +142,10 @@ async fn the_add_button_adds_a_block_without_storing() {
         .unwrap();
     assert!(html.contains(r#"name="name_1""#));
     assert!(html.contains(r#"name="count" value="2""#));
+    // The new person's room is theirs to type, not the one above copied.
+    assert!(html.contains(r#"name="room_0" value="B""#), "{html}");
+    let room = &html[html.find(r#"name="room_1""#).unwrap()..];
+    assert!(room.starts_with(r#"name="room_1" value="""#), "{room:.80}");
     assert_eq!(app.count("registrations").await, 0);
 }
 
@@ -159,7 +163,18 @@ async fn without_consent_nothing_is_stored() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.text().await.unwrap().contains("请勾选同意"));
+    let html = res.text().await.unwrap();
+    // The reason stands beside the box, which is where the page scrolls to.
+    let message = html.find("请勾选同意").expect("the reason is given");
+    let tick = html.find(r#"name="consent""#).unwrap();
+    let submit = html.find(r#"value="submit""#).unwrap();
+    assert!(tick < message && message < submit, "{html}");
+    assert_eq!(html.matches(r#"id="problem""#).count(), 1);
+    assert!(
+        html[..message]
+            .rfind(r#"id="problem""#)
+            .is_some_and(|p| p > tick)
+    );
     assert_eq!(app.count("registrations").await, 0);
 }
 

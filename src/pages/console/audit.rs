@@ -59,7 +59,13 @@ impl Row {
         Self {
             id: i.id,
             when: crate::display::local_time_ago(state.settings.tz, now, at),
-            who: i.username.unwrap_or_else(|| "系统".into()),
+            who: match (i.username, i.user_id) {
+                // A sublandlord signs in with a phone, kept only as a keyed hash: its digits
+                // mean nothing to a reader, the account does.
+                (Some(name), Some(id)) if name.starts_with("phone:") => format!("二房东 #{id}"),
+                (Some(name), _) => name,
+                (None, _) => "系统".into(),
+            },
             what: crate::display::audit_action(&i.action).to_string(),
             subject: i
                 .subject

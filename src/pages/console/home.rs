@@ -1,57 +1,88 @@
-//! The console's first page: the caller's sections and a few figures of their communities.
+//! The console's first page: the caller's communities by name, each with its open checks
+//! and this month's figures, then the caller's sections.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::{Chrome, admit, page_or_error};
+use crate::domain::month::Month;
+use crate::domain::rates::FILING;
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::http::State;
 use crate::pages::session::{Detour, PageCaller, html};
 use crate::service;
+use crate::service::stats::CountsOut;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/console", web::get().to(home));
+}
+
+/// One community's card.
+struct Card {
+    name: String,
+    c: CountsOut,
+    /// 事前报备率 formatted, and `good`/`bad` against the plan's target.
+    filing: String,
+    tone: &'static str,
+}
+
+impl Card {
+    fn new(name: String, c: CountsOut) -> Self {
+        let tone = match c.filing_rate_met {
+            Some(true) => "good",
+            Some(false) => "bad",
+            None => "",
+        };
+        Self {
+            name,
+            filing: c
+                .filing_rate
+                .map_or("—".to_string(), |r| format!("{:.1}%", r * 100.0)),
+            tone,
+            c,
+        }
+    }
 }
 
 #[derive(Template)]
 #[template(path = "console_home.html")]
 struct HomePage {
     chrome: Chrome,
-    figures: Vec<(&'static str, String)>,
-    /// Communities whose posters the caller may print.
-    poster_communities: Vec<String>,
+    month: String,
+    cards: Vec<Card>,
+    /// All of them together, when there is more than one.
+    total: Option<Card>,
+    /// Whether the caller may print posters (a link per community).
+    posters: bool,
+    /// Whether the caller works the door-check queue (the open checks link to it).
+    queue: bool,
+    filing_name: &'static str,
 }
 
 async fn home(state: State, PageCaller(caller): PageCaller) -> Result<HttpResponse, Detour> {
     let caller = admit(caller, Role::is_staff)?;
     let result: Result<HttpResponse, AppError> = async {
-        let stats = service::stats::for_caller(&state, &caller, None, None).await?;
-        let all = &stats.overall;
-        let figures = vec![
-            ("社区", stats.communities.len().to_string()),
-            ("房屋", all.units.to_string()),
-            ("在租", all.active.to_string()),
-            ("在住人员", all.occupants.to_string()),
-            ("逾期未上传", all.overdue.to_string()),
-            ("线索", all.tips.to_string()),
-        ];
-        let poster_communities = if caller.role.manages_units() {
-            stats
-                .communities
-                .iter()
-                .map(|c| c.community.clone())
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let month = Month::of(state.now(), state.settings.tz).to_string();
+        let stats = service::stats::for_caller(&state, &caller, None, Some(&month)).await?;
+        let total =
+            (stats.communities.len() > 1).then(|| Card::new("合计".into(), stats.overall.clone()));
+        let cards = stats
+            .communities
+            .into_iter()
+            .map(|c| Card::new(c.community, c.counts))
+            .collect();
         Ok(html(
             StatusCode::OK,
             HomePage {
                 chrome: Chrome::new(&caller, "/console"),
-                figures,
-                poster_communities,
+                month,
+                cards,
+                total,
+                posters: caller.role.manages_units(),
+                queue: caller.role.works_queue(),
+                filing_name: FILING.name,
             }
             .render(),
         ))

@@ -21,9 +21,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Template)]
 #[template(path = "console_reports.html")]
 struct ReportsPage {
+    tz: chrono_tz::Tz,
     chrome: Chrome,
     kept: Vec<StoredReport>,
     this_month: String,
+}
+
+impl ReportsPage {
+    fn local(&self, ms: &i64) -> String {
+        crate::display::local_time(self.tz, *ms)
+    }
 }
 
 async fn reports_page(
@@ -33,6 +40,7 @@ async fn reports_page(
     let caller = admit(caller, Role::is_admin)?;
     let result = async {
         let page = ReportsPage {
+            tz: state.settings.tz,
             chrome: Chrome::new(&caller, "/console/reports"),
             kept: service::reports::stored(&state, &caller).await?,
             this_month: Month::of(chrono::Utc::now(), state.settings.tz).to_string(),
