@@ -19,9 +19,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/console", web::get().to(home));
 }
 
-/// One community's card.
+/// One community's card, or the total's.
 struct Card {
     name: String,
+    /// The communities together: no link of one community's.
+    total: bool,
     c: CountsOut,
     /// 事前报备率 formatted, and `good`/`bad` against the plan's target.
     filing: String,
@@ -29,7 +31,7 @@ struct Card {
 }
 
 impl Card {
-    fn new(name: String, c: CountsOut) -> Self {
+    fn new(name: String, c: CountsOut, total: bool) -> Self {
         let tone = match c.filing_rate_met {
             Some(true) => "good",
             Some(false) => "bad",
@@ -37,6 +39,7 @@ impl Card {
         };
         Self {
             name,
+            total,
             filing: c
                 .filing_rate
                 .map_or("—".to_string(), |r| format!("{:.1}%", r * 100.0)),
@@ -51,9 +54,8 @@ impl Card {
 struct HomePage {
     chrome: Chrome,
     month: String,
+    /// Each community, then their total when there is more than one.
     cards: Vec<Card>,
-    /// All of them together, when there is more than one.
-    total: Option<Card>,
     /// Whether the caller may print posters (a link per community).
     posters: bool,
     /// Whether the caller works the door-check queue (the open checks link to it).
@@ -66,12 +68,13 @@ async fn home(state: State, PageCaller(caller): PageCaller) -> Result<HttpRespon
     let result: Result<HttpResponse, AppError> = async {
         let month = Month::of(state.now(), state.settings.tz).to_string();
         let stats = service::stats::for_caller(&state, &caller, None, Some(&month)).await?;
-        let total =
-            (stats.communities.len() > 1).then(|| Card::new("合计".into(), stats.overall.clone()));
+        let total = (stats.communities.len() > 1)
+            .then(|| Card::new("合计".into(), stats.overall.clone(), true));
         let cards = stats
             .communities
             .into_iter()
-            .map(|c| Card::new(c.community, c.counts))
+            .map(|c| Card::new(c.community, c.counts, false))
+            .chain(total)
             .collect();
         Ok(html(
             StatusCode::OK,
@@ -79,7 +82,6 @@ async fn home(state: State, PageCaller(caller): PageCaller) -> Result<HttpRespon
                 chrome: Chrome::new(&caller, "/console"),
                 month,
                 cards,
-                total,
                 posters: caller.role.manages_units(),
                 queue: caller.role.works_queue(),
                 filing_name: FILING.name,
