@@ -217,11 +217,32 @@ async fn every_page_walk(width: u32, height: u32) {
         ("/console/tips", "walk-tips", "线索"),
         ("/console/units", "walk-units", "影佳路"),
         ("/police", "walk-police-list", "影佳路 88弄 6号 302室"),
+        ("/police/filings", "walk-police-filings", "报备"),
+        ("/ledger", "walk-ledger", "二房东"),
+        ("/console/filings", "walk-console-filings", "报备"),
+        ("/console/reports", "walk-reports", "月报"),
+        ("/console/users", "walk-users", "账号"),
+        ("/console/communities", "walk-communities", "祥东"),
     ] {
         driver.goto(&app.url(path)).await;
         driver.wait_for(expect).await;
         driver.review(name, width).await;
     }
+    // The import page lists the English values a spreadsheet may use, on purpose.
+    driver.goto(&app.url("/console/import")).await;
+    driver.wait_for("模板").await;
+    let english = [
+        "flat",
+        "villa",
+        "garage",
+        "dormitory",
+        "other",
+        "whole",
+        "shared",
+        "daily",
+        "group",
+    ];
+    driver.review_with("walk-import", width, &english).await;
     let (empty_unit,): (i64,) = sqlx::query_as("select id from units where address like $1")
         .bind("影佳路 88弄 6号%")
         .fetch_one(app.store.pool())
