@@ -150,6 +150,7 @@ fn detail_key(key: &str) -> &str {
         "moved_out_on" => "搬离日期",
         "undoes" => "撤销的记录",
         "vacancy" => "撤销空置",
+        "restored" => "恢复在住人数",
         "registration_id" => "登记",
         "filing_id" => "报备",
         "new_unit" => "新建房屋",

@@ -65,6 +65,7 @@ pub async fn undoable(
         let label = match (e.event, people.len()) {
             (UnitEvent::Vacant, 0) => "申报空置".to_string(),
             (UnitEvent::Vacant, n) => format!("{n} 人全部搬离并申报空置"),
+            _ if people.is_empty() => "登记搬离".to_string(),
             _ => format!("登记 {} 搬离", people.join("、")),
         };
         out.push(UndoableOut {

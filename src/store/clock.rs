@@ -150,7 +150,7 @@ pub(crate) async fn move_everyone_out(
         )
         .await?;
         if undoable {
-            keep_clock(tx, unit_id, before).await?;
+            keep_clock(tx, unit_id, UnitEvent::MovedOut, at_ms, before).await?;
         }
         settle_after_move_out(tx, unit_id, at_ms).await?;
     }
@@ -211,7 +211,7 @@ pub(crate) async fn vacate(
         )
         .await?;
         if undoable {
-            keep_clock(tx, unit_id, before).await?;
+            keep_clock(tx, unit_id, UnitEvent::Vacant, at_ms, before).await?;
         }
     }
     Ok(vacated)
@@ -289,20 +289,26 @@ pub(crate) async fn clock_now(tx: &mut Tx<'_>, unit_id: i64) -> StoreResult<(Clo
     Ok((kind, from))
 }
 
-/// Marks the newest event of `unit_id` as one that can be undone, with the clock it
-/// replaced.
+/// Marks the move-out or vacancy just recorded for `unit_id` at `at_ms` as one that can be
+/// undone, with the clock it replaced. Named by unit, kind and instant: a sweep may record a
+/// lapse for the unit at the same time without holding its lock.
 pub(crate) async fn keep_clock(
     tx: &mut Tx<'_>,
     unit_id: i64,
+    event: UnitEvent,
+    at_ms: i64,
     (kind, from): (ClockKind, i64),
 ) -> StoreResult<()> {
     sqlx::query(
         r"update unit_events set clock_kind_before = $1, clock_from_before = $2
-          where id = (select max(id) from unit_events where unit_id = $3)",
+          where id = (select max(id) from unit_events
+                      where unit_id = $3 and event = $4 and created_at = $5)",
     )
     .bind(kind.as_str())
     .bind(from)
     .bind(unit_id)
+    .bind(event.as_str())
+    .bind(at_ms)
     .execute(tx.conn())
     .await?;
     Ok(())

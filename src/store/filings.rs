@@ -433,7 +433,7 @@ pub async fn move_out(
             )
             .await?;
             if by.user_id().is_some() {
-                clock::keep_clock(tx, unit_id, before).await?;
+                clock::keep_clock(tx, unit_id, UnitEvent::MovedOut, now_ms, before).await?;
             }
             clock::settle_after_move_out(tx, unit_id, now_ms).await?;
             let entry = super::audit::Entry {

@@ -26,8 +26,10 @@ pub struct Undoable {
     pub created_at: i64,
 }
 
-/// The move-outs and vacancies of `unit_id` that `user_id` made since `since_ms` and has not
-/// undone, newest first; one line per instant (everyone out and vacant is one line).
+/// The move-outs and vacancies of `unit_id` that `user_id` made since `since_ms`, has not
+/// undone, and could still undo (nothing uploaded since; a vacancy still the standing one, a
+/// move-out on a unit still let), newest first; one line per instant (everyone out and
+/// vacant is one line).
 pub async fn undoable(
     store: &Store,
     unit_id: i64,
@@ -35,10 +37,16 @@ pub async fn undoable(
     since_ms: i64,
 ) -> StoreResult<Vec<Undoable>> {
     Ok(sqlx::query_as(
-        r"select max(id) as event_id, max(event) as event, created_at from unit_events
-          where unit_id = $1 and user_id = $2 and created_at > $3 and undone_at is null
-            and clock_kind_before is not null
-          group by created_at order by created_at desc",
+        r"select max(e.id) as event_id, max(e.event) as event, e.created_at
+          from unit_events e join units u on u.id = e.unit_id
+          where e.unit_id = $1 and e.user_id = $2 and e.created_at > $3
+            and e.undone_at is null and e.clock_kind_before is not null
+            and coalesce(u.last_upload_at, 0) <= e.created_at
+          group by e.created_at
+          having (max(e.event) = 'vacant' and max(u.state) = 'vacant'
+                  and max(u.clock_from) = e.created_at)
+              or (max(e.event) = 'moved_out' and max(u.state) = 'active')
+          order by e.created_at desc",
     )
     .bind(unit_id)
     .bind(user_id)
@@ -135,9 +143,31 @@ pub async fn undo(
             // A vacancy or closure came after the move-out: that is undone first, or stays.
             return Err(Refusal::ChangedSince.into());
         }
+        // Since then: an upload (a registration, a confirmation, an officer's visit) restarted
+        // the clock from newer news; a person to restore was purged, or is registered again
+        // (here or elsewhere). Putting the old picture back would contradict any of these.
+        let changed: i64 = sqlx::query_scalar(
+            r"select (select count(*) from units
+                      where id = $1 and coalesce(last_upload_at, 0) > $2)
+                   + (select count(*) from occupants o
+                      where o.unit_id = $1 and o.moved_out_at = $2 and o.moved_out_by = $3
+                        and (o.purged_at is not null
+                             or exists (select 1 from occupants c
+                                        where c.id_number_index = o.id_number_index
+                                          and c.moved_out_at is null)))",
+        )
+        .bind(unit_id)
+        .bind(at)
+        .bind(user_id)
+        .fetch_one(tx.conn())
+        .await?;
+        if changed > 0 {
+            return Err(Refusal::ChangedSince.into());
+        }
         let people = sqlx::query(
             r"update occupants set moved_out_at = null, moved_out_by = null, moved_out_on = null
-              where unit_id = $1 and moved_out_at = $2 and moved_out_by = $3",
+              where unit_id = $1 and moved_out_at = $2 and moved_out_by = $3
+                and purged_at is null",
         )
         .bind(unit_id)
         .bind(at)
@@ -165,7 +195,7 @@ pub async fn undo(
         }
         let detail = serde_json::json!({
             "undoes": first.id,
-            "moved_out": people,
+            "restored": people,
             "vacancy": vacancy,
         });
         clock::record(

@@ -451,3 +451,82 @@ async fn the_pages_ask_before_a_move_out_a_vacancy_and_a_new_poster_and_offer_th
     .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_slip_is_not_undone_over_newer_news_or_a_person_registered_again() {
+    let app = crate::helpers::spawn_app().await;
+    let (landlord, unit, people) = let_unit(&app, 1).await;
+    let move_out = |id: i64| {
+        let (app, landlord) = (&app, &landlord);
+        async move {
+            let res = app
+                .post_json(
+                    &format!("/api/v1/my/units/{unit}/occupants/{id}/move-out"),
+                    &json!({}),
+                    Some(landlord),
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+    };
+    move_out(people[0]).await;
+    let event = undo_list(&app, &landlord, unit).await[0]["event_id"]
+        .as_i64()
+        .unwrap();
+
+    // The person who moved out is registered in another flat since: the undo would make
+    // them current in two places.
+    let other = file(
+        &app,
+        &landlord,
+        &filing("影佳", "影佳路 9弄 8号 101室", 1, 1),
+    )
+    .await;
+    let res = app
+        .post_json(
+            &format!("/api/v1/my/units/{}/registrations", other["unit_id"]),
+            &registration(&[occupant(ID_A)]),
+            Some(&landlord),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let undo = format!("/api/v1/my/units/{unit}/undo/{event}");
+    let res = app.post_json(&undo, &json!({}), Some(&landlord)).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(current(&app, unit).await, 1);
+
+    // A confirmation since is newer news than the slip: the clock it restarted stays.
+    move_out(people[1]).await;
+    let res = app
+        .post_json(
+            &format!("/api/v1/my/units/{unit}/registrations"),
+            &registration(&[occupant(
+                &renfang::domain::document::with_check_char("11010519900307123").unwrap(),
+            )]),
+            Some(&landlord),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let clock = clock_of(&app, unit).await;
+    assert!(
+        undo_list(&app, &landlord, unit).await.is_empty(),
+        "nothing offered"
+    );
+    let last: i64 = sqlx::query_scalar(
+        "select max(id) from unit_events where unit_id = $1 and event = 'moved_out'",
+    )
+    .bind(unit)
+    .fetch_one(app.store.pool())
+    .await
+    .unwrap();
+    let res = app
+        .post_json(
+            &format!("/api/v1/my/units/{unit}/undo/{last}"),
+            &json!({}),
+            Some(&landlord),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(clock_of(&app, unit).await, clock);
+    assert_eq!(current(&app, unit).await, 1);
+}

@@ -121,7 +121,12 @@ pub(super) async fn ask(
                     "空置期间暂停 {overdue} 天上传计时，最长 {confirm} 天；到期前仍空置请再次申报，否则恢复计时并可能列入上门核查。"
                 ),
                 "有人入住时请及时登记，登记后房屋自动恢复在租。".into(),
-                undo_note,
+                // A renewal replaces nothing that an undo could put back.
+                if view.state == "vacant" {
+                    String::new()
+                } else {
+                    undo_note
+                },
             ],
             Vec::new(),
             "vacancy",
