@@ -143,6 +143,33 @@ impl Vault {
     }
 }
 
+use crate::domain::tip::{CHECK_ALPHABET, CHECK_CHARS};
+
+impl Vault {
+    /// The check its sender holds beside a tip's reference (`K7QD9X`): 30 bits of a keyed
+    /// hash of the reference. References are sequential, so the reference alone proves
+    /// nothing; with the check it shows who filed the tip (for the reward scheme) and opens
+    /// its status. Nothing of it is stored.
+    pub fn tip_check(&self, reference: &str) -> String {
+        let mac = hmac(&self.token_key, b"tip-check", reference);
+        let bits = u64::from_be_bytes(mac[..8].try_into().expect("8 bytes of 32"));
+        (0..CHECK_CHARS)
+            .map(|i| char::from(CHECK_ALPHABET[((bits >> (59 - 5 * i)) & 31) as usize]))
+            .collect()
+    }
+
+    /// Whether `check` is the check of `reference`, compared in constant time.
+    pub fn verify_tip_check(&self, reference: &str, check: &str) -> bool {
+        let want = self.tip_check(reference);
+        want.len() == check.len()
+            && want
+                .bytes()
+                .zip(check.bytes())
+                .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+                == 0
+    }
+}
+
 /// A 32-byte key for `label`, derived from the master key as the vault's own keys are.
 pub fn sub_key(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
     let mut key = [0u8; 32];

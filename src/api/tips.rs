@@ -40,6 +40,9 @@ pub struct TipCreated {
     pub id: i64,
     /// `TIP-YYYYMMDD-NNNN`: the local date of receipt and that day's sequence.
     pub reference: String,
+    /// The reference with its check, `TIP-YYYYMMDD-NNNN-XXXXXX`: what the sender keeps, quotes
+    /// for the reward scheme and looks the tip up with. Only the sender and staff have it.
+    pub receipt: String,
 }
 
 /// Receives a tip about an address or a poster (public). JSON, or `multipart/form-data`
@@ -66,6 +69,7 @@ pub async fn create_tip(
     Ok(HttpResponse::Created().json(TipCreated {
         id: filed.id,
         reference: filed.reference.to_string(),
+        receipt: filed.receipt,
     }))
 }
 
@@ -84,7 +88,7 @@ pub struct TipStatusOut {
 /// Where the tip with this reference stands (public; limited per client address like the
 /// poster routes, and an unknown reference counts as a guess).
 #[utoipa::path(get, path = "/api/v1/tips/by-reference/{reference}", tag = "public",
-    params(("reference" = String, Path, description = "e.g. `TIP-20261204-0042`")),
+    params(("reference" = String, Path, description = "the receipt, e.g. `TIP-20261204-0042-K7QD9X`")),
     responses((status = 200, body = TipStatusOut),
         (status = 404, description = "no tip has this reference", body = crate::error::ErrorBody),
         (status = 429, body = crate::error::ErrorBody)))]

@@ -49,6 +49,11 @@ impl TipState {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TipReference(String);
 
+/// Characters of a tip's check: no 0/O or 1/I to misread when it is read out on the phone.
+pub const CHECK_ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+/// Characters in a tip's check (30 bits).
+pub const CHECK_CHARS: usize = 6;
+
 impl TipReference {
     /// The reference of the `seq`-th tip (from 1) received on local `day`.
     pub fn new(day: NaiveDate, seq: i64) -> Self {
@@ -69,6 +74,16 @@ impl TipReference {
         let day = NaiveDate::parse_from_str(day, "%Y%m%d").ok()?;
         let seq: i64 = seq.parse().ok().filter(|n| *n > 0)?;
         Some(Self::new(day, seq)).filter(|r| r.0 == folded)
+    }
+
+    /// A receipt as someone typed it, `TIP-20261204-0042-K7QD9X`: the reference and the
+    /// check its sender holds (not verified here), or `None` if it cannot be one.
+    pub fn parse_receipt(raw: &str) -> Option<(Self, String)> {
+        let folded = super::fold_width(raw).to_ascii_uppercase();
+        let (reference, check) = folded.rsplit_once('-')?;
+        let fits = check.len() == CHECK_CHARS && check.bytes().all(|b| CHECK_ALPHABET.contains(&b));
+        fits.then_some(())?;
+        Some((Self::parse(reference)?, check.to_string()))
     }
 
     /// The date part, `YYYYMMDD`, as the per-day counter is keyed.
@@ -265,6 +280,22 @@ pub fn sample_jpeg_with_gps() -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_receipt_is_a_reference_and_a_check_of_six_unmistakable_characters() {
+        let (reference, check) = TipReference::parse_receipt("tip-20261204-0042-k7qd9x").unwrap();
+        assert_eq!(reference.as_ref(), "TIP-20261204-0042");
+        assert_eq!(check, "K7QD9X");
+        for bad in [
+            "TIP-20261204-0042",
+            "TIP-20261204-0042-K7QD9",
+            "TIP-20261204-0042-K7QD9XX",
+            "TIP-20261204-0042-K7QD0X",
+            "TIP-20261204-0042-K7QDIX",
+        ] {
+            assert!(TipReference::parse_receipt(bad).is_none(), "{bad}");
+        }
+    }
 
     #[test]
     fn references_have_four_digits_or_more_and_parse_only_in_their_one_form() {

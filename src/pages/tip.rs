@@ -103,7 +103,7 @@ async fn public_submit(state: State, req: HttpRequest, payload: web::Payload) ->
         Ok(filed) => html(
             StatusCode::CREATED,
             DonePage {
-                reference: filed.reference.to_string(),
+                reference: filed.receipt,
             }
             .render(),
         ),

@@ -111,11 +111,19 @@ pub async fn check(ctx: &Context, input: TipInput, photo: Option<Vec<u8>>) -> Re
     })
 }
 
-/// A stored tip: its id and the reference number its sender keeps.
+/// A stored tip: its id, its reference number, and the receipt its sender keeps (the
+/// reference with its check).
 #[derive(Debug, Clone)]
 pub struct Filed {
     pub id: i64,
     pub reference: TipReference,
+    pub receipt: String,
+}
+
+/// The receipt of the tip with this reference: `TIP-20261204-0042-K7QD9X`, what only its
+/// sender (and staff) hold.
+pub fn receipt_of(ctx: &Context, reference: &str) -> String {
+    format!("{reference}-{}", ctx.vault.tip_check(reference))
 }
 
 /// Stores a checked tip under the next reference number of today (in `RENFANG_TZ`).
@@ -123,13 +131,22 @@ pub async fn file(ctx: &Context, checked: Checked) -> Result<Filed> {
     let now = ctx.now();
     let day = now.with_timezone(&ctx.settings.tz).date_naive();
     let (id, reference) = tips::create(&ctx.store, checked.tip, day, store::millis(now)).await?;
-    Ok(Filed { id, reference })
+    let receipt = receipt_of(ctx, reference.as_ref());
+    Ok(Filed {
+        id,
+        reference,
+        receipt,
+    })
 }
 
-/// Where the tip with this reference stands (public: the state and two dates, nothing of
-/// what it says or who sent it); `NotFound` for a reference that is malformed or unknown.
-pub async fn status(ctx: &Context, reference: &str) -> Result<TipStatus> {
-    let reference = TipReference::parse(reference).ok_or(Error::NotFound)?;
+/// Where the tip with this receipt stands (public: the state and two dates, nothing of
+/// what it says or who sent it); `NotFound` for a receipt that is malformed, unknown, or
+/// whose check is wrong: references are sequential, the check is what only the sender has.
+pub async fn status(ctx: &Context, receipt: &str) -> Result<TipStatus> {
+    let (reference, check) = TipReference::parse_receipt(receipt).ok_or(Error::NotFound)?;
+    if !ctx.vault.verify_tip_check(reference.as_ref(), &check) {
+        return Err(Error::NotFound);
+    }
     tips::status(&ctx.store, &reference)
         .await?
         .ok_or(Error::NotFound)

@@ -549,7 +549,7 @@ async fn a_tip_is_looked_up_and_staff_make_its_unit_on_a_360_px_phone() {
         .unwrap();
     let (id, reference) = (
         answer["id"].as_i64().unwrap(),
-        answer["reference"].as_str().unwrap(),
+        answer["receipt"].as_str().unwrap(),
     );
     app.login_as("community", &["影佳"]).await;
     let username = format!("community{}", app.users_made() - 1);

@@ -145,7 +145,7 @@ async fn the_openapi_document_lists_every_api_route() {
         .json()
         .await
         .unwrap();
-    let reference = tip["reference"].as_str().unwrap();
+    let reference = tip["receipt"].as_str().unwrap();
     for (path, item) in paths {
         let token = if path.starts_with("/api/v1/me/") {
             &me

@@ -100,7 +100,8 @@ async fn objects(app: &TestApp, admin: &str, community: &'static str, n: u8, id:
         )
         .await;
     let tip: Value = tip.json().await.unwrap();
-    let reference = tip["reference"].as_str().unwrap().to_string();
+    // What the sender holds: the reference with its check.
+    let reference = tip["receipt"].as_str().unwrap().to_string();
     let tip = tip["id"].as_i64().unwrap();
     let mut loose = [0; 4];
     for (i, slot) in loose.iter_mut().enumerate() {

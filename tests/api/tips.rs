@@ -367,6 +367,18 @@ async fn send_tip(app: &crate::helpers::TestApp, body: &Value) -> (i64, String) 
     )
 }
 
+/// A tip sent through the API: its reference and the receipt (reference and check) its
+/// sender keeps.
+async fn send_tip_for_receipt(app: &crate::helpers::TestApp, body: &Value) -> (String, String) {
+    let res = app.post_json("/api/v1/tips", body, None).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let answer: Value = res.json().await.unwrap();
+    (
+        answer["reference"].as_str().unwrap().to_string(),
+        answer["receipt"].as_str().unwrap().to_string(),
+    )
+}
+
 #[tokio::test]
 async fn each_tip_gets_the_next_reference_of_its_local_day() {
     let app = spawn_app().await;
@@ -419,7 +431,29 @@ async fn twenty_tips_sent_at_once_get_twenty_distinct_sequential_references() {
 async fn anyone_with_a_reference_sees_only_the_state_and_two_dates() {
     let app = spawn_app().await;
     let (admin, _, _) = app.unit_fixture().await;
-    let (id, reference) = send_tip(&app, &tip("影佳路 100弄 1号 201室")).await;
+    let (reference, receipt) = send_tip_for_receipt(&app, &tip("影佳路 100弄 1号 201室")).await;
+    let id: i64 = sqlx::query_scalar("select id from tips where reference = $1")
+        .bind(&reference)
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    // The receipt is the reference and a check of six characters nobody can guess from it.
+    let check = receipt.strip_prefix(&format!("{reference}-")).unwrap();
+    assert_eq!(check.len(), 6);
+    assert!(
+        check
+            .bytes()
+            .all(|b| b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ".contains(&b))
+    );
+
+    // The sequential reference alone, or with another check, opens nothing.
+    for guess in [reference.clone(), format!("{reference}-222222")] {
+        let res = app
+            .get(&format!("/api/v1/tips/by-reference/{guess}"), None)
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{guess}");
+    }
+    let (plain, reference) = (reference, receipt.clone());
 
     let res = app
         .get(&format!("/api/v1/tips/by-reference/{reference}"), None)
@@ -446,7 +480,7 @@ async fn anyone_with_a_reference_sees_only_the_state_and_two_dates() {
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(html.contains("已收到，等待处理"), "{html}");
-    assert!(html.contains(&reference), "{html}");
+    assert!(html.contains(&plain), "{html}");
     for secret in ["影佳路", "群租", "138", "5678"] {
         assert!(!html.contains(secret), "{secret} shown: {html}");
     }
@@ -524,9 +558,15 @@ async fn the_tip_page_answers_with_the_reference_and_what_it_is_for() {
 
     assert_eq!(res.status(), StatusCode::CREATED);
     let html = res.text().await.unwrap();
-    let reference = format!("TIP-{}-0001", today_key());
-    assert!(html.contains(&reference), "{html}");
-    assert!(html.contains("群防群治奖励办法"), "{html}");
+    let reference = format!("TIP-{}-0001-", today_key());
+    assert!(
+        html.contains(&reference),
+        "the receipt with its check: {html}"
+    );
+    assert!(
+        html.contains("群防群治奖励办法") && html.contains("查询码"),
+        "{html}"
+    );
     assert!(html.contains(&format!("/tip/status?reference={reference}")));
     let form_page = app.get("/tip", None).await.text().await.unwrap();
     assert!(form_page.contains("私搭乱接") && form_page.contains("改变房屋结构"));

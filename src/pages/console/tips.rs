@@ -139,6 +139,8 @@ struct Unmatched {
 struct DetailPage {
     chrome: Chrome,
     r: Row,
+    /// The sender's receipt (reference and check), to tell a reward claim from a guess.
+    receipt: String,
     states: Vec<(&'static str, &'static str)>,
     unmatched: Option<Unmatched>,
 }
@@ -167,6 +169,7 @@ async fn detail_page(
         };
         let page = DetailPage {
             chrome: Chrome::new(&caller, "/console/tips"),
+            receipt: service::tips::receipt_of(&state, &tip.reference),
             r: row(tip, state.settings.tz),
             states: [TipState::New, TipState::Closed, TipState::Dismissed]
                 .iter()

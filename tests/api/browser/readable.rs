@@ -150,7 +150,7 @@ async fn every_page_walk(width: u32, height: u32) {
         .await
         .unwrap();
     let tip: Value = res.json().await.unwrap();
-    let reference = tip["reference"].as_str().unwrap_or_default().to_string();
+    let reference = tip["receipt"].as_str().unwrap().to_string();
 
     // The sublandlord.
     driver.goto(&app.url("/login")).await;
@@ -195,13 +195,11 @@ async fn every_page_walk(width: u32, height: u32) {
     driver.goto(&app.url(&format!("/q/{empty_poster}"))).await;
     driver.wait_for("影佳路 88弄 6号 302室").await;
     driver.review("walk-scan", width).await;
-    if !reference.is_empty() {
-        driver
-            .goto(&app.url(&format!("/tip/status?reference={reference}")))
-            .await;
-        driver.wait_for(&reference).await;
-        driver.review("walk-tip-status", width).await;
-    }
+    driver
+        .goto(&app.url(&format!("/tip/status?reference={reference}")))
+        .await;
+    driver.wait_for("处理状态").await;
+    driver.review("walk-tip-status", width).await;
 
     // Staff: the police pages and the console.
     driver.goto(&app.url("/login")).await;
