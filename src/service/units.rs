@@ -20,6 +20,17 @@ pub async fn create_community(ctx: &Context, caller: &Caller, name: &str) -> Res
             "Name must be 1 to 40 characters",
         )));
     }
+    // A name goes into spreadsheets (the import template, exports' titles) and file names:
+    // one a spreadsheet would read as a formula, or the template as a note line, or a path
+    // would split, is no community's name.
+    if name.starts_with(['=', '+', '-', '@', '#']) || name.contains(['/', '\\']) {
+        return Err(Error::field(FieldError::new(
+            "name",
+            "format",
+            "社区名称不能以 = + - @ # 开头，也不能含有 / 或 \\",
+            "Name may not start with = + - @ # or contain / or \\",
+        )));
+    }
     // `影佳社区` beside `影佳` would make every suffixed name ambiguous (imports and bodies
     // match on the name without its suffix); the same name exactly is the constraint's.
     if let Some(same) = communities::find_by_name(&ctx.store, name).await?

@@ -34,6 +34,14 @@ async fn only_an_admin_creates_communities_and_names_are_unique() {
         .post_json("/api/v1/communities", &json!({"name": " "}), Some(&admin))
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Names that a spreadsheet would run as a formula, or that would split a file's path.
+    for bad in ["=HYPERLINK(\"x\")", "+1", "-社区", "@影", "#注释", "影/佳"] {
+        let res = app
+            .post_json("/api/v1/communities", &json!({"name": bad}), Some(&admin))
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    assert_eq!(app.count("communities").await, 1);
 }
 
 #[tokio::test]
