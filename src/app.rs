@@ -152,6 +152,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(api::me::configure)
         .configure(pages::me::configure)
         .configure(pages::police::configure)
+        .configure(pages::walk::configure)
         .configure(api::health::configure)
         .configure(api::openapi::configure)
         .configure(api::auth::configure)

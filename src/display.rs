@@ -74,6 +74,7 @@ pub fn audit_action(action: &str) -> &str {
         "filing.reject" => "驳回报备",
         "door_check.open" => "发起上门核查",
         "door_check.result" => "记录核查结果",
+        "door_check.assign" => "分派上门核查",
         "door_check.purge_notes" => "按保存期限删除核查备注",
         "tip.triage" => "处理线索",
         "tip.purge" => "按保存期限删除线索",
@@ -143,6 +144,7 @@ fn detail_key(key: &str) -> &str {
         "renewed" => "再次申报",
         "unit" | "unit_id" => "房屋",
         "other_unit_id" => "另一房屋",
+        "officer" => "分派给账号",
         "tip_id" => "线索",
         "sublandlord" => "二房东",
         "occupants" => "人数",
@@ -171,7 +173,7 @@ fn detail_value(key: &str, value: &serde_json::Value) -> String {
         Value::Null => "无".into(),
         Value::Number(n) => match key {
             "unit" | "unit_id" | "other_unit_id" | "tip_id" | "undoes" | "registration_id"
-            | "filing_id" | "sublandlord" => format!("#{n}"),
+            | "officer" | "filing_id" | "sublandlord" => format!("#{n}"),
             _ => n.to_string(),
         },
         // An account with no communities listed sees them all.

@@ -10,6 +10,7 @@ use crate::http::State;
 use crate::http::json::ApiJson;
 use crate::service;
 use crate::service::Caller;
+use crate::service::assignment::AssignBody;
 use crate::service::door_checks::QueueItemOut;
 
 /// Registers the queue routes.
@@ -17,7 +18,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/door-checks", web::get().to(list))
         .route("/api/v1/door-checks.csv", web::get().to(list_csv))
         .route("/api/v1/door-checks.xlsx", web::get().to(list_xlsx))
+        .route("/api/v1/door-checks/mine", web::get().to(mine))
         .route("/api/v1/door-checks/{id}/result", web::post().to(record))
+        .route("/api/v1/door-checks/{id}/assign", web::post().to(assign))
         .route("/api/v1/referrals", web::get().to(referrals));
 }
 
@@ -200,4 +203,39 @@ pub async fn referrals(
             })
             .collect(),
     ))
+}
+
+/// Gives an open check to a police officer of its community (`{"user_id": N}`), or back to
+/// the queue (`{"user_id": null}`). 422 when the account is not such an officer, 409 once
+/// the check is closed.
+#[utoipa::path(post, path = "/api/v1/door-checks/{id}/assign", tag = "staff",
+    params(("id" = i64, Path, description = "door check id")),
+    request_body = AssignBody,
+    responses((status = 200), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn assign(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: ApiJson<AssignBody>,
+) -> Result<HttpResponse, AppError> {
+    let check = id.into_inner();
+    service::assignment::assign(&state, &caller, check, &body.value).await?;
+    Ok(
+        HttpResponse::Ok()
+            .json(serde_json::json!({"id": check, "assigned_to": body.value.user_id})),
+    )
+}
+
+/// The caller's open checks in walking order: road, then 弄, 号 and 室 by number.
+#[utoipa::path(get, path = "/api/v1/door-checks/mine", tag = "staff",
+    responses((status = 200, body = QueuePage), (status = 403, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn mine(state: State, caller: Caller) -> Result<web::Json<QueuePage>, AppError> {
+    let items = service::assignment::mine(&state, &caller).await?;
+    let total = items.len() as i64;
+    Ok(web::Json(QueuePage { items, total }))
 }

@@ -54,6 +54,8 @@ impl Modify for BearerAuth {
         door_checks::list_csv,
         door_checks::list_xlsx,
         door_checks::record,
+        door_checks::assign,
+        door_checks::mine,
         door_checks::referrals,
         sublandlords::accounts::sign_up,
         sublandlords::accounts::change_password,

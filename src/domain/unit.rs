@@ -108,6 +108,33 @@ impl Address {
     }
 }
 
+/// The order an officer walks addresses in: road, then 弄, 号 and 室 by their numbers
+/// (`9号` before `10号`), from the comparison key, so the same flat written two ways sorts
+/// in one place. Each part is the text before a number and the number.
+pub fn walking_order(address: &str) -> Vec<(String, u64)> {
+    let key = address_key(address);
+    let mut parts = Vec::new();
+    let (mut text, mut digits) = (String::new(), String::new());
+    for c in key.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            if !digits.is_empty() {
+                parts.push((
+                    std::mem::take(&mut text),
+                    digits.parse().unwrap_or(u64::MAX),
+                ));
+                digits.clear();
+            }
+            text.push(c);
+        }
+    }
+    if !digits.is_empty() || !text.is_empty() {
+        parts.push((text, digits.parse().unwrap_or(0)));
+    }
+    parts
+}
+
 /// The comparison key of an address text: the same flat written as
 /// `上海市嘉定区江桥镇虬长路１２３弄４号楼５０２` or `虬长路123弄4-502` has the key
 /// `虬长路123弄4号502室`. Folds full-width characters, spaces and punctuation; drops the
@@ -230,6 +257,32 @@ pub fn parse_rooms(rooms: i64) -> Result<i64, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_sort_in_the_order_an_officer_walks_them() {
+        let mut walk = vec![
+            "影佳路 10号 101室",
+            "影佳路 88弄 6号 302室",
+            "影佳路 9号 201室",
+            "影佳路 88弄 6号 1201室",
+            "影佳路 88弄 12号 101室",
+            "祥东路 1号",
+            "影佳路 9号 101室",
+        ];
+        walk.sort_by_key(|a| walking_order(a));
+        assert_eq!(
+            walk,
+            [
+                "影佳路 9号 101室",
+                "影佳路 9号 201室",
+                "影佳路 10号 101室",
+                "影佳路 88弄 6号 302室",
+                "影佳路 88弄 6号 1201室",
+                "影佳路 88弄 12号 101室",
+                "祥东路 1号",
+            ]
+        );
+    }
 
     #[test]
     fn the_same_flat_written_two_ways_has_one_key() {

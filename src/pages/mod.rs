@@ -10,3 +10,4 @@ pub mod portal;
 pub mod scan;
 pub mod session;
 pub mod tip;
+pub mod walk;

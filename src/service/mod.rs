@@ -5,6 +5,7 @@
 //! [`Error`], which the HTTP layer turns into its answer with one `From`.
 
 pub mod accounts;
+pub mod assignment;
 pub mod audit;
 pub mod caller;
 pub mod context;

@@ -168,7 +168,7 @@ pub struct QueueItem {
     pub related_address: Option<String>,
 }
 
-const ITEM_COLUMNS: &str = r"select d.id, d.unit_id, u.address, c.name as community, d.reason,
+pub(crate) const ITEM_COLUMNS: &str = r"select d.id, d.unit_id, u.address, c.name as community, d.reason,
         d.status, d.outcome, d.opened_at, d.closed_at, u.clock_from, d.attempts, d.deferred_until,
         r.address as related_address
     from door_checks d

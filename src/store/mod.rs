@@ -4,6 +4,7 @@
 //! only portable types: integers (timestamps are milliseconds since the Unix epoch, UTC),
 //! text, doubles and bytes. The backend is chosen from the URL scheme in [`Store::connect`].
 
+pub mod assignment;
 pub mod audit;
 mod chain;
 pub mod clock;

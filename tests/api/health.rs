@@ -98,6 +98,8 @@ async fn the_openapi_document_lists_every_api_route() {
         ("/api/v1/import/template.csv", "get"),
         ("/api/v1/my/units/{id}/undo", "get"),
         ("/api/v1/my/units/{id}/undo/{event}", "post"),
+        ("/api/v1/door-checks/{id}/assign", "post"),
+        ("/api/v1/door-checks/mine", "get"),
     ] {
         assert!(
             paths[path][method].is_object(),

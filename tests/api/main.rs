@@ -3,6 +3,7 @@
 
 mod abuse;
 mod accounts;
+mod assignment;
 mod audit;
 mod audit_chain;
 mod auth;

@@ -239,6 +239,11 @@ fn routes() -> Vec<Route> {
         post("/api/v1/units/{unit}/qr/rotate", json!({}), UNITS),
         get("/api/v1/communities/{community}/posters.pdf", UNITS),
         post(
+            "/api/v1/door-checks/{check}/assign",
+            json!({"user_id": null}),
+            QUEUE,
+        ),
+        post(
             "/api/v1/door-checks/{check}/result",
             json!({"outcome": "unreachable", "note": ""}),
             QUEUE,
@@ -282,6 +287,7 @@ fn functions() -> Vec<Route> {
         get("/api/v1/door-checks.csv", QUEUE),
         get("/api/v1/door-checks.xlsx", QUEUE),
         get("/api/v1/referrals", LEDGER),
+        get("/api/v1/door-checks/mine", QUEUE),
         get("/api/v1/sublandlords?sort=priority", LEDGER),
         get("/api/v1/stats", STAFF),
         get("/api/v1/tips", UNITS),
@@ -315,6 +321,7 @@ const PAGES: &[(&str, &[&str])] = &[
     ("/console/communities", ADMIN),
     ("/console/users", ADMIN),
     ("/police", QUEUE),
+    ("/police/mine", QUEUE),
     ("/ledger", LEDGER),
 ];
 
@@ -545,7 +552,8 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
     // nothing; a role with it is not refused (a later role may find the work done).
     let community = ours.community;
     let unit: &'static str = Box::leak(ours.unit.to_string().into_boxed_str());
-    let forms: [ConsoleForm; 9] = [
+    let forms: [ConsoleForm; 10] = [
+        ("/police/checks/{check}/take", QUEUE, vec![]),
         ("/console/communities", ADMIN, vec![("name", "矩阵新社区")]),
         (
             "/console/users",

@@ -251,6 +251,27 @@ async fn every_page_walk(width: u32, height: u32) {
         .await;
     driver.wait_for("已核实").await;
     driver.review("walk-police-unit", width).await;
+
+    // An officer takes the check from the unit's card and finds it on their day's list.
+    app.login_as("police", &["影佳"]).await;
+    let officer = format!("police{}", app.users_made() - 1);
+    driver
+        .call(reqwest::Method::DELETE, "/cookie", json!({}))
+        .await;
+    driver.goto(&app.url("/login")).await;
+    driver.wait_for("工作人员登录").await;
+    driver.type_into("#username", &officer).await;
+    driver.type_into("#password", "correct-horse-9").await;
+    driver.click("button[type=submit]").await;
+    driver.wait_for("退出").await;
+    driver
+        .goto(&app.url(&format!("/police/units/{empty_unit}")))
+        .await;
+    driver.wait_for("领取").await;
+    driver.click("form.take button").await;
+    let list = driver.wait_for("顺路排列").await;
+    assert!(list.contains("共 1 处"), "{list}");
+    driver.review("walk-police-mine", width).await;
 }
 
 #[tokio::test]
