@@ -53,7 +53,8 @@ struct ListPage {
     poster_communities: Vec<String>,
 }
 
-fn reason_label(reason: &str) -> &'static str {
+/// A reason's Chinese label; `其他` for one this release does not know.
+pub(crate) fn reason_label(reason: &str) -> &'static str {
     Reason::parse(reason).map_or("其他", Reason::label_zh)
 }
 

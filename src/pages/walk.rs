@@ -6,9 +6,9 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::domain::door_check::Reason;
 use crate::error::AppError;
 use crate::http::State;
+use crate::pages::police::reason_label;
 use crate::pages::session::{PageCaller, check_csrf, csrf_token, html, see_other};
 use crate::service;
 use crate::service::assignment::AssignBody;
@@ -40,7 +40,7 @@ async fn mine_page(state: State, PageCaller(caller): PageCaller) -> Result<HttpR
     let stops = items
         .into_iter()
         .map(|item| Stop {
-            reason_label: Reason::parse(&item.reason).map_or("其他", Reason::label_zh),
+            reason_label: reason_label(&item.reason),
             item,
         })
         .collect();

@@ -14,6 +14,9 @@ use crate::store::{audit, users};
 pub struct AuditItem {
     pub id: i64,
     pub at: String,
+    /// The same instant in milliseconds, for pages that show local time.
+    #[serde(skip)]
+    pub at_ms: i64,
     /// The acting account; none for the service itself.
     pub user_id: Option<i64>,
     /// Its login name, for people reading the log.
@@ -57,6 +60,7 @@ pub async fn page(
             .map(|r| AuditItem {
                 id: r.id,
                 at: super::rfc3339(r.at),
+                at_ms: r.at,
                 user_id: r.user_id,
                 username: r.user_id.and_then(|id| names.get(&id).cloned().flatten()),
                 action: r.action,

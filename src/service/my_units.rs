@@ -37,6 +37,9 @@ pub struct MyUnitOut {
     pub rental_mode: String,
     pub state: String,
     pub last_upload_at: Option<String>,
+    /// The same instant in milliseconds, for pages that show local time.
+    #[serde(skip)]
+    pub last_upload_ms: Option<i64>,
     /// Which rule the clock runs under: `no_upload` (nobody registered: the N-day rule) or
     /// `unconfirmed` (people registered: the confirmation period).
     pub clock: String,
@@ -88,6 +91,7 @@ async fn unit_out(ctx: &Context, u: filings::MyUnit) -> Result<MyUnitOut> {
         rooms: u.rooms,
         rental_mode: u.rental_mode.as_str().into(),
         state: u.state.as_str().into(),
+        last_upload_ms: u.last_upload_at,
         last_upload_at: u
             .last_upload_at
             .map(|ms| store::instant(ms).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),

@@ -270,22 +270,21 @@ pub async fn by_community(store: &Store, window: Window) -> StoreResult<HashMap<
     {
         out.entry(c).or_default().registrations = n;
     }
-    for (c, n) in pairs(
-        r"select community_id, cast(sum(open) as bigint) from open_check_counts
-          where reason in ('no_upload', 'unconfirmed') and $1 = $1 and $2 = $2
-          group by community_id",
+    // Open checks now: those of the clock's two rules (overdue) and of every reason, in one
+    // read of the per-community counts.
+    let open: Vec<(i64, i64, i64)> = sqlx::query_as(
+        r"select community_id,
+                 cast(sum(case when reason in ('no_upload', 'unconfirmed') then open else 0 end)
+                      as bigint),
+                 cast(sum(open) as bigint)
+          from open_check_counts group by community_id",
     )
-    .await?
-    {
-        out.entry(c).or_default().overdue = n;
-    }
-    for (c, n) in pairs(
-        r"select community_id, cast(sum(open) as bigint) from open_check_counts
-          where $1 = $1 and $2 = $2 group by community_id",
-    )
-    .await?
-    {
-        out.entry(c).or_default().open_checks = n;
+    .fetch_all(store.pool())
+    .await?;
+    for (c, overdue, all) in open {
+        let e = out.entry(c).or_default();
+        e.overdue = overdue;
+        e.open_checks = all;
     }
     for (c, n) in pairs(
         r"select community_id, count(*) from door_checks

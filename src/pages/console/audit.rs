@@ -52,13 +52,10 @@ struct Row {
 
 impl Row {
     fn of(state: &State, i: AuditItem) -> Self {
-        let at = chrono::DateTime::parse_from_rfc3339(&i.at)
-            .map(|t| t.timestamp_millis())
-            .unwrap_or_default();
         let now = store::millis(state.now());
         Self {
             id: i.id,
-            when: crate::display::local_time_ago(state.settings.tz, now, at),
+            when: crate::display::local_time_ago(state.settings.tz, now, i.at_ms),
             who: match (i.username, i.user_id) {
                 // A sublandlord signs in with a phone, kept only as a keyed hash: its digits
                 // mean nothing to a reader, the account does.

@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::{Chrome, admit, page_or_error};
+use super::{Chrome, admit, page_or_error, percent, target_met};
 use crate::domain::month::Month;
 use crate::domain::rates::FILING;
 use crate::domain::role::Role;
@@ -32,18 +32,11 @@ struct Card {
 
 impl Card {
     fn new(name: String, c: CountsOut, total: bool) -> Self {
-        let tone = match c.filing_rate_met {
-            Some(true) => "good",
-            Some(false) => "bad",
-            None => "",
-        };
         Self {
             name,
             total,
-            filing: c
-                .filing_rate
-                .map_or("—".to_string(), |r| format!("{:.1}%", r * 100.0)),
-            tone,
+            filing: percent(c.filing_rate),
+            tone: target_met(c.filing_rate_met).1,
             c,
         }
     }

@@ -149,3 +149,17 @@ pub fn error_page(caller: &Caller, err: &AppError) -> HttpResponse {
 pub fn page_or_error(caller: &Caller, result: Result<HttpResponse, AppError>) -> HttpResponse {
     result.unwrap_or_else(|err| error_page(caller, &err))
 }
+
+/// A rate as the console shows it, `97.5%`, or `—` where there is none.
+fn percent(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "—".into(), |r| format!("{:.1}%", r * 100.0))
+}
+
+/// Whether a rate meets the plan's target, in words and as the cell's colour class.
+fn target_met(met: Option<bool>) -> (&'static str, &'static str) {
+    match met {
+        Some(true) => ("达标", "good"),
+        Some(false) => ("未达标", "bad"),
+        None => ("—", ""),
+    }
+}

@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{Chrome, admit, charts, page_or_error};
+use super::{Chrome, admit, charts, page_or_error, percent, target_met};
 use crate::domain::month::Month;
 use crate::domain::rates::{FILING, Rate, UPLOAD};
 use crate::domain::role::Role;
@@ -43,17 +43,12 @@ struct Line {
 }
 
 fn line(name: String, c: CountsOut) -> Line {
-    let pct = |r: Option<f64>| r.map_or("—".to_string(), |r| format!("{:.1}%", r * 100.0));
-    let (met, tone) = match c.filing_rate_met {
-        Some(true) => ("达标", "good"),
-        Some(false) => ("未达标", "bad"),
-        None => ("—", ""),
-    };
+    let (met, tone) = target_met(c.filing_rate_met);
     Line {
-        filing: pct(c.filing_rate),
+        filing: percent(c.filing_rate),
         met,
         tone,
-        upload: pct(c.upload_rate),
+        upload: percent(c.upload_rate),
         hours: c
             .median_hours_overdue_to_check
             .map_or("—".to_string(), |h| format!("{h:.1}")),

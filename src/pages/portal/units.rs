@@ -142,12 +142,9 @@ async fn render_unit(
     let poster_url = my_units::poster_url(state, unit).await?;
     let tz = state.settings.tz;
     let now = crate::store::millis(state.now());
-    let last_upload = view.last_upload_at.as_deref().map_or_else(
+    let last_upload = view.last_upload_ms.map_or_else(
         || "从未上传".to_string(),
-        |t| {
-            let ms = chrono::DateTime::parse_from_rfc3339(t).map_or(now, |t| t.timestamp_millis());
-            crate::display::local_time_ago(tz, now, ms)
-        },
+        |ms| crate::display::local_time_ago(tz, now, ms),
     );
     let undoable = undo::undoable(state, caller, unit)
         .await?
