@@ -153,6 +153,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(pages::me::configure)
         .configure(pages::police::configure)
         .configure(pages::walk::configure)
+        .configure(pages::visit::configure)
         .configure(api::health::configure)
         .configure(api::openapi::configure)
         .configure(api::auth::configure)

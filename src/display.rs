@@ -76,6 +76,9 @@ pub fn audit_action(action: &str) -> &str {
         "door_check.result" => "记录核查结果",
         "door_check.assign" => "分派上门核查",
         "door_check.purge_notes" => "按保存期限删除核查备注",
+        "visit_photo.purge" => "按保存期限删除现场照片",
+        "occupants.register_at_door" => "民警现场登记人员",
+        "sublandlord.reveal_phone" => "查看二房东完整电话",
         "tip.triage" => "处理线索",
         "tip.purge" => "按保存期限删除线索",
         "tip.link_unit" => "线索对应到房屋",
@@ -106,6 +109,7 @@ pub fn audit_subject(subject: &str) -> String {
         "community" => "社区",
         "report" => "月报",
         "phone" => "手机号",
+        "visit_photo" => "现场照片",
         _ => return subject.to_string(),
     };
     match kind {
@@ -160,6 +164,9 @@ fn detail_key(key: &str) -> &str {
         "self_registered" => "自行注册",
         "receipt" => "回执号",
         "by" => "操作方",
+        "checks" => "核查事项",
+        "met" => "见到人数",
+        "photo" => "现场照片",
         other => other,
     }
 }
@@ -173,7 +180,7 @@ fn detail_value(key: &str, value: &serde_json::Value) -> String {
         Value::Null => "无".into(),
         Value::Number(n) => match key {
             "unit" | "unit_id" | "other_unit_id" | "tip_id" | "undoes" | "registration_id"
-            | "officer" | "filing_id" | "sublandlord" => format!("#{n}"),
+            | "officer" | "filing_id" | "sublandlord" | "checks" => format!("#{n}"),
             _ => n.to_string(),
         },
         // An account with no communities listed sees them all.

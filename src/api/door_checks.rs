@@ -1,10 +1,11 @@
 //! The police door-check queue: list, exports, results, referrals.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::door_check::Outcome;
+use crate::domain::tip::{MAX_PHOTO_BYTES, PhotoError};
 use crate::error::AppError;
 use crate::http::State;
 use crate::http::json::ApiJson;
@@ -21,7 +22,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/door-checks/mine", web::get().to(mine))
         .route("/api/v1/door-checks/{id}/result", web::post().to(record))
         .route("/api/v1/door-checks/{id}/assign", web::post().to(assign))
-        .route("/api/v1/referrals", web::get().to(referrals));
+        .route("/api/v1/referrals", web::get().to(referrals))
+        .route(
+            "/api/v1/units/{id}/sublandlord-phone",
+            web::post().to(sublandlord_phone),
+        )
+        .route("/api/v1/visit-photos/{id}", web::get().to(visit_photo));
 }
 
 /// Query of the queue and its exports.
@@ -123,50 +129,94 @@ pub struct ResultRequest {
     /// What the officer saw (required for `violation`).
     #[serde(default)]
     pub note: Option<String>,
-    /// On `verified`: ids of the current occupants met in person.
+    /// Ids of the unit's current occupants met in person.
     #[serde(default)]
     pub met_occupants: Vec<i64>,
+    /// Other open checks of the same unit this visit also answers (one result for several
+    /// reasons).
+    #[serde(default)]
+    pub also_close: Vec<i64>,
 }
 
-/// The check after the result.
+/// The checks after the result.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ResultOut {
     pub id: i64,
     pub status: String,
     pub outcome: String,
+    /// Every check the visit answered, this one first among them by id.
+    pub checks: Vec<i64>,
+    /// The referral (and enforcement case) a violation opened.
+    pub referral_id: Option<i64>,
 }
 
-/// Records a visit result.
+/// Records a visit result: JSON, or `multipart/form-data` with the same fields
+/// (`met_occupants` and `also_close` as repeated fields or comma lists) and an optional
+/// evidence `photo` (JPEG or PNG, up to 8 MB, stored without its metadata).
 #[utoipa::path(post, path = "/api/v1/door-checks/{id}/result", tag = "staff",
     params(("id" = i64, Path, description = "door check id")),
     request_body = ResultRequest,
     responses((status = 200, body = ResultOut), (status = 404, body = crate::error::ErrorBody),
-        (status = 409, body = crate::error::ErrorBody)),
+        (status = 409, description = "a check was closed meanwhile", body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn record(
     state: State,
     caller: Caller,
     id: web::Path<i64>,
-    body: ApiJson<ResultRequest>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<web::Json<ResultOut>, AppError> {
-    let req = body.value;
-    let visit = service::door_checks::Visit {
-        outcome: req.outcome,
-        note: req.note,
-        met_occupants: req.met_occupants,
+    let (body, photo) = if crate::http::multipart::is_multipart(&req) {
+        result_form(&req, payload).await?
+    } else {
+        let json = ApiJson::<ResultRequest>::from_request(&req, &mut payload.into_inner()).await?;
+        (json.value, None)
+    };
+    let visit = service::visits::Visit {
+        outcome: body.outcome,
+        note: body.note,
+        met_occupants: body.met_occupants,
+        photo,
     };
     let recorded =
-        service::door_checks::record_result(&state, &caller, id.into_inner(), visit).await?;
+        service::visits::record_result(&state, &caller, id.into_inner(), &body.also_close, visit)
+            .await?;
     let status = if recorded.outcome == Outcome::Unreachable {
         "open"
     } else {
         "closed"
     };
     Ok(web::Json(ResultOut {
-        id: recorded.check_id,
+        id: *recorded.check_ids.first().unwrap_or(&0),
         status: status.into(),
         outcome: recorded.outcome.as_str().into(),
+        checks: recorded.check_ids,
+        referral_id: recorded.referral_id,
     }))
+}
+
+/// A result sent as a multipart form with a photo.
+async fn result_form(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<(ResultRequest, Option<Vec<u8>>), AppError> {
+    let form = crate::http::multipart::read(
+        req,
+        payload,
+        &["outcome", "note", "met_occupants", "also_close"],
+        "photo",
+        MAX_PHOTO_BYTES,
+        || AppError::field(PhotoError::TooLarge.field()),
+    )
+    .await?;
+    let body = ResultRequest {
+        outcome: form.fields.get("outcome").cloned().unwrap_or_default(),
+        note: form.fields.get("note").cloned(),
+        met_occupants: crate::http::multipart::ids(&form, "met_occupants")?,
+        also_close: crate::http::multipart::ids(&form, "also_close")?,
+    };
+    Ok((body, form.file))
 }
 
 /// An open referral.
@@ -238,4 +288,57 @@ pub async fn mine(state: State, caller: Caller) -> Result<web::Json<QueuePage>, 
     let items = service::assignment::mine(&state, &caller).await?;
     let total = items.len() as i64;
     Ok(web::Json(QueuePage { items, total }))
+}
+
+/// Why the full phone number is needed.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevealRequest {
+    /// 4 to 200 characters, kept in the audit log.
+    pub reason: String,
+}
+
+/// The sublandlord's full phone number.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhoneOut {
+    pub phone: String,
+}
+
+/// The full phone number of the sublandlord who lets a unit, for staff who work the queue
+/// of its community (to call them from the door); audited with the reason first.
+#[utoipa::path(post, path = "/api/v1/units/{id}/sublandlord-phone", tag = "staff",
+    params(("id" = i64, Path, description = "unit id")),
+    request_body = RevealRequest,
+    responses((status = 200, body = PhoneOut), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, description = "no such unit in scope, or no sublandlord",
+            body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn sublandlord_phone(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: ApiJson<RevealRequest>,
+) -> Result<HttpResponse, AppError> {
+    let phone =
+        service::visits::sublandlord_phone(&state, &caller, *id, &body.value.reason).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(PhoneOut { phone }))
+}
+
+/// An evidence photo taken at a visit (JPEG, without metadata).
+#[utoipa::path(get, path = "/api/v1/visit-photos/{id}", tag = "staff",
+    params(("id" = i64, Path, description = "photo id")),
+    responses((status = 200, content_type = "image/jpeg", description = "the photo"),
+        (status = 404, description = "no such photo in scope, or purged",
+            body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn visit_photo(
+    state: State,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let bytes = service::visits::photo(&state, &caller, *id).await?;
+    Ok(crate::http::download::private("image/jpeg", bytes))
 }

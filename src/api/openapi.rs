@@ -57,6 +57,8 @@ impl Modify for BearerAuth {
         door_checks::assign,
         door_checks::mine,
         door_checks::referrals,
+        door_checks::sublandlord_phone,
+        door_checks::visit_photo,
         sublandlords::accounts::sign_up,
         sublandlords::accounts::change_password,
         sublandlords::filings::create_filing,

@@ -177,6 +177,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 purged.occupants, purged.tips, settings.retention_days
             );
             println!("emptied the notes of {} door checks", purged.door_checks);
+            println!("emptied {} visit photos", purged.visit_photos);
             Ok(ExitCode::SUCCESS)
         }
         Command::Sweep { at } => {

@@ -15,6 +15,7 @@ pub mod sublandlord;
 pub mod tip;
 pub mod token;
 pub mod unit;
+pub mod visit;
 
 /// Declares an enum with the contract's wire names and Chinese labels.
 #[macro_export]

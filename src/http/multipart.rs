@@ -11,15 +11,19 @@ use crate::error::AppError;
 
 /// Largest text field of a form.
 const MAX_FIELD_BYTES: usize = 8 * 1024;
-/// Most parts one form may have; a form with more is not one of ours.
-const MAX_PARTS: usize = 32;
+/// Most parts one form may have (a visit's form has a box per occupant of a crowded
+/// flat); a form with more is not one of ours.
+const MAX_PARTS: usize = 200;
 /// Room for the text fields beside the file.
 const TEXT_BYTES: usize = 64 * 1024;
 
 /// A form's text fields and its one file.
 #[derive(Debug, Default)]
 pub struct Form {
+    /// Each text field's last value.
     pub fields: HashMap<String, String>,
+    /// Every value of each text field, in order (check boxes sharing a name).
+    pub lists: HashMap<String, Vec<String>>,
     pub file: Option<Vec<u8>>,
 }
 
@@ -87,6 +91,10 @@ pub async fn read(
         } else if keep {
             let text = String::from_utf8(bytes)
                 .map_err(|_| AppError::BadRequest("表单内容不是 UTF-8 文本".into()))?;
+            form.lists
+                .entry(name.clone())
+                .or_default()
+                .push(text.clone());
             form.fields.insert(name, text);
         }
     }
@@ -106,4 +114,24 @@ pub async fn read(
         }
     }
     Ok(form)
+}
+
+/// The ids sent in a form's field, as repeated fields or comma lists; none sent is empty, a
+/// value that is not an id is 422 naming the field.
+pub fn ids(form: &Form, field: &str) -> Result<Vec<i64>, AppError> {
+    let mut ids = Vec::new();
+    for value in form.lists.get(field).into_iter().flatten() {
+        for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let id = part.parse::<i64>().map_err(|_| {
+                AppError::field(crate::domain::FieldError::new(
+                    field,
+                    "invalid",
+                    "取值不在允许范围内",
+                    "Not an allowed value",
+                ))
+            })?;
+            ids.push(id);
+        }
+    }
+    Ok(ids)
 }

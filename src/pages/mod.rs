@@ -10,4 +10,5 @@ pub mod portal;
 pub mod scan;
 pub mod session;
 pub mod tip;
+pub mod visit;
 pub mod walk;

@@ -31,10 +31,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 const PAGE_SIZE: i64 = 50;
 
-/// A row of the list page, with labels ready for display.
+/// A row of the list page: one unit, with every open reason's label.
 struct Row {
     item: QueueItemOut,
-    reason_label: &'static str,
+    reason_label: String,
 }
 
 #[derive(Template)]
@@ -78,6 +78,7 @@ async fn queue_page(
     let page = page_number(q.page);
     let service::door_checks::Overview {
         items,
+        unit_reasons,
         counts,
         poster_communities,
     } = service::door_checks::overview(&state, &caller, sort, (page - 1) * PAGE_SIZE, PAGE_SIZE)
@@ -88,11 +89,25 @@ async fn queue_page(
         .into_iter()
         .map(|(reason, n)| (reason_label(reason.as_str()), n))
         .collect();
+    // One row per unit, where its most urgent check stands; its other reasons join it.
+    let mut seen = std::collections::HashSet::new();
     let rows = items
         .into_iter()
-        .map(|item| Row {
-            reason_label: reason_label(&item.reason),
-            item,
+        .filter(|item| seen.insert(item.unit_id))
+        .map(|item| {
+            let labels: Vec<&str> = unit_reasons
+                .iter()
+                .filter(|(unit, _)| *unit == item.unit_id)
+                .map(|(_, reason)| reason.label_zh())
+                .collect();
+            Row {
+                reason_label: if labels.is_empty() {
+                    reason_label(&item.reason).to_string()
+                } else {
+                    labels.join("、")
+                },
+                item,
+            }
         })
         .collect();
     Ok(html(
@@ -124,7 +139,6 @@ async fn export_file(
 }
 
 struct CheckView {
-    check: door_checks::DoorCheck,
     reason_label: &'static str,
     outcome_label: &'static str,
     opened: String,
@@ -134,6 +148,18 @@ struct EventView {
     when: String,
     outcome_label: &'static str,
     note: String,
+    /// Occupants met in person.
+    met: usize,
+    photo_id: Option<i64>,
+}
+
+/// An open reason on the unit's card.
+struct ReasonView {
+    check: door_checks::DoorCheck,
+    label: &'static str,
+    figures: Vec<String>,
+    tip: Option<(String, &'static str)>,
+    opened: String,
 }
 
 struct UploadView {
@@ -150,12 +176,17 @@ struct UnitPage {
     state_label: &'static str,
     last_upload: String,
     occupants: Vec<registrations::OccupantView>,
-    open_checks: Vec<CheckView>,
+    reasons: Vec<ReasonView>,
+    /// The oldest open check, for taking the unit into one's own walk.
+    first_check: i64,
+    /// An open check of the unit is given to the caller already.
+    mine: bool,
     past_checks: Vec<CheckView>,
     events: Vec<EventView>,
     uploads: Vec<UploadView>,
     history: Vec<HistoryView>,
-    saved: bool,
+    /// 1 after a result, 2 after registering someone.
+    saved: u8,
     /// The unit's sublandlord, masked: name and phone.
     sublandlord: Option<(String, String)>,
     /// Whether the caller may reveal full document numbers (with a reason).
@@ -180,6 +211,7 @@ async fn unit_page(
 ) -> Result<HttpResponse, AppError> {
     let service::door_checks::UnitCard {
         unit,
+        reasons,
         occupants,
         checks,
         events,
@@ -191,9 +223,22 @@ async fn unit_page(
         reason_label: reason_label(c.reason.as_str()),
         outcome_label: c.outcome.map_or("", |o| outcome_label(o.as_str())),
         opened: local_time(&state, c.opened_at),
-        check: c,
     };
-    let (open, past): (Vec<_>, Vec<_>) = checks.into_iter().partition(|c| c.status == Status::Open);
+    let past = checks.into_iter().filter(|c| c.status != Status::Open);
+    let mine = reasons
+        .iter()
+        .any(|r| r.check.assigned_to == Some(caller.user_id));
+    let first_check = reasons.first().map_or(0, |r| r.check.id);
+    let reasons = reasons
+        .into_iter()
+        .map(|r| ReasonView {
+            label: reason_label(r.check.reason.as_str()),
+            opened: local_time(&state, r.check.opened_at),
+            figures: r.figures,
+            tip: r.tip,
+            check: r.check,
+        })
+        .collect();
     Ok(html(
         StatusCode::OK,
         UnitPage {
@@ -204,14 +249,22 @@ async fn unit_page(
                 .last_upload_at
                 .map_or_else(|| "从未上传".into(), |ms| local_time(&state, ms)),
             occupants,
-            open_checks: open.into_iter().map(view).collect(),
-            past_checks: past.into_iter().map(view).collect(),
+            reasons,
+            first_check,
+            mine,
+            past_checks: past.map(view).collect(),
             events: events
                 .into_iter()
                 .map(|e| EventView {
                     when: local_time(&state, e.created_at),
                     outcome_label: outcome_label(e.outcome.as_str()),
                     note: e.note.unwrap_or_default(),
+                    met: e
+                        .met_occupants
+                        .as_deref()
+                        .and_then(|m| serde_json::from_str::<Vec<i64>>(m).ok())
+                        .map_or(0, |m| m.len()),
+                    photo_id: e.photo_id,
                 })
                 .collect(),
             uploads: uploads
@@ -232,7 +285,7 @@ async fn unit_page(
                 })
                 .collect(),
             unit,
-            saved: q.saved == Some(1),
+            saved: q.saved.unwrap_or(0),
             sublandlord,
         }
         .render(),
@@ -290,7 +343,7 @@ fn source_label(source: &str) -> &'static str {
     }
 }
 
-/// The result form: one button per outcome.
+/// The result form of one check: one button per outcome.
 #[derive(Debug, Deserialize)]
 pub struct ResultForm {
     csrf: String,
@@ -299,6 +352,7 @@ pub struct ResultForm {
     note: String,
 }
 
+/// A result for one check alone (the unit card's form answers several at once).
 async fn record_result(
     state: State,
     PageCaller(caller): PageCaller,
@@ -307,13 +361,13 @@ async fn record_result(
 ) -> Result<HttpResponse, AppError> {
     check_csrf(&caller, &form.csrf)?;
     let form = form.into_inner();
-    let visit = service::door_checks::Visit {
+    let visit = service::visits::Visit {
         outcome: form.outcome,
         note: Some(form.note),
-        met_occupants: Vec::new(),
+        ..service::visits::Visit::default()
     };
     let recorded =
-        service::door_checks::record_result(&state, &caller, id.into_inner(), visit).await?;
+        service::visits::record_result(&state, &caller, id.into_inner(), &[], visit).await?;
     Ok(see_other(&format!(
         "/police/units/{}?saved=1",
         recorded.unit_id

@@ -68,6 +68,7 @@ async fn take(
     check_csrf(&caller, &form.csrf)?;
     let body = AssignBody {
         user_id: Some(caller.user_id),
+        ..AssignBody::default()
     };
     service::assignment::assign(&state, &caller, id.into_inner(), &body).await?;
     Ok(see_other("/police/mine"))

@@ -14,11 +14,16 @@ use crate::store::{self, assignment, door_checks, users};
 /// Most checks one officer's list shows: more than a day's walk already.
 pub const MAX_MINE: i64 = 500;
 
-/// To whom a check goes.
-#[derive(Debug, Deserialize, ToSchema)]
+/// To whom a check goes: a police account by its username (`officer`) or its id
+/// (`user_id`); neither, or `null`, gives the check back to the queue.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignBody {
-    /// A police account of the check's community; `null` gives the check back to the queue.
+    /// Username of a police account of the check's community.
+    #[serde(default)]
+    pub officer: Option<String>,
+    /// The same account by its id.
+    #[serde(default)]
     pub user_id: Option<i64>,
 }
 
@@ -35,24 +40,41 @@ pub async fn assign(
         .await?
         .filter(|c| caller.sees(c.community_id))
         .ok_or(Error::NotFound)?;
-    if let Some(officer) = body.user_id {
-        let user = users::get(&ctx.store, officer).await?;
-        let standing = users::active_standing(&ctx.store, officer).await?;
-        let fits = user.is_some_and(|u| u.role == Role::Police)
-            && standing.is_some_and(|s| s.community_ids.contains(&check.community_id));
-        if !fits {
-            return Err(Error::field(FieldError::new(
-                "user_id",
-                "not_an_officer",
-                "只能分派给本社区在岗的民警账号",
-                "Only an active police account of the check's community",
-            )));
+    let not_an_officer = |field: &str| {
+        Error::field(FieldError::new(
+            field,
+            "not_an_officer",
+            "只能分派给本社区在岗的民警账号",
+            "Only an active police account of the check's community",
+        ))
+    };
+    let (field, user) = match (&body.officer, body.user_id) {
+        (Some(name), _) => (
+            "officer",
+            users::find_by_username(&ctx.store, name.trim()).await?,
+        ),
+        (None, Some(id)) => ("user_id", users::get(&ctx.store, id).await?),
+        (None, None) => ("officer", None),
+    };
+    let officer = match user {
+        Some(user) => {
+            let standing = users::active_standing(&ctx.store, user.id).await?;
+            let fits = user.role == Role::Police
+                && standing.is_some_and(|s| s.community_ids.contains(&check.community_id));
+            if !fits {
+                return Err(not_an_officer(field));
+            }
+            Some(user.id)
         }
-    }
+        None if body.officer.is_some() || body.user_id.is_some() => {
+            return Err(not_an_officer(field));
+        }
+        None => None,
+    };
     let open = assignment::assign(
         &ctx.store,
         check.id,
-        body.user_id,
+        officer,
         caller.user_id,
         store::millis(ctx.now()),
     )
@@ -60,11 +82,7 @@ pub async fn assign(
     if !open {
         return Err(Error::Conflict("该核查已完成".into()));
     }
-    tracing::info!(
-        check = check.id,
-        officer = body.user_id,
-        "door check assigned"
-    );
+    tracing::info!(check = check.id, officer, "door check assigned");
     Ok(())
 }
 

@@ -4,14 +4,15 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{Caller, Context, Error, Result, paging, rfc3339};
-use crate::domain::FieldError;
-use crate::domain::door_check::{Outcome, Reason, Status, days_since};
+use crate::domain::door_check::{Reason, Status, days_since};
 use crate::domain::person::PersonName;
-use crate::domain::registration::new_receipt;
 use crate::domain::role::Role;
+use crate::domain::visit::{self, Facts, Limits};
 use crate::export::{About, Columns, Table};
-use crate::store::door_checks::{self, Order, QueueFilter, VisitResult};
-use crate::store::{self, audit, clock, communities, filings, registrations, sublandlords, units};
+use crate::store::door_checks::{self, Order, QueueFilter};
+use crate::store::{
+    self, audit, clock, communities, filings, registrations, sublandlords, tips, units, visits,
+};
 
 /// How the queue is asked for, as typed: every value optional.
 #[derive(Debug, Default)]
@@ -149,6 +150,8 @@ pub struct QueueItemOut {
     /// For `identity_conflict`: the address where the same document number was registered
     /// since.
     pub other_address: Option<String>,
+    /// The username of the officer the check was given to, if any.
+    pub assignee: Option<String>,
 }
 
 /// Stored lines as of `now_ms`.
@@ -169,6 +172,7 @@ pub fn items_out(items: Vec<door_checks::QueueItem>, now_ms: i64) -> Vec<QueueIt
             days_since_upload: days_since(store::instant(i.clock_from), now),
             attempts: i.attempts,
             other_address: i.related_address,
+            assignee: i.assignee,
         })
         .collect()
 }
@@ -192,6 +196,8 @@ pub async fn list(
 /// communities whose posters the caller may print.
 pub struct Overview {
     pub items: Vec<QueueItemOut>,
+    /// Every open reason of each unit on the page: `(unit, reason)`, oldest first.
+    pub unit_reasons: Vec<(i64, Reason)>,
     /// Open checks in scope per reason.
     pub counts: Vec<(Reason, i64)>,
     pub poster_communities: Vec<String>,
@@ -225,7 +231,16 @@ pub async fn overview(
         door_checks::open_counts(&ctx.store, filter.scope),
         communities,
     )?;
+    let mut units: Vec<i64> = items.iter().map(|i| i.unit_id).collect();
+    units.sort_unstable();
+    units.dedup();
+    let unit_reasons = door_checks::open_reasons_of(&ctx.store, &units)
+        .await?
+        .into_iter()
+        .map(|(unit, _, reason)| (unit, reason))
+        .collect();
     Ok(Overview {
+        unit_reasons,
         items: items_out(items, now),
         counts,
         poster_communities: communities
@@ -236,100 +251,26 @@ pub async fn overview(
     })
 }
 
-/// What an officer found at the door, as typed.
-pub struct Visit {
-    /// `verified`, `vacant`, `violation` or `unreachable`.
-    pub outcome: String,
-    /// What the officer saw (required for `violation`).
-    pub note: Option<String>,
-    /// On `verified`: ids of the current occupants met in person.
-    pub met_occupants: Vec<i64>,
-}
-
-/// A recorded visit.
-pub struct Recorded {
-    pub check_id: i64,
-    pub unit_id: i64,
-    pub outcome: Outcome,
-}
-
-const MAX_NOTE_CHARS: usize = 500;
-
-/// A check within the caller's scope, or `NotFound`.
-async fn visible_check(ctx: &Context, caller: &Caller, id: i64) -> Result<door_checks::DoorCheck> {
-    caller.require(Role::works_queue)?;
-    door_checks::get(&ctx.store, id)
-        .await?
-        .filter(|c| caller.sees(c.community_id))
-        .ok_or(Error::NotFound)
-}
-
-/// Records an officer's visit of an open check and its consequences (an upload, a
-/// vacancy, a referral); `Conflict` if the check was closed meanwhile.
-pub async fn record_result(
-    ctx: &Context,
-    caller: &Caller,
-    check_id: i64,
-    visit: Visit,
-) -> Result<Recorded> {
-    let check = visible_check(ctx, caller, check_id).await?;
-    let outcome = Outcome::parse(&visit.outcome).ok_or_else(|| Error::invalid("outcome"))?;
-    let note = visit
-        .note
-        .map(|n| n.trim().to_string())
-        .filter(|n| !n.is_empty());
-    if note
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
-    {
-        return Err(Error::field(FieldError::new(
-            "note",
-            "too_long",
-            "备注最多 500 字",
-            "At most 500 characters",
-        )));
-    }
-    if outcome == Outcome::Violation && note.is_none() {
-        return Err(Error::field(FieldError::new(
-            "note",
-            "required",
-            "发现违规时请写明情况",
-            "Describe the violation",
-        )));
-    }
-    let result = VisitResult {
-        check_id: check.id,
-        user_id: caller.user_id,
-        outcome,
-        note,
-        met_occupants: visit.met_occupants,
-        receipt: new_receipt(ctx.today()),
-    };
-    door_checks::record_result(&ctx.store, result, store::millis(ctx.now()))
-        .await?
-        .map_err(|_| Error::Conflict("该核查已完成".into()))?;
-    tracing::info!(
-        check = check.id,
-        by = caller.user_id,
-        outcome = outcome.as_str(),
-        "door check result"
-    );
-    Ok(Recorded {
-        check_id: check.id,
-        unit_id: check.unit_id,
-        outcome,
-    })
-}
-
 /// Open referrals from door checks, for the law-enforcement team (at most 500).
 pub async fn referrals(ctx: &Context, caller: &Caller) -> Result<Vec<door_checks::Referral>> {
     caller.require(|r| matches!(r, Role::Admin | Role::Enforcement | Role::Police))?;
     Ok(door_checks::referrals(&ctx.store, caller.scope(), 500).await?)
 }
 
+/// An open reason of a unit, with the figures behind it.
+pub struct ReasonLine {
+    pub check: door_checks::DoorCheck,
+    /// The figures in words (see [`crate::domain::visit::figures`]).
+    pub figures: Vec<String>,
+    /// For a `tip`: its reference and category, in words.
+    pub tip: Option<(String, &'static str)>,
+}
+
 /// What an officer reads about a unit before and after a visit.
 pub struct UnitCard {
     pub unit: units::Unit,
+    /// Every open reason, oldest first: one visit answers them together.
+    pub reasons: Vec<ReasonLine>,
     /// Current occupants, masked.
     pub occupants: Vec<registrations::OccupantView>,
     /// Door checks, newest first.
@@ -362,7 +303,9 @@ pub async fn unit_card(ctx: &Context, caller: &Caller, id: i64) -> Result<UnitCa
             .map(|s| (masked_name(&s.name), s.phone_masked)),
         None => None,
     };
+    let reasons = reason_lines(ctx, &unit, occupants.len() as i64, &checks).await?;
     Ok(UnitCard {
+        reasons,
         unit,
         occupants,
         checks,
@@ -371,6 +314,60 @@ pub async fn unit_card(ctx: &Context, caller: &Caller, id: i64) -> Result<UnitCa
         sublandlord,
         history,
     })
+}
+
+/// The open checks of a unit as reasons with their figures, oldest first.
+async fn reason_lines(
+    ctx: &Context,
+    unit: &units::Unit,
+    occupants: i64,
+    checks: &[door_checks::DoorCheck],
+) -> Result<Vec<ReasonLine>> {
+    let figures = visits::figures(&ctx.store, unit.id).await?;
+    let now = store::instant(store::millis(ctx.now()));
+    let facts = Facts {
+        occupants,
+        rooms: unit.rooms,
+        floor_area_m2: figures.as_ref().and_then(|f| f.floor_area_m2),
+        planned_occupants: figures.as_ref().and_then(|f| f.planned_occupants),
+        family: figures.as_ref().is_some_and(|f| f.family != 0),
+        days_since_clock: days_since(store::instant(unit.clock_from), now),
+    };
+    let limits = Limits {
+        overdue_days: ctx.settings.overdue_days,
+        confirm_days: ctx.settings.confirm_days,
+        density: ctx.settings.density(),
+    };
+    let mut lines = Vec::new();
+    for check in checks.iter().rev().filter(|c| c.status == Status::Open) {
+        let tip = match tip_of(check) {
+            Some(id) => tips::get(&ctx.store, id)
+                .await?
+                .map(|t| (t.reference, t.category.label_zh())),
+            None => None,
+        };
+        lines.push(ReasonLine {
+            figures: visit::figures(
+                check.reason,
+                &facts,
+                limits,
+                check.details.as_deref(),
+                check.related_address.as_deref(),
+            ),
+            tip,
+            check: check.clone(),
+        });
+    }
+    Ok(lines)
+}
+
+/// The tip a `tip` check was opened from.
+fn tip_of(check: &door_checks::DoorCheck) -> Option<i64> {
+    if check.reason != Reason::Tip {
+        return None;
+    }
+    let details: serde_json::Value = serde_json::from_str(check.details.as_deref()?).ok()?;
+    details["tip_id"].as_i64()
 }
 
 /// Sublandlords' filings in the caller's communities, newest first, with the

@@ -27,6 +27,7 @@ pub mod sublandlords;
 pub mod tips;
 pub mod undo;
 pub mod units;
+pub mod visits;
 
 pub use caller::Caller;
 pub use context::Context;

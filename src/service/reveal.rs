@@ -15,16 +15,7 @@ pub async fn document_number(
     reason: &str,
 ) -> Result<String> {
     caller.require(Role::may_reveal)?;
-    let reason = reason.trim();
-    let length = reason.chars().count();
-    if !(4..=200).contains(&length) || crate::domain::has_control(reason) {
-        return Err(Error::field(FieldError::new(
-            "reason",
-            "required",
-            "请写明查看完整证件号码的理由（4 到 200 字）",
-            "State why the full number is needed (4 to 200 characters)",
-        )));
-    }
+    let reason = checked_reason(reason)?;
     let (community, sealed) = registrations::sealed_document(&ctx.store, occupant_id)
         .await?
         .filter(|(community, _)| caller.sees(*community))
@@ -35,11 +26,26 @@ pub async fn document_number(
         action: "occupant.reveal".into(),
         subject: Some(format!("occupant:{occupant_id}")),
         detail: Some(serde_json::json!({ "community_id": community }).to_string()),
-        reason: Some(reason.to_string()),
+        reason: Some(reason),
     };
     // Recorded first: a reveal that could not be recorded does not happen.
     audit::append(&ctx.store, entry, store::millis(ctx.now())).await?;
     ctx.vault
         .open(Purpose::DocumentNumber, &sealed)
         .map_err(|e| Error::Internal(anyhow::anyhow!("opening a document number: {e:?}")))
+}
+
+/// The reason given for seeing personal data in full: 4 to 200 characters of text.
+pub fn checked_reason(reason: &str) -> Result<String> {
+    let reason = reason.trim();
+    let length = reason.chars().count();
+    if !(4..=200).contains(&length) || crate::domain::has_control(reason) {
+        return Err(Error::field(FieldError::new(
+            "reason",
+            "required",
+            "请写明查看完整信息的理由（4 到 200 字）",
+            "State why the full data is needed (4 to 200 characters)",
+        )));
+    }
+    Ok(reason.to_string())
 }

@@ -5,12 +5,9 @@ use sqlx::{AssertSqlSafe, FromRow};
 use super::clock;
 use super::ledger::{Persons, refresh_ledger};
 use super::scope::{Scope, scope_id, scope_sql};
-use super::tx::{Tx, transaction};
-use super::upload::{lock_unit, mark_upload};
-use super::{Store, StoreError, StoreResult};
-use crate::domain::door_check::{
-    ClockKind, ClockRules, Outcome, Reason, Resolution, Status, UNREACHABLE_DEFERRAL,
-};
+use super::tx::transaction;
+use super::{Store, StoreResult};
+use crate::domain::door_check::{ClockKind, ClockRules, Reason, Resolution, Status};
 
 /// Overdue units swept per transaction: keeps each write short so registrations never wait
 /// long behind the sweep of a whole city.
@@ -166,11 +163,14 @@ pub struct QueueItem {
     pub deferred_until: i64,
     /// The other unit's address, for a check about two units (`identity_conflict`).
     pub related_address: Option<String>,
+    /// The username of the officer the check was given to.
+    pub assignee: Option<String>,
 }
 
 pub(crate) const ITEM_COLUMNS: &str = r"select d.id, d.unit_id, u.address, c.name as community, d.reason,
         d.status, d.outcome, d.opened_at, d.closed_at, u.clock_from, d.attempts, d.deferred_until,
-        r.address as related_address
+        r.address as related_address,
+        (select a.username from users a where a.id = d.assigned_to) as assignee
     from door_checks d
     join units u on u.id = d.unit_id
     join communities c on c.id = d.community_id
@@ -315,6 +315,28 @@ pub async fn open_counts(store: &Store, scope: Scope) -> StoreResult<Vec<(Reason
         .await?)
 }
 
+/// The open checks of some units (at most 200): unit, check and reason, oldest first.
+pub async fn open_reasons_of(store: &Store, units: &[i64]) -> StoreResult<Vec<(i64, i64, Reason)>> {
+    if units.is_empty() {
+        return Ok(Vec::new());
+    }
+    let units = &units[..units.len().min(200)];
+    // A placeholder per unit: the list is short and every value is still bound.
+    let marks = (1..=units.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "select unit_id, id, reason from door_checks
+         where status = 'open' and unit_id in ({marks}) order by opened_at, id"
+    );
+    let mut query = sqlx::query_as(AssertSqlSafe(sql));
+    for unit in units {
+        query = query.bind(*unit);
+    }
+    Ok(query.fetch_all(store.pool()).await?)
+}
+
 /// A door check with what scope checks need.
 #[derive(Debug, Clone, FromRow)]
 pub struct DoorCheck {
@@ -331,12 +353,16 @@ pub struct DoorCheck {
     pub note: Option<String>,
     /// The other unit's address, for a check about two units (`identity_conflict`).
     pub related_address: Option<String>,
+    /// The officer the check was given to: account id and username.
+    pub assigned_to: Option<i64>,
+    pub assignee: Option<String>,
 }
 
 const CHECK_COLUMNS: &str = r"select id, unit_id, community_id, reason, status, outcome, details,
         opened_at, closed_at, attempts, note,
         (select r.address from units r where r.id = door_checks.related_unit_id)
-            as related_address
+            as related_address, assigned_to,
+        (select a.username from users a where a.id = door_checks.assigned_to) as assignee
     from door_checks";
 
 /// One door check.
@@ -366,177 +392,24 @@ pub struct Event {
     pub user_id: Option<i64>,
     pub outcome: Resolution,
     pub note: Option<String>,
+    /// Ids of the occupants met in person (JSON array).
+    pub met_occupants: Option<String>,
+    /// The visit's evidence photo.
+    pub photo_id: Option<i64>,
     pub created_at: i64,
 }
 
 /// The visits recorded for a unit's checks, newest first.
 pub async fn events_for_unit(store: &Store, unit_id: i64) -> StoreResult<Vec<Event>> {
     Ok(sqlx::query_as(
-        r"select e.door_check_id, e.user_id, e.outcome, e.note, e.created_at
+        r"select e.door_check_id, e.user_id, e.outcome, e.note, e.met_occupants, e.photo_id,
+                 e.created_at
           from door_check_events e join door_checks d on d.id = e.door_check_id
           where d.unit_id = $1 order by e.created_at desc, e.id desc",
     )
     .bind(unit_id)
     .fetch_all(store.pool())
     .await?)
-}
-
-/// A visit result to record.
-#[derive(Debug, Clone)]
-pub struct VisitResult {
-    pub check_id: i64,
-    pub user_id: i64,
-    pub outcome: Outcome,
-    pub note: Option<String>,
-    /// Ids of the occupants met in person (on `verified`).
-    pub met_occupants: Vec<i64>,
-    /// Receipt of the upload that a verification counts as.
-    pub receipt: String,
-}
-
-/// The check was closed by someone else first.
-#[derive(Debug, thiserror::Error)]
-#[error("the door check is no longer open")]
-pub struct NotOpen;
-
-/// Records a visit and its consequences in one transaction: `verified` counts as an upload,
-/// `vacant` declares a vacancy, `violation` opens a referral, `unreachable` keeps the check
-/// open and moves it down the queue for a day.
-pub async fn record_result(
-    store: &Store,
-    result: VisitResult,
-    now_ms: i64,
-) -> StoreResult<Result<(), NotOpen>> {
-    transaction!(store, |tx| {
-        let check = result.check_id;
-        let entry = super::audit::Entry {
-            user_id: Some(result.user_id),
-            action: "door_check.result".into(),
-            subject: Some(format!("door_check:{check}")),
-            detail: Some(serde_json::json!({"outcome": result.outcome.as_str()}).to_string()),
-            // The note stays with the check, where the retention purge can empty
-            // it; the audit log keeps its rows for ever.
-            reason: None,
-        };
-        let recorded = record_in(tx, result, now_ms).await?;
-        if let Ok(unit) = recorded {
-            refresh_ledger(tx, Persons::OfUnit(unit)).await?;
-            // Last, so that the audit order lock is held only at the end.
-            super::audit::append_in(tx, &entry, now_ms).await?;
-        }
-        Ok(recorded.map(|_| ()))
-    })
-    .await
-}
-
-/// Returns the check's unit.
-async fn record_in(
-    tx: &mut Tx<'_>,
-    r: VisitResult,
-    now_ms: i64,
-) -> StoreResult<Result<i64, NotOpen>> {
-    let check: Option<(i64, i64)> = sqlx::query_as(
-        "select unit_id, community_id from door_checks where id = $1 and status = 'open'",
-    )
-    .bind(r.check_id)
-    .fetch_optional(tx.conn())
-    .await?;
-    let Some((unit_id, community_id)) = check else {
-        return Ok(Err(NotOpen));
-    };
-    let met = (!r.met_occupants.is_empty())
-        .then(|| serde_json::to_string(&r.met_occupants).expect("ids serialise"));
-    sqlx::query(
-        r"insert into door_check_events
-              (door_check_id, user_id, outcome, note, met_occupants, created_at)
-          values ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(r.check_id)
-    .bind(r.user_id)
-    .bind(r.outcome.as_str())
-    .bind(r.note.clone())
-    .bind(met)
-    .bind(now_ms)
-    .execute(tx.conn())
-    .await?;
-    if r.outcome == Outcome::Unreachable {
-        sqlx::query(
-            r"update door_checks set attempts = attempts + 1, deferred_until = $1
-              where id = $2",
-        )
-        .bind(now_ms + UNREACHABLE_DEFERRAL.num_milliseconds())
-        .bind(r.check_id)
-        .execute(tx.conn())
-        .await?;
-        return Ok(Ok(unit_id));
-    }
-    // Closed first, so that the upload a verification counts as does not also close this
-    // very check as `resolved_by_upload`.
-    let closed = sqlx::query(
-        r"update door_checks set status = 'closed', outcome = $1, closed_at = $2,
-              closed_by = $3, note = $4
-          where id = $5",
-    )
-    .bind(r.outcome.as_str())
-    .bind(now_ms)
-    .bind(r.user_id)
-    .bind(r.note.clone())
-    .bind(r.check_id)
-    .execute(tx.conn())
-    .await?;
-    if closed.rows_affected() != 1 {
-        return Err(StoreError::Other(anyhow::anyhow!("door check vanished")));
-    }
-    match r.outcome {
-        Outcome::Unreachable => {}
-        Outcome::Verified => {
-            sqlx::query(
-                r"insert into registrations (unit_id, receipt, source, occupant_count, created_at)
-                  values ($1, $2, 'officer', 0, $3)",
-            )
-            .bind(unit_id)
-            .bind(r.receipt)
-            .bind(now_ms)
-            .execute(tx.conn())
-            .await?;
-            lock_unit(tx, unit_id).await?;
-            mark_upload(tx, unit_id, None, now_ms, None).await?;
-        }
-        Outcome::Vacant => {
-            // The officer found the flat empty: whoever was listed has left, and the
-            // vacancy runs from now.
-            lock_unit(tx, unit_id).await?;
-            let moved = clock::move_everyone_out(
-                tx,
-                unit_id,
-                clock::Actor::User(r.user_id),
-                None,
-                false,
-                now_ms,
-            )
-            .await?;
-            if moved > 0 {
-                refresh_ledger(tx, Persons::OfUnit(unit_id)).await?;
-            }
-            clock::vacate(tx, unit_id, clock::Actor::User(r.user_id), false, now_ms).await?;
-        }
-        Outcome::Violation => {
-            sqlx::query(
-                r"insert into referrals
-                      (door_check_id, unit_id, community_id, note, created_by, created_at)
-                  values ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(r.check_id)
-            .bind(unit_id)
-            .bind(community_id)
-            .bind(r.note.clone())
-            .bind(r.user_id)
-            .bind(now_ms)
-            .execute(tx.conn())
-            .await?;
-        }
-    }
-    Ok(Ok(unit_id))
 }
 
 /// An open referral for the law-enforcement team.

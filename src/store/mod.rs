@@ -33,6 +33,7 @@ pub mod undo;
 pub mod units;
 mod upload;
 pub mod users;
+pub mod visits;
 mod writer;
 
 pub use dialect::Backend;

@@ -24,7 +24,10 @@ pub enum Source {
     Sublandlord {
         user_id: i64,
     },
-    Officer,
+    /// By an officer at the door, for people found living there (also audited).
+    Officer {
+        user_id: i64,
+    },
     Confirm,
 }
 
@@ -34,7 +37,7 @@ impl Source {
         match self {
             Source::Scan => UploadSource::Scan,
             Source::Sublandlord { .. } => UploadSource::Sublandlord,
-            Source::Officer => UploadSource::Officer,
+            Source::Officer { .. } => UploadSource::Officer,
             Source::Confirm => UploadSource::Confirm,
         }
     }
@@ -160,10 +163,15 @@ pub async fn record(
         if let Some(person) = marked.person {
             refresh_ledger(tx, Persons::One(person)).await?;
         }
-        if let Source::Sublandlord { user_id } = source {
+        let by = match source {
+            Source::Sublandlord { user_id } => Some((user_id, "occupants.register")),
+            Source::Officer { user_id } => Some((user_id, "occupants.register_at_door")),
+            Source::Scan | Source::Confirm => None,
+        };
+        if let Some((user_id, action)) = by {
             let entry = super::audit::Entry {
                 user_id: Some(user_id),
-                action: "occupants.register".into(),
+                action: action.into(),
                 subject: Some(format!("unit:{unit_id}")),
                 detail: Some(
                     serde_json::json!({

@@ -3,8 +3,8 @@
 //! An occupant row is emptied rather than removed (name, document number and its index,
 //! phone), so that counts of past months stay what they were. A tip's description, contact,
 //! photo and triage note go the same way once the tip has been closed that long, and so do
-//! the free-text notes of door-check visits (and of the referrals they opened): any of
-//! them may name or describe a person. Each deletion is audited.
+//! the free-text notes and evidence photos of door-check visits (and the notes of the
+//! referrals they opened): any of them may name or describe a person. Each deletion is audited.
 
 use super::tx::transaction;
 use super::{Store, StoreResult, audit};
@@ -19,6 +19,8 @@ pub struct Purged {
     pub tips: u64,
     /// Door checks whose visit notes were emptied.
     pub door_checks: u64,
+    /// Evidence photos of visits emptied.
+    pub visit_photos: u64,
 }
 
 /// Deletes the personal data of occupants who moved out before `cutoff_ms`, the text,
@@ -42,6 +44,13 @@ pub async fn purge(store: &Store, cutoff_ms: i64, now_ms: i64) -> StoreResult<Pu
     loop {
         let n = notes_batch(store, cutoff_ms, now_ms).await?;
         purged.door_checks += n;
+        if n < BATCH as u64 {
+            break;
+        }
+    }
+    loop {
+        let n = photos_batch(store, cutoff_ms, now_ms).await?;
+        purged.visit_photos += n;
         if n < BATCH as u64 {
             break;
         }
@@ -158,6 +167,37 @@ async fn notes_batch(store: &Store, cutoff_ms: i64, now_ms: i64) -> StoreResult<
             entries.push(retention_entry(
                 "door_check.purge_notes",
                 format!("door_check:{id}"),
+                None,
+            ));
+        }
+        audit::append_all_in(tx, &entries, now_ms).await?;
+        Ok(due.len() as u64)
+    })
+    .await
+}
+
+/// Empties the evidence photos of visits taken before the cutoff; the rows stay, so a visit
+/// still says it had one.
+async fn photos_batch(store: &Store, cutoff_ms: i64, now_ms: i64) -> StoreResult<u64> {
+    transaction!(store, |tx| {
+        let due: Vec<i64> = sqlx::query_scalar(
+            r"select id from visit_photos where photo is not null and created_at < $1
+              order by created_at limit $2",
+        )
+        .bind(cutoff_ms)
+        .bind(BATCH)
+        .fetch_all(tx.conn())
+        .await?;
+        let mut entries = Vec::with_capacity(due.len());
+        for &id in &due {
+            sqlx::query("update visit_photos set photo = null, purged_at = $1 where id = $2")
+                .bind(now_ms)
+                .bind(id)
+                .execute(tx.conn())
+                .await?;
+            entries.push(retention_entry(
+                "visit_photo.purge",
+                format!("visit_photo:{id}"),
                 None,
             ));
         }

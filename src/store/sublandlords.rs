@@ -168,6 +168,16 @@ pub async fn by_user(store: &Store, user_id: i64) -> StoreResult<Option<Sublandl
     .await?)
 }
 
+/// The sealed phone number of a sublandlord account.
+pub async fn sealed_phone(store: &Store, id: i64) -> StoreResult<Option<Vec<u8>>> {
+    Ok(
+        sqlx::query_scalar("select phone_enc from sublandlords where id = $1")
+            .bind(id)
+            .fetch_optional(store.pool())
+            .await?,
+    )
+}
+
 /// The sublandlord with this id.
 pub async fn get(store: &Store, id: i64) -> StoreResult<Option<Sublandlord>> {
     Ok(sqlx::query_as(

@@ -23,9 +23,13 @@ async fn check_at(app: &TestApp, admin: &str, address: &str) -> i64 {
 }
 
 async fn assign(app: &TestApp, token: &str, check: i64, user: Option<i64>) -> StatusCode {
+    assign_with(app, token, check, json!({ "user_id": user })).await
+}
+
+async fn assign_with(app: &TestApp, token: &str, check: i64, body: Value) -> StatusCode {
     app.post_json(
         &format!("/api/v1/door-checks/{check}/assign"),
-        &json!({ "user_id": user }),
+        &body,
         Some(token),
     )
     .await
@@ -59,12 +63,13 @@ async fn checks_given_to_an_officer_come_back_in_walking_order() {
         checks.push(check_at(&app, &admin, a).await);
     }
     let officer = app.login_as("police", &["影佳"]).await;
-    let officer_id = last_user(&app, "police").await;
+    let officer_name = format!("police{}", app.users_made() - 1);
     let community = app.login_as("community", &["影佳"]).await;
 
+    // By username, as other systems name an officer.
     for check in &checks {
         assert_eq!(
-            assign(&app, &community, *check, Some(officer_id)).await,
+            assign_with(&app, &community, *check, json!({ "officer": officer_name })).await,
             StatusCode::OK
         );
     }
@@ -120,6 +125,10 @@ async fn a_check_goes_only_to_an_active_officer_of_its_community() {
             "user {user}"
         );
     }
+    assert_eq!(
+        assign_with(&app, &admin, check, json!({ "officer": "nobody-here" })).await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     // Staff of another community do not see the check; a role off the queue may not assign.
     let theirs = app.login_as("police", &["祥东"]).await;
     assert_eq!(

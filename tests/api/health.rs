@@ -100,6 +100,8 @@ async fn the_openapi_document_lists_every_api_route() {
         ("/api/v1/my/units/{id}/undo/{event}", "post"),
         ("/api/v1/door-checks/{id}/assign", "post"),
         ("/api/v1/door-checks/mine", "get"),
+        ("/api/v1/units/{id}/sublandlord-phone", "post"),
+        ("/api/v1/visit-photos/{id}", "get"),
     ] {
         assert!(
             paths[path][method].is_object(),

@@ -41,3 +41,4 @@ mod sublandlords;
 mod tips;
 mod undo;
 mod units;
+mod visits;

@@ -43,6 +43,8 @@ struct Objects {
     user: i64,
     /// The self-service token of the unit's registration (the end of its link).
     me: String,
+    /// An evidence photo of a visit to the unit.
+    photo: i64,
 }
 
 impl Objects {
@@ -58,6 +60,7 @@ impl Objects {
             .replace("{occupant}", &self.occupant.to_string())
             .replace("{filing}", &self.filing.to_string())
             .replace("{user}", &self.user.to_string())
+            .replace("{photo}", &self.photo.to_string())
     }
 
     /// A body with `"{unit}"` standing for the community's unit id.
@@ -117,6 +120,15 @@ async fn objects(app: &TestApp, admin: &str, community: &'static str, n: u8, id:
         *slot = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     }
     let filing = pending_filing(app, community, n).await;
+    // The unit is let by the filing's sublandlord (whose phone an officer may reveal).
+    sqlx::query(
+        "update units set sublandlord_id = (select max(id) from sublandlords) where id = $1",
+    )
+    .bind(unit)
+    .execute(app.store.pool())
+    .await
+    .unwrap();
+    let photo = visit_photo(app, admin, check).await;
     let names = [community.to_string()];
     let user = renfang::cli::user::add_staff(
         &app.store,
@@ -138,7 +150,32 @@ async fn objects(app: &TestApp, admin: &str, community: &'static str, n: u8, id:
         filing,
         user,
         me,
+        photo,
     }
+}
+
+/// An unanswered visit with an evidence photo (the check stays open): the photo's id.
+async fn visit_photo(app: &TestApp, admin: &str, check: i64) -> i64 {
+    let jpeg = reqwest::multipart::Part::bytes(renfang::domain::tip::sample_jpeg_with_gps())
+        .file_name("door.jpg")
+        .mime_str("image/jpeg")
+        .unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("outcome", "unreachable")
+        .part("photo", jpeg);
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/door-checks/{check}/result")))
+        .bearer_auth(admin)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    sqlx::query_scalar("select max(id) from visit_photos")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap()
 }
 
 /// A filing of the community's unit by a sublandlord of its own: it waits for staff.
@@ -261,6 +298,12 @@ fn routes() -> Vec<Route> {
             json!({"rooms": 1, "kind": "flat", "rental_mode": "whole"}),
             UNITS,
         ),
+        post(
+            "/api/v1/units/{unit}/sublandlord-phone",
+            json!({"reason": "联系二房东开门"}),
+            QUEUE,
+        ),
+        get("/api/v1/visit-photos/{photo}", QUEUE),
         post(
             "/api/v1/occupants/{occupant}/reveal",
             json!({"reason": "核对身份"}),
@@ -501,6 +544,8 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
         ("/console/tips/{tip}", UNITS),
         ("/console/tips/{loose_page_link}", UNITS),
         ("/police/units/{unit}", QUEUE),
+        ("/police/units/{unit}/register", QUEUE),
+        ("/police/photos/{photo}", QUEUE),
         // Staff accounts are the town's: only admins, who see them all.
         ("/console/users/{user}/disable", ADMIN),
     ] {
@@ -552,8 +597,28 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
     // nothing; a role with it is not refused (a later role may find the work done).
     let community = ours.community;
     let unit: &'static str = Box::leak(ours.unit.to_string().into_boxed_str());
-    let forms: [ConsoleForm; 10] = [
+    let forms: [ConsoleForm; 13] = [
         ("/police/checks/{check}/take", QUEUE, vec![]),
+        (
+            "/police/units/{unit}/result",
+            QUEUE,
+            vec![("check", "0"), ("outcome", "unreachable")],
+        ),
+        (
+            "/police/units/{unit}/register",
+            QUEUE,
+            vec![
+                ("name", "矩阵"),
+                ("id_type", "resident_id"),
+                ("id_number", "110101199003070011"),
+                ("move_in", "2026-11-01"),
+            ],
+        ),
+        (
+            "/police/units/{unit}/sublandlord-phone",
+            QUEUE,
+            vec![("reason", "联系二房东开门")],
+        ),
         ("/console/communities", ADMIN, vec![("name", "矩阵新社区")]),
         (
             "/console/users",

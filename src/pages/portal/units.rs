@@ -266,7 +266,10 @@ pub(super) async fn poster(
 #[template(path = "my_register.html")]
 struct RegisterPage {
     csrf: String,
-    unit_id: i64,
+    /// Where the form posts and where "back" leads.
+    action: String,
+    back: String,
+    heading: &'static str,
     address: String,
     form: RegisterForm,
     errors: Errors,
@@ -308,7 +311,9 @@ pub(super) async fn register_form(
         StatusCode::OK,
         RegisterPage {
             csrf: csrf_token(&caller),
-            unit_id: unit.id,
+            action: format!("/my/units/{}/register", unit.id),
+            back: format!("/my/units/{}", unit.id),
+            heading: "代租客登记",
             address: unit.address,
             form: RegisterForm {
                 id_type: "resident_id".into(),
@@ -372,7 +377,9 @@ pub(super) async fn register_submit(
         StatusCode::UNPROCESSABLE_ENTITY,
         RegisterPage {
             csrf: csrf_token(&caller),
-            unit_id: unit.id,
+            action: format!("/my/units/{}/register", unit.id),
+            back: format!("/my/units/{}", unit.id),
+            heading: "代租客登记",
             address: unit.address,
             form,
             errors,
