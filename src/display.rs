@@ -87,8 +87,10 @@ pub fn audit_action(action: &str) -> &str {
         "user.disable" => "停用账号",
         "user.enable" => "启用账号",
         "sublandlord.signup_refused" => "拒绝二房东注册",
+        "sublandlord.reveal" => "查看二房东完整姓名和手机号",
         "export.door_checks" => "导出上门核查清单",
         "export.monthly_report" => "导出月报",
+        "export.ledger" => "导出重点二房东台账",
         other => other,
     }
 }

@@ -21,6 +21,8 @@ pub enum Cell {
     Integer(i64),
     /// An instant, shown in the table's time zone.
     DateTime(DateTime<Utc>),
+    /// A share (0.95 for 95%), shown as a percentage; empty where there is none.
+    Rate(Option<f64>),
 }
 
 /// One column of an export: its header, how a row fills it, and whether it holds codes
@@ -60,6 +62,11 @@ impl<'a, R> Columns<'a, R> {
     /// Adds a column of instants.
     pub fn date_time(self, label: &'static str, value: impl Fn(&R) -> DateTime<Utc> + 'a) -> Self {
         self.with(label, false, move |r| Cell::DateTime(value(r)))
+    }
+
+    /// Adds a column of shares (a number a spreadsheet can sort and sum, shown as `95%`).
+    pub fn rate(self, label: &'static str, value: impl Fn(&R) -> Option<f64> + 'a) -> Self {
+        self.with(label, false, move |r| Cell::Rate(value(r)))
     }
 
     /// Adds a column of English codes (`open`, `verified`) for machines: hidden in XLSX,
@@ -191,6 +198,7 @@ fn text(cell: &Cell, tz: chrono_tz::Tz) -> String {
         Cell::Text(s) => s.clone(),
         Cell::Integer(n) => n.to_string(),
         Cell::DateTime(t) => local_minutes(*t, tz),
+        Cell::Rate(share) => share.map_or_else(String::new, |s| format!("{:.1}%", s * 100.0)),
     }
 }
 
@@ -230,6 +238,7 @@ pub fn xlsx(sheet: &str, table: &Table) -> anyhow::Result<Vec<u8>> {
     let ws = book.add_worksheet();
     ws.set_name(sheet).context("worksheet name")?;
     let minutes = Format::new().set_num_format("yyyy-mm-dd hh:mm");
+    let percent = Format::new().set_num_format("0%");
     ws.write_string_with_format(
         0,
         0,
@@ -262,6 +271,11 @@ pub fn xlsx(sheet: &str, table: &Table) -> anyhow::Result<Vec<u8>> {
                     )?;
                     MINUTES_WIDTH
                 }
+                Cell::Rate(Some(share)) => {
+                    ws.write_number_with_format(r, c as u16, *share, &percent)?;
+                    "100%".len()
+                }
+                Cell::Rate(None) => 0,
             };
             if let Some(w) = widths.get_mut(c) {
                 *w = (*w).max(width);

@@ -112,7 +112,7 @@ pub async fn export(ctx: &Context, caller: &Caller, q: &QueueQuery<'_>) -> Resul
 
 /// The one community an export covers, by its stored name: the one asked for, or a
 /// caller's only community; `None` for several.
-async fn scope_name(
+pub(super) async fn scope_name(
     ctx: &Context,
     caller: &Caller,
     scope: &store::Scope,

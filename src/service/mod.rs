@@ -14,6 +14,7 @@ pub mod error;
 pub mod filings;
 pub mod imports;
 pub mod ledger;
+pub mod ledger_person;
 pub mod my_units;
 pub mod paging;
 pub mod posters;

@@ -5,7 +5,7 @@ use super::{Caller, Context, Error, Result};
 use crate::crypto::Purpose;
 use crate::domain::FieldError;
 use crate::domain::role::Role;
-use crate::store::{self, audit, registrations};
+use crate::store::{self, audit, ledger_person, registrations};
 
 /// One occupant's full document number (admin, police in scope), audited with the reason.
 pub async fn document_number(
@@ -48,4 +48,50 @@ pub fn checked_reason(reason: &str) -> Result<String> {
         )));
     }
     Ok(reason.to_string())
+}
+
+/// A sublandlord's full name and phone number.
+#[derive(Debug, Clone)]
+pub struct Contact {
+    pub name: String,
+    pub phone: String,
+}
+
+/// One person's full name and phone number from the ledger (staff who read the ledger, the
+/// person within their sight), audited with the reason before it is shown.
+pub async fn sublandlord(
+    ctx: &Context,
+    caller: &Caller,
+    person_id: i64,
+    reason: &str,
+) -> Result<Contact> {
+    caller.require(Role::reads_ledger)?;
+    let reason = reason.trim();
+    let length = reason.chars().count();
+    if !(2..=200).contains(&length) || crate::domain::has_control(reason) {
+        return Err(Error::field(FieldError::new(
+            "reason",
+            "required",
+            "请写明查看二房东完整姓名和手机号的理由（2 到 200 字）",
+            "State why the full name and phone number are needed (2 to 200 characters)",
+        )));
+    }
+    super::ledger::person_in_scope(ctx, caller, person_id).await?;
+    let (name, sealed) = ledger_person::sealed_contact(&ctx.store, person_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let entry = audit::Entry {
+        user_id: Some(caller.user_id),
+        action: "sublandlord.reveal".into(),
+        subject: Some(format!("person:{person_id}")),
+        detail: None,
+        reason: Some(reason.to_string()),
+    };
+    // Recorded first: a reveal that could not be recorded does not happen.
+    audit::append(&ctx.store, entry, store::millis(ctx.now())).await?;
+    let phone = ctx
+        .vault
+        .open(Purpose::Phone, &sealed)
+        .map_err(|e| Error::Internal(anyhow::anyhow!("opening a phone number: {e:?}")))?;
+    Ok(Contact { name, phone })
 }

@@ -5,11 +5,49 @@ use sqlx::AssertSqlSafe;
 use super::StoreResult;
 use super::tx::Tx;
 
-/// The priority score of the ledger (documented in the README): many units and rooms,
-/// findings at the door, open checks and late filings put a sublandlord first. Linear in
-/// the counts, so the score over several communities is the sum of theirs.
-pub const PRIORITY_SQL: &str = r"2 * units + rooms + 3 * open_checks + past_checks
-    + 10 * violations + 5 * overcrowded_units + 3 * tips + 5 * filed_late";
+/// One term of the ledger's priority score: a counted column of `ledger_rows`, its weight,
+/// and how people read it (`房屋 3 处 × 2 = 6`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Term {
+    pub column: &'static str,
+    pub weight: i64,
+    pub label: &'static str,
+    /// The measure word after the count (`处`, `间`, `次`).
+    pub unit: &'static str,
+}
+
+/// Declares the terms once and derives both the list the pages explain and the SQL that
+/// computes the score, so the two cannot drift apart.
+macro_rules! priority_terms {
+    ($(($column:ident, $weight:literal, $label:literal, $unit:literal)),+ $(,)?) => {
+        /// The priority score's terms, in the order the person page explains them.
+        pub const PRIORITY_TERMS: &[Term] = &[$(Term {
+            column: stringify!($column),
+            weight: $weight,
+            label: $label,
+            unit: $unit,
+        }),+];
+
+        /// The priority score of the ledger (documented in the README): many units and
+        /// rooms, findings at the door, open checks and late filings put a sublandlord
+        /// first. Linear in the counts, so the score over several communities is the sum of
+        /// theirs.
+        pub const PRIORITY_SQL: &str =
+            concat!("0" $(, " + ", $weight, " * ", stringify!($column))+);
+    };
+}
+
+// A new term is one line here (and its column in `ledger_rows` and `COUNTS`).
+priority_terms!(
+    (units, 2, "房屋", "处"),
+    (rooms, 1, "房间", "间"),
+    (open_checks, 3, "待核查", "项"),
+    (past_checks, 1, "已核查", "项"),
+    (violations, 10, "违规", "次"),
+    (overcrowded_units, 5, "超员房屋", "处"),
+    (tips, 3, "举报", "次"),
+    (filed_late, 5, "未事前报备房屋", "处"),
+);
 
 pub(super) const COUNTS: &str = "units, rooms, occupants, open_checks, past_checks, violations, tips, \
     overcrowded_units, filed_in_advance, filed_late, priority";
@@ -146,4 +184,37 @@ pub(crate) async fn refresh_ledger(tx: &mut Tx<'_>, persons: Persons) -> StoreRe
     .execute(tx.conn())
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The SQL computes exactly the listed terms, each a counted column of the ledger.
+    #[test]
+    fn the_priority_sql_and_the_list_of_terms_agree() {
+        let terms: Vec<(i64, &str)> = PRIORITY_SQL
+            .split(" + ")
+            .skip(1)
+            .map(|t| {
+                let (weight, column) = t.split_once(" * ").unwrap();
+                (weight.trim().parse().unwrap(), column.trim())
+            })
+            .collect();
+        let listed: Vec<(i64, &str)> = PRIORITY_TERMS
+            .iter()
+            .map(|t| (t.weight, t.column))
+            .collect();
+        assert_eq!(terms, listed);
+        assert!(PRIORITY_SQL.starts_with("0 + 2 * units + 1 * rooms"));
+        let counted: Vec<&str> = COUNTS.split(", ").collect();
+        for term in PRIORITY_TERMS {
+            assert!(
+                counted.contains(&term.column),
+                "{} is not counted",
+                term.column
+            );
+            assert!(term.weight > 0 && !term.label.is_empty() && !term.unit.is_empty());
+        }
+    }
 }

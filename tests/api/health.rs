@@ -102,6 +102,10 @@ async fn the_openapi_document_lists_every_api_route() {
         ("/api/v1/door-checks/mine", "get"),
         ("/api/v1/units/{id}/sublandlord-phone", "post"),
         ("/api/v1/visit-photos/{id}", "get"),
+        ("/api/v1/sublandlords/{id}", "get"),
+        ("/api/v1/sublandlords/{id}/reveal", "post"),
+        ("/api/v1/sublandlords.xlsx", "get"),
+        ("/api/v1/sublandlords.csv", "get"),
     ] {
         assert!(
             paths[path][method].is_object(),

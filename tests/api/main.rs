@@ -20,6 +20,7 @@ mod helpers;
 mod import;
 mod instances;
 mod layout;
+mod ledger_actions;
 mod ledger_identity;
 mod limits;
 mod matrix;

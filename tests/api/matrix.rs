@@ -45,6 +45,8 @@ struct Objects {
     me: String,
     /// An evidence photo of a visit to the unit.
     photo: i64,
+    /// A sublandlord (the ledger's person id) who lets a unit of the community.
+    person: i64,
 }
 
 impl Objects {
@@ -61,6 +63,7 @@ impl Objects {
             .replace("{filing}", &self.filing.to_string())
             .replace("{user}", &self.user.to_string())
             .replace("{photo}", &self.photo.to_string())
+            .replace("{person}", &self.person.to_string())
     }
 
     /// A body with `"{unit}"` standing for the community's unit id.
@@ -139,7 +142,9 @@ async fn objects(app: &TestApp, admin: &str, community: &'static str, n: u8, id:
     )
     .await
     .unwrap();
+    let person = ledger_person(app, community, n).await;
     Objects {
+        person,
         community,
         unit,
         check,
@@ -205,6 +210,24 @@ async fn pending_filing(app: &TestApp, community: &str, n: u8) -> i64 {
     res.json::<Value>().await.unwrap()["filing_id"]
         .as_i64()
         .unwrap()
+}
+
+/// A sublandlord who files a new unit in the community: their person id in the ledger.
+async fn ledger_person(app: &TestApp, community: &str, n: u8) -> i64 {
+    let token = crate::sublandlords::sublandlord(app, 200 + u32::from(n)).await;
+    let filed = crate::sublandlords::file(
+        app,
+        &token,
+        &crate::sublandlords::filing(community, &format!("{community}路 {n}号 801室"), 1, 1),
+    )
+    .await;
+    sqlx::query_scalar(
+        "select s.person_id from units u join sublandlords s on s.id = u.sublandlord_id where u.id = $1",
+    )
+    .bind(filed["unit_id"].as_i64().unwrap())
+    .fetch_one(app.store.pool())
+    .await
+    .unwrap()
 }
 
 /// Everything a denied request must leave as it was.
@@ -317,6 +340,12 @@ fn routes() -> Vec<Route> {
             QUEUE,
         ),
         post("/api/v1/filings/{filing}/approve", json!({}), QUEUE),
+        get("/api/v1/sublandlords/{person}", LEDGER),
+        post(
+            "/api/v1/sublandlords/{person}/reveal",
+            json!({"reason": "核对身份"}),
+            LEDGER,
+        ),
     ]
 }
 
@@ -332,6 +361,8 @@ fn functions() -> Vec<Route> {
         get("/api/v1/referrals", LEDGER),
         get("/api/v1/door-checks/mine", QUEUE),
         get("/api/v1/sublandlords?sort=priority", LEDGER),
+        get("/api/v1/sublandlords.xlsx", LEDGER),
+        get("/api/v1/sublandlords.csv", LEDGER),
         get("/api/v1/stats", STAFF),
         get("/api/v1/tips", UNITS),
         get("/api/v1/audit", ADMIN),
@@ -366,6 +397,8 @@ const PAGES: &[(&str, &[&str])] = &[
     ("/police", QUEUE),
     ("/police/mine", QUEUE),
     ("/ledger", LEDGER),
+    ("/ledger.xlsx", LEDGER),
+    ("/ledger.csv", LEDGER),
 ];
 
 /// The CSRF token the pages give a cookie session (derived from its token).
@@ -546,6 +579,7 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
         ("/police/units/{unit}", QUEUE),
         ("/police/units/{unit}/register", QUEUE),
         ("/police/photos/{photo}", QUEUE),
+        ("/ledger/{person}", LEDGER),
         // Staff accounts are the town's: only admins, who see them all.
         ("/console/users/{user}/disable", ADMIN),
     ] {
@@ -597,7 +631,7 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
     // nothing; a role with it is not refused (a later role may find the work done).
     let community = ours.community;
     let unit: &'static str = Box::leak(ours.unit.to_string().into_boxed_str());
-    let forms: [ConsoleForm; 13] = [
+    let forms: [ConsoleForm; 14] = [
         ("/police/checks/{check}/take", QUEUE, vec![]),
         (
             "/police/units/{unit}/result",
@@ -659,6 +693,11 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
             vec![("reason", "与实际不符"), ("confirm", "1")],
         ),
         ("/console/tips/{tip}/photo.jpg", UNITS, vec![]),
+        (
+            "/ledger/{person}/reveal",
+            LEDGER,
+            vec![("reason", "核对身份")],
+        ),
     ];
     for (path, allowed, fields) in forms {
         for (role, cookie) in &cookies {

@@ -13,6 +13,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/sublandlords", web::post().to(accounts::sign_up))
         .route("/api/v1/sublandlords", web::get().to(ledger::ledger))
         .route(
+            "/api/v1/sublandlords.xlsx",
+            web::get().to(ledger::ledger_xlsx),
+        )
+        .route(
+            "/api/v1/sublandlords.csv",
+            web::get().to(ledger::ledger_csv),
+        )
+        .route("/api/v1/sublandlords/{id}", web::get().to(ledger::person))
+        .route(
+            "/api/v1/sublandlords/{id}/reveal",
+            web::post().to(ledger::reveal),
+        )
+        .route(
             "/api/v1/password",
             web::post().to(accounts::change_password),
         )

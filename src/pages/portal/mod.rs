@@ -39,5 +39,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/my/units/{id}/poster.png", web::get().to(units::poster))
     .route("/password", web::get().to(accounts::password_form))
     .route("/password", web::post().to(accounts::password_submit))
-    .route("/ledger", web::get().to(ledger::ledger));
+    .route("/ledger", web::get().to(ledger::ledger))
+    .route("/ledger.{format}", web::get().to(ledger::export))
+    .route("/ledger/{person_id}", web::get().to(ledger::person))
+    .route("/ledger/{person_id}/reveal", web::post().to(ledger::reveal));
 }
