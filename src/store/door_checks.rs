@@ -534,6 +534,7 @@ async fn record_in(
             .bind(now_ms)
             .execute(tx.conn())
             .await?;
+            super::cases::open_in(tx, r.check_id, now_ms).await?;
         }
     }
     Ok(Ok(unit_id))
