@@ -21,6 +21,10 @@ pub enum Cell {
     Integer(i64),
     /// An instant, shown in the table's time zone.
     DateTime(DateTime<Utc>),
+    /// A calendar day.
+    Date(NaiveDate),
+    /// Nothing (a value not set yet), so that a column of numbers or dates stays one.
+    Empty,
 }
 
 /// One column of an export: its header, how a row fills it, and whether it holds codes
@@ -60,6 +64,39 @@ impl<'a, R> Columns<'a, R> {
     /// Adds a column of instants.
     pub fn date_time(self, label: &'static str, value: impl Fn(&R) -> DateTime<Utc> + 'a) -> Self {
         self.with(label, false, move |r| Cell::DateTime(value(r)))
+    }
+
+    /// Adds a column of whole numbers that some rows lack (an empty cell).
+    pub fn optional_integer(
+        self,
+        label: &'static str,
+        value: impl Fn(&R) -> Option<i64> + 'a,
+    ) -> Self {
+        self.with(label, false, move |r| {
+            value(r).map_or(Cell::Empty, Cell::Integer)
+        })
+    }
+
+    /// Adds a column of calendar days that some rows lack.
+    pub fn optional_date(
+        self,
+        label: &'static str,
+        value: impl Fn(&R) -> Option<NaiveDate> + 'a,
+    ) -> Self {
+        self.with(label, false, move |r| {
+            value(r).map_or(Cell::Empty, Cell::Date)
+        })
+    }
+
+    /// Adds a column of instants that some rows lack.
+    pub fn optional_date_time(
+        self,
+        label: &'static str,
+        value: impl Fn(&R) -> Option<DateTime<Utc>> + 'a,
+    ) -> Self {
+        self.with(label, false, move |r| {
+            value(r).map_or(Cell::Empty, Cell::DateTime)
+        })
     }
 
     /// Adds a column of English codes (`open`, `verified`) for machines: hidden in XLSX,
@@ -191,6 +228,8 @@ fn text(cell: &Cell, tz: chrono_tz::Tz) -> String {
         Cell::Text(s) => s.clone(),
         Cell::Integer(n) => n.to_string(),
         Cell::DateTime(t) => local_minutes(*t, tz),
+        Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
+        Cell::Empty => String::new(),
     }
 }
 
@@ -230,6 +269,7 @@ pub fn xlsx(sheet: &str, table: &Table) -> anyhow::Result<Vec<u8>> {
     let ws = book.add_worksheet();
     ws.set_name(sheet).context("worksheet name")?;
     let minutes = Format::new().set_num_format("yyyy-mm-dd hh:mm");
+    let day = Format::new().set_num_format("yyyy-mm-dd");
     ws.write_string_with_format(
         0,
         0,
@@ -262,6 +302,11 @@ pub fn xlsx(sheet: &str, table: &Table) -> anyhow::Result<Vec<u8>> {
                     )?;
                     MINUTES_WIDTH
                 }
+                Cell::Date(d) => {
+                    ws.write_date_with_format(r, c as u16, excel_date(*d)?, &day)?;
+                    DAY_WIDTH
+                }
+                Cell::Empty => 0,
             };
             if let Some(w) = widths.get_mut(c) {
                 *w = (*w).max(width);
@@ -319,6 +364,9 @@ pub fn fit_columns(ws: &mut Worksheet, widths: &[usize]) -> anyhow::Result<()> {
 
 /// How wide `yyyy-mm-dd hh:mm` is.
 pub const MINUTES_WIDTH: usize = 16;
+
+/// How wide `yyyy-mm-dd` is.
+pub const DAY_WIDTH: usize = 10;
 
 /// Narrowest and widest column, in characters: a header stays readable, a long address
 /// wraps out of sight rather than push everything else off the screen.
