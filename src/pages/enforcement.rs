@@ -275,11 +275,14 @@ async fn read_evidence(
     }
 }
 
-/// The decision form: a violation with its penalty, number and date, or `none`.
+/// The decision form: a violation with its penalty, number and date, or `none` (which asks
+/// first: it cannot be changed afterwards).
 #[derive(Debug, Deserialize)]
 pub struct DecisionForm {
     csrf: String,
     violation: String,
+    #[serde(default)]
+    confirm: String,
     #[serde(default)]
     penalty_yuan: String,
     #[serde(default)]
@@ -297,6 +300,16 @@ async fn decide(
     let result: Result<HttpResponse, AppError> = async {
         check_csrf(&caller, &form.csrf)?;
         let form = form.into_inner();
+        if form.violation == "none" && form.confirm != "1" {
+            let question = Question {
+                heading: "确认无违法",
+                question: "将认定此案经查无违法行为。处理决定记录后不能更改，也不计入本季度查办数。确定吗？",
+                action: "decision",
+                fields: vec![("violation", "none")],
+                button: "确认无违法",
+            };
+            return ask(&state, &caller, *id, question, CaseStatus::Open).await;
+        }
         let penalty = form.penalty_yuan.trim();
         let penalty_yuan = if penalty.is_empty() {
             None
@@ -334,11 +347,27 @@ pub struct CloseForm {
     confirm: String,
 }
 
+/// What a confirmation step asks, and the form that says yes.
+struct Question {
+    heading: &'static str,
+    question: &'static str,
+    /// The last part of the form's path (`close`, `decision`).
+    action: &'static str,
+    /// Hidden fields the confirmed form carries again.
+    fields: Vec<(&'static str, &'static str)>,
+    button: &'static str,
+}
+
 #[derive(Template)]
-#[template(path = "enforcement_close.html")]
-struct ClosePage {
+#[template(path = "enforcement_confirm.html")]
+struct ConfirmPage {
     csrf: String,
     case: CaseDetail,
+    heading: &'static str,
+    question: &'static str,
+    action: &'static str,
+    fields: Vec<(&'static str, &'static str)>,
+    button: &'static str,
 }
 
 async fn close(
@@ -350,7 +379,14 @@ async fn close(
     let result: Result<HttpResponse, AppError> = async {
         check_csrf(&caller, &form.csrf)?;
         if form.confirm != "1" {
-            return ask_to_close(&state, &caller, *id).await;
+            let question = Question {
+                heading: "确认结案",
+                question: "结案后不能再添加证据，也不能更改处理决定。确定结案吗？",
+                action: "close",
+                fields: Vec::new(),
+                button: "确认结案",
+            };
+            return ask(&state, &caller, *id, question, CaseStatus::Decided).await;
         }
         service::cases::close(&state, &caller, *id).await?;
         Ok(see_other(&format!(
@@ -362,21 +398,30 @@ async fn close(
     page_or_error(&caller, result)
 }
 
-/// The confirmation step of closing: what will be closed, and the button that does it.
-async fn ask_to_close(state: &State, caller: &Caller, id: i64) -> Result<HttpResponse, AppError> {
-    // The same refusals as closing itself, before the question is asked.
+/// The confirmation step of an action that cannot be undone, on a case in status `needs`
+/// (refused as the action itself would be, before the question is asked).
+async fn ask(
+    state: &State,
+    caller: &Caller,
+    id: i64,
+    q: Question,
+    needs: CaseStatus,
+) -> Result<HttpResponse, AppError> {
     service::cases::may_work(state, caller, id).await?;
     let case = service::cases::get(state, caller, id).await?;
-    if case.case.state == CaseStatus::Open {
-        return Err(AppError::Conflict(
-            "案件尚未作出处理决定：请先记录处理决定，再结案".into(),
-        ));
+    if case.case.state != needs {
+        return Err(service::cases::not_allowed_in(case.case.state).into());
     }
     Ok(html(
         StatusCode::OK,
-        ClosePage {
+        ConfirmPage {
             csrf: csrf_token(caller),
             case,
+            heading: q.heading,
+            question: q.question,
+            action: q.action,
+            fields: q.fields,
+            button: q.button,
         }
         .render(),
     ))

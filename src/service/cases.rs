@@ -226,6 +226,12 @@ fn refused(refusal: Refusal) -> Error {
     )
 }
 
+/// The refusal of an action that a case in `status` does not allow, in the words the
+/// action itself would use.
+pub fn not_allowed_in(status: CaseStatus) -> Error {
+    refused(Refusal::Status(status))
+}
+
 /// Adds evidence (a photo, a note, or both) to a case that is not closed; the photo is
 /// checked by content and re-encoded without its metadata, as a tip's. Returns its id.
 pub async fn add_evidence(

@@ -801,6 +801,29 @@ async fn the_team_works_a_case_on_its_pages_from_evidence_to_closing() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // 无违法 cannot be changed afterwards: the page asks first.
+    let res = page_post(
+        &app,
+        &cookie,
+        &format!("/enforcement/cases/{other}/decision"),
+        &[("csrf", &csrf), ("violation", "none")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("确认无违法"));
+    let open: i64 = sqlx::query_scalar("select count(*) from cases where status = 'open'")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(open, 1);
+    let res = page_post(
+        &app,
+        &cookie,
+        &format!("/enforcement/cases/{other}/decision"),
+        &[("csrf", &csrf), ("violation", "none"), ("confirm", "1")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let export = page(&app, &cookie, "/enforcement/export.xlsx").await;
     assert_eq!(export.status(), StatusCode::OK);
 }

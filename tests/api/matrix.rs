@@ -662,7 +662,7 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
         (
             "/enforcement/cases/{page_case}/decision",
             CASES_WORK,
-            vec![("violation", "none")],
+            vec![("violation", "none"), ("confirm", "1")],
         ),
         (
             "/enforcement/cases/{page_case}/close",
