@@ -122,6 +122,10 @@ pub struct Settings {
     #[default(20 * 1024 * 1024)]
     #[serde(deserialize_with = "check::limit")]
     pub tip_photo_bytes_per_day: u32,
+    /// Enforcement cases per quarter the town aims for (the plan: about 20 typical cases).
+    #[default(20)]
+    #[serde(deserialize_with = "check::whole::<_, 1, 100000>")]
+    pub case_target: u32,
 }
 
 impl Settings {
@@ -262,6 +266,7 @@ mod tests {
         assert_eq!(s.bind, "127.0.0.1:8080");
         assert_eq!(s.overdue_days, 5);
         assert_eq!(s.confirm_days, 30);
+        assert_eq!(s.case_target, 20);
         assert_eq!(s.sweep_cron, "0 */10 * * * *");
         assert_eq!(s.tz, chrono_tz::Asia::Shanghai);
         assert_eq!(s.sqlite_dir().unwrap(), PathBuf::from("data"));
@@ -306,8 +311,9 @@ mod tests {
     #[test]
     fn every_field_is_a_setting_with_its_variable() {
         let keys = source::keys();
-        assert_eq!(keys.len(), 28);
+        assert_eq!(keys.len(), 29);
         assert!(keys.contains(&"tip_photo_bytes_per_day") && keys.contains(&"tz"));
+        assert!(keys.contains(&"case_target"));
         assert_eq!(source::variable("poster_dpi"), "RENFANG_POSTER_DPI");
     }
 
@@ -353,6 +359,7 @@ mod tests {
             ("poster_dpi", "71", "RENFANG_POSTER_DPI"),
             ("hotline", &"1".repeat(31), "RENFANG_HOTLINE"),
             ("rate_tips_per_hour", "-1", "RENFANG_RATE_TIPS_PER_HOUR"),
+            ("case_target", "0", "RENFANG_CASE_TARGET"),
             ("trusted_proxies", "10.0.0.0/33", "RENFANG_TRUSTED_PROXIES"),
             ("database_url", "mysql://x/y", "RENFANG_DATABASE_URL"),
             ("data_key", "not base64!", "RENFANG_DATA_KEY"),

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+use crate::domain::case::{EvidenceKind, Violation};
 use crate::domain::door_check::{Outcome, Reason, Status};
 use crate::domain::role::Role;
 use crate::domain::sublandlord::FilingStatus;
@@ -91,6 +92,10 @@ pub fn audit_action(action: &str) -> &str {
         "export.door_checks" => "导出上门核查清单",
         "export.monthly_report" => "导出月报",
         "export.ledger" => "导出重点二房东台账",
+        "case.evidence" => "添加执法案件证据",
+        "case.decision" => "记录执法案件处理决定",
+        "case.close" => "执法案件结案",
+        "export.cases" => "导出执法案件清单",
         other => other,
     }
 }
@@ -112,6 +117,7 @@ pub fn audit_subject(subject: &str) -> String {
         "report" => "月报",
         "phone" => "手机号",
         "visit_photo" => "现场照片",
+        "case" => "执法案件",
         _ => return subject.to_string(),
     };
     match kind {
@@ -169,6 +175,12 @@ fn detail_key(key: &str) -> &str {
         "checks" => "核查事项",
         "met" => "见到人数",
         "photo" => "现场照片",
+        "violation" => "违法类型",
+        "penalty_yuan" => "罚款（元）",
+        "decision_number" => "决定书文号",
+        "decided_on" => "决定日期",
+        "evidence_id" => "证据",
+        "kind" => "证据类型",
         other => other,
     }
 }
@@ -182,7 +194,7 @@ fn detail_value(key: &str, value: &serde_json::Value) -> String {
         Value::Null => "无".into(),
         Value::Number(n) => match key {
             "unit" | "unit_id" | "other_unit_id" | "tip_id" | "undoes" | "registration_id"
-            | "officer" | "filing_id" | "sublandlord" | "checks" => format!("#{n}"),
+            | "officer" | "filing_id" | "sublandlord" | "checks" | "evidence_id" => format!("#{n}"),
             _ => n.to_string(),
         },
         // An account with no communities listed sees them all.
@@ -209,6 +221,8 @@ fn code_label(key: &str, code: &str) -> Option<&'static str> {
             .map(Status::label_zh)
             .or_else(|| FilingStatus::parse(code).map(FilingStatus::label_zh)),
         "rental_mode" => RentalMode::parse(code).map(RentalMode::label_zh),
+        "violation" => Violation::parse(code).map(Violation::label_zh),
+        "kind" => EvidenceKind::parse(code).map(EvidenceKind::label_zh),
         "role" => Role::parse(code).map(Role::label_zh),
         "by" => match code {
             "tenant" => Some("租客本人"),

@@ -23,6 +23,10 @@ pub enum Cell {
     DateTime(DateTime<Utc>),
     /// A share (0.95 for 95%), shown as a percentage; empty where there is none.
     Rate(Option<f64>),
+    /// A calendar day.
+    Date(NaiveDate),
+    /// Nothing (a value not set yet), so that a column of numbers or dates stays one.
+    Empty,
 }
 
 /// One column of an export: its header, how a row fills it, and whether it holds codes
@@ -67,6 +71,39 @@ impl<'a, R> Columns<'a, R> {
     /// Adds a column of shares (a number a spreadsheet can sort and sum, shown as `95%`).
     pub fn rate(self, label: &'static str, value: impl Fn(&R) -> Option<f64> + 'a) -> Self {
         self.with(label, false, move |r| Cell::Rate(value(r)))
+    }
+
+    /// Adds a column of whole numbers that some rows lack (an empty cell).
+    pub fn optional_integer(
+        self,
+        label: &'static str,
+        value: impl Fn(&R) -> Option<i64> + 'a,
+    ) -> Self {
+        self.with(label, false, move |r| {
+            value(r).map_or(Cell::Empty, Cell::Integer)
+        })
+    }
+
+    /// Adds a column of calendar days that some rows lack.
+    pub fn optional_date(
+        self,
+        label: &'static str,
+        value: impl Fn(&R) -> Option<NaiveDate> + 'a,
+    ) -> Self {
+        self.with(label, false, move |r| {
+            value(r).map_or(Cell::Empty, Cell::Date)
+        })
+    }
+
+    /// Adds a column of instants that some rows lack.
+    pub fn optional_date_time(
+        self,
+        label: &'static str,
+        value: impl Fn(&R) -> Option<DateTime<Utc>> + 'a,
+    ) -> Self {
+        self.with(label, false, move |r| {
+            value(r).map_or(Cell::Empty, Cell::DateTime)
+        })
     }
 
     /// Adds a column of English codes (`open`, `verified`) for machines: hidden in XLSX,
@@ -199,6 +236,8 @@ fn text(cell: &Cell, tz: chrono_tz::Tz) -> String {
         Cell::Integer(n) => n.to_string(),
         Cell::DateTime(t) => local_minutes(*t, tz),
         Cell::Rate(share) => share.map_or_else(String::new, |s| format!("{:.1}%", s * 100.0)),
+        Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
+        Cell::Empty => String::new(),
     }
 }
 
@@ -239,6 +278,7 @@ pub fn xlsx(sheet: &str, table: &Table) -> anyhow::Result<Vec<u8>> {
     ws.set_name(sheet).context("worksheet name")?;
     let minutes = Format::new().set_num_format("yyyy-mm-dd hh:mm");
     let percent = Format::new().set_num_format("0%");
+    let day = Format::new().set_num_format("yyyy-mm-dd");
     ws.write_string_with_format(
         0,
         0,
@@ -276,6 +316,11 @@ pub fn xlsx(sheet: &str, table: &Table) -> anyhow::Result<Vec<u8>> {
                     "100%".len()
                 }
                 Cell::Rate(None) => 0,
+                Cell::Date(d) => {
+                    ws.write_date_with_format(r, c as u16, excel_date(*d)?, &day)?;
+                    DAY_WIDTH
+                }
+                Cell::Empty => 0,
             };
             if let Some(w) = widths.get_mut(c) {
                 *w = (*w).max(width);
@@ -333,6 +378,9 @@ pub fn fit_columns(ws: &mut Worksheet, widths: &[usize]) -> anyhow::Result<()> {
 
 /// How wide `yyyy-mm-dd hh:mm` is.
 pub const MINUTES_WIDTH: usize = 16;
+
+/// How wide `yyyy-mm-dd` is.
+pub const DAY_WIDTH: usize = 10;
 
 /// Narrowest and widest column, in characters: a header stays readable, a long address
 /// wraps out of sight rather than push everything else off the screen.

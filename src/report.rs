@@ -1,16 +1,18 @@
 //! The monthly report (月报): a summary sheet with one row per community and a total, and
 //! one sheet per community with its figures and its uploads per day. The same figures as
-//! `GET /api/v1/stats?month=`.
+//! `GET /api/v1/stats?month=`, and the enforcement cases of the month's quarter (decided
+//! with a violation up to the month's end) against the quarterly target.
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use rust_xlsxwriter::{Format, Workbook, Worksheet};
 
+use crate::domain::case::quarter_of;
 use crate::domain::month::Month;
 use crate::domain::rates::{FILING, UPLOAD};
 use crate::export::{self, About, HEADER_ROW, neutralise};
 use crate::store::stats::{self, Counts, Window};
-use crate::store::{Store, communities};
+use crate::store::{Scope, Store, cases, communities};
 
 /// One figure of a community: its label and how to read it from the counts.
 struct Figure {
@@ -92,15 +94,42 @@ const FIGURES: &[Figure] = &[
     },
 ];
 
-/// Builds the report of `month` from the current records, made at `at` (its title says so).
+/// The enforcement cases of the report: the quarter the month falls in, counted up to the
+/// month's end.
+struct CaseFigures {
+    /// `2026年第4季度（截至 2026-11-30）`.
+    period: String,
+    /// Per community, in the order of the rows.
+    decided: Vec<i64>,
+    target: i64,
+}
+
+/// Builds the report of `month` from the current records, made at `at` (its title says so);
+/// `case_target` is the quarter's target of enforcement cases.
 pub async fn monthly(
     store: &Store,
     month: Month,
     tz: chrono_tz::Tz,
     at: DateTime<Utc>,
+    case_target: u32,
 ) -> anyhow::Result<Vec<u8>> {
     let shown = communities::list(store).await?;
     let counts = stats::by_community(store, Window::month(month, tz)).await?;
+    let quarter = quarter_of(month.first_day());
+    let month_end = month.first_day() + chrono::Days::new(month.days() as u64 - 1);
+    let decided: std::collections::HashMap<i64, i64> =
+        cases::decided_by_community(store, Scope::All, quarter.first_day(), month_end)
+            .await?
+            .into_iter()
+            .collect();
+    let cases = CaseFigures {
+        period: format!("{}（截至 {month_end}）", quarter.label_zh()),
+        decided: shown
+            .iter()
+            .map(|c| decided.get(&c.id).copied().unwrap_or(0))
+            .collect(),
+        target: i64::from(case_target),
+    };
     let rows: Vec<(String, Counts)> = shown
         .into_iter()
         .map(|c| {
@@ -117,7 +146,7 @@ pub async fn monthly(
         }
         .title(tz)
     };
-    write(month, &rows, about).context("writing the monthly report")
+    write(month, &rows, &cases, about).context("writing the monthly report")
 }
 
 /// Cell looks of the report.
@@ -132,6 +161,7 @@ struct Looks {
 fn write(
     month: Month,
     rows: &[(String, Counts)],
+    cases: &CaseFigures,
     title: impl Fn(Option<&str>) -> String,
 ) -> anyhow::Result<Vec<u8>> {
     let mut book = Workbook::new();
@@ -166,6 +196,26 @@ fn write(
             put(summary, row, i as u16 + 1, (figure.value)(counts), &looks)?;
         }
     }
+    // The enforcement cases under the table, outside its filter: the quarter's count
+    // against the target, in total and per community.
+    let top = HEADER_ROW + rows.len() as u32 + 3;
+    summary.write_string_with_format(
+        top,
+        0,
+        format!("执法案件：{}已查办（认定有违法行为）", cases.period),
+        &looks.title,
+    )?;
+    for (c, label) in [CASES_DECIDED, CASES_TARGET].iter().enumerate() {
+        summary.write_string_with_format(top + 1, c as u16 + 1, *label, &looks.header)?;
+    }
+    summary.write_string_with_format(top + 1, 0, "社区", &looks.header)?;
+    summary.write_string(top + 2, 0, "合计")?;
+    summary.write_number(top + 2, 1, cases.decided.iter().sum::<i64>() as f64)?;
+    summary.write_number(top + 2, 2, cases.target as f64)?;
+    for (i, ((name, _), n)) in rows.iter().zip(&cases.decided).enumerate() {
+        summary.write_string(top + 3 + i as u32, 0, neutralise(name))?;
+        summary.write_number(top + 3 + i as u32, 1, *n as f64)?;
+    }
     export::fit_columns(summary, &widths)?;
     export::frame_header(
         summary,
@@ -175,7 +225,7 @@ fn write(
     )?;
 
     let mut used = vec!["汇总".to_string()];
-    for (name, counts) in rows {
+    for ((name, counts), decided) in rows.iter().zip(&cases.decided) {
         let sheet = book.add_worksheet();
         sheet.set_name(sheet_name(name, &mut used))?;
         sheet.write_string_with_format(0, 0, neutralise(&title(Some(name))), &looks.title)?;
@@ -188,7 +238,11 @@ fn write(
             label_width = label_width.max(export::display_width(figure.label));
             put(sheet, row, 1, (figure.value)(counts), &looks)?;
         }
-        let top = FIGURES.len() as u32 + HEADER_ROW + 2;
+        let case_row = FIGURES.len() as u32 + HEADER_ROW + 1;
+        sheet.write_string(case_row, 0, CASES_DECIDED)?;
+        sheet.write_number(case_row, 1, *decided as f64)?;
+        label_width = label_width.max(export::display_width(CASES_DECIDED));
+        let top = case_row + 2;
         sheet.write_string_with_format(top, 0, "日期", &looks.header)?;
         sheet.write_string_with_format(top, 1, "上传次数", &looks.header)?;
         for (day, n) in counts.per_day.iter().enumerate() {
@@ -202,6 +256,11 @@ fn write(
     }
     book.save_to_buffer().context("saving the workbook")
 }
+
+/// The label of the quarter's decided cases, up to the month's end.
+const CASES_DECIDED: &str = "本季度已查办执法案件（截至月末）";
+/// The label of the quarter's target.
+const CASES_TARGET: &str = "季度目标";
 
 /// One figure as a cell: counts, rates and hours as numbers; a figure that cannot be
 /// computed (no units to divide by) as an empty cell, so the column stays all numbers.

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod cases;
 pub mod door_checks;
 pub mod filings;
 pub mod health;

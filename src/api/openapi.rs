@@ -5,8 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{
-    audit, auth, door_checks, filings, import, me, reports, reveal, scan, stats, sublandlords,
-    tips, units,
+    audit, auth, cases, door_checks, filings, import, me, reports, reveal, scan, stats,
+    sublandlords, tips, units,
 };
 
 struct BearerAuth;
@@ -59,6 +59,13 @@ impl Modify for BearerAuth {
         door_checks::referrals,
         door_checks::sublandlord_phone,
         door_checks::visit_photo,
+        cases::list,
+        cases::list_xlsx,
+        cases::get,
+        cases::photo,
+        cases::add_evidence,
+        cases::decide,
+        cases::close,
         sublandlords::accounts::sign_up,
         sublandlords::accounts::change_password,
         sublandlords::filings::create_filing,

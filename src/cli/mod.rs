@@ -160,7 +160,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("--month {month:?} is not YYYY-MM"))?;
             let settings = Settings::load()?;
             let store = open(&settings).await?;
-            let xlsx = crate::report::monthly(&store, month, settings.tz, chrono::Utc::now()).await;
+            let xlsx = crate::report::monthly(
+                &store,
+                month,
+                settings.tz,
+                chrono::Utc::now(),
+                settings.case_target,
+            )
+            .await;
             store.close().await;
             std::fs::write(&out, xlsx?).with_context(|| format!("writing {}", out.display()))?;
             println!("wrote the {month} report to {}", out.display());

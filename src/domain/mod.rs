@@ -1,5 +1,6 @@
 //! The rules of the programme, with no I/O: values that can only hold what the rules allow.
 
+pub mod case;
 pub mod community;
 pub mod country;
 pub mod document;

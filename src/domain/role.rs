@@ -94,6 +94,17 @@ impl Role {
         matches!(self, Role::Admin | Role::Police | Role::Community)
     }
 
+    /// Roles that read enforcement cases: the team, the police who referred them, the town
+    /// office.
+    pub fn reads_cases(self) -> bool {
+        matches!(self, Role::Admin | Role::Police | Role::Enforcement)
+    }
+
+    /// Roles that work enforcement cases: evidence, decisions, closing.
+    pub fn works_cases(self) -> bool {
+        self == Role::Enforcement
+    }
+
     /// Roles that may see a full document number: the town office and community police.
     pub fn may_reveal(self) -> bool {
         matches!(self, Role::Admin | Role::Police)

@@ -10,7 +10,7 @@ use crate::store::{self, Store, reports};
 /// download, replacing an earlier one of that month. Returns the month.
 pub async fn run(store: &Store, settings: &Settings, at: DateTime<Utc>) -> anyhow::Result<Month> {
     let month = Month::of(at, settings.tz);
-    let xlsx = crate::report::monthly(store, month, settings.tz, at).await?;
+    let xlsx = crate::report::monthly(store, month, settings.tz, at, settings.case_target).await?;
     reports::save(store, &month.to_string(), xlsx, None, store::millis(at)).await?;
     Ok(month)
 }

@@ -9,6 +9,10 @@ use crate::error::AppError;
 const SHEETS: &[(&str, &str)] = &[
     ("base.css", include_str!("../../assets/css/base.css")),
     ("console.css", include_str!("../../assets/css/console.css")),
+    (
+        "enforcement.css",
+        include_str!("../../assets/css/enforcement.css"),
+    ),
     ("ledger.css", include_str!("../../assets/css/ledger.css")),
     ("my_unit.css", include_str!("../../assets/css/my_unit.css")),
     (

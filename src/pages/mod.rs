@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod console;
+pub mod enforcement;
 pub mod me;
 pub mod police;
 pub mod portal;

@@ -161,7 +161,7 @@ pub fn home_of(role: Role) -> &'static str {
     match role {
         Role::Police => "/police",
         Role::Admin | Role::Community | Role::Property => "/console",
-        Role::Enforcement => "/ledger",
+        Role::Enforcement => "/enforcement",
         Role::Sublandlord => "/my",
     }
 }

@@ -38,6 +38,8 @@ pub struct LedgerItem {
     pub filed_in_advance: i64,
     /// Share of units filed in advance (none without units).
     pub filing_rate: Option<f64>,
+    /// Enforcement cases of their units decided with a violation (not `none`).
+    pub decided_cases: i64,
     pub priority: i64,
 }
 
@@ -95,6 +97,7 @@ fn item(r: sublandlords::LedgerRow) -> LedgerItem {
         overcrowded_units: r.overcrowded_units,
         filed_in_advance: r.filed_in_advance,
         filing_rate: (r.units > 0).then(|| r.filed_in_advance as f64 / r.units as f64),
+        decided_cases: r.decided_cases,
         priority: r.priority,
     }
 }

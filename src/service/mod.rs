@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod assignment;
 pub mod audit;
 pub mod caller;
+pub mod cases;
 pub mod context;
 pub mod door_checks;
 pub mod error;

@@ -52,7 +52,16 @@ pub async fn monthly(ctx: &Context, caller: &Caller, month: &str) -> Result<Mont
     let from_scheduler = kept.is_some();
     let xlsx = match kept {
         Some(bytes) => bytes,
-        None => crate::report::monthly(&ctx.store, month, ctx.settings.tz, ctx.now()).await?,
+        None => {
+            crate::report::monthly(
+                &ctx.store,
+                month,
+                ctx.settings.tz,
+                ctx.now(),
+                ctx.settings.case_target,
+            )
+            .await?
+        }
     };
     let entry = audit::Entry {
         user_id: Some(caller.user_id),

@@ -6,6 +6,7 @@ use sqlx::any::{Any, AnyTypeInfo};
 use sqlx::error::BoxDynError;
 use sqlx::{Database, Decode, Type};
 
+use crate::domain::case::{CaseStatus, EvidenceKind, Violation};
 use crate::domain::document::IdType;
 use crate::domain::door_check::{ClockKind, Reason, Resolution, Status};
 use crate::domain::registration::UploadSource;
@@ -56,4 +57,7 @@ decodes_from_text!(
     PosterEventKind => PosterEventKind::parse,
     Role => Role::parse,
     IdType => |s| IdType::parse(s).ok(),
+    Violation => Violation::parse,
+    CaseStatus => CaseStatus::parse,
+    EvidenceKind => EvidenceKind::parse,
 );

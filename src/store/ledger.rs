@@ -47,10 +47,11 @@ priority_terms!(
     (overcrowded_units, 5, "超员房屋", "处"),
     (tips, 3, "举报", "次"),
     (filed_late, 5, "未事前报备房屋", "处"),
+    (decided_cases, 15, "已查处案件", "件"),
 );
 
 pub(super) const COUNTS: &str = "units, rooms, occupants, open_checks, past_checks, violations, tips, \
-    overcrowded_units, filed_in_advance, filed_late, priority";
+    overcrowded_units, filed_in_advance, filed_late, decided_cases, priority";
 
 /// The person who lets unit `$1`.
 const UNIT_PERSON_SQL: &str = "select s.person_id from units u join sublandlords s on s.id = u.sublandlord_id where u.id = $1";
@@ -144,6 +145,12 @@ pub(crate) async fn refresh_ledger(tx: &mut Tx<'_>, persons: Persons) -> StoreRe
             from door_checks d where d.unit_id in (select id from lu)
             group by d.unit_id
           ),
+          dec as (
+            select k.unit_id, count(*) as decided from cases k
+            where k.unit_id in (select id from lu)
+              and k.violation is not null and k.violation <> 'none'
+            group by k.unit_id
+          ),
           by_c as (
             select lu.person_id, lu.community_id, count(*) as units, sum(lu.rooms) as rooms,
                    sum(coalesce(occ.n, 0)) as occupants,
@@ -154,20 +161,22 @@ pub(crate) async fn refresh_ledger(tx: &mut Tx<'_>, persons: Persons) -> StoreRe
                    sum(coalesce(chk.overcrowded, 0)) as overcrowded_units,
                    sum(case when lu.filed_at is not null and (lu.first_upload_at is null
                             or lu.filed_at <= lu.first_upload_at) then 1 else 0 end)
-                       as filed_in_advance
+                       as filed_in_advance,
+                   sum(coalesce(dec.decided, 0)) as decided_cases
             from lu left join occ on occ.unit_id = lu.id left join chk on chk.unit_id = lu.id
+            left join dec on dec.unit_id = lu.id
             group by lu.person_id, lu.community_id
           ),
           all_c as (
             select person_id, community_id, units, rooms, occupants, open_checks, past_checks,
-                   violations, tips, overcrowded_units, filed_in_advance
+                   violations, tips, overcrowded_units, filed_in_advance, decided_cases
             from by_c
             union all
             select p.person_id, 0, coalesce(sum(b.units), 0), coalesce(sum(b.rooms), 0),
                    coalesce(sum(b.occupants), 0), coalesce(sum(b.open_checks), 0),
                    coalesce(sum(b.past_checks), 0), coalesce(sum(b.violations), 0),
                    coalesce(sum(b.tips), 0), coalesce(sum(b.overcrowded_units), 0),
-                   coalesce(sum(b.filed_in_advance), 0)
+                   coalesce(sum(b.filed_in_advance), 0), coalesce(sum(b.decided_cases), 0)
             from people p left join by_c b on b.person_id = p.person_id
             group by p.person_id
           ),
@@ -177,7 +186,7 @@ pub(crate) async fn refresh_ledger(tx: &mut Tx<'_>, persons: Persons) -> StoreRe
           insert into ledger_rows (person_id, community_id, {COUNTS})
           select person_id, community_id, units, rooms, occupants, open_checks, past_checks,
                  violations, tips, overcrowded_units, filed_in_advance, filed_late,
-                 {PRIORITY_SQL}
+                 decided_cases, {PRIORITY_SQL}
           from counted"
     )))
     .bind(id)

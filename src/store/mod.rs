@@ -6,6 +6,7 @@
 
 pub mod assignment;
 pub mod audit;
+pub mod cases;
 mod chain;
 pub mod clock;
 pub mod communities;

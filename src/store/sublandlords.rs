@@ -235,6 +235,8 @@ pub struct LedgerRow {
     pub overcrowded_units: i64,
     pub filed_in_advance: i64,
     pub filed_late: i64,
+    /// Enforcement cases of their units decided with a violation.
+    pub decided_cases: i64,
     pub priority: i64,
 }
 
@@ -280,7 +282,7 @@ pub async fn ledger(
                       )
                       select {identity}, l.units, l.rooms, l.occupants, l.open_checks,
                              l.past_checks, l.violations, l.tips, l.overcrowded_units,
-                             l.filed_in_advance, l.filed_late, l.priority
+                             l.filed_in_advance, l.filed_late, l.decided_cases, l.priority
                       from page p
                       join ledger_rows l on l.person_id = p.person_id
                           and l.community_id = p.community_id

@@ -219,6 +219,8 @@ async fn record_in(
                 .fetch_one(tx.conn())
                 .await?,
             );
+            // The referral opens the enforcement team's case in the same transaction.
+            super::cases::open_in(tx, first, now_ms).await?;
         }
     }
     Ok(Ok(Recorded {

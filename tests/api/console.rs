@@ -57,7 +57,7 @@ async fn each_role_lands_on_its_home_and_sees_only_its_sections() {
             vec!["待核查", "审计日志"],
         ),
         ("police", "/police", vec![], vec![]),
-        ("enforcement", "/ledger", vec![], vec![]),
+        ("enforcement", "/enforcement", vec![], vec![]),
     ];
     for (role, home, shown, hidden) in cases {
         app.login_as(role, &["影佳"]).await;

@@ -106,6 +106,13 @@ async fn the_openapi_document_lists_every_api_route() {
         ("/api/v1/sublandlords/{id}/reveal", "post"),
         ("/api/v1/sublandlords.xlsx", "get"),
         ("/api/v1/sublandlords.csv", "get"),
+        ("/api/v1/cases", "get"),
+        ("/api/v1/cases.xlsx", "get"),
+        ("/api/v1/cases/{id}", "get"),
+        ("/api/v1/cases/{id}/evidence", "post"),
+        ("/api/v1/cases/{id}/evidence/{eid}/photo", "get"),
+        ("/api/v1/cases/{id}/decision", "post"),
+        ("/api/v1/cases/{id}/close", "post"),
     ] {
         assert!(
             paths[path][method].is_object(),
@@ -164,6 +171,7 @@ async fn the_openapi_document_lists_every_api_route() {
             .replace("{token}", token)
             .replace("{occupant}", &occupant.to_string())
             .replace("{id}", &unit_id.to_string())
+            .replace("{eid}", "1")
             .replace("{format}", "png")
             .replace("{name}", "影佳")
             .replace("{reference}", reference);

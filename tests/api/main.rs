@@ -8,6 +8,7 @@ mod audit;
 mod audit_chain;
 mod auth;
 mod browser;
+mod cases;
 mod cli;
 mod clock;
 mod console;

@@ -20,6 +20,9 @@ const UNITS: &[&str] = &["admin", "police", "community", "property"];
 const QUEUE: &[&str] = &["admin", "police", "community"];
 const LEDGER: &[&str] = &["admin", "police", "enforcement"];
 const REVEAL: &[&str] = &["admin", "police"];
+/// Enforcement cases: read by the team, the police and the town office; worked by the team.
+const CASES_READ: &[&str] = &["admin", "police", "enforcement"];
+const CASES_WORK: &[&str] = &["enforcement"];
 const ADMIN: &[&str] = &["admin"];
 const SUBLANDLORD: &[&str] = &["sublandlord"];
 /// Filings: staff who review them see their communities', a sublandlord their own.
@@ -47,6 +50,11 @@ struct Objects {
     photo: i64,
     /// A sublandlord (the ledger's person id) who lets a unit of the community.
     person: i64,
+    /// An enforcement case, worked through the API, and its photo evidence.
+    case: i64,
+    evidence: i64,
+    /// Another case, worked through the pages' forms.
+    page_case: i64,
 }
 
 impl Objects {
@@ -64,6 +72,9 @@ impl Objects {
             .replace("{user}", &self.user.to_string())
             .replace("{photo}", &self.photo.to_string())
             .replace("{person}", &self.person.to_string())
+            .replace("{case}", &self.case.to_string())
+            .replace("{evidence}", &self.evidence.to_string())
+            .replace("{page_case}", &self.page_case.to_string())
     }
 
     /// A body with `"{unit}"` standing for the community's unit id.
@@ -142,9 +153,32 @@ async fn objects(app: &TestApp, admin: &str, community: &'static str, n: u8, id:
     )
     .await
     .unwrap();
+    let (_, case) =
+        crate::cases::referred(app, admin, community, &format!("{community}路 {n}号 301室")).await;
+    let (_, page_case) =
+        crate::cases::referred(app, admin, community, &format!("{community}路 {n}号 302室")).await;
+    let team = app.login_as("enforcement", &[community]).await;
+    let evidence_form = reqwest::multipart::Form::new().part(
+        "photo",
+        reqwest::multipart::Part::bytes(renfang::domain::tip::sample_jpeg_with_gps())
+            .file_name("p.jpg"),
+    );
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/cases/{case}/evidence")))
+        .bearer_auth(&team)
+        .multipart(evidence_form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let evidence = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let person = ledger_person(app, community, n).await;
     Objects {
         person,
+        case,
+        evidence,
+        page_case,
         community,
         unit,
         check,
@@ -246,7 +280,7 @@ async fn fingerprint(app: &TestApp) -> String {
             .unwrap()
     };
     format!(
-        "{} {} {} {} {} {} {} {} {} {} {} {} {} {} {}",
+        "{} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {}",
         q("select count(*) from units").await,
         q("select cast(coalesce(sum(qr_version), 0) as bigint) from units").await,
         q("select count(*) from qr_tokens").await,
@@ -262,6 +296,9 @@ async fn fingerprint(app: &TestApp) -> String {
         q("select count(*) from filings").await,
         q("select count(*) from filings where status = 'pending'").await,
         q("select count(*) from units where sublandlord_id is not null").await,
+        q("select count(*) from cases where status = 'open'").await,
+        q("select count(*) from cases where status = 'closed'").await,
+        q("select count(*) from case_evidence").await,
     )
 }
 
@@ -346,6 +383,20 @@ fn routes() -> Vec<Route> {
             json!({"reason": "核对身份"}),
             LEDGER,
         ),
+        get("/api/v1/cases/{case}", CASES_READ),
+        get("/api/v1/cases/{case}/evidence/{evidence}/photo", CASES_READ),
+        get("/api/v1/cases?community={community}", CASES_READ),
+        post(
+            "/api/v1/cases/{case}/evidence",
+            json!({"note": "矩阵"}),
+            CASES_WORK,
+        ),
+        post(
+            "/api/v1/cases/{case}/decision",
+            json!({"violation": "none"}),
+            CASES_WORK,
+        ),
+        post("/api/v1/cases/{case}/close", json!({}), CASES_WORK),
     ]
 }
 
@@ -360,6 +411,8 @@ fn functions() -> Vec<Route> {
         get("/api/v1/door-checks.xlsx", QUEUE),
         get("/api/v1/referrals", LEDGER),
         get("/api/v1/door-checks/mine", QUEUE),
+        get("/api/v1/cases", CASES_READ),
+        get("/api/v1/cases.xlsx", CASES_READ),
         get("/api/v1/sublandlords?sort=priority", LEDGER),
         get("/api/v1/sublandlords.xlsx", LEDGER),
         get("/api/v1/sublandlords.csv", LEDGER),
@@ -399,6 +452,8 @@ const PAGES: &[(&str, &[&str])] = &[
     ("/ledger", LEDGER),
     ("/ledger.xlsx", LEDGER),
     ("/ledger.csv", LEDGER),
+    ("/enforcement", CASES_READ),
+    ("/enforcement/export.xlsx", CASES_READ),
 ];
 
 /// The CSRF token the pages give a cookie session (derived from its token).
@@ -580,6 +635,11 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
         ("/police/units/{unit}/register", QUEUE),
         ("/police/photos/{photo}", QUEUE),
         ("/ledger/{person}", LEDGER),
+        ("/enforcement/cases/{case}", CASES_READ),
+        (
+            "/enforcement/cases/{case}/evidence/{evidence}/photo",
+            CASES_READ,
+        ),
         // Staff accounts are the town's: only admins, who see them all.
         ("/console/users/{user}/disable", ADMIN),
     ] {
@@ -631,7 +691,7 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
     // nothing; a role with it is not refused (a later role may find the work done).
     let community = ours.community;
     let unit: &'static str = Box::leak(ours.unit.to_string().into_boxed_str());
-    let forms: [ConsoleForm; 14] = [
+    let forms: [ConsoleForm; 17] = [
         ("/police/checks/{check}/take", QUEUE, vec![]),
         (
             "/police/units/{unit}/result",
@@ -697,6 +757,21 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
             "/ledger/{person}/reveal",
             LEDGER,
             vec![("reason", "核对身份")],
+        ),
+        (
+            "/enforcement/cases/{page_case}/evidence",
+            CASES_WORK,
+            vec![("note", "矩阵")],
+        ),
+        (
+            "/enforcement/cases/{page_case}/decision",
+            CASES_WORK,
+            vec![("violation", "none"), ("confirm", "1")],
+        ),
+        (
+            "/enforcement/cases/{page_case}/close",
+            CASES_WORK,
+            vec![("confirm", "1")],
         ),
     ];
     for (path, allowed, fields) in forms {

@@ -63,6 +63,7 @@ const SECTIONS: &[(&str, &str, Allowed)] = &[
     ("/console/import", "批量导入", Role::manages_units),
     ("/console/tips", "线索", Role::handles_tips),
     ("/console/filings", "报备审核", Role::reviews_filings),
+    ("/enforcement", "执法案件", Role::reads_cases),
     ("/ledger", "二房东账册", Role::reads_ledger),
     ("/console/stats", "统计", Role::is_staff),
     ("/console/reports", "月报", Role::is_admin),

@@ -1,0 +1,52 @@
+-- Enforcement cases (执法案件): every referral from a door check opens exactly one case for the
+-- enforcement team of its community, which gathers evidence, records a decision (a violation
+-- with its penalty, decision number and date, or no violation) and closes it.
+
+create table cases (
+    id bigint generated always as identity primary key,
+    referral_id bigint not null references referrals (id),
+    -- copied from the referral so that scoped lists and the ledger need no join to filter
+    door_check_id bigint not null references door_checks (id),
+    unit_id bigint not null references units (id),
+    community_id bigint not null references communities (id),
+    status text not null default 'open' check (status in ('open', 'decided', 'closed')),
+    -- null until decided; 'none' is a decision that nothing was against the rules
+    violation text check (violation in ('group_rental', 'daily_rental', 'illegal_wiring',
+        'structural_alteration', 'garage_dwelling', 'other', 'none')),
+    penalty_yuan bigint check (penalty_yuan between 0 and 1000000),
+    decision_number text,
+    -- the date on the decision (YYYY-MM-DD, local), which places it in a quarter
+    decided_on text,
+    decided_at bigint,
+    decided_by bigint references users (id),
+    closed_at bigint,
+    closed_by bigint references users (id),
+    opened_at bigint not null,
+    -- kept with every evidence row, so that the bound of 30 holds under concurrent uploads
+    evidence_count bigint not null default 0 check (evidence_count between 0 and 30),
+    constraint cases_one_per_referral unique (referral_id)
+);
+create index cases_list on cases (status, community_id, opened_at);
+create index cases_by_unit on cases (unit_id);
+create index cases_decided_on on cases (decided_on);
+
+-- What the team gathered: a photo (re-encoded, without metadata), a note, or both.
+create table case_evidence (
+    id bigint generated always as identity primary key,
+    case_id bigint not null references cases (id),
+    kind text not null check (kind in ('photo', 'note')),
+    photo bytea,
+    note text,
+    created_by bigint references users (id),
+    created_at bigint not null,
+    check (photo is not null or note is not null)
+);
+create index case_evidence_by_case on case_evidence (case_id, created_at);
+
+-- Every referral made before cases existed gets its open case.
+insert into cases (referral_id, door_check_id, unit_id, community_id, status, opened_at)
+select id, door_check_id, unit_id, community_id, 'open', created_at from referrals;
+
+-- Decided cases of a sublandlord's units raise their priority; none exist yet, so the
+-- stored rows are right with 0.
+alter table ledger_rows add column decided_cases bigint not null default 0;
