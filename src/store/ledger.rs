@@ -139,11 +139,17 @@ pub(crate) async fn refresh_ledger(tx: &mut Tx<'_>, persons: Persons) -> StoreRe
             select d.unit_id,
                    sum(case when d.status = 'open' then 1 else 0 end) as open_checks,
                    sum(case when d.status = 'closed' then 1 else 0 end) as past_checks,
-                   sum(case when d.outcome = 'violation' then 1 else 0 end) as violations,
                    sum(case when d.reason = 'tip' then 1 else 0 end) as tips,
                    max(case when d.reason = 'overcrowding' then 1 else 0 end) as overcrowded
             from door_checks d where d.unit_id in (select id from lu)
             group by d.unit_id
+          ),
+          -- One violation per visit that found one (its referral), however many of the
+          -- flat's reasons that visit answered.
+          vio as (
+            select r.unit_id, count(*) as n from referrals r
+            where r.unit_id in (select id from lu)
+            group by r.unit_id
           ),
           dec as (
             select k.unit_id, count(*) as decided from cases k
@@ -156,7 +162,7 @@ pub(crate) async fn refresh_ledger(tx: &mut Tx<'_>, persons: Persons) -> StoreRe
                    sum(coalesce(occ.n, 0)) as occupants,
                    sum(coalesce(chk.open_checks, 0)) as open_checks,
                    sum(coalesce(chk.past_checks, 0)) as past_checks,
-                   sum(coalesce(chk.violations, 0)) as violations,
+                   sum(coalesce(vio.n, 0)) as violations,
                    sum(coalesce(chk.tips, 0)) as tips,
                    sum(coalesce(chk.overcrowded, 0)) as overcrowded_units,
                    sum(case when lu.filed_at is not null and (lu.first_upload_at is null
@@ -164,7 +170,7 @@ pub(crate) async fn refresh_ledger(tx: &mut Tx<'_>, persons: Persons) -> StoreRe
                        as filed_in_advance,
                    sum(coalesce(dec.decided, 0)) as decided_cases
             from lu left join occ on occ.unit_id = lu.id left join chk on chk.unit_id = lu.id
-            left join dec on dec.unit_id = lu.id
+            left join vio on vio.unit_id = lu.id left join dec on dec.unit_id = lu.id
             group by lu.person_id, lu.community_id
           ),
           all_c as (

@@ -116,6 +116,17 @@ async fn the_card_shows_every_open_reason_with_its_figures_and_one_result_closes
         .await
         .unwrap();
     assert_eq!(referrals, 1, "one visit, one referral");
+    let violations: i64 = sqlx::query_scalar(
+        r"select l.violations from ledger_rows l
+          join sublandlords s on s.person_id = l.person_id
+          join units u on u.sublandlord_id = s.id
+          where u.id = $1 and l.community_id = 0",
+    )
+    .bind(unit)
+    .fetch_one(app.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(violations, 1, "the ledger counts the visit once");
     let events: Vec<(Option<String>, Option<i64>)> = sqlx::query_as(
         r"select e.met_occupants, e.photo_id from door_check_events e
           join door_checks d on d.id = e.door_check_id where d.unit_id = $1",

@@ -272,6 +272,83 @@ async fn every_page_walk(width: u32, height: u32) {
     let list = driver.wait_for("顺路排列").await;
     assert!(list.contains("共 1 处"), "{list}");
     driver.review("walk-police-mine", width).await;
+
+    // A crowded flat: one card with both its reasons and their figures, and the form for
+    // people found at the door.
+    let crowd = crate::sublandlords::file(
+        &app,
+        &landlord,
+        &crate::sublandlords::filing("影佳", "影佳路 70弄 1号 201室", 1, 2),
+    )
+    .await;
+    let crowd = crowd["unit_id"].as_i64().unwrap();
+    let people: Vec<Value> = (0..4)
+        .map(|i| occupant(&crate::sublandlords::id_number(400 + i)))
+        .collect();
+    let res = app
+        .post_json(
+            &format!("/api/v1/my/units/{crowd}/registrations"),
+            &registration(&people),
+            Some(&landlord),
+        )
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+    driver
+        .goto(&app.url(&format!("/police/units/{crowd}")))
+        .await;
+    let card = driver.wait_for("待核查（2 项）").await;
+    assert!(card.contains("报备 2 人，实际登记在住 4 人"), "{card}");
+    driver.review("walk-police-card", width).await;
+    driver
+        .goto(&app.url(&format!("/police/units/{crowd}/register")))
+        .await;
+    driver.wait_for("现场登记人员").await;
+    driver.review("walk-police-register", width).await;
+
+    // The officer hands it to enforcement; the ledger explains the sublandlord.
+    let checks: Vec<i64> =
+        sqlx::query_scalar("select id from door_checks where unit_id = $1 and status = 'open'")
+            .bind(crowd)
+            .fetch_all(app.store.pool())
+            .await
+            .unwrap();
+    let res = app
+        .post_json(
+            &format!("/api/v1/door-checks/{}/result", checks[0]),
+            &json!({"outcome": "violation", "note": "四人同住一间，只报备两人",
+                    "also_close": &checks[1..]}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
+    let (person, case): (i64, i64) = sqlx::query_as(
+        r"select s.person_id, c.id from units u join sublandlords s on s.id = u.sublandlord_id
+          join cases c on c.unit_id = u.id where u.id = $1",
+    )
+    .bind(crowd)
+    .fetch_one(app.store.pool())
+    .await
+    .unwrap();
+    driver.goto(&app.url(&format!("/ledger/{person}"))).await;
+    driver.wait_for("重点分").await;
+    driver.review("walk-ledger-person", width).await;
+    app.login_as("enforcement", &["影佳"]).await;
+    let team = format!("enforcement{}", app.users_made() - 1);
+    driver
+        .call(reqwest::Method::DELETE, "/cookie", json!({}))
+        .await;
+    driver.goto(&app.url("/login")).await;
+    driver.wait_for("工作人员登录").await;
+    driver.type_into("#username", &team).await;
+    driver.type_into("#password", "correct-horse-9").await;
+    driver.click("button[type=submit]").await;
+    driver.wait_for("本季度").await;
+    driver.review("walk-enforcement", width).await;
+    driver
+        .goto(&app.url(&format!("/enforcement/cases/{case}")))
+        .await;
+    driver.wait_for("四人同住一间").await;
+    driver.review("walk-enforcement-case", width).await;
 }
 
 #[tokio::test]
