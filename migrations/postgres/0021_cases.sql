@@ -29,6 +29,9 @@ create table cases (
 create index cases_list on cases (status, community_id, opened_at);
 create index cases_by_unit on cases (unit_id);
 create index cases_decided_on on cases (decided_on);
+-- One decision, one case: a number recorded twice would count twice toward the quarter.
+create unique index cases_decision_number on cases (decision_number)
+    where decision_number is not null;
 
 -- What the team gathered: a photo (re-encoded, without metadata), a note, or both.
 create table case_evidence (

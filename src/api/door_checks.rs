@@ -144,7 +144,7 @@ pub struct ResultOut {
     pub id: i64,
     pub status: String,
     pub outcome: String,
-    /// Every check the visit answered, this one first among them by id.
+    /// Every check the visit answered, this one among them, by id.
     pub checks: Vec<i64>,
     /// The referral (and enforcement case) a violation opened.
     pub referral_id: Option<i64>,
@@ -167,6 +167,8 @@ pub async fn record(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<web::Json<ResultOut>, AppError> {
+    // Who may answer is settled before an upload is read.
+    caller.require(crate::domain::role::Role::works_queue)?;
     let (body, photo) = if crate::http::multipart::is_multipart(&req) {
         result_form(&req, payload).await?
     } else {
@@ -179,16 +181,16 @@ pub async fn record(
         met_occupants: body.met_occupants,
         photo,
     };
+    let id = id.into_inner();
     let recorded =
-        service::visits::record_result(&state, &caller, id.into_inner(), &body.also_close, visit)
-            .await?;
+        service::visits::record_result(&state, &caller, id, &body.also_close, visit).await?;
     let status = if recorded.outcome == Outcome::Unreachable {
         "open"
     } else {
         "closed"
     };
     Ok(web::Json(ResultOut {
-        id: *recorded.check_ids.first().unwrap_or(&0),
+        id,
         status: status.into(),
         outcome: recorded.outcome.as_str().into(),
         checks: recorded.check_ids,
@@ -201,13 +203,14 @@ async fn result_form(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<(ResultRequest, Option<Vec<u8>>), AppError> {
-    let form = crate::http::multipart::read(
+    let form = crate::http::multipart::read_parts(
         req,
         payload,
         &["outcome", "note", "met_occupants", "also_close"],
-        "photo",
-        MAX_PHOTO_BYTES,
-        || AppError::field(PhotoError::TooLarge.field()),
+        ("photo", MAX_PHOTO_BYTES, || {
+            AppError::field(PhotoError::TooLarge.field())
+        }),
+        crate::http::multipart::MAX_LIST_PARTS,
     )
     .await?;
     let body = ResultRequest {

@@ -11,9 +11,11 @@ use crate::error::AppError;
 
 /// Largest text field of a form.
 const MAX_FIELD_BYTES: usize = 8 * 1024;
-/// Most parts one form may have (a visit's form has a box per occupant of a crowded
-/// flat); a form with more is not one of ours.
-const MAX_PARTS: usize = 200;
+/// Most parts one form may have; a form with more is not one of ours.
+const MAX_PARTS: usize = 32;
+/// Most parts of a form with a box per item of a list (a visit's form has one per reason
+/// and one per occupant of a crowded flat).
+pub const MAX_LIST_PARTS: usize = 200;
 /// Room for the text fields beside the file.
 const TEXT_BYTES: usize = 64 * 1024;
 
@@ -36,9 +38,9 @@ pub fn is_multipart(req: &HttpRequest) -> bool {
 }
 
 /// Reads a form whose file is the field `file_field` and whose text fields are `fields`
-/// (others are read and dropped). A file over `file_limit` bytes is `too_big()`; a text
-/// field over 8 KiB, more than 32 parts, or text beyond 64 KiB in all is 413; text must be
-/// UTF-8.
+/// (others are read and dropped). A file over `file_limit` bytes is `too_big()`, a second
+/// file 400; a text field over 8 KiB, more than 32 parts, or text beyond 64 KiB in all is
+/// 413; text must be UTF-8.
 pub async fn read(
     req: &HttpRequest,
     payload: web::Payload,
@@ -46,6 +48,24 @@ pub async fn read(
     file_field: &str,
     file_limit: usize,
     too_big: impl Fn() -> AppError,
+) -> Result<Form, AppError> {
+    read_parts(
+        req,
+        payload,
+        fields,
+        (file_field, file_limit, too_big),
+        MAX_PARTS,
+    )
+    .await
+}
+
+/// [`read`] for a form of lists, with up to `max_parts` parts.
+pub async fn read_parts(
+    req: &HttpRequest,
+    payload: web::Payload,
+    fields: &[&str],
+    (file_field, file_limit, too_big): (&str, usize, impl Fn() -> AppError),
+    max_parts: usize,
 ) -> Result<Form, AppError> {
     // The body is shared with the form reader so that what follows the form's last
     // boundary can be read too (below).
@@ -58,7 +78,7 @@ pub async fn read(
     while let Some(part) = parts.next().await {
         let mut part = part.map_err(|_| AppError::BadRequest("表单格式不正确".into()))?;
         count += 1;
-        if count > MAX_PARTS {
+        if count > max_parts {
             return Err(AppError::PayloadTooLarge);
         }
         let name = part.name().unwrap_or("").to_string();
@@ -87,6 +107,10 @@ pub async fn read(
             bytes.extend_from_slice(&chunk);
         }
         if is_file {
+            if form.file.is_some() {
+                // One file a form: a second would be read in full only to be dropped.
+                return Err(AppError::BadRequest("表单只能附一个文件".into()));
+            }
             form.file = Some(bytes);
         } else if keep {
             let text = String::from_utf8(bytes)

@@ -303,9 +303,10 @@ async fn decide(
         if form.violation == "none" && form.confirm != "1" {
             let question = Question {
                 heading: "确认无违法",
-                question: "将认定此案经查无违法行为。处理决定记录后不能更改，也不计入本季度查办数。确定吗？",
+                question: "将认定此案经查无违法行为。处理决定记录后不能更改，也不计入本季度查办数。确定吗？"
+                    .into(),
                 action: "decision",
-                fields: vec![("violation", "none")],
+                fields: vec![("violation", "none".into())],
                 button: "确认无违法",
             };
             return ask(&state, &caller, *id, question, CaseStatus::Open).await;
@@ -323,13 +324,39 @@ async fn decide(
                 ))
             })?)
         };
-        let input = DecisionInput {
-            violation: Some(form.violation),
+        let input = || DecisionInput {
+            violation: Some(form.violation.clone()),
             penalty_yuan,
-            decision_number: Some(form.decision_number),
-            decided_on: Some(form.decided_on),
+            decision_number: Some(form.decision_number.clone()),
+            decided_on: Some(form.decided_on.clone()),
         };
-        service::cases::decide(&state, &caller, *id, input).await?;
+        if form.confirm != "1" {
+            // A decision is final: its values are read back before it is recorded.
+            crate::domain::case::Decision::parse(input(), state.today())
+                .map_err(AppError::Validation)?;
+            let label = crate::domain::case::Violation::parse(&form.violation)
+                .map_or("其他", |v| v.label_zh());
+            let question = Question {
+                heading: "确认处理决定",
+                question: format!(
+                    "违法类型：{label}；罚款 {} 元；决定书文号：{}；决定日期：{}。\
+                     处理决定记录后不能更改，计入本季度查办数，并提高该二房东的重点分。确定吗？",
+                    penalty.trim(),
+                    form.decision_number.trim(),
+                    form.decided_on.trim()
+                ),
+                action: "decision",
+                fields: vec![
+                    ("violation", form.violation.clone()),
+                    ("penalty_yuan", penalty.trim().to_string()),
+                    ("decision_number", form.decision_number.clone()),
+                    ("decided_on", form.decided_on.clone()),
+                ],
+                button: "确认记录",
+            };
+            return ask(&state, &caller, *id, question, CaseStatus::Open).await;
+        }
+        service::cases::decide(&state, &caller, *id, input()).await?;
         Ok(see_other(&format!(
             "/enforcement/cases/{}?saved=decision",
             *id
@@ -350,11 +377,11 @@ pub struct CloseForm {
 /// What a confirmation step asks, and the form that says yes.
 struct Question {
     heading: &'static str,
-    question: &'static str,
+    question: String,
     /// The last part of the form's path (`close`, `decision`).
     action: &'static str,
     /// Hidden fields the confirmed form carries again.
-    fields: Vec<(&'static str, &'static str)>,
+    fields: Vec<(&'static str, String)>,
     button: &'static str,
 }
 
@@ -364,9 +391,9 @@ struct ConfirmPage {
     csrf: String,
     case: CaseDetail,
     heading: &'static str,
-    question: &'static str,
+    question: String,
     action: &'static str,
-    fields: Vec<(&'static str, &'static str)>,
+    fields: Vec<(&'static str, String)>,
     button: &'static str,
 }
 
@@ -381,7 +408,7 @@ async fn close(
         if form.confirm != "1" {
             let question = Question {
                 heading: "确认结案",
-                question: "结案后不能再添加证据，也不能更改处理决定。确定结案吗？",
+                question: "结案后不能再添加证据，也不能更改处理决定。确定结案吗？".into(),
                 action: "close",
                 fields: Vec::new(),
                 button: "确认结案",

@@ -225,6 +225,9 @@ async fn unit_page(
         opened: local_time(&state, c.opened_at),
     };
     let past = checks.into_iter().filter(|c| c.status != Status::Open);
+    // One visit that answered several reasons is one line of the history.
+    let mut events = events;
+    events.dedup_by_key(|e| (e.created_at, e.user_id));
     let mine = reasons
         .iter()
         .any(|r| r.check.assigned_to == Some(caller.user_id));

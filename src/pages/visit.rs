@@ -47,13 +47,14 @@ async fn record(
     let result = async {
         // Who may answer is settled before an upload is read.
         caller.require(crate::domain::role::Role::works_queue)?;
-        let form = multipart::read(
+        let form = multipart::read_parts(
             &req,
             payload,
             &["csrf", "outcome", "note", "check", "met"],
-            "photo",
-            MAX_PHOTO_BYTES,
-            || AppError::field(PhotoError::TooLarge.field()),
+            ("photo", MAX_PHOTO_BYTES, || {
+                AppError::field(PhotoError::TooLarge.field())
+            }),
+            multipart::MAX_LIST_PARTS,
         )
         .await?;
         check_csrf(&caller, form.fields.get("csrf").map_or("", String::as_str))?;

@@ -10,10 +10,11 @@ use crate::domain::case::{
     self, CaseStatus, Decision, DecisionInput, Quarter, Violation, quarter_of,
 };
 use crate::domain::role::Role;
-use crate::domain::tip;
 use crate::export::{About, Columns, Table};
 use crate::store::cases::{self, Case, CaseFilter, NewEvidence, Refusal};
-use crate::store::{self, audit, communities, registrations, sublandlords, units};
+use crate::store::{
+    self, Constraint, StoreError, audit, communities, registrations, sublandlords, units,
+};
 
 /// How the list is asked for, as typed.
 #[derive(Debug, Default)]
@@ -138,6 +139,9 @@ pub struct CaseDetail {
     /// People registered as living in the unit now.
     pub current_occupants: i64,
     pub evidence: Vec<EvidenceItem>,
+    /// The photos the police officer took at the visit that referred the flat, by id
+    /// (`GET /api/v1/visit-photos/{id}`).
+    pub door_photos: Vec<i64>,
     #[serde(skip)]
     pub referred_ms: i64,
 }
@@ -177,6 +181,7 @@ pub async fn get(ctx: &Context, caller: &Caller, id: i64) -> Result<CaseDetail> 
     };
     let occupants = registrations::current_occupants(&ctx.store, unit.id).await?;
     let evidence = cases::evidence(&ctx.store, case.id).await?;
+    let door_photos = crate::store::visits::photos_of_check(&ctx.store, case.door_check_id).await?;
     let case_id = case.id;
     Ok(CaseDetail {
         sublandlord: sublandlord
@@ -188,6 +193,7 @@ pub async fn get(ctx: &Context, caller: &Caller, id: i64) -> Result<CaseDetail> 
         referred_at: rfc3339(referral.as_ref().map_or(case.opened_at, |r| r.created_at)),
         referred_ms: referral.as_ref().map_or(case.opened_at, |r| r.created_at),
         current_occupants: occupants.len() as i64,
+        door_photos,
         evidence: evidence
             .into_iter()
             .map(|e| EvidenceItem {
@@ -256,12 +262,14 @@ pub async fn add_evidence(
     let note = note.and_then(|n| case::parse_note(&n).map_err(|e| errors.push(e)).ok());
     let photo = match photo {
         None => None,
-        Some(bytes) => {
-            let checked = tokio::task::spawn_blocking(move || tip::reencode_photo(&bytes))
-                .await
-                .map_err(|e| Error::Internal(anyhow::anyhow!("photo task: {e}")))?;
-            checked.map_err(|e| errors.push(e.field())).ok()
-        }
+        Some(bytes) => match super::visits::reencode(Some(bytes)).await {
+            Ok(photo) => photo,
+            Err(Error::Validation(fields)) => {
+                errors.extend(fields);
+                None
+            }
+            Err(other) => return Err(other),
+        },
     };
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
@@ -278,10 +286,30 @@ pub async fn add_evidence(
 pub async fn decide(ctx: &Context, caller: &Caller, id: i64, input: DecisionInput) -> Result<()> {
     let case = workable(ctx, caller, id).await?;
     let decision = Decision::parse(input, ctx.today()).map_err(Error::Validation)?;
+    if let Decision::Violation { decided_on, .. } = &decision {
+        let opened = store::instant(case.opened_at)
+            .with_timezone(&ctx.settings.tz)
+            .date_naive();
+        if *decided_on < opened {
+            return Err(Error::field(FieldError::new(
+                "decided_on",
+                "before_case",
+                "决定日期不能早于立案日期",
+                "The decision cannot be dated before the case was opened",
+            )));
+        }
+    }
     let now = store::millis(ctx.now());
-    cases::decide(&ctx.store, case.id, decision, caller.user_id, now)
-        .await?
-        .map_err(refused)
+    match cases::decide(&ctx.store, case.id, decision, caller.user_id, now).await {
+        Ok(done) => done.map_err(refused),
+        Err(StoreError::Unique(Constraint::DecisionNumber)) => Err(Error::field(FieldError::new(
+            "decision_number",
+            "taken",
+            "该决定书文号已用于另一案件",
+            "This decision number is already recorded on another case",
+        ))),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// Closes a decided case; `Conflict` while it is still open or once closed.

@@ -84,6 +84,7 @@ impl From<StoreError> for Error {
                     Constraint::IdempotencyKey => "此请求已提交过",
                     Constraint::ReceiptNumber => "回执编号冲突，请重新提交",
                     Constraint::CurrentOccupant => "该居住人已在本户登记",
+                    Constraint::DecisionNumber => "该决定书文号已用于另一案件",
                     Constraint::Other => "与已有记录冲突",
                 }
                 .into(),

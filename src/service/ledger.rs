@@ -165,6 +165,7 @@ pub async fn export(ctx: &Context, caller: &Caller, community: Option<&str>) -> 
         .integer("超员房屋", |(_, r)| r.overcrowded_units)
         .integer("事前报备房屋", |(_, r)| r.filed_in_advance)
         .rate("事前报备率", |(_, r)| r.filing_rate)
+        .integer("已查处案件", |(_, r)| r.decided_cases)
         .integer("重点分", |(_, r)| r.priority)
         .code("人员编号", |(_, r)| r.person_id.to_string());
     Ok(columns.table(about, &ranked, ctx.settings.tz))

@@ -66,16 +66,7 @@ pub async fn sublandlord(
     reason: &str,
 ) -> Result<Contact> {
     caller.require(Role::reads_ledger)?;
-    let reason = reason.trim();
-    let length = reason.chars().count();
-    if !(2..=200).contains(&length) || crate::domain::has_control(reason) {
-        return Err(Error::field(FieldError::new(
-            "reason",
-            "required",
-            "请写明查看二房东完整姓名和手机号的理由（2 到 200 字）",
-            "State why the full name and phone number are needed (2 to 200 characters)",
-        )));
-    }
+    let reason = checked_reason(reason)?;
     super::ledger::person_in_scope(ctx, caller, person_id).await?;
     let (name, sealed) = ledger_person::sealed_contact(&ctx.store, person_id)
         .await?
@@ -85,7 +76,7 @@ pub async fn sublandlord(
         action: "sublandlord.reveal".into(),
         subject: Some(format!("person:{person_id}")),
         detail: None,
-        reason: Some(reason.to_string()),
+        reason: Some(reason),
     };
     // Recorded first: a reveal that could not be recorded does not happen.
     audit::append(&ctx.store, entry, store::millis(ctx.now())).await?;

@@ -106,16 +106,32 @@ pub async fn record_for_unit(
             "Only current occupants of the unit can be met",
         )));
     }
+    if !met.is_empty() && matches!(outcome, Outcome::Vacant | Outcome::Unreachable) {
+        return Err(Error::field(FieldError::new(
+            "met_occupants",
+            "contradicts_outcome",
+            "未遇到人或空置时不能勾选见到的人员",
+            "Nobody can have been met on an unreachable or vacant visit",
+        )));
+    }
+    let checks = door_checks::for_unit(&ctx.store, unit.id).await?;
     let mut ids: Vec<i64> = if check_ids.is_empty() {
-        door_checks::for_unit(&ctx.store, unit.id)
-            .await?
-            .into_iter()
+        checks
+            .iter()
             .filter(|c| c.status == crate::domain::door_check::Status::Open)
             .map(|c| c.id)
             .collect()
     } else {
         check_ids.to_vec()
     };
+    if !ids.iter().all(|id| checks.iter().any(|c| c.id == *id)) {
+        return Err(Error::field(FieldError::new(
+            "also_close",
+            "not_this_unit",
+            "所选核查事项不属于该房屋",
+            "Every check answered must be one of this unit's",
+        )));
+    }
     ids.sort_unstable();
     ids.dedup();
     if ids.is_empty() {
@@ -186,9 +202,15 @@ pub async fn door_unit(ctx: &Context, caller: &Caller, unit_id: i64) -> Result<u
     Ok(unit)
 }
 
-/// A visit's evidence photo, for a caller who works the queue of its unit's community.
+/// A visit's evidence photo, for a caller who works the queue of its unit's community, or
+/// who reads the enforcement cases there when the visit referred the flat to them.
 pub async fn photo(ctx: &Context, caller: &Caller, photo_id: i64) -> Result<Vec<u8>> {
-    caller.require(Role::works_queue)?;
+    if !caller.role.works_queue() {
+        caller.require(Role::reads_cases)?;
+        if !visits::photo_referred(&ctx.store, photo_id).await? {
+            return Err(Error::Forbidden);
+        }
+    }
     let (unit_id, bytes) = visits::photo(&ctx.store, photo_id)
         .await?
         .ok_or(Error::NotFound)?;

@@ -349,6 +349,14 @@ pub async fn close(
         if closed.rows_affected() != 1 {
             return Ok(Err(Refusal::Status(status_in(tx, case_id).await?)));
         }
+        // The referral is dealt with: off the open list, and its note under retention.
+        sqlx::query(
+            r"update referrals set status = 'closed'
+              where id = (select referral_id from cases where id = $1)",
+        )
+        .bind(case_id)
+        .execute(tx.conn())
+        .await?;
         let entry = Entry {
             user_id: Some(user_id),
             action: "case.close".into(),

@@ -10,10 +10,11 @@ pub enum Constraint {
     IdempotencyKey,
     ReceiptNumber,
     CurrentOccupant,
+    DecisionNumber,
     Other,
 }
 
-const CONSTRAINTS: [(&str, &str, Constraint); 6] = [
+const CONSTRAINTS: [(&str, &str, Constraint); 7] = [
     (
         "communities_name_key",
         "communities.name",
@@ -39,6 +40,11 @@ const CONSTRAINTS: [(&str, &str, Constraint); 6] = [
         "occupants_one_current",
         "occupants.unit_id, occupants.id_number_index",
         Constraint::CurrentOccupant,
+    ),
+    (
+        "cases_decision_number",
+        "cases.decision_number",
+        Constraint::DecisionNumber,
     ),
 ];
 

@@ -243,6 +243,31 @@ pub async fn photo(store: &Store, id: i64) -> StoreResult<Option<(i64, Vec<u8>)>
     Ok(row.and_then(|r| r.photo.map(|p| (r.unit_id, p))))
 }
 
+/// The evidence photos of the visits to a door check, oldest first.
+pub async fn photos_of_check(store: &Store, door_check_id: i64) -> StoreResult<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        r"select distinct p.id from door_check_events e
+          join visit_photos p on p.id = e.photo_id
+          where e.door_check_id = $1 and p.photo is not null order by p.id",
+    )
+    .bind(door_check_id)
+    .fetch_all(store.pool())
+    .await?)
+}
+
+/// Whether a photo was taken at a visit that referred its flat to the enforcement team.
+pub async fn photo_referred(store: &Store, photo_id: i64) -> StoreResult<bool> {
+    let n: i64 = sqlx::query_scalar(
+        r"select count(*) from door_check_events e
+          join referrals r on r.door_check_id = e.door_check_id
+          where e.photo_id = $1",
+    )
+    .bind(photo_id)
+    .fetch_one(store.pool())
+    .await?;
+    Ok(n > 0)
+}
+
 /// A unit's figures that its open reasons rest on: rooms, floor area, the newest filing's
 /// planned occupants, whether the newest registration declared one family.
 #[derive(Debug, Clone, FromRow)]

@@ -42,9 +42,12 @@ async fn refer(app: &TestApp, admin: &str, unit: i64) -> i64 {
         .unwrap()
 }
 
+/// A decision with a number no other decision of the test run has.
 fn decision(violation: &str, penalty: i64, day: &str) -> Value {
+    static NUMBER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let n = NUMBER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     json!({"violation": violation, "penalty_yuan": penalty,
-           "decision_number": "松综执罚〔2026〕12号", "decided_on": day})
+           "decision_number": format!("松综执罚〔2026〕{n}号"), "decided_on": day})
 }
 
 async fn json_of(res: reqwest::Response) -> Value {
@@ -501,6 +504,12 @@ async fn the_quarter_count_shows_on_the_home_page_and_in_the_monthly_report() {
         assert_eq!(res.status(), StatusCode::OK);
     }
     let (_, old) = referred(&app, &admin, "影佳", "影佳路 6号 201室").await;
+    // Opened back then (an arrangement: a case of 2020).
+    sqlx::query("update cases set opened_at = 1577836800000 where id = $1")
+        .bind(old)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
     let res = app
         .post_json(
             &format!("/api/v1/cases/{old}/decision"),
@@ -747,19 +756,33 @@ async fn the_team_works_a_case_on_its_pages_from_evidence_to_closing() {
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert!(res.text().await.unwrap().contains("先记录处理决定"));
 
-    let res = page_post(
-        &app,
-        &cookie,
-        &format!("{path}/decision"),
-        &[
-            ("csrf", &csrf),
-            ("violation", "daily_rental"),
-            ("penalty_yuan", "800"),
-            ("decision_number", "松综执罚〔2026〕3号"),
-            ("decided_on", &today()),
-        ],
-    )
-    .await;
+    // A decision is read back before it is recorded, then confirmed.
+    let decided = [
+        ("csrf", csrf.as_str()),
+        ("violation", "daily_rental"),
+        ("penalty_yuan", "800"),
+        ("decision_number", "松综执罚〔2026〕3号"),
+        ("decided_on", &today()),
+    ];
+    let res = page_post(&app, &cookie, &format!("{path}/decision"), &decided).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let asked = res.text().await.unwrap();
+    assert!(
+        asked.contains("违法类型：日租；罚款 800 元") && asked.contains("确认记录"),
+        "{asked}"
+    );
+    let undecided: Option<String> = sqlx::query_scalar("select violation from cases where id = $1")
+        .bind(case)
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        undecided, None,
+        "nothing is recorded before the confirmation"
+    );
+    let mut confirmed = decided.to_vec();
+    confirmed.push(("confirm", "1"));
+    let res = page_post(&app, &cookie, &format!("{path}/decision"), &confirmed).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     // Closing asks first, and changes nothing until confirmed.
     let res = page_post(&app, &cookie, &format!("{path}/close"), &[("csrf", &csrf)]).await;
@@ -826,4 +849,65 @@ async fn the_team_works_a_case_on_its_pages_from_evidence_to_closing() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let export = page(&app, &cookie, "/enforcement/export.xlsx").await;
     assert_eq!(export.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_decision_number_counts_once_and_a_decision_is_not_dated_before_its_case() {
+    let app = spawn_app().await;
+    let admin = app.admin_with(&["影佳"]).await;
+    let (_, first) = referred(&app, &admin, "影佳", "影佳路 8号 101室").await;
+    let (_, second) = referred(&app, &admin, "影佳", "影佳路 8号 102室").await;
+    let team = app.login_as("enforcement", &["影佳"]).await;
+    let body = decision("group_rental", 2000, &today());
+    let res = app
+        .post_json(
+            &format!("/api/v1/cases/{first}/decision"),
+            &body,
+            Some(&team),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .post_json(
+            &format!("/api/v1/cases/{second}/decision"),
+            &body,
+            Some(&team),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json_of(res).await["fields"][0]["field"], "decision_number");
+
+    let res = app
+        .post_json(
+            &format!("/api/v1/cases/{second}/decision"),
+            &decision("group_rental", 2000, "2024-03-01"),
+            Some(&team),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json_of(res).await["fields"][0]["field"], "decided_on");
+    let open: String = sqlx::query_scalar("select status from cases where id = $1")
+        .bind(second)
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(open, "open");
+
+    // Closing the case closes its referral, whose note then falls under retention.
+    let res = app
+        .post_json(
+            &format!("/api/v1/cases/{first}/close"),
+            &json!({}),
+            Some(&team),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let referral: String = sqlx::query_scalar(
+        "select r.status from referrals r join cases c on c.referral_id = r.id where c.id = $1",
+    )
+    .bind(first)
+    .fetch_one(app.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(referral, "closed");
 }

@@ -168,6 +168,25 @@ async fn the_card_shows_every_open_reason_with_its_figures_and_one_result_closes
     assert!(html.contains("见到 2 人"), "who was met is in the history");
     assert!(html.contains(&format!("/police/photos/{photo}")));
 
+    // The enforcement team sees the photo of the visit that referred the flat to them.
+    let team = app.login_as("enforcement", &["影佳"]).await;
+    let res = app
+        .get(&format!("/api/v1/visit-photos/{photo}"), Some(&team))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let case: i64 = sqlx::query_scalar("select id from cases where unit_id = $1")
+        .bind(unit)
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    let detail: Value = app
+        .get(&format!("/api/v1/cases/{case}"), Some(&team))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["door_photos"], json!([photo]));
+
     // Kept until the retention purge, then emptied.
     let now = chrono::Utc::now().timestamp_millis();
     let purged = renfang::store::retention::purge(&app.store, now + 1, now)
@@ -233,6 +252,23 @@ async fn the_officer_picks_which_reasons_a_result_answers_and_a_closed_one_is_a_
         )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A check of another flat, or people "met" at a door nobody opened, are refused.
+    let (other_unit, _) = app.create_unit(&officer, "影佳", "影佳路 99号 101室").await;
+    let other = app.overdue_check(other_unit, 0).await;
+    for body in [
+        json!({"outcome": "verified", "also_close": [other]}),
+        json!({"outcome": "unreachable", "met_occupants": [met[0]]}),
+    ] {
+        let res = app
+            .post_json(
+                &format!("/api/v1/door-checks/{}/result", checks[0]),
+                &body,
+                Some(&officer),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    }
 
     // A photo through the API, as multipart.
     let form = Form::new()
