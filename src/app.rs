@@ -90,6 +90,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .wrap(from_fn(http::idempotency::replay))
                 .wrap(Compress::default())
                 .wrap(from_fn(http::limit::limit))
                 .wrap(from_fn(http::observe::observe))

@@ -177,6 +177,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 purged.occupants, purged.tips, settings.retention_days
             );
             println!("emptied the notes of {} door checks", purged.door_checks);
+            println!(
+                "forgot {} idempotency keys of staff requests",
+                purged.idempotency_keys
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Sweep { at } => {

@@ -16,6 +16,7 @@ mod error;
 pub mod filing_review;
 pub mod filings;
 mod findings;
+pub mod idempotency;
 pub mod import;
 mod ledger;
 mod pool;

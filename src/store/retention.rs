@@ -19,6 +19,8 @@ pub struct Purged {
     pub tips: u64,
     /// Door checks whose visit notes were emptied.
     pub door_checks: u64,
+    /// Staff `Idempotency-Key` answers past their week.
+    pub idempotency_keys: u64,
 }
 
 /// Deletes the personal data of occupants who moved out before `cutoff_ms`, the text,

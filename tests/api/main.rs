@@ -17,6 +17,7 @@ mod filing_review;
 mod headers;
 mod health;
 mod helpers;
+mod idempotency;
 mod import;
 mod instances;
 mod layout;
