@@ -152,6 +152,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(api::scan::configure)
         .configure(api::me::configure)
         .configure(pages::me::configure)
+        .configure(pages::offline::configure)
         .configure(pages::police::configure)
         .configure(pages::walk::configure)
         .configure(api::health::configure)

@@ -24,6 +24,7 @@ mod layout;
 mod ledger_identity;
 mod limits;
 mod matrix;
+mod offline;
 mod page;
 mod police;
 mod portal;
