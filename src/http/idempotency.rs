@@ -6,7 +6,9 @@
 //! first request claims it, runs, and its answer is stored; a repeat for the same route gets
 //! that answer with `Idempotent-Replay: true`; a repeat while the first still runs is 409
 //! `in_progress`; the key sent to another route is 422. Without the header, or without a
-//! session (the route itself answers 401 or the login page), nothing changes.
+//! session (the route itself answers 401 or the login page), nothing changes. A server
+//! error, a refused login or form token (401, 403) or a rate limit is not kept: the retry
+//! runs again.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -86,9 +88,11 @@ pub async fn replay(
         Claim::Claimed => {
             let answered = next.call(req).await;
             let res = match answered {
-                Ok(res) if !res.status().is_server_error() => res,
+                Ok(res) if settled(res.status()) => res,
                 other => {
-                    // The server failed: the key is given up, so the phone's retry runs.
+                    // Not an answer to the request itself (the server failed, the session
+                    // or its form token was refused, too many requests): the key is given
+                    // up, so the phone's retry, after a new login if need be, runs.
                     idempotency::release(&state.store, user_id, &key)
                         .await
                         .map_err(store_error)?;
@@ -135,6 +139,15 @@ pub async fn replay(
             "this Idempotency-Key was used for another request",
         )))),
     }
+}
+
+/// Whether an answer settles the request for good and is kept for its key.
+fn settled(status: StatusCode) -> bool {
+    !(status.is_server_error()
+        || matches!(
+            status,
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS
+        ))
 }
 
 /// The first answer again, marked as a replay.

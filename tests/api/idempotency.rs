@@ -244,3 +244,28 @@ async fn keys_older_than_a_week_are_purged() {
     assert_eq!(late.idempotency_keys, 1);
     assert_eq!(app.count("staff_idempotency_keys").await, 0);
 }
+
+#[tokio::test]
+async fn a_refused_form_token_is_not_kept_and_the_retry_after_a_new_login_is_recorded() {
+    let app = spawn_app().await;
+    let (_, check) = open_check(&app, "影佳路 1弄 11号 101室").await;
+    let cookie = page_login(&app, "police", &["影佳"]).await;
+    let card = page(&app, &cookie, "/police/mine").await;
+    let csrf = csrf_of(&card.text().await.unwrap());
+    let send = |token: String| {
+        app.client
+            .post(app.url(&format!("/police/checks/{check}/result")))
+            .header("Cookie", &cookie)
+            .header("Idempotency-Key", "after-login")
+            .form(&[("csrf", token), ("outcome", "unreachable".into())])
+            .send()
+    };
+
+    let refused = send("0".repeat(32)).await.unwrap();
+    let retried = send(csrf).await.unwrap();
+
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(retried.status(), StatusCode::SEE_OTHER);
+    assert!(retried.headers().get("idempotent-replay").is_none());
+    assert_eq!(attempts_of(&app, check).await, 1);
+}
