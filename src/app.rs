@@ -90,6 +90,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .wrap(from_fn(http::idempotency::replay))
                 .wrap(Compress::default())
                 .wrap(from_fn(http::limit::limit))
                 .wrap(from_fn(http::observe::observe))
@@ -151,6 +152,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(api::scan::configure)
         .configure(api::me::configure)
         .configure(pages::me::configure)
+        .configure(pages::offline::configure)
         .configure(pages::police::configure)
         .configure(pages::enforcement::configure)
         .configure(pages::walk::configure)

@@ -4,13 +4,13 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::AppError;
 use crate::http::State;
+use crate::http::auth::bearer;
 use crate::http::json::ApiJson;
 use crate::service::accounts::sign_in;
 
@@ -35,13 +35,6 @@ impl FromRequest for Caller {
             Ok(Caller::from_token(&state, token).await?)
         })
     }
-}
-
-fn bearer(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
-        .then(|| token.trim().to_string())
 }
 
 /// Login request.

@@ -154,7 +154,9 @@ pub struct ResultOut {
 /// (`met_occupants` and `also_close` as repeated fields or comma lists) and an optional
 /// evidence `photo` (JPEG or PNG, up to 8 MB, stored without its metadata).
 #[utoipa::path(post, path = "/api/v1/door-checks/{id}/result", tag = "staff",
-    params(("id" = i64, Path, description = "door check id")),
+    params(("id" = i64, Path, description = "door check id"),
+        ("Idempotency-Key" = Option<String>, Header,
+            description = "a repeat with the same key gets the first answer (Idempotent-Replay: true)")),
     request_body = ResultRequest,
     responses((status = 200, body = ResultOut), (status = 404, body = crate::error::ErrorBody),
         (status = 409, description = "a check was closed meanwhile", body = crate::error::ErrorBody),
@@ -262,7 +264,9 @@ pub async fn referrals(
 /// the queue (`{"user_id": null}`). 422 when the account is not such an officer, 409 once
 /// the check is closed.
 #[utoipa::path(post, path = "/api/v1/door-checks/{id}/assign", tag = "staff",
-    params(("id" = i64, Path, description = "door check id")),
+    params(("id" = i64, Path, description = "door check id"),
+        ("Idempotency-Key" = Option<String>, Header,
+            description = "a repeat with the same key gets the first answer (Idempotent-Replay: true)")),
     request_body = AssignBody,
     responses((status = 200), (status = 403, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody),

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use crate::domain::registration::OccupantInput;
 use crate::error::AppError;
 use crate::http::State;
+use crate::http::idempotency::key as idempotency_key;
 use crate::http::json::ApiJson;
 use crate::service::registration::{self, Destination, Retry, Submission};
 use crate::store::registrations::Source;
@@ -86,19 +87,4 @@ pub async fn accept_json(
     let receipt =
         registration::register(state, destination, body.value.into(), source, retry).await?;
     Ok(HttpResponse::Created().json(receipt))
-}
-
-/// The `Idempotency-Key` header, if sent: 1 to 128 visible ASCII characters, else 400.
-pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, AppError> {
-    let Some(value) = req.headers().get("Idempotency-Key") else {
-        return Ok(None);
-    };
-    match value.to_str() {
-        Ok(v) if (1..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic()) => {
-            Ok(Some(v.to_string()))
-        }
-        _ => Err(AppError::BadRequest(
-            "Idempotency-Key 应为 1 到 128 个可见 ASCII 字符".into(),
-        )),
-    }
 }

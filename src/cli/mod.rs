@@ -185,6 +185,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             println!("emptied the notes of {} door checks", purged.door_checks);
             println!("emptied {} visit photos", purged.visit_photos);
+            println!(
+                "forgot {} idempotency keys of staff requests",
+                purged.idempotency_keys
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Sweep { at } => {

@@ -1,8 +1,8 @@
 //! Security headers on every answer, in one middleware rather than in each handler.
 //!
 //! Pages get a Content-Security-Policy that allows nothing but their own style sheets,
-//! images and form targets: no script at all (the pages need none), no inline style, no
-//! framing. Every answer gets `nosniff` and a same-origin referrer policy, and is not stored
+//! images and form targets: no script at all (only the police pages, which set their own
+//! policy, load one: this site's offline script), no inline style, no framing. Every answer gets `nosniff` and a same-origin referrer policy, and is not stored
 //! by browsers or proxies unless its handler says otherwise (the style sheets do): personal
 //! data is in most answers, and a default cannot be forgotten on a new route.
 
@@ -29,7 +29,9 @@ pub async fn secure(
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if is_page {
+    // A page that set its own policy (the police pages, which load this site's script)
+    // keeps it.
+    if is_page && !headers.contains_key(CONTENT_SECURITY_POLICY) {
         headers.insert(
             CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(PAGE_POLICY),

@@ -2,8 +2,10 @@
 //! middleware (limits, request ids and metrics, security headers), paging, rendering,
 //! downloads and time formatting. Nothing here knows a route of either.
 
+pub mod auth;
 pub mod download;
 pub mod headers;
+pub mod idempotency;
 pub mod json;
 pub mod limit;
 pub mod multipart;

@@ -24,6 +24,10 @@ const SHEETS: &[(&str, &str)] = &[
         include_str!("../../assets/css/police_filings.css"),
     ),
     (
+        "police_offline.css",
+        include_str!("../../assets/css/police_offline.css"),
+    ),
+    (
         "police_list.css",
         include_str!("../../assets/css/police_list.css"),
     ),
@@ -33,9 +37,11 @@ const SHEETS: &[(&str, &str)] = &[
     ),
 ];
 
-/// Registers the style-sheet route and the icon browsers ask every site for.
+/// Registers the style-sheet route, the police app's icons and the icon browsers ask every
+/// site for.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/assets/{name}", web::get().to(sheet))
+    cfg.route("/assets/{name}.png", web::get().to(icon))
+        .route("/assets/{name}", web::get().to(sheet))
         .route("/favicon.ico", web::get().to(favicon));
 }
 
@@ -43,7 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// 32 × 32 PNG), so a browser's automatic request is answered instead of logged as a 404.
 async fn favicon() -> HttpResponse {
     static ICON: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-    let icon = ICON.get_or_init(|| ico(&house_png()));
+    let icon = ICON.get_or_init(|| ico(&house_png(SIDE)));
     HttpResponse::Ok()
         .content_type("image/x-icon")
         .insert_header(("Cache-Control", "public, max-age=86400"))
@@ -52,11 +58,36 @@ async fn favicon() -> HttpResponse {
 
 const SIDE: u32 = 32;
 
-/// 32 × 32 RGBA: a blue tile with a white roof and walls and a blue door.
-fn house_png() -> Vec<u8> {
-    let mut pixels = Vec::with_capacity((SIDE * SIDE * 4) as usize);
-    for y in 0..SIDE as i32 {
-        for x in 0..SIDE as i32 {
+/// The icons of the police app's manifest: the same house, drawn at the sizes a phone's
+/// home screen asks for.
+const ICON_SIDES: [u32; 2] = [192, 512];
+
+async fn icon(name: web::Path<String>) -> Result<HttpResponse, AppError> {
+    static ICONS: std::sync::OnceLock<Vec<(u32, Vec<u8>)>> = std::sync::OnceLock::new();
+    let side = name
+        .strip_prefix("icon-")
+        .and_then(|n| n.parse::<u32>().ok())
+        .filter(|s| ICON_SIDES.contains(s))
+        .ok_or(AppError::NotFound)?;
+    let icons = ICONS.get_or_init(|| ICON_SIDES.iter().map(|&s| (s, house_png(s))).collect());
+    let (_, png) = icons
+        .iter()
+        .find(|(s, _)| *s == side)
+        .ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/png")
+        .insert_header(("Cache-Control", "public, max-age=86400"))
+        .body(png.clone()))
+}
+
+/// `side` × `side` RGBA: a blue tile with a white roof and walls and a blue door, drawn on
+/// a 32-step grid and scaled.
+fn house_png(side: u32) -> Vec<u8> {
+    let mut pixels = Vec::with_capacity((side * side * 4) as usize);
+    for py in 0..side {
+        for px in 0..side {
+            let y = (py * SIDE / side) as i32;
+            let x = (px * SIDE / side) as i32;
             let roof = (6..=15).contains(&y) && (x - 16).abs() <= y - 5;
             let walls = (15..=26).contains(&y) && (8..=23).contains(&x);
             let door = (19..=26).contains(&y) && (14..=17).contains(&x);
@@ -69,7 +100,7 @@ fn house_png() -> Vec<u8> {
         }
     }
     let mut out = Vec::new();
-    let mut encoder = png::Encoder::new(&mut out, SIDE, SIDE);
+    let mut encoder = png::Encoder::new(&mut out, side, side);
     encoder.set_color(png::ColorType::Rgba);
     encoder.set_depth(png::BitDepth::Eight);
     let mut writer = encoder.write_header().expect("an in-memory PNG header");

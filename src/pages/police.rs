@@ -13,6 +13,7 @@ use crate::domain::role::Role;
 use crate::domain::unit::UnitState;
 use crate::error::AppError;
 use crate::http::query::page_number;
+use crate::pages::offline::keepable;
 use crate::pages::session::{PageCaller, check_csrf, csrf_token, html, see_other};
 use crate::service;
 use crate::service::door_checks::QueueItemOut;
@@ -110,7 +111,7 @@ async fn queue_page(
             }
         })
         .collect();
-    Ok(html(
+    let page = html(
         StatusCode::OK,
         ListPage {
             csrf: csrf_token(&caller),
@@ -125,7 +126,8 @@ async fn queue_page(
             poster_communities,
         }
         .render(),
-    ))
+    );
+    Ok(keepable(page, &caller))
 }
 
 async fn export_file(
@@ -242,7 +244,7 @@ async fn unit_page(
             check: r.check,
         })
         .collect();
-    Ok(html(
+    let page = html(
         StatusCode::OK,
         UnitPage {
             may_reveal: caller.role.may_reveal(),
@@ -292,7 +294,8 @@ async fn unit_page(
             sublandlord,
         }
         .render(),
-    ))
+    );
+    Ok(keepable(page, &caller))
 }
 
 /// A line of the unit's clock and state history.
@@ -408,7 +411,7 @@ async fn filings_page(
     let page = page_number(q.page);
     let (rows, total) =
         service::door_checks::filings(&state, &caller, (page - 1) * PAGE_SIZE, PAGE_SIZE).await?;
-    Ok(html(
+    let answer = html(
         StatusCode::OK,
         FilingsPage {
             rows: rows
@@ -431,7 +434,8 @@ async fn filings_page(
             pages: (total + PAGE_SIZE - 1) / PAGE_SIZE,
         }
         .render(),
-    ))
+    );
+    Ok(keepable(answer, &caller))
 }
 
 async fn posters_pdf(

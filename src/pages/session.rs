@@ -21,8 +21,7 @@ use crate::http::render::{Lang, message_page};
 use crate::service::Caller;
 use crate::service::accounts::sign_in;
 
-/// Name of the session cookie of the web pages.
-pub const SESSION_COOKIE: &str = "renfang_session";
+pub use crate::http::auth::SESSION_COOKIE;
 
 /// Registers the login pages.
 pub fn configure(cfg: &mut web::ServiceConfig) {

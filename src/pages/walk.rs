@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::error::AppError;
 use crate::http::State;
+use crate::pages::offline::keepable;
 use crate::pages::police::reason_label;
 use crate::pages::session::{PageCaller, check_csrf, csrf_token, html, see_other};
 use crate::service;
@@ -49,7 +50,7 @@ async fn mine_page(state: State, PageCaller(caller): PageCaller) -> Result<HttpR
         stops,
         today: state.today().format("%Y-%m-%d").to_string(),
     };
-    Ok(html(StatusCode::OK, page.render()))
+    Ok(keepable(html(StatusCode::OK, page.render()), &caller))
 }
 
 /// The form's token.

@@ -17,6 +17,7 @@ mod error;
 pub mod filing_review;
 pub mod filings;
 mod findings;
+pub mod idempotency;
 pub mod import;
 pub mod ledger;
 pub mod ledger_person;

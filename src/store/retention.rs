@@ -21,6 +21,8 @@ pub struct Purged {
     pub door_checks: u64,
     /// Evidence photos of visits emptied.
     pub visit_photos: u64,
+    /// Staff `Idempotency-Key` answers past their week.
+    pub idempotency_keys: u64,
 }
 
 /// Deletes the personal data of occupants who moved out before `cutoff_ms`, the text,

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{spawn_app, spawn_app_with};
 
+mod offline;
 mod readable;
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";

@@ -1,5 +1,5 @@
-//! Security headers: a strict policy on every page (which then must carry no script and no
-//! inline style), `nosniff` and a same-origin referrer everywhere, and no caching of
+//! Security headers: a strict policy on every page (which then must carry no script, but
+//! for the police pages' own offline script, and no inline style), `nosniff` and a same-origin referrer everywhere, and no caching of
 //! answers that carry personal data.
 
 use reqwest::StatusCode;
@@ -44,6 +44,51 @@ async fn assert_page(app: &TestApp, res: reqwest::Response, what: &str) {
         assert_eq!(sheet.headers()["content-type"], "text/css; charset=utf-8");
     }
     assert!(body.contains("/assets/base.css"), "{what} is styled");
+}
+
+/// A police page: the page policy plus this site's offline script (and its worker and
+/// manifest), still no inline script or style.
+async fn assert_police_page(app: &TestApp, res: reqwest::Response, what: &str) {
+    assert_common(&res, what);
+    let policy = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    for part in [
+        "default-src 'none'",
+        "style-src 'self'",
+        "script-src 'self'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ] {
+        assert!(policy.contains(part), "{what}: {policy}");
+    }
+    assert!(!policy.contains("unsafe-inline"), "{what}: {policy}");
+    let body = res.text().await.unwrap();
+    for inline in [
+        "<script>",
+        "<style",
+        " style=",
+        " onclick=",
+        " onload=",
+        " onsubmit=",
+    ] {
+        assert!(!body.contains(inline), "{what} has {inline}");
+    }
+    for part in body.split(r#"<link rel="stylesheet" href=""#).skip(1) {
+        let href = &part[..part.find('"').unwrap()];
+        let sheet = app.get(href, None).await;
+        assert_eq!(sheet.status(), StatusCode::OK, "{what}: {href}");
+    }
+    for part in body.split("<script src=\"").skip(1) {
+        let src = &part[..part.find('"').unwrap()];
+        let script = app.get(src, None).await;
+        assert_eq!(script.status(), StatusCode::OK, "{what}: {src}");
+        assert_eq!(
+            script.headers()["content-type"],
+            "text/javascript; charset=utf-8"
+        );
+    }
 }
 
 #[tokio::test]
@@ -91,7 +136,7 @@ async fn every_page_carries_a_policy_that_allows_no_script_no_inline_style_and_n
     for path in ["/police".to_string(), format!("/police/units/{unit}")] {
         let res = crate::helpers::page(&app, &police, &path).await;
         assert_eq!(res.status(), StatusCode::OK, "{path}");
-        assert_page(&app, res, &path).await;
+        assert_police_page(&app, res, &path).await;
     }
     // A refusal by the rate limits is a page too.
     let limited = crate::helpers::spawn_app_with(|s| s.rate_ip_per_minute = 1).await;

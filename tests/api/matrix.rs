@@ -464,7 +464,17 @@ fn csrf_of_cookie(cookie: &str) -> String {
 }
 
 /// Routes anyone may read, with a session of any role or none.
-const PUBLIC: &[&str] = &["/assets/base.css", "/assets/console.css", "/favicon.ico"];
+const PUBLIC: &[&str] = &[
+    "/assets/base.css",
+    "/assets/console.css",
+    "/favicon.ico",
+    "/assets/police_offline.css",
+    "/assets/icon-192.png",
+    "/assets/icon-512.png",
+    "/police/manifest.webmanifest",
+    "/police/sw.js",
+    "/police/offline.js",
+];
 
 async fn call(app: &TestApp, token: &str, r: &Route, path: &str, body: &Value) -> StatusCode {
     let mut req = app
