@@ -8,6 +8,7 @@ pub mod console;
 pub mod enforcement;
 pub mod me;
 pub mod offline;
+pub mod person_form;
 pub mod police;
 pub mod portal;
 pub mod scan;

@@ -6,14 +6,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::domain::notice::NOTICE_VERSION;
-use crate::domain::registration::{NewRegistration, OccupantInput};
 use crate::domain::tip::{MAX_PHOTO_BYTES, PhotoError};
 use crate::error::AppError;
 use crate::http::State;
 use crate::http::multipart;
 use crate::pages::console::{error_page, page_or_error};
-use crate::pages::portal::form::{Errors, id_types};
+use crate::pages::person_form::{PersonForm, PersonPage};
+use crate::pages::portal::form::Errors;
 use crate::pages::session::{PageCaller, check_csrf, csrf_token, html, see_other};
 use crate::service;
 use crate::service::registration::{Destination, accept};
@@ -80,61 +79,24 @@ async fn record(
     page_or_error(&caller, result)
 }
 
-#[derive(Template)]
-#[template(path = "my_register.html")]
-struct RegisterPage {
-    csrf: String,
-    address: String,
-    /// Where the form posts and where "back" leads.
-    action: String,
-    back: String,
-    heading: &'static str,
-    form: RegisterForm,
-    errors: Errors,
-    id_types: Vec<(&'static str, &'static str)>,
-    countries: &'static [crate::domain::country::Country],
-}
-
-/// One person found at the door.
-#[derive(Debug, Default, Deserialize)]
-pub struct RegisterForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    id_type: String,
-    #[serde(default)]
-    id_number: String,
-    #[serde(default)]
-    phone: String,
-    #[serde(default)]
-    room: String,
-    #[serde(default)]
-    move_in: String,
-    #[serde(default)]
-    nationality: String,
-    #[serde(default)]
-    family: Option<String>,
-}
-
 fn register_page(
     caller: &crate::service::Caller,
     unit: &crate::store::units::Unit,
-    form: RegisterForm,
+    form: PersonForm,
     errors: Errors,
-) -> RegisterPage {
-    RegisterPage {
-        csrf: csrf_token(caller),
-        address: unit.address.clone(),
-        action: format!("/police/units/{}/register", unit.id),
-        back: format!("/police/units/{}", unit.id),
-        heading: "现场登记人员",
+) -> PersonPage {
+    let places = (
+        format!("/police/units/{}/register", unit.id),
+        format!("/police/units/{}", unit.id),
+        "现场登记人员",
+    );
+    PersonPage::new(
+        csrf_token(caller),
+        unit.address.clone(),
+        places,
         form,
         errors,
-        id_types: id_types(),
-        countries: crate::domain::country::all(),
-    }
+    )
 }
 
 async fn register_form(
@@ -143,11 +105,7 @@ async fn register_form(
     PageCaller(caller): PageCaller,
 ) -> Result<HttpResponse, AppError> {
     let unit = service::visits::door_unit(&state, &caller, id.into_inner()).await?;
-    let form = RegisterForm {
-        id_type: "resident_id".into(),
-        move_in: state.today().format("%Y-%m-%d").to_string(),
-        ..RegisterForm::default()
-    };
+    let form = PersonForm::blank(state.today());
     let page = register_page(&caller, &unit, form, Errors::default());
     Ok(html(StatusCode::OK, page.render()))
 }
@@ -156,24 +114,14 @@ async fn register_form(
 async fn register_submit(
     state: State,
     id: web::Path<i64>,
-    form: web::Form<RegisterForm>,
+    form: web::Form<PersonForm>,
     PageCaller(caller): PageCaller,
 ) -> Result<HttpResponse, AppError> {
     check_csrf(&caller, &form.csrf)?;
     let unit = service::visits::door_unit(&state, &caller, id.into_inner()).await?;
     let form = form.into_inner();
-    let input = OccupantInput {
-        name: form.name.clone(),
-        id_type: form.id_type.clone(),
-        id_number: form.id_number.clone(),
-        phone: form.phone.clone(),
-        room: form.room.clone(),
-        move_in: form.move_in.clone(),
-        nationality: form.nationality.clone(),
-    };
-    let errors = match NewRegistration::parse(NOTICE_VERSION, &[input], state.today()) {
-        Ok(mut registration) => {
-            registration.family = form.family.is_some();
+    let errors = match form.registration(state.today()) {
+        Ok(registration) => {
             let source = Source::Officer {
                 user_id: caller.user_id,
             };
@@ -187,16 +135,7 @@ async fn register_submit(
             .await?;
             return Ok(see_other(&format!("/police/units/{}?saved=2", unit.id)));
         }
-        // The form holds one person: drop the `occupants[0].` of the field names.
-        Err(errors) => Errors(
-            errors
-                .into_iter()
-                .map(|mut e| {
-                    e.field = e.field.trim_start_matches("occupants[0].").to_string();
-                    e
-                })
-                .collect(),
-        ),
+        Err(errors) => errors,
     };
     let page = register_page(&caller, &unit, form, errors);
     Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page.render()))

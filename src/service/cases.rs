@@ -262,7 +262,7 @@ pub async fn add_evidence(
     let note = note.and_then(|n| case::parse_note(&n).map_err(|e| errors.push(e)).ok());
     let photo = match photo {
         None => None,
-        Some(bytes) => match super::visits::reencode(Some(bytes)).await {
+        Some(bytes) => match super::photos::reencode(Some(bytes)).await {
             Ok(photo) => photo,
             Err(Error::Validation(fields)) => {
                 errors.extend(fields);

@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod ledger_person;
 pub mod my_units;
 pub mod paging;
+pub mod photos;
 pub mod posters;
 pub mod registration;
 pub mod reports;

@@ -50,9 +50,6 @@ impl Checked {
     }
 }
 
-/// Photos decoded at once: a large photo takes a few hundred megabytes while it is decoded.
-static PHOTO_DECODES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
-
 /// Checks every field of a tip and re-encodes its photo (without metadata); `Validation`
 /// names every field that failed, a poster token that names no current poster among them
 /// (field `token`, code `unknown`).
@@ -77,18 +74,13 @@ pub async fn check(ctx: &Context, input: TipInput, photo: Option<Vec<u8>>) -> Re
             .ok(),
     };
     let place = locate(ctx, &input).await.map_err(|e| errors.push(e)).ok();
-    let photo = match photo.filter(|p| !p.is_empty()) {
-        None => None,
-        Some(bytes) => {
-            let _turn = PHOTO_DECODES
-                .acquire()
-                .await
-                .map_err(|e| Error::Internal(anyhow::anyhow!("photo decoding: {e}")))?;
-            let checked = tokio::task::spawn_blocking(move || tip::reencode_photo(&bytes))
-                .await
-                .map_err(|e| Error::Internal(anyhow::anyhow!("photo task: {e}")))?;
-            checked.map_err(|e| errors.push(e.field())).ok()
+    let photo = match super::photos::reencode(photo).await {
+        Ok(photo) => photo,
+        Err(Error::Validation(fields)) => {
+            errors.extend(fields);
+            None
         }
+        Err(other) => return Err(other),
     };
     let (Some(category), Some(description), Some(place), true) =
         (category, description, place, errors.is_empty())

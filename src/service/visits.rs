@@ -8,7 +8,6 @@ use crate::domain::FieldError;
 use crate::domain::door_check::Outcome;
 use crate::domain::registration::new_receipt;
 use crate::domain::role::Role;
-use crate::domain::tip;
 use crate::store::{self, audit, door_checks, registrations, sublandlords, units, visits};
 
 /// What an officer found at the door, as typed.
@@ -35,27 +34,6 @@ pub struct Recorded {
 }
 
 const MAX_NOTE_CHARS: usize = 500;
-
-/// Photos decoded at once: a large photo takes a few hundred megabytes while it is decoded.
-static PHOTO_DECODES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
-
-/// Re-encodes an uploaded photo without its metadata (see [`tip::reencode_photo`]), off the
-/// async workers and two at a time; an empty upload is no photo.
-pub async fn reencode(photo: Option<Vec<u8>>) -> Result<Option<Vec<u8>>> {
-    let Some(bytes) = photo.filter(|p| !p.is_empty()) else {
-        return Ok(None);
-    };
-    let _turn = PHOTO_DECODES
-        .acquire()
-        .await
-        .map_err(|e| Error::Internal(anyhow::anyhow!("photo decoding: {e}")))?;
-    let checked = tokio::task::spawn_blocking(move || tip::reencode_photo(&bytes))
-        .await
-        .map_err(|e| Error::Internal(anyhow::anyhow!("photo task: {e}")))?;
-    checked
-        .map(Some)
-        .map_err(|e| Error::Validation(vec![e.field()]))
-}
 
 /// Records the result of a visit for one open check and, with `also`, other open checks of
 /// the same unit (see [`record_for_unit`]).
@@ -137,7 +115,7 @@ pub async fn record_for_unit(
     if ids.is_empty() {
         return Err(Error::Conflict("该房屋暂无待核查事项".into()));
     }
-    let photo = reencode(visit.photo).await?;
+    let photo = super::photos::reencode(visit.photo).await?;
     let stored = visits::Visit {
         unit_id: unit.id,
         check_ids: ids.clone(),

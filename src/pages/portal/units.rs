@@ -6,13 +6,12 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::form::{Errors, id_types};
-use crate::domain::notice::NOTICE_VERSION;
-use crate::domain::registration::{NewRegistration, OccupantInput};
+use super::form::Errors;
 use crate::domain::unit::{RentalMode, UnitState};
 use crate::error::AppError;
 use crate::http::State;
 use crate::http::poster::{PosterQuery, poster_response};
+use crate::pages::person_form::{PersonForm, PersonPage};
 use crate::pages::session::{PageCaller, check_csrf, csrf_token, html, see_other};
 use crate::service::Error as ServiceError;
 use crate::service::my_units::{self, MyUnitOut};
@@ -262,42 +261,19 @@ pub(super) async fn poster(
     poster_response(&state, &caller, &unit, "png", &PosterQuery::default()).await
 }
 
-#[derive(Template)]
-#[template(path = "my_register.html")]
-struct RegisterPage {
-    csrf: String,
-    /// Where the form posts and where "back" leads.
-    action: String,
-    back: String,
-    heading: &'static str,
+fn register_page(
+    caller: &crate::service::Caller,
+    unit_id: i64,
     address: String,
-    form: RegisterForm,
+    form: PersonForm,
     errors: Errors,
-    id_types: Vec<(&'static str, &'static str)>,
-    countries: &'static [crate::domain::country::Country],
-}
-
-/// One occupant registered by their sublandlord.
-#[derive(Debug, Default, Deserialize)]
-pub struct RegisterForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    id_type: String,
-    #[serde(default)]
-    id_number: String,
-    #[serde(default)]
-    phone: String,
-    #[serde(default)]
-    room: String,
-    #[serde(default)]
-    move_in: String,
-    #[serde(default)]
-    nationality: String,
-    #[serde(default)]
-    family: Option<String>,
+) -> PersonPage {
+    let places = (
+        format!("/my/units/{unit_id}/register"),
+        format!("/my/units/{unit_id}"),
+        "代租客登记",
+    );
+    PersonPage::new(csrf_token(caller), address, places, form, errors)
 }
 
 pub(super) async fn register_form(
@@ -307,85 +283,38 @@ pub(super) async fn register_form(
 ) -> Result<HttpResponse, AppError> {
     let me = me(&state, &caller).await?;
     let unit = my_units::unit(&state, &me, id.into_inner()).await?;
-    Ok(html(
-        StatusCode::OK,
-        RegisterPage {
-            csrf: csrf_token(&caller),
-            action: format!("/my/units/{}/register", unit.id),
-            back: format!("/my/units/{}", unit.id),
-            heading: "代租客登记",
-            address: unit.address,
-            form: RegisterForm {
-                id_type: "resident_id".into(),
-                move_in: state.today().format("%Y-%m-%d").to_string(),
-                ..RegisterForm::default()
-            },
-            errors: Errors::default(),
-            id_types: id_types(),
-            countries: crate::domain::country::all(),
-        }
-        .render(),
-    ))
+    let form = PersonForm::blank(state.today());
+    let page = register_page(&caller, unit.id, unit.address, form, Errors::default());
+    Ok(html(StatusCode::OK, page.render()))
 }
 
 pub(super) async fn register_submit(
     state: State,
     id: web::Path<i64>,
-    form: web::Form<RegisterForm>,
+    form: web::Form<PersonForm>,
     PageCaller(caller): PageCaller,
 ) -> Result<HttpResponse, AppError> {
     let me = me(&state, &caller).await?;
     check_csrf(&caller, &form.csrf)?;
     let unit = my_units::unit(&state, &me, id.into_inner()).await?;
     let form = form.into_inner();
-    let input = OccupantInput {
-        name: form.name.clone(),
-        id_type: form.id_type.clone(),
-        id_number: form.id_number.clone(),
-        phone: form.phone.clone(),
-        room: form.room.clone(),
-        move_in: form.move_in.clone(),
-        nationality: form.nationality.clone(),
-    };
-    let errors = match NewRegistration::parse(NOTICE_VERSION, &[input], state.today()) {
-        Ok(mut registration) => {
-            registration.family = form.family.is_some();
+    let errors = match form.registration(state.today()) {
+        Ok(registration) => {
+            let source = Source::Sublandlord {
+                user_id: caller.user_id,
+            };
             accept(
                 &state,
                 &Destination::unit(unit.id),
                 &registration,
-                Source::Sublandlord {
-                    user_id: caller.user_id,
-                },
+                source,
                 None,
             )
             .await?;
             return Ok(see_other(&format!("/my/units/{}?done=registered", unit.id)));
         }
-        // The form holds one person: drop the `occupants[0].` of the field names.
-        Err(errors) => Errors(
-            errors
-                .into_iter()
-                .map(|mut e| {
-                    e.field = e.field.trim_start_matches("occupants[0].").to_string();
-                    e
-                })
-                .collect(),
-        ),
+        Err(errors) => errors,
     };
-    Ok(html(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        RegisterPage {
-            csrf: csrf_token(&caller),
-            action: format!("/my/units/{}/register", unit.id),
-            back: format!("/my/units/{}", unit.id),
-            heading: "代租客登记",
-            address: unit.address,
-            form,
-            errors,
-            id_types: id_types(),
-            countries: crate::domain::country::all(),
-        }
-        .render(),
-    ))
+    let page = register_page(&caller, unit.id, unit.address, form, errors);
+    Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page.render()))
 }
