@@ -231,8 +231,11 @@ pub async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
 /// Serves `app` with the scheduler; both stop when the server stops.
 pub async fn run_with_jobs(app: Application, settings: &Settings) -> anyhow::Result<ExitCode> {
     let mut scheduler = crate::jobs::start(app.store().clone(), settings).await?;
+    let dispatcher = crate::jobs::outbox::Dispatcher::new(settings)?;
+    let outbox = crate::jobs::outbox::spawn(app.store().clone(), dispatcher);
     announce(&app);
     let served = app.run_until_stopped().await;
+    outbox.abort();
     let _ = scheduler.shutdown().await;
     served?;
     Ok(ExitCode::SUCCESS)

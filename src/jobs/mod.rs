@@ -2,6 +2,7 @@
 //! (`RENFANG_SWEEP_CRON`), the retention purge (`RENFANG_PURGE_CRON`) and the monthly report
 //! (`RENFANG_REPORT_CRON`, the 24th). Each is also one command of the CLI.
 
+pub mod outbox;
 pub mod purge;
 pub mod report;
 pub mod sweep;
