@@ -447,4 +447,33 @@ mod tests {
                 .is_empty()
         );
     }
+
+    #[test]
+    fn webhooks_are_read_from_the_file_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("renfang.toml");
+        let hook = "[[webhook]]\nname = \"town\"\nurl = \"http://10.0.0.5/in\"\n\
+                    secret = \"0123456789abcdef\"\nevents = [\"case.opened\"]\n";
+        std::fs::write(&path, format!("overdue_days = 9\n{hook}")).unwrap();
+        let values = source::read_file(&path).unwrap();
+        assert_eq!(values.len(), 1, "the array is not a setting");
+        let hooks = source::read_webhooks(&path).unwrap();
+        assert_eq!(hooks.len(), 1);
+        assert_eq!(hooks[0].events, ["case.opened"]);
+        assert!(hooks[0].communities.is_empty());
+        assert!(!format!("{:?}", hooks[0]).contains("0123456789abcdef"));
+        for (bad, says) in [
+            (
+                hook.replace("case.opened", "case.lost"),
+                "unknown event type",
+            ),
+            (hook.replace("0123456789abcdef", "short"), "16 characters"),
+            (hook.replace("http://", "ftp://"), "url must be"),
+            (format!("{hook}{hook}"), "different"),
+        ] {
+            std::fs::write(&path, bad).unwrap();
+            let err = source::read_webhooks(&path).unwrap_err();
+            assert!(format!("{err:#}").contains(says), "{err:#}");
+        }
+    }
 }

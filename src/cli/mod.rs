@@ -75,6 +75,9 @@ enum Command {
         #[arg(long)]
         at: Option<String>,
     },
+    /// Delivers every outbox message due now to its `[[webhook]]` and prints how many were
+    /// sent, failed (to be retried) and given up; `serve` does this every few seconds.
+    Dispatch,
 }
 
 #[derive(Debug, Subcommand)]
@@ -198,6 +201,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let created = crate::jobs::sweep::run(&store, settings.clock(), at).await?;
             store.close().await;
             println!("created {created} door checks");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Dispatch => {
+            let settings = Settings::load()?;
+            let store = open(&settings).await?;
+            let dispatcher = crate::jobs::outbox::Dispatcher::new(&settings)?;
+            let ran = dispatcher.run_once(&store, chrono::Utc::now()).await?;
+            store.close().await;
+            println!(
+                "sent {} messages, {} failed, {} given up",
+                ran.sent, ran.failed, ran.dead
+            );
             Ok(ExitCode::SUCCESS)
         }
     }
