@@ -10,21 +10,35 @@ use crate::domain::event::{NewEvent, Route};
 
 /// Replaces the stored routing with the configured destinations (at start-up): the
 /// writing transactions read it, so that an event is queued with the change that caused it.
+/// Instances starting at once with the same configuration leave the same rows.
 pub async fn configure(store: &Store, destinations: Vec<(String, Route)>) -> StoreResult<()> {
     transaction!(store, |tx| {
-        sqlx::query("delete from outbox_destinations")
-            .execute(tx.conn())
-            .await?;
         for (name, route) in &destinations {
             sqlx::query(
                 r"insert into outbox_destinations (name, events, communities)
-                  values ($1, $2, $3)",
+                  values ($1, $2, $3)
+                  on conflict (name) do update
+                  set events = excluded.events, communities = excluded.communities",
             )
             .bind(name.as_str())
             .bind(serde_json::to_string(&route.events).expect("strings serialise"))
             .bind(serde_json::to_string(&route.communities).expect("strings serialise"))
             .execute(tx.conn())
             .await?;
+        }
+        let stored: Vec<String> = sqlx::query_scalar("select name from outbox_destinations")
+            .fetch_all(tx.conn())
+            .await?;
+        for name in stored {
+            if !destinations
+                .iter()
+                .any(|(configured, _)| *configured == name)
+            {
+                sqlx::query("delete from outbox_destinations where name = $1")
+                    .bind(name)
+                    .execute(tx.conn())
+                    .await?;
+            }
         }
         Ok(())
     })

@@ -439,3 +439,117 @@ async fn metrics_count_messages_per_destination_and_state() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_tip_its_check_a_violation_and_a_decision_each_queue_their_event_without_personal_data() {
+    let receiver = Receiver::start(vec![]);
+    let app = app_sending_to(&receiver.url, &["*"], 12).await;
+    let admin = app.admin_with(&["影佳"]).await;
+    let (unit, _) = app.create_unit(&admin, "影佳", "影佳路 8号 801室").await;
+    let res = app
+        .post_json(
+            "/api/v1/tips",
+            &json!({"address": "影佳路 8号 801室", "category": "group_rental",
+                    "description": "每天晚上很多人进出，像是群租。", "contact": "13812345678"}),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let tip = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let res = app
+        .post_json(
+            &format!("/api/v1/tips/{tip}/door-check"),
+            &json!({}),
+            Some(&admin),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let check: i64 = sqlx::query_scalar(
+        "select id from door_checks where unit_id = $1 and reason = 'tip' and status = 'open'",
+    )
+    .bind(unit)
+    .fetch_one(app.store.pool())
+    .await
+    .unwrap();
+    let res = app
+        .post_json(
+            &format!("/api/v1/door-checks/{check}/result"),
+            &json!({"outcome": "violation", "note": "隔断成 6 间，住 14 人"}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let case: i64 = sqlx::query_scalar("select id from cases where door_check_id = $1")
+        .bind(check)
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    let enforcement = app.login_as("enforcement", &["影佳"]).await;
+    let day = Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y-%m-%d")
+        .to_string();
+    let res = app
+        .post_json(
+            &format!("/api/v1/cases/{case}/decision"),
+            &json!({"violation": "group_rental", "penalty_yuan": 5000,
+                    "decision_number": "松综执罚〔2026〕921号", "decided_on": day}),
+            Some(&enforcement),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+
+    let ran = Dispatcher::new(&app.settings)
+        .unwrap()
+        .run_once(&app.store, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(ran.sent, 5);
+    let got = receiver.requests();
+    let mut kinds: Vec<String> = got
+        .iter()
+        .map(|r| r.header("x-renfang-event").unwrap().to_string())
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            "case.decided",
+            "case.opened",
+            "door_check.opened",
+            "tip.received",
+            "visit.recorded"
+        ]
+    );
+    for r in &got {
+        let body: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(body["data"]["community"], "影佳");
+        for private in ["13812345678", "群租。", "隔断"] {
+            assert!(!r.body.contains(private), "{private} left in {}", r.body);
+        }
+    }
+    let decided = got
+        .iter()
+        .find(|r| r.header("x-renfang-event") == Some("case.decided"))
+        .unwrap();
+    let body: Value = serde_json::from_str(&decided.body).unwrap();
+    assert_eq!(body["data"]["case_id"], case);
+    assert_eq!(body["data"]["penalty_yuan"], 5000);
+    let opened = got
+        .iter()
+        .find(|r| r.header("x-renfang-event") == Some("door_check.opened"))
+        .unwrap();
+    let body: Value = serde_json::from_str(&opened.body).unwrap();
+    assert_eq!(
+        (
+            body["data"]["door_check_id"].as_i64(),
+            body["data"]["reason"].as_str()
+        ),
+        (Some(check), Some("tip"))
+    );
+}
