@@ -122,13 +122,18 @@ async fn app_sending_to(url: &str, events: &[&str], max_attempts: u32) -> TestAp
 /// Records an `unreachable` result on an overdue check of a new unit: one `visit.recorded`.
 async fn record_a_visit(app: &TestApp) -> i64 {
     let admin = app.admin_with(&["影佳"]).await;
-    let (unit, _) = app.create_unit(&admin, "影佳", "影佳路 1号 101室").await;
+    record_a_visit_at(app, &admin, "影佳路 1号 101室").await
+}
+
+/// As [`record_a_visit`], by `admin` at a new unit at `address`.
+async fn record_a_visit_at(app: &TestApp, admin: &str, address: &str) -> i64 {
+    let (unit, _) = app.create_unit(admin, "影佳", address).await;
     let check = app.overdue_check(unit, 0).await;
     let res = app
         .post_json(
             &format!("/api/v1/door-checks/{check}/result"),
             &json!({"outcome": "unreachable", "note": "敲门无人应答，邻居说白天上班"}),
-            Some(&admin),
+            Some(admin),
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -551,5 +556,72 @@ async fn a_tip_its_check_a_violation_and_a_decision_each_queue_their_event_witho
             body["data"]["reason"].as_str()
         ),
         (Some(check), Some("tip"))
+    );
+}
+
+#[tokio::test]
+async fn the_console_retries_a_message_and_a_whole_destination() {
+    let app = app_sending_to(&Receiver::down(), &["*"], 1).await;
+    let admin = app.admin_with(&["影佳"]).await;
+    record_a_visit_at(&app, &admin, "影佳路 1号 101室").await;
+    record_a_visit_at(&app, &admin, "影佳路 1号 102室").await;
+    let dispatcher = Dispatcher::new(&app.settings).unwrap();
+    let ran = dispatcher.run_once(&app.store, Utc::now()).await.unwrap();
+    assert_eq!(ran.dead, 2, "one attempt allowed");
+    let cookie = page_login(&app, "admin", &[]).await;
+    let html = page(&app, &cookie, "/console/outbox")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::helpers::csrf_of(&html);
+    let first: i64 = scalar(&app, "select min(id) from outbox_messages").await;
+    let res = crate::helpers::page_post(
+        &app,
+        &cookie,
+        "/console/outbox/retry",
+        &[("csrf", csrf.as_str()), ("message", &first.to_string())],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        scalar(
+            &app,
+            "select count(*) from outbox_messages where state = 'pending'"
+        )
+        .await,
+        1
+    );
+    let res = crate::helpers::page_post(
+        &app,
+        &cookie,
+        "/console/outbox/retry",
+        &[("csrf", "forged"), ("destination", "town")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = crate::helpers::page_post(
+        &app,
+        &cookie,
+        "/console/outbox/retry",
+        &[("csrf", csrf.as_str()), ("destination", "town")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        scalar(
+            &app,
+            "select count(*) from outbox_messages where state = 'pending'"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            "select count(*) from audit_log where action = 'outbox.retry'"
+        )
+        .await,
+        2
     );
 }
