@@ -46,6 +46,7 @@ impl Application {
         key: [u8; 32],
     ) -> anyhow::Result<Self> {
         let store = store.with_audit_of(&settings, &key)?;
+        crate::store::outbox::configure(&store, settings.outbox_routes()).await?;
         // Broken poster templates stop the start, with the file and the reason.
         let posters = Arc::new(crate::qr::poster::Posters::load(
             settings.qr_templates.as_deref(),
@@ -171,6 +172,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(api::reports::configure)
         .configure(api::reveal::configure)
         .configure(api::audit::configure)
+        .configure(api::outbox::configure)
         .configure(pages::session::configure)
         .configure(pages::assets::configure)
         .configure(pages::portal::configure)

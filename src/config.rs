@@ -126,9 +126,63 @@ pub struct Settings {
     #[default(20)]
     #[serde(deserialize_with = "check::whole::<_, 1, 100000>")]
     pub case_target: u32,
+    /// Delivery attempts of one outbox message before it is given up (`dead`); 12 with the
+    /// doubling back-off span about a day.
+    #[default(12)]
+    #[serde(deserialize_with = "check::whole::<_, 1, 100>")]
+    pub outbox_max_attempts: u32,
+    /// The `[[webhook]]` destinations of `renfang.toml` (the file only, not the environment).
+    #[serde(skip)]
+    pub webhook: Vec<Webhook>,
+}
+
+/// A `[[webhook]]` destination: signed JSON posts of the events it takes.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Webhook {
+    /// Its name in the console, the metrics and the messages' keys.
+    pub name: String,
+    /// Where events are posted.
+    pub url: String,
+    /// The HMAC-SHA256 key of the signature header.
+    #[serde(default)]
+    pub secret: String,
+    /// The environment variable holding the secret instead of `secret`.
+    #[serde(default)]
+    pub secret_env: Option<String>,
+    /// Event types taken (`["*"]`: all).
+    pub events: Vec<String>,
+    /// Communities (by name) whose events are taken; empty: all.
+    #[serde(default)]
+    pub communities: Vec<String>,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .field("events", &self.events)
+            .field("communities", &self.communities)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Settings {
+    /// The configured destinations and the events each takes.
+    pub fn outbox_routes(&self) -> Vec<(String, crate::domain::event::Route)> {
+        self.webhook
+            .iter()
+            .map(|h| {
+                let route = crate::domain::event::Route {
+                    events: h.events.clone(),
+                    communities: h.communities.clone(),
+                };
+                (h.name.clone(), route)
+            })
+            .collect()
+    }
+
     /// The two periods of the clock.
     pub fn clock(&self) -> crate::domain::door_check::ClockRules {
         crate::domain::door_check::ClockRules {
@@ -142,7 +196,9 @@ impl Settings {
         let file = std::env::var("RENFANG_CONFIG").unwrap_or_else(|_| "renfang.toml".into());
         let mut values = source::read_file(Path::new(&file))?;
         values.extend(source::read_environment());
-        Self::from_values(&values)
+        let mut settings = Self::from_values(&values)?;
+        settings.webhook = source::read_webhooks(Path::new(&file))?;
+        Ok(settings)
     }
 
     /// Builds settings from key/value pairs (lower-case keys without the `RENFANG_` prefix);
@@ -311,7 +367,7 @@ mod tests {
     #[test]
     fn every_field_is_a_setting_with_its_variable() {
         let keys = source::keys();
-        assert_eq!(keys.len(), 29);
+        assert_eq!(keys.len(), 30);
         assert!(keys.contains(&"tip_photo_bytes_per_day") && keys.contains(&"tz"));
         assert!(keys.contains(&"case_target"));
         assert_eq!(source::variable("poster_dpi"), "RENFANG_POSTER_DPI");
@@ -390,5 +446,34 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn webhooks_are_read_from_the_file_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("renfang.toml");
+        let hook = "[[webhook]]\nname = \"town\"\nurl = \"http://10.0.0.5/in\"\n\
+                    secret = \"0123456789abcdef\"\nevents = [\"case.opened\"]\n";
+        std::fs::write(&path, format!("overdue_days = 9\n{hook}")).unwrap();
+        let values = source::read_file(&path).unwrap();
+        assert_eq!(values.len(), 1, "the array is not a setting");
+        let hooks = source::read_webhooks(&path).unwrap();
+        assert_eq!(hooks.len(), 1);
+        assert_eq!(hooks[0].events, ["case.opened"]);
+        assert!(hooks[0].communities.is_empty());
+        assert!(!format!("{:?}", hooks[0]).contains("0123456789abcdef"));
+        for (bad, says) in [
+            (
+                hook.replace("case.opened", "case.lost"),
+                "unknown event type",
+            ),
+            (hook.replace("0123456789abcdef", "short"), "16 characters"),
+            (hook.replace("http://", "ftp://"), "url must be"),
+            (format!("{hook}{hook}"), "different"),
+        ] {
+            std::fs::write(&path, bad).unwrap();
+            let err = source::read_webhooks(&path).unwrap_err();
+            assert!(format!("{err:#}").contains(says), "{err:#}");
+        }
     }
 }

@@ -96,6 +96,7 @@ pub fn audit_action(action: &str) -> &str {
         "case.decision" => "记录执法案件处理决定",
         "case.close" => "执法案件结案",
         "export.cases" => "导出执法案件清单",
+        "outbox.retry" => "立即重试外发消息",
         other => other,
     }
 }
@@ -118,6 +119,8 @@ pub fn audit_subject(subject: &str) -> String {
         "phone" => "手机号",
         "visit_photo" => "现场照片",
         "case" => "执法案件",
+        "outbox_message" => "外发消息",
+        "outbox_destination" => "外发接收方",
         _ => return subject.to_string(),
     };
     match kind {
@@ -143,6 +146,8 @@ pub fn audit_detail(detail: &str) -> Vec<(String, String)> {
 fn detail_key(key: &str) -> &str {
     match key {
         "outcome" => "结果",
+        "destination" => "接收方",
+        "messages" => "消息数",
         "reason" => "原因",
         "state" => "状态",
         "status" => "状态",

@@ -1,7 +1,8 @@
 //! Prometheus metrics: request counts and latencies by route, and registrations.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 /// The service's metrics, registered in a registry of their own (one per application, so
@@ -15,6 +16,8 @@ pub struct Metrics {
     pub registrations: IntCounter,
     /// Occupants stored.
     pub occupants: IntCounter,
+    /// Outbox messages by destination and state, read at each scrape.
+    pub outbox: IntGaugeVec,
 }
 
 impl Metrics {
@@ -44,8 +47,17 @@ impl Metrics {
             IntCounter::new("renfang_registrations_total", "Registrations stored").expect("valid");
         let occupants = IntCounter::new("renfang_occupants_registered_total", "Occupants stored")
             .expect("valid");
+        let outbox = IntGaugeVec::new(
+            Opts::new(
+                "renfang_outbox_messages",
+                "Outbox messages by destination and state (pending, failing, dead, sent_today)",
+            ),
+            &["destination", "state"],
+        )
+        .expect("valid metric");
         for c in [
-            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(outbox.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(requests.clone()),
             Box::new(latency.clone()),
             Box::new(registrations.clone()),
             Box::new(occupants.clone()),
@@ -58,6 +70,7 @@ impl Metrics {
             latency,
             registrations,
             occupants,
+            outbox,
         }
     }
 

@@ -26,6 +26,10 @@ async fn readyz(state: State) -> HttpResponse {
 }
 
 async fn metrics(state: State) -> HttpResponse {
+    // A database that does not answer leaves the gauges as they were; the rest still shows.
+    if let Err(e) = crate::service::outbox::refresh_metrics(&state).await {
+        tracing::warn!(error = %e, "outbox gauges not refreshed");
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render())

@@ -10,6 +10,7 @@ pub mod health;
 pub mod import;
 pub mod me;
 pub mod openapi;
+pub mod outbox;
 pub mod registration;
 pub mod reports;
 pub mod reveal;

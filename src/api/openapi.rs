@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{
-    audit, auth, cases, door_checks, filings, import, me, reports, reveal, scan, stats,
+    audit, auth, cases, door_checks, filings, import, me, outbox, reports, reveal, scan, stats,
     sublandlords, tips, units,
 };
 
@@ -89,6 +89,8 @@ impl Modify for BearerAuth {
         sublandlords::ledger::ledger_csv,
         stats::get_stats,
         audit::list,
+        outbox::overview,
+        outbox::retry,
         me::me,
         me::confirm,
         me::move_out,

@@ -75,6 +75,9 @@ enum Command {
         #[arg(long)]
         at: Option<String>,
     },
+    /// Delivers every outbox message due now to its `[[webhook]]` and prints how many were
+    /// sent, failed (to be retried) and given up; `serve` does this every few seconds.
+    Dispatch,
 }
 
 #[derive(Debug, Subcommand)]
@@ -200,6 +203,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("created {created} door checks");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Dispatch => {
+            let settings = Settings::load()?;
+            let store = open(&settings).await?;
+            let dispatcher = crate::jobs::outbox::Dispatcher::new(&settings)?;
+            let ran = dispatcher.run_once(&store, chrono::Utc::now()).await?;
+            store.close().await;
+            println!(
+                "sent {} messages, {} failed, {} given up",
+                ran.sent, ran.failed, ran.dead
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -231,8 +246,11 @@ pub async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
 /// Serves `app` with the scheduler; both stop when the server stops.
 pub async fn run_with_jobs(app: Application, settings: &Settings) -> anyhow::Result<ExitCode> {
     let mut scheduler = crate::jobs::start(app.store().clone(), settings).await?;
+    let dispatcher = crate::jobs::outbox::Dispatcher::new(settings)?;
+    let outbox = crate::jobs::outbox::spawn(app.store().clone(), dispatcher);
     announce(&app);
     let served = app.run_until_stopped().await;
+    outbox.abort();
     let _ = scheduler.shutdown().await;
     served?;
     Ok(ExitCode::SUCCESS)

@@ -35,6 +35,9 @@ pub(super) fn read_file(path: &Path) -> anyhow::Result<HashMap<String, String>> 
     let known = keys();
     let mut values = HashMap::new();
     for (key, value) in table {
+        if key == WEBHOOKS {
+            continue;
+        }
         // Either `bind = …` or the environment spelling `RENFANG_BIND = …`.
         let key = key.to_lowercase();
         let key = key.strip_prefix("renfang_").unwrap_or(&key).to_string();
@@ -48,6 +51,59 @@ pub(super) fn read_file(path: &Path) -> anyhow::Result<HashMap<String, String>> 
         values.insert(key, value);
     }
     Ok(values)
+}
+
+/// The file's array of destinations, read by [`read_webhooks`].
+const WEBHOOKS: &str = "webhook";
+
+/// The `[[webhook]]` destinations of `path` (absent: none), each checked, with a secret
+/// named by `secret_env` read from the environment.
+pub(super) fn read_webhooks(path: &Path) -> anyhow::Result<Vec<super::Webhook>> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(Vec::new());
+    };
+    #[derive(serde::Deserialize)]
+    struct File {
+        #[serde(default)]
+        webhook: Vec<super::Webhook>,
+    }
+    let mut table: toml::Table =
+        toml::from_str(&text).with_context(|| format!("reading {}", path.display()))?;
+    table.retain(|k, _| k == WEBHOOKS);
+    let file: File = toml::Value::Table(table)
+        .try_into()
+        .with_context(|| format!("{}: [[webhook]]", path.display()))?;
+    let mut names = std::collections::HashSet::new();
+    let mut hooks = file.webhook;
+    for hook in &mut hooks {
+        if let Some(var) = &hook.secret_env {
+            hook.secret = std::env::var(var)
+                .with_context(|| format!("webhook {:?}: {var} is not set", hook.name))?;
+        }
+        if hook.name.is_empty() || !names.insert(hook.name.clone()) {
+            bail!(
+                "{}: webhook names must be set and different",
+                path.display()
+            );
+        }
+        // The build carries no TLS stack: a receiver across a network sits behind a local
+        // TLS-terminating proxy (or a private network).
+        if !hook.url.starts_with("http://") {
+            bail!("webhook {:?}: url must be http://", hook.name);
+        }
+        if hook.secret.len() < 16 {
+            bail!(
+                "webhook {:?}: the secret needs 16 characters or more",
+                hook.name
+            );
+        }
+        for kind in &hook.events {
+            if kind != "*" && crate::domain::event::EventType::parse(kind).is_none() {
+                bail!("webhook {:?}: unknown event type {kind:?}", hook.name);
+            }
+        }
+    }
+    Ok(hooks)
 }
 
 /// The settings set in the environment.

@@ -5,6 +5,7 @@ pub mod community;
 pub mod country;
 pub mod document;
 pub mod door_check;
+pub mod event;
 pub mod import;
 pub mod month;
 pub mod notice;

@@ -1,7 +1,10 @@
 //! Scheduled work, run by `renfang serve` in `RENFANG_TZ`: the overdue sweep
 //! (`RENFANG_SWEEP_CRON`), the retention purge (`RENFANG_PURGE_CRON`) and the monthly report
-//! (`RENFANG_REPORT_CRON`, the 24th). Each is also one command of the CLI.
+//! (`RENFANG_REPORT_CRON`, the 24th). Each is also one command of the CLI. The outbox
+//! dispatcher ([`outbox`]) is no cron job: `renfang serve` runs it every few seconds beside
+//! them, and `renfang dispatch` once.
 
+pub mod outbox;
 pub mod purge;
 pub mod report;
 pub mod sweep;

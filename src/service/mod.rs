@@ -17,6 +17,7 @@ pub mod imports;
 pub mod ledger;
 pub mod ledger_person;
 pub mod my_units;
+pub mod outbox;
 pub mod paging;
 pub mod photos;
 pub mod posters;

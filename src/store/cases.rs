@@ -7,23 +7,40 @@ use super::audit::{Entry, append_in};
 use super::ledger::{Persons, refresh_ledger};
 use super::scope::{Scope, scope_id, scope_sql};
 use super::tx::{Tx, transaction};
-use super::{Store, StoreResult};
+use super::{Store, StoreResult, outbox};
 use crate::domain::case::{CaseStatus, Decision, EvidenceKind, MAX_EVIDENCE, Violation};
+use crate::domain::event::{EventType, NewEvent};
 
 /// Opens the case of the referral that door check `door_check_id` has just made, inside
 /// the transaction that made it. A referral has one case whatever happens: a second call
 /// opens nothing.
 pub(crate) async fn open_in(tx: &mut Tx<'_>, door_check_id: i64, now_ms: i64) -> StoreResult<()> {
-    sqlx::query(
+    let opened: Option<(i64, i64, i64, i64)> = sqlx::query_as(
         r"insert into cases (referral_id, door_check_id, unit_id, community_id, status, opened_at)
           select id, door_check_id, unit_id, community_id, 'open', $2
           from referrals where door_check_id = $1
-          on conflict (referral_id) do nothing",
+          on conflict (referral_id) do nothing
+          returning id, referral_id, unit_id, community_id",
     )
     .bind(door_check_id)
     .bind(now_ms)
-    .execute(tx.conn())
+    .fetch_optional(tx.conn())
     .await?;
+    if let Some((case_id, referral_id, unit_id, community_id)) = opened {
+        let address = outbox::unit_address_in(tx, unit_id).await?;
+        let event = NewEvent {
+            kind: EventType::CaseOpened,
+            community_id,
+            data: serde_json::json!({
+                "case_id": case_id,
+                "referral_id": referral_id,
+                "door_check_id": door_check_id,
+                "unit_id": unit_id,
+                "address": address,
+            }),
+        };
+        outbox::enqueue_in(tx, &event, now_ms).await?;
+    }
     Ok(())
 }
 
@@ -289,11 +306,11 @@ pub async fn decide(
             Decision::NoViolation => (None, None, None),
         };
         let violation = decision.violation();
-        let unit: Option<i64> = sqlx::query_scalar(
+        let unit: Option<(i64, i64)> = sqlx::query_as(
             r"update cases set status = 'decided', violation = $1, penalty_yuan = $2,
                   decision_number = $3, decided_on = $4, decided_at = $5, decided_by = $6
               where id = $7 and status = 'open'
-              returning unit_id",
+              returning unit_id, community_id",
         )
         .bind(violation.as_str())
         .bind(penalty)
@@ -304,10 +321,25 @@ pub async fn decide(
         .bind(case_id)
         .fetch_optional(tx.conn())
         .await?;
-        let Some(unit) = unit else {
+        let Some((unit, community_id)) = unit else {
             return Ok(Err(Refusal::Status(status_in(tx, case_id).await?)));
         };
         refresh_ledger(tx, Persons::OfUnit(unit)).await?;
+        let address = outbox::unit_address_in(tx, unit).await?;
+        let event = NewEvent {
+            kind: EventType::CaseDecided,
+            community_id,
+            data: serde_json::json!({
+                "case_id": case_id,
+                "unit_id": unit,
+                "address": address,
+                "violation": violation.as_str(),
+                "penalty_yuan": penalty,
+                "decision_number": number,
+                "decided_on": day,
+            }),
+        };
+        outbox::enqueue_in(tx, &event, now_ms).await?;
         let entry = Entry {
             user_id: Some(user_id),
             action: "case.decision".into(),

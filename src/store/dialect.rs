@@ -60,6 +60,15 @@ impl Backend {
         (self == Backend::Postgres).then(|| format!("{select}{FOR_UPDATE}"))
     }
 
+    /// What a `select` of work to claim ends with: on PostgreSQL it locks the rows it reads
+    /// and passes over rows another instance holds, so several instances share the work.
+    pub(crate) fn claim_rows(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " for update skip locked",
+        }
+    }
+
     /// What a `select` that runs on both backends ends with to lock the rows it reads.
     pub(crate) fn row_lock(self) -> &'static str {
         match self {

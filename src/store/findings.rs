@@ -126,18 +126,30 @@ pub(crate) async fn open_identity_conflicts(
           from occupants o join units u on u.id = o.unit_id
           where o.id_number_index in ({}) and o.moved_out_at is null and o.unit_id <> $3
           on conflict do nothing
-          returning unit_id",
+          returning id, unit_id, community_id",
         placeholders.join(", ")
     );
     let details = serde_json::json!({ "other_unit_id": unit_id }).to_string();
-    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(details)
         .bind(now_ms)
         .bind(unit_id);
     for index in indexes {
         query = query.bind(index.clone());
     }
-    Ok(query.fetch_all(tx.conn()).await?)
+    let opened: Vec<(i64, i64, i64)> = query.fetch_all(tx.conn()).await?;
+    for &(check_id, unit, community_id) in &opened {
+        super::outbox::door_check_opened_in(
+            tx,
+            check_id,
+            unit,
+            community_id,
+            "identity_conflict",
+            now_ms,
+        )
+        .await?;
+    }
+    Ok(opened.into_iter().map(|(_, unit, _)| unit).collect())
 }
 
 /// Opens a `daily_rental` check on a unit made or imported as let by the day (日租), which

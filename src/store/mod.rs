@@ -21,6 +21,7 @@ pub mod idempotency;
 pub mod import;
 pub mod ledger;
 pub mod ledger_person;
+pub mod outbox;
 mod pool;
 pub mod registrations;
 pub mod reports;

@@ -11,6 +11,7 @@ use super::tx::transaction;
 use super::units::{self, NewUnit};
 use super::{Store, StoreResult, audit};
 use crate::crypto::{Purpose, Vault};
+use crate::domain::event::{EventType, NewEvent};
 use crate::domain::tip::{Category, TipReference, TipState};
 use crate::domain::token::QrToken;
 
@@ -90,6 +91,24 @@ pub async fn create(
         .bind(reference.as_ref().to_string())
         .fetch_one(tx.conn())
         .await?;
+        // A tip with no community yet is kept for the feed only when it gets one.
+        if let Some(community_id) = tip.community_id {
+            let address = match tip.unit_id {
+                Some(unit) => Some(super::outbox::unit_address_in(tx, unit).await?),
+                None => None,
+            };
+            let event = NewEvent {
+                kind: EventType::TipReceived,
+                community_id,
+                data: serde_json::json!({
+                    "tip_id": id,
+                    "category": tip.category,
+                    "unit_id": tip.unit_id,
+                    "address": address,
+                }),
+            };
+            super::outbox::enqueue_in(tx, &event, now_ms).await?;
+        }
         Ok((id, reference))
     })
     .await
@@ -245,20 +264,24 @@ pub async fn open_check(
 ) -> StoreResult<i64> {
     transaction!(store, |tx| {
         let details = serde_json::json!({ "tip_id": tip_id }).to_string();
-        let opened: Option<i64> = sqlx::query_scalar(
+        let opened: Option<(i64, i64)> = sqlx::query_as(
             r"insert into door_checks
                           (unit_id, community_id, reason, status, details, opened_at, queue_key)
                       select id, community_id, 'tip', 'open', $1, $2, $2 from units
                       where id = $3
-                      on conflict do nothing returning id",
+                      on conflict do nothing returning id, community_id",
         )
         .bind(details)
         .bind(now_ms)
         .bind(unit_id)
         .fetch_optional(tx.conn())
         .await?;
+        if let Some((id, community_id)) = opened {
+            super::outbox::door_check_opened_in(tx, id, unit_id, community_id, "tip", now_ms)
+                .await?;
+        }
         let check_id = match opened {
-            Some(id) => id,
+            Some((id, _)) => id,
             None => {
                 sqlx::query_scalar(
                     r"select id from door_checks

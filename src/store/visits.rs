@@ -9,6 +9,7 @@ use super::tx::{Tx, transaction};
 use super::upload::{lock_unit, mark_upload};
 use super::{Store, StoreResult};
 use crate::domain::door_check::{Outcome, UNREACHABLE_DEFERRAL};
+use crate::domain::event::{EventType, NewEvent};
 
 /// A visit to record.
 #[derive(Debug, Clone)]
@@ -223,6 +224,19 @@ async fn record_in(
             super::cases::open_in(tx, first, now_ms).await?;
         }
     }
+    let address = super::outbox::unit_address_in(tx, v.unit_id).await?;
+    let event = NewEvent {
+        kind: EventType::VisitRecorded,
+        community_id,
+        data: serde_json::json!({
+            "unit_id": v.unit_id,
+            "address": address,
+            "outcome": v.outcome.as_str(),
+            "checks": v.check_ids.len(),
+            "referral_id": referral_id,
+        }),
+    };
+    super::outbox::enqueue_in(tx, &event, now_ms).await?;
     Ok(Ok(Recorded {
         photo_id,
         referral_id,

@@ -79,6 +79,8 @@ async fn the_openapi_document_lists_every_api_route() {
         ("/api/v1/units/{id}/poster.{format}", "get"),
         ("/api/v1/communities/{name}/posters.pdf", "get"),
         ("/api/v1/audit", "get"),
+        ("/api/v1/outbox", "get"),
+        ("/api/v1/outbox/{id}/retry", "post"),
         ("/api/v1/sublandlords", "post"),
         ("/api/v1/filings", "post"),
         ("/api/v1/filings", "get"),

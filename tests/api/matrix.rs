@@ -419,6 +419,7 @@ fn functions() -> Vec<Route> {
         get("/api/v1/stats", STAFF),
         get("/api/v1/tips", UNITS),
         get("/api/v1/audit", ADMIN),
+        get("/api/v1/outbox", ADMIN),
         get("/api/v1/reports", ADMIN),
         get("/api/v1/reports/monthly/2026-11.xlsx", ADMIN),
         get("/api/v1/my/units", SUBLANDLORD),
@@ -445,6 +446,7 @@ const PAGES: &[(&str, &[&str])] = &[
     ("/console/stats", STAFF),
     ("/console/reports", ADMIN),
     ("/console/audit", ADMIN),
+    ("/console/outbox", ADMIN),
     ("/console/communities", ADMIN),
     ("/console/users", ADMIN),
     ("/police", QUEUE),
@@ -701,7 +703,7 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
     // nothing; a role with it is not refused (a later role may find the work done).
     let community = ours.community;
     let unit: &'static str = Box::leak(ours.unit.to_string().into_boxed_str());
-    let forms: [ConsoleForm; 17] = [
+    let forms: [ConsoleForm; 18] = [
         ("/police/checks/{check}/take", QUEUE, vec![]),
         (
             "/police/units/{unit}/result",
@@ -724,6 +726,11 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
             vec![("reason", "联系二房东开门")],
         ),
         ("/console/communities", ADMIN, vec![("name", "矩阵新社区")]),
+        (
+            "/console/outbox/retry",
+            ADMIN,
+            vec![("destination", "matrix")],
+        ),
         (
             "/console/users",
             ADMIN,

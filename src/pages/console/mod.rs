@@ -10,6 +10,7 @@ mod charts;
 mod filings;
 mod home;
 mod import;
+mod outbox;
 mod reports;
 mod stats;
 mod tips;
@@ -34,6 +35,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(stats::configure)
         .configure(reports::configure)
         .configure(audit::configure)
+        .configure(outbox::configure)
         .configure(admin::configure);
 }
 
@@ -68,6 +70,7 @@ const SECTIONS: &[(&str, &str, Allowed)] = &[
     ("/console/stats", "统计", Role::is_staff),
     ("/console/reports", "月报", Role::is_admin),
     ("/console/audit", "审计日志", Role::is_admin),
+    ("/console/outbox", "外发消息", Role::is_admin),
     ("/console/communities", "社区", Role::is_admin),
     ("/console/users", "账号", Role::is_admin),
 ];
