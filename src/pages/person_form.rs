@@ -8,7 +8,11 @@ use serde::Deserialize;
 
 use crate::domain::notice::NOTICE_VERSION;
 use crate::domain::registration::{NewRegistration, OccupantInput};
+use crate::error::AppError;
 use crate::pages::portal::form::{Errors, id_types};
+use crate::service::Context;
+use crate::service::registration::{Destination, accept};
+use crate::store::registrations::Source;
 
 /// One person, as typed.
 #[derive(Debug, Default, Deserialize)]
@@ -69,6 +73,32 @@ impl PersonForm {
                     })
                     .collect(),
             )),
+        }
+    }
+}
+
+impl PersonForm {
+    /// Registers the one person in unit `unit_id` as `source`; the form back with its
+    /// errors by field when one is wrong, and nothing stored.
+    pub async fn submit(
+        self,
+        ctx: &Context,
+        unit_id: i64,
+        source: Source,
+    ) -> Result<Result<(), (Self, Errors)>, AppError> {
+        match self.registration(ctx.today()) {
+            Ok(registration) => {
+                accept(
+                    ctx,
+                    &Destination::unit(unit_id),
+                    &registration,
+                    source,
+                    None,
+                )
+                .await?;
+                Ok(Ok(()))
+            }
+            Err(errors) => Ok(Err((self, errors))),
         }
     }
 }

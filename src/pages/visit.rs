@@ -15,7 +15,6 @@ use crate::pages::person_form::{PersonForm, PersonPage};
 use crate::pages::portal::form::Errors;
 use crate::pages::session::{PageCaller, check_csrf, csrf_token, html, see_other};
 use crate::service;
-use crate::service::registration::{Destination, accept};
 use crate::store::registrations::Source;
 
 /// Registers the door's forms.
@@ -119,23 +118,12 @@ async fn register_submit(
 ) -> Result<HttpResponse, AppError> {
     check_csrf(&caller, &form.csrf)?;
     let unit = service::visits::door_unit(&state, &caller, id.into_inner()).await?;
-    let form = form.into_inner();
-    let errors = match form.registration(state.today()) {
-        Ok(registration) => {
-            let source = Source::Officer {
-                user_id: caller.user_id,
-            };
-            accept(
-                &state,
-                &Destination::unit(unit.id),
-                &registration,
-                source,
-                None,
-            )
-            .await?;
-            return Ok(see_other(&format!("/police/units/{}?saved=2", unit.id)));
-        }
-        Err(errors) => errors,
+    let source = Source::Officer {
+        user_id: caller.user_id,
+    };
+    let (form, errors) = match form.into_inner().submit(&state, unit.id, source).await? {
+        Ok(()) => return Ok(see_other(&format!("/police/units/{}?saved=2", unit.id))),
+        Err(refused) => refused,
     };
     let page = register_page(&caller, &unit, form, errors);
     Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page.render()))

@@ -15,7 +15,6 @@ use crate::pages::person_form::{PersonForm, PersonPage};
 use crate::pages::session::{PageCaller, check_csrf, csrf_token, html, see_other};
 use crate::service::Error as ServiceError;
 use crate::service::my_units::{self, MyUnitOut};
-use crate::service::registration::{Destination, accept};
 use crate::service::sublandlords::me;
 use crate::service::undo;
 use crate::store::registrations::Source;
@@ -297,23 +296,12 @@ pub(super) async fn register_submit(
     let me = me(&state, &caller).await?;
     check_csrf(&caller, &form.csrf)?;
     let unit = my_units::unit(&state, &me, id.into_inner()).await?;
-    let form = form.into_inner();
-    let errors = match form.registration(state.today()) {
-        Ok(registration) => {
-            let source = Source::Sublandlord {
-                user_id: caller.user_id,
-            };
-            accept(
-                &state,
-                &Destination::unit(unit.id),
-                &registration,
-                source,
-                None,
-            )
-            .await?;
-            return Ok(see_other(&format!("/my/units/{}?done=registered", unit.id)));
-        }
-        Err(errors) => errors,
+    let source = Source::Sublandlord {
+        user_id: caller.user_id,
+    };
+    let (form, errors) = match form.into_inner().submit(&state, unit.id, source).await? {
+        Ok(()) => return Ok(see_other(&format!("/my/units/{}?done=registered", unit.id))),
+        Err(refused) => refused,
     };
     let page = register_page(&caller, unit.id, unit.address, form, errors);
     Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page.render()))

@@ -226,6 +226,12 @@ async fn every_page_walk(width: u32, height: u32) {
         driver.wait_for(expect).await;
         driver.review(name, width).await;
     }
+    // The outbox page names the configuration file where destinations are set.
+    driver.goto(&app.url("/console/outbox")).await;
+    driver.wait_for("失败的消息").await;
+    driver
+        .review_with("walk-outbox", width, &["renfang.toml"])
+        .await;
     // The import page lists the English values a spreadsheet may use, on purpose.
     driver.goto(&app.url("/console/import")).await;
     driver.wait_for("模板").await;
