@@ -86,10 +86,8 @@ pub(super) fn read_webhooks(path: &Path) -> anyhow::Result<Vec<super::Webhook>> 
                 path.display()
             );
         }
-        // The build carries no TLS stack: a receiver across a network sits behind a local
-        // TLS-terminating proxy (or a private network).
-        if !hook.url.starts_with("http://") {
-            bail!("webhook {:?}: url must be http://", hook.name);
+        if !(hook.url.starts_with("https://") || hook.url.starts_with("http://")) {
+            bail!("webhook {:?}: url must be https:// or http://", hook.name);
         }
         if hook.secret.len() < 16 {
             bail!(
