@@ -192,6 +192,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "forgot {} idempotency keys of staff requests",
                 purged.idempotency_keys
             );
+            println!(
+                "deleted {} delivered and {} given-up outbox messages and {} old events",
+                purged.outbox.sent, purged.outbox.dead, purged.outbox.events
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Sweep { at } => {

@@ -400,3 +400,98 @@ pub async fn destination_of(store: &Store, id: i64) -> StoreResult<Option<String
             .await?,
     )
 }
+
+/// What [`purge`] deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxPurged {
+    /// Delivered messages (with their attempts) older than the delivery cut-off.
+    pub sent: u64,
+    /// Given-up messages (with their attempts) older than the retention cut-off.
+    pub dead: u64,
+    /// Events older than the retention cut-off that no message refers to any more.
+    pub events: u64,
+}
+
+/// Rows deleted per transaction, so that a large purge never holds the writer for long.
+const PURGE_BATCH: i64 = 1000;
+
+/// Deletes messages delivered before `sent_before` and messages given up before
+/// `kept_before`, each with its attempts, then the events older than `kept_before` that no
+/// message still refers to. Pending messages and their events are never touched.
+pub async fn purge(store: &Store, sent_before: i64, kept_before: i64) -> StoreResult<OutboxPurged> {
+    let mut purged = OutboxPurged::default();
+    loop {
+        let n = messages_batch(store, "state = 'sent' and sent_at < $1", sent_before).await?;
+        purged.sent += n;
+        if n < PURGE_BATCH as u64 {
+            break;
+        }
+    }
+    loop {
+        let n = messages_batch(
+            store,
+            "state = 'dead' and next_attempt_at < $1",
+            kept_before,
+        )
+        .await?;
+        purged.dead += n;
+        if n < PURGE_BATCH as u64 {
+            break;
+        }
+    }
+    loop {
+        let n = transaction!(store, |tx| {
+            let done = sqlx::query(
+                r"delete from events where id in (
+                      select e.id from events e
+                      where e.created_at < $1
+                        and not exists (select 1 from outbox_messages m where m.event_id = e.id)
+                      order by e.id limit $2)",
+            )
+            .bind(kept_before)
+            .bind(PURGE_BATCH)
+            .execute(tx.conn())
+            .await?;
+            Ok(done.rows_affected())
+        })
+        .await?;
+        purged.events += n;
+        if n < PURGE_BATCH as u64 {
+            break;
+        }
+    }
+    Ok(purged)
+}
+
+/// Deletes up to [`PURGE_BATCH`] messages matching `filter` (on `$1` = `before`) and their
+/// attempts, in one transaction; answers how many messages.
+async fn messages_batch(store: &Store, filter: &'static str, before: i64) -> StoreResult<u64> {
+    transaction!(store, |tx| {
+        let ids: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
+            "select id from outbox_messages where {filter} order by id limit $2"
+        )))
+        .bind(before)
+        .bind(PURGE_BATCH)
+        .fetch_all(tx.conn())
+        .await?;
+        for chunk in ids.chunks(200) {
+            let list = chunk
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            sqlx::query(AssertSqlSafe(format!(
+                "delete from outbox_attempts where message_id in ({list})"
+            )))
+            .execute(tx.conn())
+            .await?;
+            sqlx::query(AssertSqlSafe(format!(
+                "delete from outbox_messages where id in ({list})"
+            )))
+            .execute(tx.conn())
+            .await?;
+        }
+        Ok(ids.len() as u64)
+    })
+    .await
+}

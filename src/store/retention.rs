@@ -23,6 +23,8 @@ pub struct Purged {
     pub visit_photos: u64,
     /// Staff `Idempotency-Key` answers past their week.
     pub idempotency_keys: u64,
+    /// Outbox messages, attempts and events past their time.
+    pub outbox: super::outbox::OutboxPurged,
 }
 
 /// Deletes the personal data of occupants who moved out before `cutoff_ms`, the text,

@@ -625,3 +625,77 @@ async fn the_console_retries_a_message_and_a_whole_destination() {
         2
     );
 }
+
+#[tokio::test]
+async fn the_purge_forgets_old_deliveries_and_events_but_keeps_what_is_pending() {
+    let receiver = Receiver::start(vec![]);
+    let app = app_sending_to(&receiver.url, &["visit.recorded"], 12).await;
+    let admin = app.admin_with(&["影佳"]).await;
+    for n in 1..=3 {
+        record_a_visit_at(&app, &admin, &format!("影佳路 {n}号")).await;
+    }
+    let dispatcher = Dispatcher::new(&app.settings).unwrap();
+    let now = Utc::now();
+    // Two delivered, one still pending (made not due before the delivery run).
+    let pending: i64 = scalar(&app, "select max(id) from outbox_messages").await;
+    sqlx::query("update outbox_messages set next_attempt_at = $1 where id = $2")
+        .bind(renfang::store::millis(now + Duration::days(400)))
+        .bind(pending)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(dispatcher.run_once(&app.store, now).await.unwrap().sent, 2);
+    assert_eq!(app.count("outbox_attempts").await, 2);
+
+    // A month less a day later nothing goes; a month and a day later the deliveries go
+    // with their attempts, the events stay (they are the feed's history) and so does the
+    // pending message.
+    let early = renfang::jobs::purge::run(&app.store, 180, now + Duration::days(29))
+        .await
+        .unwrap();
+    assert_eq!(early.outbox, Default::default());
+    let late = renfang::jobs::purge::run(&app.store, 180, now + Duration::days(31))
+        .await
+        .unwrap();
+    assert_eq!(
+        (late.outbox.sent, late.outbox.dead, late.outbox.events),
+        (2, 0, 0)
+    );
+    assert_eq!(app.count("outbox_messages").await, 1);
+    assert_eq!(app.count("outbox_attempts").await, 0);
+    assert_eq!(
+        scalar(
+            &app,
+            "select count(*) from events where type = 'visit.recorded'"
+        )
+        .await,
+        3
+    );
+    // After the retention period the events nothing refers to go; the pending message's
+    // event stays with it.
+    let later = renfang::jobs::purge::run(&app.store, 180, now + Duration::days(181))
+        .await
+        .unwrap();
+    assert_eq!(later.outbox.events, 2);
+    assert_eq!(app.count("outbox_messages").await, 1);
+    assert_eq!(
+        scalar(
+            &app,
+            "select count(*) from events e join outbox_messages m on m.event_id = e.id"
+        )
+        .await,
+        1
+    );
+    // A message given up goes after the retention period too, and its event with it.
+    sqlx::query("update outbox_messages set state = 'dead', next_attempt_at = $1")
+        .bind(renfang::store::millis(now))
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    let dead = renfang::jobs::purge::run(&app.store, 180, now + Duration::days(181))
+        .await
+        .unwrap();
+    assert_eq!((dead.outbox.dead, dead.outbox.events), (1, 1));
+    assert_eq!(app.count("outbox_messages").await, 0);
+    assert_eq!(app.count("events").await, 0);
+}
