@@ -28,6 +28,7 @@ pub struct Application {
     public_url: String,
     server: Server,
     store: Store,
+    dispatcher: crate::jobs::outbox::Dispatcher,
 }
 
 impl Application {
@@ -75,10 +76,13 @@ impl Application {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{address}"));
+        let vault = Arc::new(Vault::new(&key));
+        let dispatcher =
+            crate::jobs::outbox::Dispatcher::new(&settings, vault.clone(), &public_url)?;
         let state = web::Data::new(AppState {
             ctx: crate::service::Context {
                 store: store.clone(),
-                vault: Arc::new(Vault::new(&key)),
+                vault,
                 sessions,
                 settings,
                 public_url: public_url.clone(),
@@ -106,6 +110,7 @@ impl Application {
             public_url,
             server,
             store,
+            dispatcher,
         })
     }
 
@@ -127,6 +132,11 @@ impl Application {
     /// The store the server uses.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The outbox dispatcher of this instance (its destinations, key and public URL).
+    pub fn dispatcher(&self) -> crate::jobs::outbox::Dispatcher {
+        self.dispatcher.clone()
     }
 
     /// Serves until SIGTERM or SIGINT; requests in flight are finished first.

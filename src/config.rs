@@ -4,6 +4,7 @@
 //! reading or checking, the function that does it. The file key is the field's name and the
 //! variable is `RENFANG_` and the name in capitals; nothing else lists them.
 
+mod channels;
 mod check;
 mod source;
 
@@ -16,6 +17,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use smart_default::SmartDefault;
 
+pub use channels::{DingTalk, Sms, WeCom, Webhook};
 use check::parse_data_key;
 pub use check::{DatabaseKind, DatabaseUrl};
 
@@ -131,56 +133,35 @@ pub struct Settings {
     #[default(12)]
     #[serde(deserialize_with = "check::whole::<_, 1, 100>")]
     pub outbox_max_attempts: u32,
+    /// Local times of day in which no SMS goes out (`HH:MM-HH:MM`, in `RENFANG_TZ`);
+    /// empty or `off`: none. Messages due then wait for its end.
+    #[default(crate::domain::quiet::QuietHours::parse("21:00-08:00").expect("a valid period"))]
+    #[serde(deserialize_with = "check::quiet_hours")]
+    pub quiet_hours: Option<crate::domain::quiet::QuietHours>,
     /// The `[[webhook]]` destinations of `renfang.toml` (the file only, not the environment).
     #[serde(skip)]
     pub webhook: Vec<Webhook>,
-}
-
-/// A `[[webhook]]` destination: signed JSON posts of the events it takes.
-#[derive(Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Webhook {
-    /// Its name in the console, the metrics and the messages' keys.
-    pub name: String,
-    /// Where events are posted.
-    pub url: String,
-    /// The HMAC-SHA256 key of the signature header.
-    #[serde(default)]
-    pub secret: String,
-    /// The environment variable holding the secret instead of `secret`.
-    #[serde(default)]
-    pub secret_env: Option<String>,
-    /// Event types taken (`["*"]`: all).
-    pub events: Vec<String>,
-    /// Communities (by name) whose events are taken; empty: all.
-    #[serde(default)]
-    pub communities: Vec<String>,
-}
-
-impl std::fmt::Debug for Webhook {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Webhook")
-            .field("name", &self.name)
-            .field("url", &self.url)
-            .field("events", &self.events)
-            .field("communities", &self.communities)
-            .finish_non_exhaustive()
-    }
+    /// The `[[wecom]]` group robots of `renfang.toml`.
+    #[serde(skip)]
+    pub wecom: Vec<WeCom>,
+    /// The `[[dingtalk]]` group robots of `renfang.toml`.
+    #[serde(skip)]
+    pub dingtalk: Vec<DingTalk>,
+    /// The `[[sms]]` gateways of `renfang.toml`.
+    #[serde(skip)]
+    pub sms: Vec<Sms>,
 }
 
 impl Settings {
-    /// The configured destinations and the events each takes.
-    pub fn outbox_routes(&self) -> Vec<(String, crate::domain::event::Route)> {
-        self.webhook
-            .iter()
-            .map(|h| {
-                let route = crate::domain::event::Route {
-                    events: h.events.clone(),
-                    communities: h.communities.clone(),
-                };
-                (h.name.clone(), route)
-            })
-            .collect()
+    /// The configured destinations: name, channel kind and the events each takes.
+    pub fn outbox_routes(
+        &self,
+    ) -> Vec<(
+        String,
+        crate::domain::event::ChannelKind,
+        crate::domain::event::Route,
+    )> {
+        channels::routes(&self.webhook, &self.wecom, &self.dingtalk, &self.sms)
     }
 
     /// The two periods of the clock.
@@ -197,7 +178,11 @@ impl Settings {
         let mut values = source::read_file(Path::new(&file))?;
         values.extend(source::read_environment());
         let mut settings = Self::from_values(&values)?;
-        settings.webhook = source::read_webhooks(Path::new(&file))?;
+        let destinations = channels::read(Path::new(&file))?;
+        settings.webhook = destinations.webhook;
+        settings.wecom = destinations.wecom;
+        settings.dingtalk = destinations.dingtalk;
+        settings.sms = destinations.sms;
         Ok(settings)
     }
 
@@ -367,7 +352,7 @@ mod tests {
     #[test]
     fn every_field_is_a_setting_with_its_variable() {
         let keys = source::keys();
-        assert_eq!(keys.len(), 30);
+        assert_eq!(keys.len(), 31);
         assert!(keys.contains(&"tip_photo_bytes_per_day") && keys.contains(&"tz"));
         assert!(keys.contains(&"case_target"));
         assert_eq!(source::variable("poster_dpi"), "RENFANG_POSTER_DPI");
@@ -457,7 +442,7 @@ mod tests {
         std::fs::write(&path, format!("overdue_days = 9\n{hook}")).unwrap();
         let values = source::read_file(&path).unwrap();
         assert_eq!(values.len(), 1, "the array is not a setting");
-        let hooks = source::read_webhooks(&path).unwrap();
+        let hooks = channels::read(&path).unwrap().webhook;
         assert_eq!(hooks.len(), 1);
         assert_eq!(hooks[0].events, ["case.opened"]);
         assert!(hooks[0].communities.is_empty());
@@ -472,8 +457,70 @@ mod tests {
             (format!("{hook}{hook}"), "different"),
         ] {
             std::fs::write(&path, bad).unwrap();
-            let err = source::read_webhooks(&path).unwrap_err();
+            let err = channels::read(&path).unwrap_err();
             assert!(format!("{err:#}").contains(says), "{err:#}");
         }
+    }
+
+    #[test]
+    fn robots_and_gateways_take_their_default_events_and_share_one_namespace() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("renfang.toml");
+        let robots = "[[wecom]]\nname = \"police-group\"\n\
+                      url = \"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K1\"\n\
+                      [[dingtalk]]\nname = \"town-group\"\n\
+                      url = \"https://oapi.dingtalk.com/robot/send?access_token=T1\"\n\
+                      secret = \"SECabc\"\n\
+                      [[sms]]\nname = \"sms\"\nurl = \"http://10.0.0.9/send\"\n\
+                      body = \"{phone} {text}\"\n";
+        std::fs::write(&path, robots).unwrap();
+        assert!(source::read_file(&path).unwrap().is_empty());
+        let read = channels::read(&path).unwrap();
+        assert_eq!(read.wecom[0].events, ["digest.police", "door_check.opened"]);
+        assert_eq!(read.dingtalk[0].events, read.wecom[0].events);
+        assert_eq!(
+            read.sms[0].events,
+            ["reminder.overdue_soon", "reminder.confirmation_due"]
+        );
+        assert_eq!(read.sms[0].method, "POST");
+        let kinds: Vec<&str> = read.routes().iter().map(|r| r.1.as_str()).collect();
+        assert_eq!(kinds, ["wecom", "dingtalk", "sms"]);
+        assert!(
+            !format!("{:?}", read.wecom[0]).contains("K1"),
+            "the key stays out"
+        );
+        for (bad, says) in [
+            (robots.replace("town-group", "police-group"), "different"),
+            (
+                robots.replace("body =", "events = [\"case.opened\"]\nbody ="),
+                "no one to text",
+            ),
+            (
+                robots.replace("body =", "success_field = \"Code\"\nbody ="),
+                "go together",
+            ),
+            (robots.replace("http://10", "ftp://10"), "url must be"),
+        ] {
+            std::fs::write(&path, bad).unwrap();
+            let err = channels::read(&path).unwrap_err();
+            assert!(format!("{err:#}").contains(says), "{err:#}");
+        }
+    }
+
+    #[test]
+    fn quiet_hours_default_to_the_night_and_can_be_turned_off() {
+        let night = Settings::from_values(&HashMap::new()).unwrap().quiet_hours;
+        assert_eq!(night.unwrap().to_string(), "21:00-08:00");
+        for off in ["off", ""] {
+            let s = Settings::from_values(&values(&[("quiet_hours", off)])).unwrap();
+            assert_eq!(s.quiet_hours, None, "{off:?}");
+        }
+        let s = Settings::from_values(&values(&[("quiet_hours", "22:30-07:00")])).unwrap();
+        assert_eq!(s.quiet_hours.unwrap().to_string(), "22:30-07:00");
+        let err = Settings::from_values(&values(&[("quiet_hours", "22-7")])).unwrap_err();
+        assert!(
+            format!("{err:#}").starts_with("RENFANG_QUIET_HOURS"),
+            "{err:#}"
+        );
     }
 }

@@ -75,8 +75,8 @@ enum Command {
         #[arg(long)]
         at: Option<String>,
     },
-    /// Delivers every outbox message due now to its `[[webhook]]` and prints how many were
-    /// sent, failed (to be retried) and given up; `serve` does this every few seconds.
+    /// Delivers every outbox message due now to its destination and prints how many were
+    /// sent, failed (to be retried), given up and held; `serve` does this every few seconds.
     Dispatch,
 }
 
@@ -210,12 +210,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Dispatch => {
             let settings = Settings::load()?;
             let store = open(&settings).await?;
-            let dispatcher = crate::jobs::outbox::Dispatcher::new(&settings)?;
+            let vault =
+                std::sync::Arc::new(crate::crypto::Vault::new(&settings.resolve_data_key()?));
+            let public_url = settings
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", settings.bind));
+            let dispatcher = crate::jobs::outbox::Dispatcher::new(&settings, vault, &public_url)?;
             let ran = dispatcher.run_once(&store, chrono::Utc::now()).await?;
             store.close().await;
             println!(
-                "sent {} messages, {} failed, {} given up",
-                ran.sent, ran.failed, ran.dead
+                "sent {} messages, {} failed, {} given up, {} held for the quiet hours",
+                ran.sent, ran.failed, ran.dead, ran.held
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -250,8 +256,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
 /// Serves `app` with the scheduler; both stop when the server stops.
 pub async fn run_with_jobs(app: Application, settings: &Settings) -> anyhow::Result<ExitCode> {
     let mut scheduler = crate::jobs::start(app.store().clone(), settings).await?;
-    let dispatcher = crate::jobs::outbox::Dispatcher::new(settings)?;
-    let outbox = crate::jobs::outbox::spawn(app.store().clone(), dispatcher);
+    let outbox = crate::jobs::outbox::spawn(app.store().clone(), app.dispatcher());
     announce(&app);
     let served = app.run_until_stopped().await;
     outbox.abort();

@@ -159,6 +159,14 @@ pub fn time_zone<'de, D: Deserializer<'de>>(d: D) -> Result<chrono_tz::Tz, D::Er
         .map_err(|_| D::Error::custom(format!("unknown time zone {text:?}")))
 }
 
+/// A daily quiet period `HH:MM-HH:MM` in local time; empty or `off`: none.
+pub fn quiet_hours<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<crate::domain::quiet::QuietHours>, D::Error> {
+    let text = String::deserialize(d)?;
+    crate::domain::quiet::QuietHours::parse(&text).map_err(D::Error::custom)
+}
+
 /// A base URL, without a trailing `/`.
 pub fn base_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     let text = String::deserialize(d)?;

@@ -35,7 +35,7 @@ pub(super) fn read_file(path: &Path) -> anyhow::Result<HashMap<String, String>> 
     let known = keys();
     let mut values = HashMap::new();
     for (key, value) in table {
-        if key == WEBHOOKS {
+        if super::channels::TABLES.contains(&key.as_str()) {
             continue;
         }
         // Either `bind = …` or the environment spelling `RENFANG_BIND = …`.
@@ -53,57 +53,6 @@ pub(super) fn read_file(path: &Path) -> anyhow::Result<HashMap<String, String>> 
     Ok(values)
 }
 
-/// The file's array of destinations, read by [`read_webhooks`].
-const WEBHOOKS: &str = "webhook";
-
-/// The `[[webhook]]` destinations of `path` (absent: none), each checked, with a secret
-/// named by `secret_env` read from the environment.
-pub(super) fn read_webhooks(path: &Path) -> anyhow::Result<Vec<super::Webhook>> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Ok(Vec::new());
-    };
-    #[derive(serde::Deserialize)]
-    struct File {
-        #[serde(default)]
-        webhook: Vec<super::Webhook>,
-    }
-    let mut table: toml::Table =
-        toml::from_str(&text).with_context(|| format!("reading {}", path.display()))?;
-    table.retain(|k, _| k == WEBHOOKS);
-    let file: File = toml::Value::Table(table)
-        .try_into()
-        .with_context(|| format!("{}: [[webhook]]", path.display()))?;
-    let mut names = std::collections::HashSet::new();
-    let mut hooks = file.webhook;
-    for hook in &mut hooks {
-        if let Some(var) = &hook.secret_env {
-            hook.secret = std::env::var(var)
-                .with_context(|| format!("webhook {:?}: {var} is not set", hook.name))?;
-        }
-        if hook.name.is_empty() || !names.insert(hook.name.clone()) {
-            bail!(
-                "{}: webhook names must be set and different",
-                path.display()
-            );
-        }
-        if !(hook.url.starts_with("https://") || hook.url.starts_with("http://")) {
-            bail!("webhook {:?}: url must be https:// or http://", hook.name);
-        }
-        if hook.secret.len() < 16 {
-            bail!(
-                "webhook {:?}: the secret needs 16 characters or more",
-                hook.name
-            );
-        }
-        for kind in &hook.events {
-            if kind != "*" && crate::domain::event::EventType::parse(kind).is_none() {
-                bail!("webhook {:?}: unknown event type {kind:?}", hook.name);
-            }
-        }
-    }
-    Ok(hooks)
-}
-
 /// The settings set in the environment.
 pub(super) fn read_environment() -> HashMap<String, String> {
     keys()
@@ -118,7 +67,8 @@ pub(super) fn deserialize(values: &HashMap<String, String>) -> anyhow::Result<Se
     let set = values
         .iter()
         .map(|(k, v)| (k.as_str(), v.trim()))
-        .filter(|(_, v)| !v.is_empty())
+        // Blank is "unset" (the default), except where blank is a value of its own.
+        .filter(|(k, v)| !v.is_empty() || BLANK_IS_A_VALUE.contains(k))
         .map(|(k, v)| (k, Text(v)));
     let map = MapDeserializer::<_, Error>::new(set);
     serde_path_to_error::deserialize(map).map_err(|err| {
@@ -130,6 +80,9 @@ pub(super) fn deserialize(values: &HashMap<String, String>) -> anyhow::Result<Se
         }
     })
 }
+
+/// Settings for which an empty value means "none" rather than "the default".
+const BLANK_IS_A_VALUE: &[&str] = &["quiet_hours"];
 
 /// One setting's text. Options are present when set; everything else is read from the
 /// text by the field's own deserialiser.

@@ -11,8 +11,42 @@ wire_enum!(
         CaseOpened = "case.opened" / "执法案件立案",
         CaseDecided = "case.decided" / "执法案件作出决定",
         TipReceived = "tip.received" / "收到群众举报",
+        ReminderOverdueSoon = "reminder.overdue_soon" / "逾期前提醒",
+        ReminderConfirmationDue = "reminder.confirmation_due" / "确认到期提醒",
+        DigestPolice = "digest.police" / "民警每日汇总",
     }
 );
+
+wire_enum!(
+    /// How a destination is reached: its table in `renfang.toml` and its name in the console.
+    ChannelKind {
+        Webhook = "webhook" / "Webhook",
+        WeCom = "wecom" / "企业微信机器人",
+        DingTalk = "dingtalk" / "钉钉机器人",
+        Sms = "sms" / "短信网关",
+    }
+);
+
+impl ChannelKind {
+    /// The event types a destination of this kind takes when its `events` are not given:
+    /// the chat robots the "at once" alerts and the police digest, SMS the reminders.
+    pub fn default_events(self) -> &'static [EventType] {
+        match self {
+            ChannelKind::Webhook => &[],
+            ChannelKind::WeCom | ChannelKind::DingTalk => {
+                &[EventType::DigestPolice, EventType::DoorCheckOpened]
+            }
+            ChannelKind::Sms => SMS_EVENTS,
+        }
+    }
+}
+
+/// The event types an SMS can go out for: those with a person to text (the sublandlord of
+/// the unit, or the tenant), found when the message is delivered.
+pub const SMS_EVENTS: &[EventType] = &[
+    EventType::ReminderOverdueSoon,
+    EventType::ReminderConfirmationDue,
+];
 
 /// An event to keep and send: its kind, the community it concerns and what other systems
 /// may see of it (ids, codes, addresses, times; never document numbers, names or phones).

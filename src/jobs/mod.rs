@@ -4,6 +4,7 @@
 //! dispatcher ([`outbox`]) is no cron job: `renfang serve` runs it every few seconds beside
 //! them, and `renfang dispatch` once.
 
+pub mod channels;
 pub mod outbox;
 pub mod purge;
 pub mod report;

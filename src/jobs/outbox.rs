@@ -1,17 +1,21 @@
-//! The outbox dispatcher: claims due messages, posts each to its webhook signed with the
-//! destination's secret, and records the attempt; a failure is retried with exponential
-//! back-off and full jitter until `RENFANG_OUTBOX_MAX_ATTEMPTS`, then the message is dead.
-//! Delivery is at least once: a receiver drops repeats by the `Idempotency-Key` header.
+//! The outbox dispatcher: claims due messages, hands each to its destination's channel
+//! (`channels`: webhook, WeCom or DingTalk robot, SMS gateway) and records the attempt; a
+//! failure is retried with exponential back-off and full jitter until
+//! `RENFANG_OUTBOX_MAX_ATTEMPTS`, then the message is dead. SMS due in the quiet hours is
+//! held, not attempted, until they end. Delivery is at least once.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use hmac::Mac;
 
-use crate::config::{Settings, Webhook};
+use super::channels::{Channel, Outcome, Reach};
+use crate::config::Settings;
+use crate::crypto::Vault;
 use crate::domain::event::backoff_secs;
+use crate::domain::quiet::QuietHours;
 use crate::store::outbox::{self, After, Attempt, Claimed};
 use crate::store::{self, Store};
 
@@ -32,25 +36,40 @@ const POLL: Duration = Duration::from_secs(5);
 /// The longest error text kept with an attempt.
 const ERROR_CHARS: usize = 500;
 
-/// What one run delivered and what failed.
+/// What one run delivered, what failed and what it held for the quiet hours.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Ran {
     pub sent: u64,
     pub failed: u64,
     pub dead: u64,
+    /// Held, not attempted: due in the quiet hours of their channel.
+    pub held: u64,
 }
 
-/// The configured destinations and the HTTP client that reaches them.
+/// The configured destinations and what reaching them takes.
 #[derive(Clone)]
 pub struct Dispatcher {
     client: reqwest::Client,
-    hooks: HashMap<String, Webhook>,
+    channels: Arc<HashMap<String, Channel>>,
     max_attempts: u32,
+    /// Opens recipients' phones and makes tenants' links.
+    vault: Arc<Vault>,
+    /// The base of the links in messages.
+    public_url: String,
+    quiet_hours: Option<QuietHours>,
+    tz: chrono_tz::Tz,
+}
+
+/// What became of one claimed message.
+enum Done {
+    Attempted(After),
+    Held,
 }
 
 impl Dispatcher {
-    /// The dispatcher of `settings`' webhooks.
-    pub fn new(settings: &Settings) -> anyhow::Result<Self> {
+    /// The dispatcher of `settings`' destinations, opening phones with `vault` and making
+    /// links under `public_url`.
+    pub fn new(settings: &Settings, vault: Arc<Vault>, public_url: &str) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
@@ -58,18 +77,18 @@ impl Dispatcher {
             .build()?;
         Ok(Self {
             client,
-            hooks: settings
-                .webhook
-                .iter()
-                .map(|h| (h.name.clone(), h.clone()))
-                .collect(),
+            channels: Arc::new(Channel::all(settings)),
             max_attempts: settings.outbox_max_attempts,
+            vault,
+            public_url: public_url.trim_end_matches('/').to_string(),
+            quiet_hours: settings.quiet_hours,
+            tz: settings.tz,
         })
     }
 
     /// Whether any destination is configured (with none, nothing is queued for delivery).
     pub fn is_empty(&self) -> bool {
-        self.hooks.is_empty()
+        self.channels.is_empty()
     }
 
     /// Delivers every message due at `at` (claimed in batches; each once per run).
@@ -81,16 +100,17 @@ impl Dispatcher {
             if claimed.is_empty() {
                 return Ok(ran);
             }
-            let results: Vec<anyhow::Result<After>> = futures_util::stream::iter(claimed)
+            let results: Vec<anyhow::Result<Done>> = futures_util::stream::iter(claimed)
                 .map(|message| self.deliver_one(store, message, at))
                 .buffer_unordered(IN_FLIGHT)
                 .collect()
                 .await;
             for result in results {
                 match result? {
-                    After::Sent => ran.sent += 1,
-                    After::Retry(_) => ran.failed += 1,
-                    After::Dead => ran.dead += 1,
+                    Done::Attempted(After::Sent) => ran.sent += 1,
+                    Done::Attempted(After::Retry(_)) => ran.failed += 1,
+                    Done::Attempted(After::Dead) => ran.dead += 1,
+                    Done::Held => ran.held += 1,
                 }
             }
         }
@@ -101,17 +121,40 @@ impl Dispatcher {
         store: &Store,
         message: Claimed,
         at: DateTime<Utc>,
-    ) -> anyhow::Result<After> {
+    ) -> anyhow::Result<Done> {
+        let channel = self.channels.get(&message.destination);
+        if let Some(quiet_end) = channel
+            .filter(|c| c.keeps_quiet_hours())
+            .and_then(|_| self.quiet_hours?.ends_after(at, &self.tz))
+        {
+            outbox::hold(store, message.id, store::millis(quiet_end)).await?;
+            return Ok(Done::Held);
+        }
         let started = Instant::now();
-        let (status, error) = match self.hooks.get(&message.destination) {
-            Some(hook) => self.post(hook, &message, at).await,
-            None => (None, Some("destination no longer configured".to_string())),
+        let reach = Reach {
+            client: &self.client,
+            store,
+            vault: &self.vault,
+            public_url: &self.public_url,
+            at,
+        };
+        let outcome = match channel {
+            Some(channel) => channel.deliver(&reach, &message).await,
+            None => Outcome::Failed {
+                status: None,
+                error: "destination no longer configured".into(),
+            },
+        };
+        let (status, error, hopeless) = match outcome {
+            Outcome::Delivered { status } => (Some(status), None, false),
+            Outcome::Failed { status, error } => (status, Some(clip(&error)), false),
+            Outcome::Undeliverable { error } => (None, Some(clip(&error)), true),
         };
         let delivered = error.is_none();
         let attempts = u32::try_from(message.attempts).unwrap_or(u32::MAX) + 1;
         let after = if delivered {
             After::Sent
-        } else if attempts >= self.max_attempts {
+        } else if hopeless || attempts >= self.max_attempts {
             After::Dead
         } else {
             let delay = backoff_secs(attempts, BASE_SECS, CAP_SECS, rand::random::<f64>());
@@ -125,6 +168,7 @@ impl Dispatcher {
         };
         outbox::finish(store, message.id, attempt, after).await?;
         if !delivered {
+            // The destination and the message only: an error never holds a phone or a text.
             tracing::warn!(
                 destination = message.destination,
                 message = message.id,
@@ -132,60 +176,8 @@ impl Dispatcher {
                 "outbox delivery failed"
             );
         }
-        Ok(after)
+        Ok(Done::Attempted(after))
     }
-
-    /// Posts the message; answers the HTTP status (if any) and the error (none: 2xx).
-    async fn post(
-        &self,
-        hook: &Webhook,
-        message: &Claimed,
-        at: DateTime<Utc>,
-    ) -> (Option<i64>, Option<String>) {
-        let timestamp = at.timestamp();
-        let answer = self
-            .client
-            .post(&hook.url)
-            .header("content-type", "application/json")
-            .header("idempotency-key", &message.idempotency_key)
-            .header("x-renfang-event", &message.event_type)
-            .header("x-renfang-timestamp", timestamp.to_string())
-            .header(
-                "x-renfang-signature",
-                signature(&hook.secret, timestamp, &message.payload),
-            )
-            .body(message.payload.clone())
-            .send()
-            .await;
-        match answer {
-            Ok(response) => {
-                let status = response.status();
-                let code = Some(i64::from(status.as_u16()));
-                if status.is_success() {
-                    (code, None)
-                } else {
-                    (code, Some(format!("HTTP {}", status.as_u16())))
-                }
-            }
-            Err(e) => (None, Some(clip(&error_chain(&e)))),
-        }
-    }
-}
-
-/// `sha256=<hex>`: HMAC-SHA256 of `<timestamp>.<body>` under `secret`.
-pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
-        .expect("HMAC takes any key length");
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body.as_bytes());
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256={hex}")
 }
 
 /// Runs the dispatcher every few seconds until the task is dropped.
@@ -202,31 +194,6 @@ pub fn spawn(store: Store, dispatcher: Dispatcher) -> tokio::task::JoinHandle<()
     })
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
-}
-
 fn clip(text: &str) -> String {
     text.chars().take(ERROR_CHARS).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_signature_covers_the_timestamp_and_the_body() {
-        let a = signature("0123456789abcdef", 1_700_000_000, "{}");
-        assert!(a.starts_with("sha256=") && a.len() == 7 + 64);
-        assert_ne!(a, signature("0123456789abcdef", 1_700_000_001, "{}"));
-        assert_ne!(a, signature("0123456789abcdef", 1_700_000_000, "{ }"));
-        assert_ne!(a, signature("0123456789abcdeX", 1_700_000_000, "{}"));
-    }
 }

@@ -21,10 +21,15 @@ use crate::store::{self, Scope, filings, registrations};
 
 /// The self-service link of a registration's receipt.
 pub fn link(ctx: &Context, receipt: &str) -> String {
-    let tag = ctx.vault.self_service_tag(receipt);
+    link_with(&ctx.vault, &ctx.public_url, receipt)
+}
+
+/// The self-service link of a receipt under `vault`'s key at `public_url` (for a text
+/// message made outside a request).
+pub fn link_with(vault: &crate::crypto::Vault, public_url: &str, receipt: &str) -> String {
+    let tag = vault.self_service_tag(receipt);
     format!(
-        "{}/me/{}",
-        ctx.public_url,
+        "{public_url}/me/{}",
         SelfServiceToken::format(receipt, &tag)
     )
 }

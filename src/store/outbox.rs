@@ -6,23 +6,28 @@ use sqlx::{AssertSqlSafe, FromRow};
 
 use super::tx::transaction;
 use super::{Store, StoreResult, Tx, audit};
-use crate::domain::event::{NewEvent, Route};
+use crate::domain::event::{ChannelKind, NewEvent, Route};
 
 /// Replaces the stored routing with the configured destinations (at start-up): the
 /// writing transactions read it, so that an event is queued with the change that caused it.
 /// Instances starting at once with the same configuration leave the same rows.
-pub async fn configure(store: &Store, destinations: Vec<(String, Route)>) -> StoreResult<()> {
+pub async fn configure(
+    store: &Store,
+    destinations: Vec<(String, ChannelKind, Route)>,
+) -> StoreResult<()> {
     transaction!(store, |tx| {
-        for (name, route) in &destinations {
+        for (name, kind, route) in &destinations {
             sqlx::query(
-                r"insert into outbox_destinations (name, events, communities)
-                  values ($1, $2, $3)
+                r"insert into outbox_destinations (name, kind, events, communities)
+                  values ($1, $4, $2, $3)
                   on conflict (name) do update
-                  set events = excluded.events, communities = excluded.communities",
+                  set kind = excluded.kind, events = excluded.events,
+                      communities = excluded.communities",
             )
             .bind(name.as_str())
             .bind(serde_json::to_string(&route.events).expect("strings serialise"))
             .bind(serde_json::to_string(&route.communities).expect("strings serialise"))
+            .bind(kind.as_str())
             .execute(tx.conn())
             .await?;
         }
@@ -32,7 +37,7 @@ pub async fn configure(store: &Store, destinations: Vec<(String, Route)>) -> Sto
         for name in stored {
             if !destinations
                 .iter()
-                .any(|(configured, _)| *configured == name)
+                .any(|(configured, _, _)| *configured == name)
             {
                 sqlx::query("delete from outbox_destinations where name = $1")
                     .bind(name)
@@ -184,6 +189,17 @@ pub async fn claim(
     .await
 }
 
+/// Holds message `id` (claimed, not attempted) until `until`, counting no attempt: the
+/// quiet hours of its channel.
+pub async fn hold(store: &Store, id: i64, until: i64) -> StoreResult<()> {
+    sqlx::query("update outbox_messages set next_attempt_at = $1 where id = $2")
+        .bind(until)
+        .bind(id)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
 /// One delivery attempt: when, the HTTP status (none: no answer), the error, how long.
 #[derive(Debug, Clone)]
 pub struct Attempt {
@@ -244,6 +260,9 @@ pub async fn finish(store: &Store, id: i64, attempt: Attempt, after: After) -> S
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Counts {
     pub destination: String,
+    /// How it is reached: `webhook`, `wecom`, `dingtalk` or `sms`; empty for a destination
+    /// no longer configured.
+    pub kind: String,
     /// Waiting for their first or next attempt.
     pub pending: i64,
     /// Pending after at least one failed attempt.
@@ -257,8 +276,8 @@ pub struct Counts {
 /// Counts per destination (the configured ones first, with zeros, then any left from an
 /// earlier configuration); `day_start` is the start of today in ms.
 pub async fn counts(store: &Store, day_start: i64) -> StoreResult<Vec<Counts>> {
-    let configured: Vec<String> =
-        sqlx::query_scalar("select name from outbox_destinations order by name")
+    let configured: Vec<(String, String)> =
+        sqlx::query_as("select name, kind from outbox_destinations order by name")
             .fetch_all(store.pool())
             .await?;
     let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
@@ -274,14 +293,21 @@ pub async fn counts(store: &Store, day_start: i64) -> StoreResult<Vec<Counts>> {
     .await?;
     let mut out: Vec<Counts> = configured
         .into_iter()
-        .map(|destination| Counts {
+        .map(|(destination, kind)| Counts {
             destination,
+            kind,
             ..Counts::default()
         })
         .collect();
     for (destination, pending, failing, dead, sent_today) in rows {
+        let kind = out
+            .iter()
+            .find(|c| c.destination == destination)
+            .map(|c| c.kind.clone())
+            .unwrap_or_default();
         let counts = Counts {
             destination: destination.clone(),
+            kind,
             pending,
             failing,
             dead,

@@ -31,6 +31,26 @@ pub async fn registration(store: &Store, receipt: &str) -> StoreResult<Option<Re
     .await?)
 }
 
+/// What a text to a tenant needs, found when it is sent: the sealed phone of occupant
+/// `occupant_id` while they live there (none once moved out or purged, or if they gave
+/// none) and the receipt of registration `registration_id`, which makes their link.
+pub async fn tenant_contact(
+    store: &Store,
+    occupant_id: i64,
+    registration_id: i64,
+) -> StoreResult<Option<(Vec<u8>, String)>> {
+    Ok(sqlx::query_as(
+        r"select o.phone_enc, r.receipt
+          from occupants o join registrations r on r.id = $2
+          where o.id = $1 and o.moved_out_at is null and o.purged_at is null
+            and o.phone_enc is not null",
+    )
+    .bind(occupant_id)
+    .bind(registration_id)
+    .fetch_optional(store.pool())
+    .await?)
+}
+
 /// One person of the registration, masked.
 #[derive(Debug, Clone, FromRow)]
 pub struct Person {

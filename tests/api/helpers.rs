@@ -41,6 +41,8 @@ pub struct TestApp {
     pub database_url: String,
     /// The settings it runs with (a second instance can start from them).
     pub settings: Settings,
+    /// The instance's outbox dispatcher (its destinations, key and public URL).
+    pub dispatcher: renfang::jobs::outbox::Dispatcher,
     next_user: std::sync::atomic::AtomicU32,
 }
 
@@ -148,6 +150,7 @@ async fn start(settings: Settings, db: TestDb, database_url: String) -> TestApp 
         .expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let store = app.store().clone();
+    let dispatcher = app.dispatcher();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
@@ -159,6 +162,7 @@ async fn start(settings: Settings, db: TestDb, database_url: String) -> TestApp 
         db,
         database_url,
         settings,
+        dispatcher,
         next_user: Default::default(),
     }
 }

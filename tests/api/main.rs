@@ -9,6 +9,7 @@ mod audit_chain;
 mod auth;
 mod browser;
 mod cases;
+mod channels;
 mod cli;
 mod clock;
 mod console;

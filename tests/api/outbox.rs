@@ -12,7 +12,6 @@ use serde_json::{Value, json};
 
 use renfang::config::Webhook;
 use renfang::domain::event::{EventType, NewEvent};
-use renfang::jobs::outbox::Dispatcher;
 use renfang::store::{StoreError, outbox};
 
 use crate::helpers::{TestApp, page, page_login, spawn_app_with};
@@ -173,7 +172,7 @@ async fn a_visit_queues_one_message_that_arrives_signed_with_its_idempotency_key
     let unit = record_a_visit(&app).await;
     assert_eq!(app.count("outbox_messages").await, 1);
 
-    let dispatcher = Dispatcher::new(&app.settings).unwrap();
+    let dispatcher = app.dispatcher.clone();
     let ran = dispatcher.run_once(&app.store, Utc::now()).await.unwrap();
     assert_eq!(ran.sent, 1);
     let got = receiver.requests();
@@ -231,7 +230,7 @@ async fn a_receiver_failing_three_times_gets_one_success_and_four_attempts_are_k
     let receiver = Receiver::start(vec![500, 503, 429]);
     let app = app_sending_to(&receiver.url, &["*"], 12).await;
     record_a_visit(&app).await;
-    let dispatcher = Dispatcher::new(&app.settings).unwrap();
+    let dispatcher = app.dispatcher.clone();
     let mut clock = Utc::now();
     for _ in 0..3 {
         let ran = dispatcher.run_once(&app.store, clock).await.unwrap();
@@ -262,7 +261,7 @@ async fn a_receiver_failing_three_times_gets_one_success_and_four_attempts_are_k
 async fn a_receiver_down_all_along_ends_dead_shows_in_the_console_and_can_be_retried() {
     let app = app_sending_to(&Receiver::down(), &["visit.recorded"], 3).await;
     record_a_visit(&app).await;
-    let dispatcher = Dispatcher::new(&app.settings).unwrap();
+    let dispatcher = app.dispatcher.clone();
     let mut clock = Utc::now();
     let mut dead = 0;
     for _ in 0..3 {
@@ -409,8 +408,8 @@ async fn two_instances_deliver_each_of_fifty_messages_exactly_once() {
             .await
             .unwrap();
     }
-    let first = Dispatcher::new(&app.settings).unwrap();
-    let second = Dispatcher::new(&other.settings).unwrap();
+    let first = app.dispatcher.clone();
+    let second = other.dispatcher.clone();
     let now = Utc::now();
     let (a, b) = tokio::join!(
         first.run_once(&app.store, now),
@@ -509,8 +508,8 @@ async fn a_tip_its_check_a_violation_and_a_decision_each_queue_their_event_witho
         res.text().await.unwrap()
     );
 
-    let ran = Dispatcher::new(&app.settings)
-        .unwrap()
+    let ran = app
+        .dispatcher
         .run_once(&app.store, Utc::now())
         .await
         .unwrap();
@@ -565,7 +564,7 @@ async fn the_console_retries_a_message_and_a_whole_destination() {
     let admin = app.admin_with(&["影佳"]).await;
     record_a_visit_at(&app, &admin, "影佳路 1号 101室").await;
     record_a_visit_at(&app, &admin, "影佳路 1号 102室").await;
-    let dispatcher = Dispatcher::new(&app.settings).unwrap();
+    let dispatcher = app.dispatcher.clone();
     let ran = dispatcher.run_once(&app.store, Utc::now()).await.unwrap();
     assert_eq!(ran.dead, 2, "one attempt allowed");
     let cookie = page_login(&app, "admin", &[]).await;

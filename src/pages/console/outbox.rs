@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{Chrome, admit, page_or_error};
-use crate::domain::event::EventType;
+use crate::domain::event::{ChannelKind, EventType};
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::http::State;
@@ -47,7 +47,17 @@ async fn outbox_page(state: State, PageCaller(caller): PageCaller) -> Result<Htt
         let tz = state.settings.tz;
         let page = OutboxPage {
             chrome: Chrome::new(&caller, "/console/outbox"),
-            destinations: overview.destinations,
+            destinations: overview
+                .destinations
+                .into_iter()
+                .map(|mut d| {
+                    // The kind's Chinese name (none for a destination no longer configured).
+                    d.kind = ChannelKind::parse(&d.kind)
+                        .map(|k| k.label_zh().to_string())
+                        .unwrap_or_default();
+                    d
+                })
+                .collect(),
             failing: overview
                 .failing
                 .into_iter()
