@@ -131,6 +131,12 @@ pub struct Settings {
     #[default(12)]
     #[serde(deserialize_with = "check::whole::<_, 1, 100>")]
     pub outbox_max_attempts: u32,
+    /// Cron expression (seconds first) of the reminders before the clock falls due.
+    #[default = "0 */10 * * * *"]
+    pub remind_cron: String,
+    /// Cron expression (seconds first) of the police's morning digest.
+    #[default = "0 0 8 * * *"]
+    pub digest_cron: String,
     /// The `[[webhook]]` destinations of `renfang.toml` (the file only, not the environment).
     #[serde(skip)]
     pub webhook: Vec<Webhook>,
@@ -324,6 +330,8 @@ mod tests {
         assert_eq!(s.confirm_days, 30);
         assert_eq!(s.case_target, 20);
         assert_eq!(s.sweep_cron, "0 */10 * * * *");
+        assert_eq!(s.remind_cron, "0 */10 * * * *");
+        assert_eq!(s.digest_cron, "0 0 8 * * *");
         assert_eq!(s.tz, chrono_tz::Asia::Shanghai);
         assert_eq!(s.sqlite_dir().unwrap(), PathBuf::from("data"));
     }
@@ -367,7 +375,7 @@ mod tests {
     #[test]
     fn every_field_is_a_setting_with_its_variable() {
         let keys = source::keys();
-        assert_eq!(keys.len(), 30);
+        assert_eq!(keys.len(), 32);
         assert!(keys.contains(&"tip_photo_bytes_per_day") && keys.contains(&"tz"));
         assert!(keys.contains(&"case_target"));
         assert_eq!(source::variable("poster_dpi"), "RENFANG_POSTER_DPI");

@@ -11,6 +11,9 @@ wire_enum!(
         CaseOpened = "case.opened" / "执法案件立案",
         CaseDecided = "case.decided" / "执法案件作出决定",
         TipReceived = "tip.received" / "收到群众举报",
+        ReminderOverdueSoon = "reminder.overdue_soon" / "逾期前提醒",
+        ReminderConfirmationDue = "reminder.confirmation_due" / "确认到期提醒",
+        DigestPolice = "digest.police" / "民警每日汇总",
     }
 );
 

@@ -12,6 +12,7 @@ pub mod notice;
 pub mod person;
 pub mod rates;
 pub mod registration;
+pub mod reminder;
 pub mod role;
 pub mod sublandlord;
 pub mod tip;
