@@ -138,6 +138,12 @@ pub struct Settings {
     #[default(crate::domain::quiet::QuietHours::parse("21:00-08:00").expect("a valid period"))]
     #[serde(deserialize_with = "check::quiet_hours")]
     pub quiet_hours: Option<crate::domain::quiet::QuietHours>,
+    /// Cron expression (seconds first) of the reminders before the clock falls due.
+    #[default = "0 */10 * * * *"]
+    pub remind_cron: String,
+    /// Cron expression (seconds first) of the police's morning digest.
+    #[default = "0 0 8 * * *"]
+    pub digest_cron: String,
     /// The `[[webhook]]` destinations of `renfang.toml` (the file only, not the environment).
     #[serde(skip)]
     pub webhook: Vec<Webhook>,
@@ -309,6 +315,8 @@ mod tests {
         assert_eq!(s.confirm_days, 30);
         assert_eq!(s.case_target, 20);
         assert_eq!(s.sweep_cron, "0 */10 * * * *");
+        assert_eq!(s.remind_cron, "0 */10 * * * *");
+        assert_eq!(s.digest_cron, "0 0 8 * * *");
         assert_eq!(s.tz, chrono_tz::Asia::Shanghai);
         assert_eq!(s.sqlite_dir().unwrap(), PathBuf::from("data"));
     }
@@ -352,7 +360,7 @@ mod tests {
     #[test]
     fn every_field_is_a_setting_with_its_variable() {
         let keys = source::keys();
-        assert_eq!(keys.len(), 31);
+        assert_eq!(keys.len(), 33);
         assert!(keys.contains(&"tip_photo_bytes_per_day") && keys.contains(&"tz"));
         assert!(keys.contains(&"case_target"));
         assert_eq!(source::variable("poster_dpi"), "RENFANG_POSTER_DPI");

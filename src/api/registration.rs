@@ -34,6 +34,9 @@ pub struct OccupantBody {
     /// `foreign_permanent_id`.
     #[serde(default)]
     pub nationality: Option<String>,
+    /// Optional: an SMS before the confirmation falls due (only with a `phone`).
+    #[serde(default)]
+    pub remind: Option<bool>,
 }
 
 /// A registration through a poster.
@@ -64,6 +67,7 @@ impl From<RegistrationBody> for Submission {
                     room: o.room.unwrap_or_default(),
                     move_in: o.move_in,
                     nationality: o.nationality.unwrap_or_default(),
+                    remind: o.remind.unwrap_or(false),
                 })
                 .collect(),
             family: body.family.unwrap_or(false),

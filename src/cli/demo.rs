@@ -192,6 +192,7 @@ async fn register_sample(store: &Store, vault: &Vault, unit_id: i64, n: i64) -> 
         room: "A".into(),
         move_in: "2026-09-01".into(),
         nationality: String::new(),
+        remind: false,
     };
     let registration = NewRegistration::parse(NOTICE_VERSION, &[input], today)
         .map_err(|e| anyhow::anyhow!("demo occupant invalid: {e:?}"))?;

@@ -75,6 +75,19 @@ enum Command {
         #[arg(long)]
         at: Option<String>,
     },
+    /// Queues the reminders due before the clock falls due and prints how many it queued.
+    Remind {
+        /// The instant to remind as of (RFC 3339); default now.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Queues the police's daily digest of each community (once a day) and prints how many
+    /// it queued.
+    Digest {
+        /// The instant of the digest (RFC 3339); default now.
+        #[arg(long)]
+        at: Option<String>,
+    },
     /// Delivers every outbox message due now to its destination and prints how many were
     /// sent, failed (to be retried), given up and held; `serve` does this every few seconds.
     Dispatch,
@@ -205,6 +218,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let created = crate::jobs::sweep::run(&store, settings.clock(), at).await?;
             store.close().await;
             println!("created {created} door checks");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Remind { at } => {
+            let at = instant_or_now(at)?;
+            let settings = Settings::load()?;
+            let store = open(&settings).await?;
+            let queued =
+                crate::jobs::reminders::run(&store, settings.clock(), settings.tz, at).await;
+            store.close().await;
+            println!("queued {} reminders", queued?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Digest { at } => {
+            let at = instant_or_now(at)?;
+            let settings = Settings::load()?;
+            let store = open(&settings).await?;
+            let queued = crate::jobs::reminders::digest(&store, settings.tz, at).await;
+            store.close().await;
+            println!("queued {} digests", queued?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Dispatch => {

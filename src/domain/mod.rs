@@ -14,6 +14,7 @@ pub mod person;
 pub mod quiet;
 pub mod rates;
 pub mod registration;
+pub mod reminder;
 pub mod role;
 pub mod sublandlord;
 pub mod tip;

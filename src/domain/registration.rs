@@ -35,6 +35,8 @@ pub struct OccupantInput {
     pub move_in: String,
     /// ISO 3166-1 alpha-3; required for passports and foreign permanent residence cards.
     pub nationality: String,
+    /// The person asks for an SMS before their confirmation falls due (with a phone only).
+    pub remind: bool,
 }
 
 /// One occupant whose every field passed its checks.
@@ -47,6 +49,8 @@ pub struct Occupant {
     pub move_in: NaiveDate,
     /// ISO 3166-1 alpha-3, where given (always for a passport or foreign permanent card).
     pub nationality: Option<&'static str>,
+    /// Reminded by SMS before the confirmation falls due: asked for, and a phone given.
+    pub remind: bool,
 }
 
 /// A checked submission: at least one occupant, each document once.
@@ -164,10 +168,11 @@ fn parse_occupant(input: &OccupantInput, today: NaiveDate) -> Result<Occupant, V
         (Some(name), Some(document), Some(move_in)) if errors.is_empty() => Ok(Occupant {
             name,
             document,
-            phone,
             room: (!room.is_empty()).then(|| room.to_string()),
             move_in,
             nationality,
+            remind: input.remind && phone.is_some(),
+            phone,
         }),
         _ => Err(errors),
     }
@@ -243,6 +248,7 @@ mod tests {
             room: "A".into(),
             move_in: "2026-11-01".into(),
             nationality: String::new(),
+            remind: false,
         }
     }
 

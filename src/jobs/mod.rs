@@ -1,12 +1,15 @@
 //! Scheduled work, run by `renfang serve` in `RENFANG_TZ`: the overdue sweep
 //! (`RENFANG_SWEEP_CRON`), the retention purge (`RENFANG_PURGE_CRON`) and the monthly report
-//! (`RENFANG_REPORT_CRON`, the 24th). Each is also one command of the CLI. The outbox
+//! (`RENFANG_REPORT_CRON`, the 24th), the reminders before the clock falls due
+//! (`RENFANG_REMIND_CRON`) and the police's morning digest (`RENFANG_DIGEST_CRON`). Each is
+//! also one command of the CLI. The outbox
 //! dispatcher ([`outbox`]) is no cron job: `renfang serve` runs it every few seconds beside
 //! them, and `renfang dispatch` once.
 
 pub mod channels;
 pub mod outbox;
 pub mod purge;
+pub mod reminders;
 pub mod report;
 pub mod sweep;
 
@@ -24,6 +27,8 @@ pub async fn start(store: Store, settings: &Settings) -> anyhow::Result<JobSched
     let rules = settings.clock();
     let store_for_purge = store.clone();
     let store_for_report = store.clone();
+    let store_for_remind = store.clone();
+    let store_for_digest = store.clone();
     // The crate evaluates cron expressions in UTC unless given a zone: "at 02:00" must mean
     // 02:00 in the town, not in Greenwich.
     let job = Job::new_async_tz(settings.sweep_cron.as_str(), settings.tz, move |_, _| {
@@ -89,6 +94,47 @@ pub async fn start(store: Store, settings: &Settings) -> anyhow::Result<JobSched
         .add(job)
         .await
         .context("scheduling the monthly report")?;
+    let (remind_store, tz) = (store_for_remind, settings.tz);
+    let job = Job::new_async_tz(settings.remind_cron.as_str(), settings.tz, move |_, _| {
+        let store = remind_store.clone();
+        Box::pin(async move {
+            match reminders::run(&store, rules, tz, chrono::Utc::now()).await {
+                Ok(n) => tracing::info!(queued = n, "reminders"),
+                Err(e) => tracing::error!(error = format!("{e:#}"), "reminders failed"),
+            }
+        })
+    })
+    .with_context(|| {
+        format!(
+            "RENFANG_REMIND_CRON {:?} is not a valid schedule",
+            settings.remind_cron
+        )
+    })?;
+    scheduler
+        .add(job)
+        .await
+        .context("scheduling the reminders")?;
+
+    let digest_store = store_for_digest;
+    let job = Job::new_async_tz(settings.digest_cron.as_str(), settings.tz, move |_, _| {
+        let store = digest_store.clone();
+        Box::pin(async move {
+            match reminders::digest(&store, tz, chrono::Utc::now()).await {
+                Ok(n) => tracing::info!(queued = n, "police digest"),
+                Err(e) => tracing::error!(error = format!("{e:#}"), "police digest failed"),
+            }
+        })
+    })
+    .with_context(|| {
+        format!(
+            "RENFANG_DIGEST_CRON {:?} is not a valid schedule",
+            settings.digest_cron
+        )
+    })?;
+    scheduler
+        .add(job)
+        .await
+        .context("scheduling the police digest")?;
     scheduler.start().await.context("starting the scheduler")?;
     Ok(scheduler)
 }

@@ -57,6 +57,7 @@ impl PersonForm {
             room: self.room.clone(),
             move_in: self.move_in.clone(),
             nationality: self.nationality.clone(),
+            remind: false,
         };
         match NewRegistration::parse(NOTICE_VERSION, &[input], today) {
             Ok(mut registration) => {

@@ -20,6 +20,10 @@ use crate::service::registration::{
 use crate::store::registrations::Source;
 use crate::store::units::ScanTarget;
 
+mod texts;
+
+use texts::{Texts, texts};
+
 /// Registers the page routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/q/{token}", web::get().to(show))
@@ -39,107 +43,6 @@ impl LangQuery {
         } else {
             Lang::Zh
         }
-    }
-}
-
-/// Every fixed text of the pages, in one language.
-pub struct Texts {
-    pub html_lang: &'static str,
-    pub title: &'static str,
-    pub switch_label: &'static str,
-    pub switch_query: &'static str,
-    pub self_query: &'static str,
-    pub notice_title: &'static str,
-    pub notice_version: &'static str,
-    pub fix_errors: &'static str,
-    pub person: &'static str,
-    pub name: &'static str,
-    pub id_type: &'static str,
-    pub id_number: &'static str,
-    pub nationality: &'static str,
-    pub nationality_none: &'static str,
-    pub phone: &'static str,
-    pub room: &'static str,
-    pub move_in: &'static str,
-    pub remove: &'static str,
-    pub add: &'static str,
-    pub consent: &'static str,
-    pub submit: &'static str,
-    pub done_title: &'static str,
-    pub done_receipt: &'static str,
-    pub done_count: &'static str,
-    pub done_keep: &'static str,
-    pub done_link_title: &'static str,
-    pub done_link_keep: &'static str,
-    pub footer: &'static str,
-}
-
-const ZH: Texts = Texts {
-    html_lang: "zh-CN",
-    title: "扫码登记",
-    switch_label: "English",
-    switch_query: "?lang=en",
-    self_query: "",
-    notice_title: "个人信息告知",
-    notice_version: "告知版本",
-    fix_errors: "请按红字提示修改后再提交，已填写的内容已保留。",
-    person: "居住人",
-    name: "姓名",
-    id_type: "证件类型",
-    id_number: "证件号码",
-    nationality: "国籍（持护照、外国人永久居留身份证的必填）",
-    nationality_none: "— 中国居民证件无需选择 —",
-    phone: "手机号（选填）",
-    room: "房间（选填，如 A室、主卧）",
-    move_in: "入住日期",
-    remove: "删除此人",
-    add: "＋ 再添加一位居住人",
-    consent: "我已阅读上述告知，同意提供以上信息用于出租房屋登记",
-    submit: "提交登记",
-    done_title: "登记成功",
-    done_receipt: "回执号",
-    done_count: "已登记人数",
-    done_keep: "请截图保存回执号，如有疑问可凭回执号向社区查询。",
-    done_link_title: "您的个人登记页",
-    done_link_keep: "请收藏或保存下面的链接（可在微信中打开）：搬离时在此登记搬离，人员无变化时在此确认，还可查看谁查阅过您的信息。链接仅供本人使用，请勿转发。",
-    footer: "人房共管 · 出租房屋扫码登记",
-};
-
-const EN: Texts = Texts {
-    html_lang: "en",
-    title: "Residence registration",
-    switch_label: "中文",
-    switch_query: "",
-    self_query: "?lang=en",
-    notice_title: "Privacy notice",
-    notice_version: "Notice version",
-    fix_errors: "Please correct the fields marked in red; what you typed is kept.",
-    person: "Person",
-    name: "Name (as on the document)",
-    id_type: "Document type",
-    id_number: "Document number",
-    nationality: "Nationality (required with a passport or a foreign permanent residence card)",
-    nationality_none: "— not needed for Chinese documents —",
-    phone: "Phone (optional)",
-    room: "Room (optional)",
-    move_in: "Move-in date",
-    remove: "Remove this person",
-    add: "+ Add another person",
-    consent: "I have read the notice above and agree to provide this information for rental registration",
-    submit: "Submit",
-    done_title: "Registered",
-    done_receipt: "Receipt number",
-    done_count: "People registered",
-    done_keep: "Please keep a screenshot of the receipt number for any enquiry.",
-    done_link_title: "Your own record",
-    done_link_keep: "Keep the link below (it opens in WeChat too): record your move-out there, confirm nothing has changed, and see who has looked at your data. It is yours alone; do not forward it.",
-    footer: "Rental housing registration",
-};
-
-fn texts(lang: Lang) -> &'static Texts {
-    match lang {
-        Lang::Zh => &ZH,
-        Lang::En => &EN,
     }
 }
 
@@ -366,6 +269,7 @@ fn read_form(pairs: &[(String, String)]) -> PostedForm {
             room: get(&format!("room_{i}")),
             move_in: get(&format!("move_in_{i}")),
             nationality: get(&format!("nationality_{i}")),
+            remind: get(&format!("remind_{i}")) == "1",
         })
         .collect();
     PostedForm {
@@ -594,6 +498,7 @@ fn form_fingerprint(inputs: &[OccupantInput]) -> Vec<u8> {
             text.push_str(part);
             text.push('\u{1f}');
         }
+        text.push(if o.remind { '1' } else { '0' });
         text.push('\u{1e}');
     }
     crate::crypto::sha256(text.as_bytes())

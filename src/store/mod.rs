@@ -24,6 +24,7 @@ pub mod ledger_person;
 pub mod outbox;
 mod pool;
 pub mod registrations;
+pub mod reminders;
 pub mod reports;
 pub mod retention;
 pub mod scope;

@@ -73,6 +73,7 @@ struct SealedOccupant {
     room: Option<String>,
     move_in: String,
     nationality: Option<&'static str>,
+    remind_ok: bool,
 }
 
 /// Stores a registration, its occupants (replacing the same person's current row in this
@@ -114,6 +115,7 @@ pub async fn record(
                 room: o.room.clone(),
                 move_in: o.move_in.format("%Y-%m-%d").to_string(),
                 nationality: o.nationality,
+                remind_ok: o.remind,
             }
         })
         .collect();
@@ -269,7 +271,7 @@ async fn insert_rows(tx: &mut Tx<'_>, mut new: NewRows) -> StoreResult<i64> {
 }
 
 /// Occupant values bound per person in [`insert_rows_at_once`].
-const PER_OCCUPANT: usize = 10;
+const PER_OCCUPANT: usize = 11;
 
 /// Inserts the registration and its occupants in one statement (PostgreSQL: one round trip
 /// instead of one per row). It first locks the unit's row (only if the poster is still
@@ -302,7 +304,7 @@ async fn insert_rows_at_once(tx: &mut Tx<'_>, mut new: NewRows) -> StoreResult<i
             select id, $2, $3, $4, $5, $6 from locked returning id
           ),
           people (name, id_type, id_number_enc, id_number_index, id_number_masked, phone_enc,
-                  phone_masked, room, move_in, nationality) as (values {}),
+                  phone_masked, room, move_in, nationality, remind_ok) as (values {}),
           gone as (
             update occupants set moved_out_at = $6, superseded = 1
             where unit_id = (select id from locked) and moved_out_at is null
@@ -312,10 +314,10 @@ async fn insert_rows_at_once(tx: &mut Tx<'_>, mut new: NewRows) -> StoreResult<i
           added as (
             insert into occupants (unit_id, registration_id, name, id_type, id_number_enc,
                 id_number_index, id_number_masked, phone_enc, phone_masked, room, move_in,
-                nationality, created_at)
+                nationality, remind_ok, created_at)
             select $1, reg.id, p.name, p.id_type, p.id_number_enc, p.id_number_index,
                    p.id_number_masked, p.phone_enc, p.phone_masked, p.room, p.move_in,
-                   p.nationality, $6
+                   p.nationality, p.remind_ok, $6
             from reg cross join (select count(*) from gone) g cross join people p
             returning id
           )
@@ -335,7 +337,8 @@ async fn insert_rows_at_once(tx: &mut Tx<'_>, mut new: NewRows) -> StoreResult<i
             .bind(o.phone_masked)
             .bind(o.room)
             .bind(o.move_in)
-            .bind(o.nationality);
+            .bind(o.nationality)
+            .bind(o.remind_ok);
     }
     inserted(query.fetch_optional(tx.conn()).await?, poster)
 }
@@ -402,8 +405,8 @@ async fn insert_occupant(
     sqlx::query(
         r"insert into occupants (unit_id, registration_id, name, id_type, id_number_enc,
               id_number_index, id_number_masked, phone_enc, phone_masked, room, move_in,
-              nationality, created_at)
-          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+              nationality, remind_ok, created_at)
+          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(unit_id)
     .bind(registration_id)
@@ -417,6 +420,7 @@ async fn insert_occupant(
     .bind(o.room)
     .bind(o.move_in)
     .bind(o.nationality)
+    .bind(o.remind_ok)
     .bind(now_ms)
     .execute(tx.conn())
     .await?;

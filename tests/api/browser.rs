@@ -809,7 +809,11 @@ async fn tenant_record_walk(width: u32, height: u32) {
     driver.type_into("#name_0", "KIM MINSU").await;
     driver.click("#id_type_0 option[value=passport]").await;
     driver.type_into("#id_number_0", "M12345678").await;
+    driver.type_into("#phone_0", "13900139000").await;
     driver.set_value("#move_in_0", "2026-10-01").await;
+    // The tenant asks for an SMS before the confirmation falls due; the box stays ticked
+    // when the form comes back.
+    driver.click("input[name=remind_0]").await;
     driver.click("input[name=consent]").await;
     driver.click("button[value=submit]").await;
     driver.wait_for("请选择国籍").await;
@@ -835,6 +839,11 @@ async fn tenant_record_walk(width: u32, height: u32) {
         .await;
     let link = link.as_str().unwrap().to_string();
     assert!(link.contains("/me/RF"), "{link}");
+    let reminded: i64 = sqlx::query_scalar("select count(*) from occupants where remind_ok")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(reminded, 1, "the box was ticked");
 
     driver.goto(&link).await;
     let page = driver.wait_for("谁查阅过我的信息").await;

@@ -215,6 +215,40 @@ async fn import_units_prints_counts_and_rejected_lines_and_exits_2_on_an_unreada
 }
 
 #[tokio::test]
+async fn remind_and_digest_at_an_instant_print_how_many_they_queued() {
+    let (_db, url) = fresh_database().await;
+    let app = renfang::Application::build(crate::helpers::test_settings(&url))
+        .await
+        .unwrap();
+    renfang::store::communities::create(app.store(), "影佳", 0)
+        .await
+        .unwrap();
+    let at = "2027-06-01T08:00:00+08:00";
+    for expected in ["queued 1 digests", "queued 0 digests"] {
+        let out = renfang(&url).args(["digest", "--at", at]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), expected);
+    }
+    let out = renfang(&url).args(["remind", "--at", at]).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "queued 0 reminders"
+    );
+    for command in ["remind", "digest"] {
+        let out = renfang(&url)
+            .args([command, "--at", "yesterday"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{command}");
+    }
+}
+
+#[tokio::test]
 async fn purge_at_an_instant_prints_what_it_deleted() {
     let (_db, url) = fresh_database().await;
     let out = renfang(&url)

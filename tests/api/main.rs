@@ -34,6 +34,7 @@ mod police;
 mod portal;
 mod posters;
 mod redis_start;
+mod reminders;
 mod reports;
 mod retention;
 mod scan;
