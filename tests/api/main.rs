@@ -14,6 +14,7 @@ mod clock;
 mod console;
 mod door_checks;
 mod exports;
+mod feed;
 mod filing_review;
 mod headers;
 mod health;
