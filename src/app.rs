@@ -183,6 +183,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(api::reveal::configure)
         .configure(api::audit::configure)
         .configure(api::outbox::configure)
+        .configure(api::events::configure)
         .configure(pages::session::configure)
         .configure(pages::assets::configure)
         .configure(pages::portal::configure)

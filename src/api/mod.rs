@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod door_checks;
+pub mod events;
 pub mod filings;
 pub mod health;
 pub mod import;

@@ -5,8 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{
-    audit, auth, cases, door_checks, filings, import, me, outbox, reports, reveal, scan, stats,
-    sublandlords, tips, units,
+    audit, auth, cases, door_checks, events, filings, import, me, outbox, reports, reveal, scan,
+    stats, sublandlords, tips, units,
 };
 
 struct BearerAuth;
@@ -91,6 +91,7 @@ impl Modify for BearerAuth {
         audit::list,
         outbox::overview,
         outbox::retry,
+        events::feed,
         me::me,
         me::confirm,
         me::move_out,

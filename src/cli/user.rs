@@ -21,7 +21,8 @@ pub enum UserCommand {
     Add {
         #[arg(long)]
         username: String,
-        /// admin, police, enforcement, community or property.
+        /// admin, police, enforcement, community, property or integration (another
+        /// system that reads the event feed of its communities).
         #[arg(long)]
         role: String,
         /// A community the user may see (repeat for several).

@@ -48,6 +48,13 @@ pub const SMS_EVENTS: &[EventType] = &[
     EventType::ReminderConfirmationDue,
 ];
 
+/// Whether events of the type named `wire` are served by the pull feed. SMS reminders and
+/// chat digests (`reminder.…`, `digest.…`) are messages to people, not facts for other
+/// systems: they stay out of the feed, decided by the name so that types added later follow.
+pub fn in_feed(wire: &str) -> bool {
+    !(wire.starts_with("reminder.") || wire.starts_with("digest."))
+}
+
 /// An event to keep and send: its kind, the community it concerns and what other systems
 /// may see of it (ids, codes, addresses, times; never document numbers, names or phones).
 #[derive(Debug, Clone)]
@@ -101,6 +108,17 @@ mod tests {
             communities: vec![],
         };
         assert!(all.takes(EventType::TipReceived, "张江"));
+    }
+
+    #[test]
+    fn reminders_and_digests_stay_out_of_the_feed_by_their_name() {
+        assert!(in_feed("visit.recorded"));
+        assert!(in_feed("case.opened"));
+        assert!(!in_feed("reminder.sms_sent"));
+        assert!(!in_feed("reminder.overdue_upload"));
+        assert!(!in_feed("digest.police_chat"));
+        // The prefix is the whole first part of the name, not any name that begins alike.
+        assert!(in_feed("reminders_log.kept"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod country;
 pub mod document;
 pub mod door_check;
 pub mod event;
+pub mod feed;
 pub mod import;
 pub mod message;
 pub mod month;

@@ -9,16 +9,19 @@ pub enum Role {
     Community,
     Property,
     Sublandlord,
+    /// Another department's system: reads the event feed of its communities, nothing else.
+    Integration,
 }
 
 impl Role {
     /// Every role, staff first.
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::Admin,
         Role::Police,
         Role::Enforcement,
         Role::Community,
         Role::Property,
+        Role::Integration,
         Role::Sublandlord,
     ];
 
@@ -36,6 +39,7 @@ impl Role {
             Role::Community => "community",
             Role::Property => "property",
             Role::Sublandlord => "sublandlord",
+            Role::Integration => "integration",
         }
     }
 
@@ -48,6 +52,7 @@ impl Role {
             Role::Community => "居委",
             Role::Property => "物业",
             Role::Sublandlord => "二房东",
+            Role::Integration => "外部系统",
         }
     }
 
@@ -59,6 +64,18 @@ impl Role {
     /// Admins see every community; other staff only those they are assigned to.
     pub fn sees_all_communities(self) -> bool {
         self == Role::Admin
+    }
+
+    /// Accounts of other systems: they read the event feed and may use nothing else, no
+    /// page and no other route.
+    pub fn feed_only(self) -> bool {
+        self == Role::Integration
+    }
+
+    /// Roles that read the event feed: the town office (every community) and other
+    /// systems (their communities).
+    pub fn reads_feed(self) -> bool {
+        matches!(self, Role::Admin | Role::Integration)
     }
 
     /// Roles that may create units and rotate posters.

@@ -123,11 +123,22 @@ pub async fn page_caller(req: &HttpRequest, state: &State) -> Result<Caller, Htt
             "暂时无法登录",
             &err.to_string(),
         )),
+        // An account of another system: it reads the event feed over the API and has no
+        // page.
+        Err(crate::service::Error::Forbidden) => Err(message_page(
+            StatusCode::FORBIDDEN,
+            Lang::Zh,
+            "无权访问",
+            NO_CONSOLE,
+        )),
         Err(err) => Err(actix_web::ResponseError::error_response(&AppError::from(
             err,
         ))),
     }
 }
+
+/// What an account of another system is told when it tries the web pages.
+const NO_CONSOLE: &str = "外部系统账号没有网页控制台，只能通过接口读取事件（GET /api/v1/events）。";
 
 fn next_param(req: &HttpRequest) -> String {
     let path = req.path();
@@ -162,6 +173,8 @@ pub fn home_of(role: Role) -> &'static str {
         Role::Admin | Role::Community | Role::Property => "/console",
         Role::Enforcement => "/enforcement",
         Role::Sublandlord => "/my",
+        // It has no page; the login form refuses it before this is asked.
+        Role::Integration => "/login",
     }
 }
 
@@ -236,6 +249,18 @@ async fn login_submit(
     } = form.into_inner();
     let client = crate::http::limit::client_of(&req, &state);
     match sign_in(&state, &client, &username, password).await {
+        Ok((token, role)) if role.feed_only() => {
+            state.sessions.revoke(&token).await;
+            Ok(html(
+                StatusCode::FORBIDDEN,
+                LoginPage {
+                    next: safe_next(Some(&next)),
+                    error: Some(NO_CONSOLE),
+                    username: &username,
+                }
+                .render(),
+            ))
+        }
         Ok((token, role)) => {
             let next = safe_next(Some(&next));
             let to = if next.is_empty() { home_of(role) } else { next };

@@ -120,7 +120,7 @@ async fn find_account(ctx: &Context, typed: &str) -> Result<(String, Option<user
 /// A staff account to create, as typed.
 pub struct NewStaff<'a> {
     pub username: &'a str,
-    /// `admin`, `police`, `enforcement`, `community` or `property`.
+    /// `admin`, `police`, `enforcement`, `community`, `property` or `integration`.
     pub role: &'a str,
     /// The names of the communities the account sees (none for an admin).
     pub communities: &'a [String],
@@ -141,7 +141,7 @@ pub async fn add_staff(store: &Store, by: Option<&Caller>, new: NewStaff<'_>) ->
             "role",
             "invalid",
             "请选择角色",
-            "role must be admin, police, enforcement, community or property",
+            "role must be admin, police, enforcement, community, property or integration",
         )));
     };
     let username = new.username.trim();

@@ -15,8 +15,23 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// The caller behind a session token (bearer or cookie), or `Unauthorized`.
+    /// The caller behind a session token (bearer or cookie), or `Unauthorized`. An account
+    /// of another system is `Forbidden` here: it may only read the feed ([`Caller::for_feed`]),
+    /// so no other route or page has to remember to refuse it.
     pub async fn from_token(ctx: &Context, token: String) -> Result<Caller> {
+        let caller = Self::of_session(ctx, token).await?;
+        if caller.role.feed_only() {
+            return Err(Error::Forbidden);
+        }
+        Ok(caller)
+    }
+
+    /// The caller behind a session token, of any role, for the event feed.
+    pub async fn for_feed(ctx: &Context, token: String) -> Result<Caller> {
+        Self::of_session(ctx, token).await
+    }
+
+    async fn of_session(ctx: &Context, token: String) -> Result<Caller> {
         if !ctx.sessions.ready().await {
             return Err(Error::SessionsUnavailable);
         }

@@ -12,6 +12,7 @@ pub mod cases;
 pub mod context;
 pub mod door_checks;
 pub mod error;
+pub mod feed;
 pub mod filings;
 pub mod imports;
 pub mod ledger;

@@ -9,6 +9,7 @@ use sqlx::{Database, Decode, Type};
 use crate::domain::case::{CaseStatus, EvidenceKind, Violation};
 use crate::domain::document::IdType;
 use crate::domain::door_check::{ClockKind, Reason, Resolution, Status};
+use crate::domain::event::EventType;
 use crate::domain::registration::UploadSource;
 use crate::domain::role::Role;
 use crate::domain::sublandlord::FilingStatus;
@@ -60,4 +61,5 @@ decodes_from_text!(
     Violation => Violation::parse,
     CaseStatus => CaseStatus::parse,
     EvidenceKind => EvidenceKind::parse,
+    EventType => EventType::parse,
 );

@@ -69,6 +69,18 @@ impl Backend {
         }
     }
 
+    /// What the event feed's `where` adds (on `events e`) so that it shows only events of
+    /// transactions that have ended; see `store::feed` for why. SQLite's single writer
+    /// commits in id order, so every committed row is already safe to show.
+    pub(crate) fn feed_watermark(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => {
+                " and e.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+            }
+        }
+    }
+
     /// What a `select` that runs on both backends ends with to lock the rows it reads.
     pub(crate) fn row_lock(self) -> &'static str {
         match self {

@@ -14,6 +14,7 @@ mod decode;
 mod dialect;
 pub mod door_checks;
 mod error;
+pub mod feed;
 pub mod filing_review;
 pub mod filings;
 mod findings;

@@ -15,6 +15,7 @@ mod clock;
 mod console;
 mod door_checks;
 mod exports;
+mod feed;
 mod filing_review;
 mod headers;
 mod health;

@@ -7,13 +7,14 @@ use serde_json::{Value, json};
 
 use crate::helpers::{ID_A, ID_B, TestApp, occupant, registration};
 
-const ROLES: [&str; 6] = [
+const ROLES: [&str; 7] = [
     "admin",
     "police",
     "enforcement",
     "community",
     "property",
     "sublandlord",
+    "integration",
 ];
 const STAFF: &[&str] = &["admin", "police", "enforcement", "community", "property"];
 const UNITS: &[&str] = &["admin", "police", "community", "property"];
@@ -24,6 +25,9 @@ const REVEAL: &[&str] = &["admin", "police"];
 const CASES_READ: &[&str] = &["admin", "police", "enforcement"];
 const CASES_WORK: &[&str] = &["enforcement"];
 const ADMIN: &[&str] = &["admin"];
+/// The event feed: the town office (every community) and other systems (their own). An
+/// `integration` account is in no other list: every other route and page refuses it.
+const FEED: &[&str] = &["admin", "integration"];
 const SUBLANDLORD: &[&str] = &["sublandlord"];
 /// Filings: staff who review them see their communities', a sublandlord their own.
 const FILINGS: &[&str] = &["admin", "police", "community", "sublandlord"];
@@ -420,6 +424,7 @@ fn functions() -> Vec<Route> {
         get("/api/v1/tips", UNITS),
         get("/api/v1/audit", ADMIN),
         get("/api/v1/outbox", ADMIN),
+        get("/api/v1/events", FEED),
         get("/api/v1/reports", ADMIN),
         get("/api/v1/reports/monthly/2026-11.xlsx", ADMIN),
         get("/api/v1/my/units", SUBLANDLORD),
@@ -530,6 +535,13 @@ async fn every_route_answers_every_role_by_function_and_scope_and_denials_change
     for role in ROLES {
         if role == "sublandlord" {
             let (token, cookie) = sublandlord_token(&app).await;
+            tokens.push((role, token));
+            cookies.push((role, cookie));
+        } else if role == "integration" {
+            // The login form refuses it (it has no console); its API session in a cookie
+            // is what a page could be offered.
+            let token = app.login_as(role, &["影佳"]).await;
+            let cookie = format!("{}={token}", renfang::http::auth::SESSION_COOKIE);
             tokens.push((role, token));
             cookies.push((role, cookie));
         } else {

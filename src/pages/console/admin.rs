@@ -138,6 +138,7 @@ async fn render_users(
         Role::Enforcement,
         Role::Community,
         Role::Property,
+        Role::Integration,
     ]
     .iter()
     .map(|r| (r.as_str(), r.label_zh()))
