@@ -70,9 +70,19 @@ drop_pg_db() {
         pg_db=""
     fi
 }
+redis_prefix=""
+# The keys the PostgreSQL run's server left in Redis (sessions, counters) go with it.
+drop_redis_keys() {
+    if [ -n "$redis_prefix" ] && command -v redis-cli >/dev/null; then
+        redis-cli -u "$redis_url" --scan --pattern "$redis_prefix*" |
+            xargs -r redis-cli -u "$redis_url" del >/dev/null 2>&1 || true
+        redis_prefix=""
+    fi
+}
 cleanup() {
     stop_server
     drop_pg_db
+    drop_redis_keys
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -157,7 +167,8 @@ run() {
         psql "$pg_admin" -qc "drop database if exists $pg_db with (force)" >/dev/null
         psql "$pg_admin" -qc "create database $pg_db" >/dev/null
         database="${pg_admin%/*}/$pg_db"
-        export RENFANG_REDIS_URL="$redis_url" RENFANG_REDIS_PREFIX="schemathesis$$:"
+        redis_prefix="schemathesis$$:"
+        export RENFANG_REDIS_URL="$redis_url" RENFANG_REDIS_PREFIX="$redis_prefix"
         ;;
     *)
         echo "unknown backend $name (sqlite or postgres)" >&2
@@ -215,6 +226,7 @@ run() {
     summary+=("$name: $verdict in ${seconds}s: ${tested:-?} operations, ${cases:-?} test cases")
     stop_server
     drop_pg_db
+    drop_redis_keys
 }
 
 for backend in "${backends[@]}"; do
