@@ -123,8 +123,8 @@ call() {
         ${3:+-d "$3"} "$url$2"
 }
 
-# seed: what the generated requests can find: a community, units (one with occupants
-# registered through its poster, one with a sublandlord's filing), and a tip.
+# seed: what the generated requests can find: a community, two units (one with an occupant
+# registered through its poster), a sublandlord's account and a tip.
 seed() {
     call POST /api/v1/communities '{"name":"影佳"}' >/dev/null
     poster=$(call POST /api/v1/units \
