@@ -29,6 +29,7 @@ mod ledger_identity;
 mod limits;
 mod matrix;
 mod offline;
+mod openapi;
 mod outbox;
 mod page;
 mod police;
