@@ -633,7 +633,7 @@ async fn the_purge_forgets_old_deliveries_and_events_but_keeps_what_is_pending()
     for n in 1..=3 {
         record_a_visit_at(&app, &admin, &format!("影佳路 {n}号")).await;
     }
-    let dispatcher = Dispatcher::new(&app.settings).unwrap();
+    let dispatcher = app.dispatcher.clone();
     let now = Utc::now();
     // Two delivered, one still pending (made not due before the delivery run).
     let pending: i64 = scalar(&app, "select max(id) from outbox_messages").await;
