@@ -89,6 +89,11 @@ mod tests {
             .into_owned();
         assert_eq!(STANDARD.decode(decoded).unwrap().len(), 32);
         assert_ne!(sign, super::sign("SECabd", 1_700_000_000_000));
+        // A known answer, worked out independently of this code.
+        assert_eq!(
+            super::sign("secret", 1_700_000_000_000),
+            "OuzzJR5%2BxZ4%2FEYwqtNt6sMYZQMTa%2FHEGvc9miJe7XzY%3D"
+        );
         assert_eq!(signed_url(&robot(""), 1), robot("").url);
     }
 }
