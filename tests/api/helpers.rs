@@ -156,6 +156,9 @@ async fn start(settings: Settings, db: TestDb, database_url: String) -> TestApp 
         address,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // The server closes a connection idle for 5 s; a pooled one older than that
+            // could be closed under a request being written, which then fails.
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .build()
             .unwrap(),
         store,
