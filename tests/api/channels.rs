@@ -22,7 +22,7 @@ const OK: &str = r#"{"errcode":0,"errmsg":"ok"}"#;
 
 /// A request the receiver got.
 #[derive(Debug, Clone)]
-struct Got {
+pub(crate) struct Got {
     method: String,
     /// Path and query, as sent.
     target: String,
@@ -38,7 +38,7 @@ impl Got {
             .map(|(_, v)| v.as_str())
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap()
     }
 
@@ -52,13 +52,13 @@ impl Got {
 
 /// A receiver on 127.0.0.1 answering 200 with `script`'s bodies in order, then with
 /// `otherwise`; it keeps every request.
-struct Receiver {
-    base: String,
+pub(crate) struct Receiver {
+    pub(crate) base: String,
     got: Arc<Mutex<Vec<Got>>>,
 }
 
 impl Receiver {
-    fn start(script: Vec<&'static str>, otherwise: &'static str) -> Self {
+    pub(crate) fn start(script: Vec<&'static str>, otherwise: &'static str) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let got = Arc::new(Mutex::new(Vec::new()));
@@ -108,7 +108,7 @@ impl Receiver {
         Self { base, got }
     }
 
-    fn requests(&self) -> Vec<Got> {
+    pub(crate) fn requests(&self) -> Vec<Got> {
         self.got.lock().unwrap().clone()
     }
 }
@@ -123,7 +123,7 @@ fn wecom(url: String, events: &[&str]) -> WeCom {
     }
 }
 
-fn sms(url: String, headers: &[(&str, &str)], body: &str) -> Sms {
+pub(crate) fn sms(url: String, headers: &[(&str, &str)], body: &str) -> Sms {
     Sms {
         name: "gateway".into(),
         url,

@@ -469,3 +469,50 @@ async fn two_instances_reminding_at_once_queue_each_reminder_once() {
     assert_eq!(messages(&app, OVERDUE_SOON).await, 12);
     assert_eq!(app.count("reminders_sent").await, 12);
 }
+
+#[tokio::test]
+async fn on_day_three_the_sublandlord_is_texted_at_their_number_with_a_link_to_the_unit() {
+    let gateway = crate::channels::Receiver::start(vec![], r#"{"ok":true}"#);
+    let template = crate::channels::sms(
+        format!("{}/send", gateway.base),
+        &[("Content-Type", "application/json")],
+        r#"{"to":"{phone}","text":"{text}"}"#,
+    );
+    let app = spawn_app_with(move |s| s.sms = vec![template]).await;
+    app.admin_with(&["影佳"]).await;
+    let landlord = sublandlord(&app, 1).await;
+    let (unit, _) = filed_unit(&app, &landlord, "影佳路 8号 101室").await;
+    // Day 3 of the clock, at 10:00 in the town: outside the quiet hours.
+    let day3 = clock_from(&app, unit).await + Duration::days(3);
+    let ten = TZ
+        .from_local_datetime(
+            &day3
+                .with_timezone(&TZ)
+                .date_naive()
+                .and_time(NaiveTime::from_hms_opt(10, 0, 0).unwrap()),
+        )
+        .unwrap()
+        .with_timezone(&Utc);
+    set_clock(&app, unit, ten - Duration::days(3)).await;
+
+    assert_eq!(remind(&app, ten).await, 1);
+    let ran = app.dispatcher.run_once(&app.store, ten).await.unwrap();
+    assert_eq!(ran.sent, 1);
+    let got = gateway.requests();
+    assert_eq!(got.len(), 1);
+    let body = got[0].json();
+    assert_eq!(body["to"], crate::sublandlords::phone(1).as_str());
+    let text = body["text"].as_str().unwrap();
+    assert!(text.starts_with("【人房共管】影佳路 8号 101室"), "{text}");
+    assert!(text.contains("2天后"), "{text}");
+    assert!(text.ends_with(&format!("/my/units/{unit}")), "{text}");
+    // The next run of the job the same day texts nobody again.
+    assert_eq!(remind(&app, ten + Duration::minutes(10)).await, 0);
+    let ran = app
+        .dispatcher
+        .run_once(&app.store, ten + Duration::minutes(10))
+        .await
+        .unwrap();
+    assert_eq!(ran.sent, 0);
+    assert_eq!(gateway.requests().len(), 1);
+}
