@@ -92,8 +92,11 @@ export RENFANG_LOG_FORMAT=json NO_COLOR=1
 # The public routes' rate limits would answer the generated traffic with 429s.
 export RENFANG_RATE_IP_PER_MINUTE=0 RENFANG_RATE_POSTER_PER_HOUR=0 \
     RENFANG_RATE_GUESSES_PER_HOUR=0 RENFANG_RATE_TIPS_PER_HOUR=0
-# No scheduled sweep during the run: what the server answers depends on requests only.
-export RENFANG_SWEEP_CRON="0 0 3 1 1 *"
+# No scheduled job during the run (sweep, reminders, digest, purge, report): what the
+# server answers depends on requests only.
+export RENFANG_SWEEP_CRON="0 0 3 1 1 *" RENFANG_REMIND_CRON="0 0 3 1 1 *" \
+    RENFANG_DIGEST_CRON="0 0 3 1 1 *" RENFANG_PURGE_CRON="0 0 3 1 1 *" \
+    RENFANG_REPORT_CRON="0 0 3 1 1 *"
 RENFANG_DATA_KEY=$(head -c 32 /dev/urandom | base64)
 export RENFANG_DATA_KEY
 admin_password="schemathesis-admin-1"
@@ -189,7 +192,8 @@ run() {
     # Left out, because they would end the set-up half-way through the run:
     # - POST /api/v1/logout ends the session of the bearer token every request uses;
     # - POST /api/v1/password changes the caller's password and ends its other sessions.
-    "$st" --config-file "$work/schemathesis.toml" run "$url/api/openapi.json" \
+    # Bounded: a run that hangs fails CI in minutes rather than at its time limit.
+    timeout "${ST_SECONDS:-480}" "$st" --config-file "$work/schemathesis.toml" run "$url/api/openapi.json" \
         -H "Authorization: Bearer $token" \
         --exclude-path /api/v1/logout \
         --exclude-path /api/v1/password \

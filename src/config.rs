@@ -189,6 +189,11 @@ impl Settings {
         settings.wecom = destinations.wecom;
         settings.dingtalk = destinations.dingtalk;
         settings.sms = destinations.sms;
+        // A text carries a link to the unit's page or the tenant's own record: without the
+        // address people reach the service at, it would point at the bound socket.
+        if !settings.sms.is_empty() && settings.public_url.is_none() {
+            anyhow::bail!("{file}: an [[sms]] gateway needs RENFANG_PUBLIC_URL for its links");
+        }
         Ok(settings)
     }
 

@@ -27,7 +27,7 @@ pub fn chat_markdown(kind: EventType, data: &Value, link_base: &str) -> String {
     let link = |label: &str, path: &str| format!("[{label}]({link_base}{path})");
     match kind {
         EventType::DigestPolice => format!(
-            "**{community}** {}\n> 今日新增待核查 {} 处，共 {} 处待核查，逾期最久 {} 天\n> 昨日记录核查结果 {} 条\n{}",
+            "**{community}** {}\n> 昨日新增待核查 {} 处，现共 {} 处待核查，逾期最久 {} 天\n> 昨日记录核查结果 {} 条\n{}",
             text(data, "day"),
             text(data, "new_checks"),
             text(data, "open_checks"),
@@ -192,7 +192,7 @@ mod tests {
                           "path": "/police", "community_id": 1, "community": "影佳"});
         assert_eq!(
             chat_markdown(EventType::DigestPolice, &data, BASE),
-            "**影佳** 2026-12-06\n> 今日新增待核查 7 处，共 23 处待核查，逾期最久 12 天\n\
+            "**影佳** 2026-12-06\n> 昨日新增待核查 7 处，现共 23 处待核查，逾期最久 12 天\n\
              > 昨日记录核查结果 5 条\n[打开核查队列](https://renfang.example.gov.cn/police)"
         );
         assert_eq!(

@@ -102,6 +102,7 @@ pub fn overdue_soon(
             "due_on": local_day(due, tz),
             "sublandlord_id": unit.sublandlord_id,
             "path": format!("/my/units/{}", unit.unit_id),
+            "clock_from": unit.clock_from.timestamp_millis(),
         }),
     };
     Some((once, event))
@@ -132,6 +133,7 @@ pub fn confirmation_due(
             "occupant_id": occupant.occupant_id,
             "registration_id": occupant.registration_id,
             "due_on": local_day(due, tz),
+            "clock_from": occupant.clock_from.timestamp_millis(),
         }),
     };
     Some((once, event))

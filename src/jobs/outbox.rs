@@ -23,8 +23,11 @@ use crate::store::{self, Store};
 const BATCH: i64 = 200;
 /// Deliveries in flight at once.
 const IN_FLIGHT: usize = 32;
-/// How long a claim holds a message before another instance may retry it.
-const LEASE_SECS: i64 = 60;
+/// How long a claim holds a message before another instance may retry it: well past the
+/// longest a batch can take (200 messages, 32 at a time, 10 s each: about 70 s), so that a
+/// message still in flight is never claimed twice, and texts and chat messages, which
+/// carry no key a person could drop repeats by, are not sent twice.
+const LEASE_SECS: i64 = 300;
 /// First retry delay; it doubles with each failure.
 const BASE_SECS: u64 = 30;
 /// Longest retry delay.
@@ -92,16 +95,21 @@ impl Dispatcher {
     }
 
     /// Delivers every message due at `at` (claimed in batches; each once per run).
+    /// The clock runs on from `at` while the run lasts: a batch delivered to a slow receiver
+    /// takes a minute or more, and later claims, leases, quiet hours and attempt times must
+    /// not use the instant the run began.
     pub async fn run_once(&self, store: &Store, at: DateTime<Utc>) -> anyhow::Result<Ran> {
-        let now = store::millis(at);
+        let started = Instant::now();
+        let clock = move || at + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
         let mut ran = Ran::default();
         loop {
+            let now = store::millis(clock());
             let claimed = outbox::claim(store, now, now + LEASE_SECS * 1000, BATCH).await?;
             if claimed.is_empty() {
                 return Ok(ran);
             }
             let results: Vec<anyhow::Result<Done>> = futures_util::stream::iter(claimed)
-                .map(|message| self.deliver_one(store, message, at))
+                .map(|message| self.deliver_one(store, message, clock()))
                 .buffer_unordered(IN_FLIGHT)
                 .collect()
                 .await;

@@ -201,3 +201,34 @@ pub async fn queue_once(
     })
     .await
 }
+
+/// Forgets the keys of reminders and digests whose deadline or day ended before
+/// `before_ms`: none of them can be queued again, so the key has done its work.
+pub async fn forget(store: &Store, before_ms: i64) -> StoreResult<u64> {
+    let done = sqlx::query("delete from reminders_sent where due_at < $1")
+        .bind(before_ms)
+        .execute(store.pool())
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Whether unit `unit_id` still runs the clock a reminder was queued for (`clock_kind`
+/// started at `clock_from_ms`, not paused): an upload, a confirmation or a vacancy since
+/// makes the reminder untrue, and it is not sent.
+pub async fn still_due(
+    store: &Store,
+    unit_id: i64,
+    clock_kind: &str,
+    clock_from_ms: i64,
+) -> StoreResult<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        r"select id from units
+          where id = $1 and state = 'active' and clock_kind = $2 and clock_from = $3",
+    )
+    .bind(unit_id)
+    .bind(clock_kind)
+    .bind(clock_from_ms)
+    .fetch_optional(store.pool())
+    .await?;
+    Ok(found.is_some())
+}

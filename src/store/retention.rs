@@ -25,6 +25,8 @@ pub struct Purged {
     pub idempotency_keys: u64,
     /// Outbox messages, attempts and events past their time.
     pub outbox: super::outbox::OutboxPurged,
+    /// Keys of reminders and digests whose deadline passed more than a week ago.
+    pub reminder_keys: u64,
 }
 
 /// Deletes the personal data of occupants who moved out before `cutoff_ms`, the text,

@@ -43,7 +43,7 @@ pub async fn tenant_contact(
         r"select o.phone_enc, r.receipt
           from occupants o join registrations r on r.id = $2
           where o.id = $1 and o.moved_out_at is null and o.purged_at is null
-            and o.phone_enc is not null",
+            and o.phone_enc is not null and o.remind_ok",
     )
     .bind(occupant_id)
     .bind(registration_id)

@@ -321,7 +321,7 @@ async fn a_signed_dingtalk_robot_gets_a_fresh_timestamp_and_the_sign_of_its_secr
     assert_eq!(
         body["markdown"]["text"],
         format!(
-            "**影佳** 2026-12-06\n> 今日新增待核查 7 处，共 23 处待核查，逾期最久 12 天\n\
+            "**影佳** 2026-12-06\n> 昨日新增待核查 7 处，现共 23 处待核查，逾期最久 12 天\n\
              > 昨日记录核查结果 5 条\n[打开核查队列]({}/police)",
             app.address
         )
@@ -427,9 +427,10 @@ async fn an_sms_to_a_tenant_is_form_encoded_and_carries_a_working_self_service_l
     let (_, poster) = app
         .create_unit(&admin, "影佳", "影佳路 100弄 2号 301室")
         .await;
-    let res = app
-        .register(&poster, &registration(&[occupant(ID_A)]), None)
-        .await;
+    // The tenant left a phone and asked to be reminded.
+    let mut tenant = occupant(ID_A);
+    tenant["remind"] = json!(true);
+    let res = app.register(&poster, &registration(&[tenant]), None).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let (occupant_id, registration_id, tenant_unit): (i64, i64, i64) =
         sqlx::query_as("select id, registration_id, unit_id from occupants")

@@ -445,3 +445,36 @@ async fn posters_are_not_printed_for_an_address_no_phone_can_open() {
         assert!(!out.exists(), "{public_url:?} wrote a file");
     }
 }
+
+#[tokio::test]
+async fn an_sms_gateway_without_the_public_address_stops_the_start() {
+    let (_db, url) = fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("renfang.toml");
+    std::fs::write(
+        &config,
+        "[[sms]]\nname = \"sms\"\nurl = \"http://127.0.0.1:9/send\"\nbody = \"{phone} {text}\"\n",
+    )
+    .unwrap();
+    let out = renfang(&url)
+        .env("RENFANG_CONFIG", &config)
+        .env_remove("RENFANG_PUBLIC_URL")
+        .arg("dispatch")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("RENFANG_PUBLIC_URL"), "{err}");
+    // With it, the same file is taken.
+    let out = renfang(&url)
+        .env("RENFANG_CONFIG", &config)
+        .env("RENFANG_PUBLIC_URL", "https://rf.example.gov.cn")
+        .arg("dispatch")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -516,3 +516,73 @@ async fn on_day_three_the_sublandlord_is_texted_at_their_number_with_a_link_to_t
     assert_eq!(ran.sent, 0);
     assert_eq!(gateway.requests().len(), 1);
 }
+
+#[tokio::test]
+async fn the_purge_forgets_a_reminders_key_a_week_after_its_deadline() {
+    let app = app().await;
+    app.admin_with(&["影佳"]).await;
+    let landlord = sublandlord(&app, 1).await;
+    let (unit, _) = filed_unit(&app, &landlord, "影佳路 9号 101室").await;
+    let day0 = clock_from(&app, unit).await;
+    assert_eq!(remind(&app, day0 + Duration::days(3)).await, 1);
+    let due = day0 + Duration::days(5);
+    let purge = |at| renfang::jobs::purge::run(&app.store, 180, at);
+    assert_eq!(
+        purge(due + Duration::days(6)).await.unwrap().reminder_keys,
+        0
+    );
+    assert_eq!(app.count("reminders_sent").await, 1);
+    assert_eq!(
+        purge(due + Duration::days(8)).await.unwrap().reminder_keys,
+        1
+    );
+    assert_eq!(app.count("reminders_sent").await, 0);
+}
+
+#[tokio::test]
+async fn a_reminder_held_overnight_is_not_sent_once_a_tenant_registered_in_the_morning() {
+    let gateway = crate::channels::Receiver::start(vec![], r#"{"ok":true}"#);
+    let template = crate::channels::sms(
+        format!("{}/send", gateway.base),
+        &[("Content-Type", "application/json")],
+        r#"{"to":"{phone}","text":"{text}"}"#,
+    );
+    let app = spawn_app_with(move |s| s.sms = vec![template]).await;
+    app.admin_with(&["影佳"]).await;
+    let landlord = sublandlord(&app, 1).await;
+    let (unit, poster) = filed_unit(&app, &landlord, "影佳路 10号 101室").await;
+    // Day 3 begins at 22:30 in the town, inside the quiet hours: queued, held.
+    let today = Utc::now().with_timezone(&TZ).date_naive();
+    let late = TZ
+        .from_local_datetime(&today.and_time(NaiveTime::from_hms_opt(22, 30, 0).unwrap()))
+        .unwrap()
+        .with_timezone(&Utc);
+    set_clock(&app, unit, late - Duration::days(3)).await;
+    assert_eq!(remind(&app, late).await, 1);
+    assert_eq!(
+        app.dispatcher
+            .run_once(&app.store, late)
+            .await
+            .unwrap()
+            .held,
+        1
+    );
+    // A tenant registers before the texts go out: the unit's clock is another one now.
+    let res = app
+        .register(
+            &poster,
+            &registration(&[crate::helpers::occupant(ID_B)]),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let eight = late + Duration::minutes(9 * 60 + 30);
+    let ran = app.dispatcher.run_once(&app.store, eight).await.unwrap();
+    assert_eq!((ran.sent, ran.dead), (0, 1));
+    assert!(gateway.requests().is_empty(), "no untrue text goes out");
+    let error: String = sqlx::query_scalar("select last_error from outbox_messages")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(error, renfang::jobs::channels::sms::NO_LONGER_DUE);
+}

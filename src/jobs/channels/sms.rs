@@ -12,16 +12,33 @@ use crate::domain::event::EventType;
 use crate::domain::message::{link_of, sms_text};
 use crate::service::self_service::link_with;
 use crate::store::outbox::Claimed;
-use crate::store::{self_service, sublandlords};
+use crate::store::{reminders, self_service, sublandlords};
 
 /// The error of a message with no one to send it to.
 pub const NO_PHONE: &str = "无可用手机号";
+/// The error of a reminder whose deadline moved (an upload, a confirmation, a vacancy)
+/// between queueing and sending, e.g. while it waited for the quiet hours to end.
+pub const NO_LONGER_DUE: &str = "提醒已失效：期限已变";
 
 pub(super) async fn deliver(gateway: &Sms, reach: &Reach<'_>, message: &Claimed) -> Outcome {
     let (kind, data) = match event_of(message) {
         Ok(event) => event,
         Err(undeliverable) => return undeliverable,
     };
+    match still_due(reach, kind, &data).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return Outcome::Undeliverable {
+                error: NO_LONGER_DUE.into(),
+            };
+        }
+        Err(error) => {
+            return Outcome::Failed {
+                status: None,
+                error,
+            };
+        }
+    }
     let (phone, link) = match recipient(reach, kind, &data).await {
         Ok(Some(found)) => found,
         Ok(None) => {
@@ -57,14 +74,39 @@ pub(super) async fn deliver(gateway: &Sms, reach: &Reach<'_>, message: &Claimed)
             if got.as_deref() == Some(want.as_str()) {
                 Outcome::Delivered { status }
             } else {
+                // Only a short code is kept: a whole answer could echo the phone number.
+                let got = match got {
+                    Some(code) if code.chars().count() <= 40 && !code.starts_with(['{', '[']) => {
+                        code
+                    }
+                    Some(_) => "(not a code)".into(),
+                    None => "(absent)".into(),
+                };
                 Outcome::Failed {
                     status: Some(status),
-                    error: format!("{field} = {}", got.unwrap_or_else(|| "(absent)".into())),
+                    error: format!("{field} = {got}"),
                 }
             }
         }
         _ => Outcome::Delivered { status },
     }
+}
+
+/// Whether the clock a reminder was queued for still runs as it did (a reminder without
+/// the clock's start is taken as due).
+async fn still_due(reach: &Reach<'_>, kind: EventType, data: &Value) -> Result<bool, String> {
+    let clock_kind = match kind {
+        EventType::ReminderOverdueSoon => data["reason"].as_str().unwrap_or_default(),
+        EventType::ReminderConfirmationDue => "unconfirmed",
+        _ => return Ok(true),
+    };
+    let (Some(unit), Some(clock_from)) = (data["unit_id"].as_i64(), data["clock_from"].as_i64())
+    else {
+        return Ok(true);
+    };
+    reminders::still_due(reach.store, unit, clock_kind, clock_from)
+        .await
+        .map_err(|e| format!("looking up the unit's clock: {e}"))
 }
 
 /// The phone to text and the link to give, if there is someone: `Err` only when the
@@ -130,6 +172,8 @@ fn render(gateway: &Sms, phone: &str, text: &str) -> Request {
         json_escaped
     } else if content_type.contains("x-www-form-urlencoded") {
         url_encoded
+    } else if content_type.contains("xml") {
+        xml_escaped
     } else {
         raw
     };
@@ -169,6 +213,21 @@ fn fill(template: &str, phone: &str, text: &str, encode: fn(&str) -> String) -> 
 fn json_escaped(value: &str) -> String {
     let quoted = serde_json::to_string(value).expect("a string serialises");
     quoted[1..quoted.len() - 1].to_string()
+}
+
+fn xml_escaped(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn url_encoded(value: &str) -> String {
@@ -213,6 +272,22 @@ mod tests {
     }
 
     const TEXT: &str = "【人房共管】\"A&B\" 路 {phone}";
+
+    #[test]
+    fn an_xml_body_gets_the_text_escaped_as_character_data() {
+        let filled = render(
+            &gateway(
+                "text/xml; charset=utf-8",
+                "<sms><to>{phone}</to><msg>{text}</msg></sms>",
+            ),
+            "13900000001",
+            "A&B <路> \"1号\"",
+        );
+        assert_eq!(
+            filled.body,
+            "<sms><to>13900000001</to><msg>A&amp;B &lt;路&gt; &quot;1号&quot;</msg></sms>"
+        );
+    }
 
     #[test]
     fn a_json_body_gets_the_text_escaped_as_a_string() {
