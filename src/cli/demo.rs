@@ -24,12 +24,13 @@ const COMMUNITIES: [(&str, &str); 3] =
     [("影佳", "影佳路"), ("祥东", "祥东路"), ("虬长路", "虬长路")];
 
 /// Demo accounts: (username, password, role). Demo only: documented in the README.
-const ACCOUNTS: [(&str, &str, &str); 5] = [
+const ACCOUNTS: [(&str, &str, &str); 6] = [
     ("admin", "renfang-admin", "admin"),
     ("police", "renfang-police", "police"),
     ("enforcement", "renfang-enforce", "enforcement"),
     ("community", "renfang-community", "community"),
     ("property", "renfang-property", "property"),
+    ("integration", "renfang-integration", "integration"),
 ];
 const SUBLANDLORD: (&str, &str) = ("13900000001", "renfang-sublandlord");
 

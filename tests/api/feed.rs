@@ -571,3 +571,108 @@ async fn a_reader_polling_beside_concurrent_writers_sees_every_committed_event_o
     );
     assert_eq!(tags, written.committed, "served {seen:?}");
 }
+
+#[tokio::test]
+async fn an_admin_makes_an_integration_account_in_the_console_and_it_reads_the_feed() {
+    let app = spawn_app().await;
+    app.admin_with(&["影佳"]).await;
+    let cookie = crate::helpers::page_login(&app, "admin", &[]).await;
+    let html = crate::helpers::page(&app, &cookie, "/console/users")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(r#"<option value="integration">外部系统</option>"#));
+    let csrf = crate::helpers::csrf_of(&html);
+    let res = crate::helpers::page_post(
+        &app,
+        &cookie,
+        "/console/users",
+        &[
+            ("csrf", csrf.as_str()),
+            ("username", "gongan-feed"),
+            ("role", "integration"),
+            ("password", "a-long-password-1"),
+            ("community", "影佳"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = crate::helpers::page(&app, &cookie, "/console/users")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<td>gongan-feed</td><td>外部系统</td><td>影佳</td>"));
+
+    let res = app
+        .post_json(
+            "/api/v1/login",
+            &json!({"username": "gongan-feed", "password": "a-long-password-1"}),
+            None,
+        )
+        .await;
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["role"], "integration");
+    let token = body["token"].as_str().unwrap();
+    assert_eq!(
+        app.get("/api/v1/events", Some(token)).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_feed_with_its_parameters_and_statuses() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .get("/api/openapi.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let op = &doc["paths"]["/api/v1/events"]["get"];
+    let params: Vec<&str> = op["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(params, vec!["after", "types", "limit"]);
+    let answer = &op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"];
+    assert_eq!(answer, "#/components/schemas/FeedAnswer");
+    let schema = &doc["components"]["schemas"]["FeedAnswer"]["properties"];
+    assert!(schema["items"].is_object() && schema["cursor"].is_object());
+    let item = &doc["components"]["schemas"]["FeedItem"]["properties"];
+    for field in ["id", "type", "occurred_at", "data"] {
+        assert!(item[field].is_object(), "{field}");
+    }
+    for status in ["400", "401", "403", "503"] {
+        let body = &op["responses"][status]["content"]["application/json"]["schema"]["$ref"];
+        assert_eq!(body, "#/components/schemas/ErrorBody", "{status}");
+    }
+    assert!(op["security"].is_array());
+}
+
+#[tokio::test]
+async fn an_event_after_the_newest_one_was_purged_still_comes_after_the_cursor() {
+    let app = spawn_app().await;
+    app.admin_with(&["影佳"]).await;
+    let yj = community_id(&app, "影佳").await;
+    let reader = app.login_as("integration", &["影佳"]).await;
+    write(&app, yj, EventType::TipReceived, 1).await;
+    let newest = write(&app, yj, EventType::TipReceived, 2).await;
+    settled(&app).await;
+    let (items, cursor) = poll(&app, &reader, "").await;
+    assert_eq!(items.len(), 2);
+    // The retention purge removes old events, the newest among them on a quiet day.
+    sqlx::query("delete from events where id = $1")
+        .bind(newest)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    let next = write(&app, yj, EventType::TipReceived, 3).await;
+    assert!(next > newest, "an id was given out twice");
+    settled(&app).await;
+    let (items, _) = poll(&app, &reader, &after(&cursor)).await;
+    assert_eq!(ids(&items), vec![next]);
+}
