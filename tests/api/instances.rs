@@ -169,12 +169,24 @@ async fn while_redis_is_down_registrations_land_nothing_answers_5xx_and_no_login
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     tokio::time::sleep(renfang::limits::REDIS_PAUSE + Duration::from_millis(500)).await;
-    let client = "198.51.100.31";
-    let mut seen = Vec::new();
-    for app in [&a, &b, &a, &b] {
-        seen.push(guess_from(app, client).await);
+    // On a busy machine a call can still miss the limiter's short wait on Redis and pause it
+    // once more; the counts must be shared again within a few pauses, each client afresh.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    for n in 31.. {
+        let client = format!("198.51.100.{n}");
+        let mut seen = Vec::new();
+        for app in [&a, &b, &a, &b] {
+            seen.push(guess_from(app, &client).await);
+        }
+        if seen == [404, 404, 404, 429] {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "shared counts after the outage: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    assert_eq!(seen, [404, 404, 404, 429], "shared counts after the outage");
 }
 
 #[tokio::test]
