@@ -433,7 +433,7 @@ fn without_placeholders(text: &str) -> String {
 
 /// Text safe inside an XML element or a quoted attribute; control characters, which XML
 /// 1.0 does not allow, are left out.
-fn xml_escape(value: &str) -> String {
+pub(crate) fn xml_escape(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {

@@ -10,6 +10,7 @@ use crate::config::Sms;
 use crate::crypto::Purpose;
 use crate::domain::event::EventType;
 use crate::domain::message::{link_of, sms_text};
+use crate::qr::template::xml_escape;
 use crate::service::self_service::link_with;
 use crate::store::outbox::Claimed;
 use crate::store::{reminders, self_service, sublandlords};
@@ -173,7 +174,7 @@ fn render(gateway: &Sms, phone: &str, text: &str) -> Request {
     } else if content_type.contains("x-www-form-urlencoded") {
         url_encoded
     } else if content_type.contains("xml") {
-        xml_escaped
+        xml_escape
     } else {
         raw
     };
@@ -213,21 +214,6 @@ fn fill(template: &str, phone: &str, text: &str, encode: fn(&str) -> String) -> 
 fn json_escaped(value: &str) -> String {
     let quoted = serde_json::to_string(value).expect("a string serialises");
     quoted[1..quoted.len() - 1].to_string()
-}
-
-fn xml_escaped(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn url_encoded(value: &str) -> String {
