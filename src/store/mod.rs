@@ -22,6 +22,7 @@ pub mod idempotency;
 pub mod import;
 pub mod ledger;
 pub mod ledger_person;
+mod native;
 pub mod outbox;
 mod pool;
 pub mod registrations;

@@ -65,7 +65,15 @@ impl Store {
             .connect_with(options)
             .await
             .context("connecting to the database")?;
-        let writer = backend.single_writer().then(|| Writer::start(pool.clone()));
+        let writer = match backend.single_writer() {
+            true => {
+                let path = crate::config::sqlite_path(&url)
+                    .context("SQLite needs a database file, not an in-memory database")?;
+                let setup = backend.connection_setup().unwrap_or_default();
+                Some(Writer::start(path, setup).context("starting the database writer")?)
+            }
+            false => None,
+        };
         Ok(Self {
             pool,
             backend,
@@ -219,6 +227,9 @@ impl Store {
     /// Records the audit head and closes every connection.
     pub async fn close(&self) {
         self.flush_audit_head().await;
+        if let Some(writer) = &self.writer {
+            writer.close().await;
+        }
         self.pool.close().await;
     }
 }

@@ -1,16 +1,15 @@
-//! Group commit for SQLite: one task owns the write connection and commits waiting jobs
+//! Group commit for SQLite: one thread owns the write connection and commits waiting jobs
 //! together.
 
 use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
 
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
-use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyConnection, AnyPool, Connection};
 use tokio::sync::{mpsc, oneshot};
 
-use super::dialect::Backend;
 use super::error::{StoreError, StoreResult};
+use super::native::NativeConnection;
 use super::tx::{Tx, TxFn};
 
 /// Most jobs in one transaction; bounds the latency one slow batch adds to the next.
@@ -21,7 +20,7 @@ const QUEUE: usize = 4096;
 /// One queued job, type-erased so jobs of any result type share the queue.
 trait Job: Send {
     /// Runs the work; the returned hand-off answers the caller once the batch commits.
-    fn run<'c>(self: Box<Self>, conn: &'c mut AnyConnection) -> BoxFuture<'c, Box<dyn Finish>>;
+    fn run<'c>(self: Box<Self>, conn: &'c mut NativeConnection) -> BoxFuture<'c, Box<dyn Finish>>;
     /// Answers the caller without running (the batch could not start).
     fn fail(self: Box<Self>, message: &str);
 }
@@ -43,9 +42,9 @@ struct TypedFinish<T> {
 }
 
 impl<T: Send + 'static> Job for TypedJob<T> {
-    fn run<'c>(self: Box<Self>, conn: &'c mut AnyConnection) -> BoxFuture<'c, Box<dyn Finish>> {
+    fn run<'c>(self: Box<Self>, conn: &'c mut NativeConnection) -> BoxFuture<'c, Box<dyn Finish>> {
         Box::pin(async move {
-            let result = (self.work)(Tx::new(conn, Backend::Sqlite)).await;
+            let result = (self.work)(Tx::native(conn)).await;
             Box::new(TypedFinish {
                 result,
                 reply: self.reply,
@@ -78,61 +77,104 @@ impl<T: Send + 'static> Finish for TypedFinish<T> {
     }
 }
 
-/// Handle to the writer task.
+/// What the writer is asked to do.
+enum Message {
+    Job(Box<dyn Job>),
+    /// Close the connection and stop; answered once closed.
+    Close(oneshot::Sender<()>),
+}
+
+/// Handle to the writer thread.
 #[derive(Clone)]
 pub struct Writer {
-    queue: mpsc::Sender<Box<dyn Job>>,
+    queue: mpsc::Sender<Message>,
 }
 
 impl Writer {
-    /// Starts the writer task on the current runtime.
-    pub fn start(pool: AnyPool) -> Self {
+    /// Starts the writer on a thread of its own, writing to the database file at `path`
+    /// (which the pool has created). The thread runs the jobs' futures; their statements
+    /// call SQLite directly on it (see [`super::native`]), so a statement costs no thread
+    /// hand-off and a busy runtime never delays the one writer.
+    pub fn start(path: PathBuf, setup: &'static str) -> std::io::Result<Self> {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(run(pool, jobs));
-        Self { queue }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || runtime.block_on(run(path, setup, jobs)))?;
+        Ok(Self { queue })
     }
 
     /// Queues `work` and waits until its batch has committed.
     pub async fn submit<T: Send + 'static>(&self, work: TxFn<T>) -> StoreResult<T> {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send(Box::new(TypedJob { work, reply }))
+            .send(Message::Job(Box::new(TypedJob { work, reply })))
             .await
             .map_err(|_| anyhow::anyhow!("the database writer has stopped"))?;
         answer
             .await
             .map_err(|_| anyhow::anyhow!("the database writer dropped a job"))?
     }
-}
 
-async fn run(pool: AnyPool, mut jobs: mpsc::Receiver<Box<dyn Job>>) {
-    while let Some(first) = jobs.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        // The connection goes back to the pool after each batch, so that closing the pool
-        // never waits on an idle writer.
-        let mut conn: PoolConnection<Any> = match pool.acquire().await {
-            Ok(c) => c,
-            Err(err) => {
-                let message = format!("no database connection: {err}");
-                batch.into_iter().for_each(|job| job.fail(&message));
-                continue;
-            }
-        };
-        if let Err(err) = commit_batch(&mut conn, batch).await {
-            tracing::error!(error = %err, "write batch failed");
-            // A connection that failed mid-transaction may be in any state: drop it.
-            let _ = conn.detach().close().await;
+    /// Closes the write connection once the jobs queued before have run; later writes fail.
+    pub async fn close(&self) {
+        let (done, closed) = oneshot::channel();
+        if self.queue.send(Message::Close(done)).await.is_ok() {
+            let _ = closed.await;
         }
     }
 }
 
-async fn commit_batch(conn: &mut AnyConnection, batch: Vec<Box<dyn Job>>) -> Result<(), String> {
+async fn run(path: PathBuf, setup: &'static str, mut messages: mpsc::Receiver<Message>) {
+    let mut conn: Option<NativeConnection> = None;
+    let mut next = messages.recv().await;
+    while let Some(message) = next.take() {
+        let first = match message {
+            Message::Job(job) => job,
+            Message::Close(done) => {
+                drop(conn.take());
+                let _ = done.send(());
+                return;
+            }
+        };
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match messages.try_recv() {
+                Ok(Message::Job(job)) => batch.push(job),
+                // A close waits for this batch, then is handled as the next message.
+                Ok(close) => {
+                    next = Some(close);
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        if conn.is_none() {
+            match NativeConnection::open(&path, setup) {
+                Ok(opened) => conn = Some(opened),
+                Err(err) => {
+                    let message = format!("no database connection: {err}");
+                    batch.into_iter().for_each(|job| job.fail(&message));
+                    batch = Vec::new();
+                }
+            }
+        }
+        if let Some(live) = conn.as_mut().filter(|_| !batch.is_empty())
+            && let Err(err) = commit_batch(live, batch).await
+        {
+            tracing::error!(error = %err, "write batch failed");
+            // A connection that failed mid-transaction may be in any state: open another.
+            conn = None;
+        }
+        if next.is_none() {
+            next = messages.recv().await;
+        }
+    }
+}
+
+async fn commit_batch(conn: &mut NativeConnection, batch: Vec<Box<dyn Job>>) -> Result<(), String> {
     // IMMEDIATE takes the write lock up front, so another process's writer makes this wait
     // (busy_timeout) instead of failing halfway through.
     if let Err(err) = sqlx::query("begin immediate").execute(&mut *conn).await {
@@ -176,7 +218,7 @@ async fn commit_batch(conn: &mut AnyConnection, batch: Vec<Box<dyn Job>>) -> Res
 }
 
 async fn abort(
-    conn: &mut AnyConnection,
+    conn: &mut NativeConnection,
     finishes: Vec<Box<dyn Finish>>,
     message: String,
 ) -> Result<(), String> {

@@ -1,0 +1,323 @@
+//! The SQLite writer's own connection: the SQLite library called directly, on the writer's
+//! thread, with its statements prepared once and kept.
+//!
+//! sqlx's SQLite driver runs every statement on a worker thread of its own behind a channel,
+//! two thread hand-offs a statement; a registration is about eight statements, and on two
+//! busy cores those hand-offs, not SQLite, were the writer's cost. This connection answers
+//! sqlx's `Executor` for the `Any` database, so every write in the store runs on it
+//! unchanged: the same SQL text, the same binding by `$n`, the same rows and errors as the
+//! sqlx driver gives (integers as `BigInt`, reals as `Double`, SQLite's constraint codes).
+//! It is the same SQLite library sqlx links, linked once.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use futures_util::future::{self, BoxFuture};
+use futures_util::stream::{self, BoxStream, StreamExt};
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{Connection, OpenFlags};
+use sqlx::error::{DatabaseError, ErrorKind};
+use sqlx::{Either, Error, Execute, Executor};
+use sqlx_core::any::{
+    Any, AnyColumn, AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo, AnyTypeInfoKind, AnyValue,
+    AnyValueKind,
+};
+use sqlx_core::ext::ustr::UStr;
+use sqlx_core::sql_str::SqlStr;
+
+/// Statements kept prepared: every distinct write statement of the store fits.
+const KEPT_STATEMENTS: usize = 512;
+
+/// A SQLite connection owned by one thread, answering sqlx's `Executor` for `Any`.
+pub struct NativeConnection {
+    conn: Connection,
+}
+
+impl fmt::Debug for NativeConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("NativeConnection")
+    }
+}
+
+impl NativeConnection {
+    /// Opens the database file (it must exist: the pool created and migrated it) and
+    /// applies `setup`, the pragmas every connection of the store runs with.
+    pub fn open(path: &Path, setup: &str) -> Result<Self, Error> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(to_sqlx)?;
+        conn.execute_batch(setup).map_err(to_sqlx)?;
+        conn.set_prepared_statement_cache_capacity(KEPT_STATEMENTS);
+        Ok(Self { conn })
+    }
+
+    /// Whether no transaction is open (after a failure, to know whether to roll back).
+    pub fn is_autocommit(&self) -> bool {
+        self.conn.is_autocommit()
+    }
+
+    /// Runs one statement with its arguments (`$n` takes the n-th), returning what sqlx's
+    /// SQLite driver would: each row, then the count of rows changed. At most `limit` rows
+    /// are read. Several statements in one text (no arguments) run one after another.
+    fn run(
+        &mut self,
+        sql: &str,
+        arguments: Option<sqlx::any::AnyArguments>,
+        limit: Option<usize>,
+    ) -> Result<Vec<Either<AnyQueryResult, AnyRow>>, Error> {
+        let values = match arguments {
+            Some(args) => args
+                .values
+                .0
+                .into_iter()
+                .map(argument)
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
+        let mut statement = match self.conn.prepare_cached(sql) {
+            Ok(statement) => statement,
+            Err(rusqlite::Error::MultipleStatement) if values.is_empty() => {
+                self.conn.execute_batch(sql).map_err(to_sqlx)?;
+                return Ok(vec![Either::Left(changed(self.conn.changes()))]);
+            }
+            Err(err) => return Err(to_sqlx(err)),
+        };
+        for index in 1..=statement.parameter_count() {
+            let position = statement
+                .parameter_name(index)
+                .and_then(|name| name.get(1..))
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(index);
+            let value = values.get(position - 1).ok_or_else(|| {
+                Error::Protocol(format!("no argument bound for parameter {position}"))
+            })?;
+            statement
+                .raw_bind_parameter(index, value)
+                .map_err(to_sqlx)?;
+        }
+        let columns: Vec<String> = statement
+            .column_names()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        let names: Arc<sqlx_core::HashMap<UStr, usize>> = Arc::new(
+            columns
+                .iter()
+                .enumerate()
+                .map(|(i, name)| (UStr::new(name), i))
+                .collect(),
+        );
+        let mut out = Vec::new();
+        let mut rows = statement.raw_query();
+        while limit.is_none_or(|limit| out.len() < limit) {
+            let Some(row) = rows.next().map_err(to_sqlx)? else {
+                break;
+            };
+            let mut values = Vec::with_capacity(columns.len());
+            let mut any_columns = Vec::with_capacity(columns.len());
+            for (i, name) in columns.iter().enumerate() {
+                let kind = value(row.get_ref(i).map_err(to_sqlx)?)?;
+                any_columns.push(AnyColumn {
+                    ordinal: i,
+                    name: UStr::new(name),
+                    type_info: AnyTypeInfo {
+                        kind: kind_of(&kind),
+                    },
+                });
+                values.push(AnyValue { kind });
+            }
+            out.push(Either::Right(AnyRow {
+                column_names: names.clone(),
+                columns: any_columns,
+                values,
+            }));
+        }
+        // Reading stops early only for `fetch_optional`; the statement is reset when the
+        // cached statement goes back, as sqlx's driver resets it.
+        drop(rows);
+        drop(statement);
+        out.push(Either::Left(changed(self.conn.changes())));
+        Ok(out)
+    }
+}
+
+fn changed(rows: u64) -> AnyQueryResult {
+    AnyQueryResult {
+        rows_affected: rows,
+        last_insert_id: None,
+    }
+}
+
+/// One argument as SQLite takes it, the way sqlx's SQLite driver maps `Any` arguments.
+fn argument(value: AnyValueKind) -> Result<Value, Error> {
+    Ok(match value {
+        AnyValueKind::Null(_) => Value::Null,
+        AnyValueKind::Bool(b) => Value::Integer(i64::from(b)),
+        AnyValueKind::SmallInt(i) => Value::Integer(i64::from(i)),
+        AnyValueKind::Integer(i) => Value::Integer(i64::from(i)),
+        AnyValueKind::BigInt(i) => Value::Integer(i),
+        AnyValueKind::Real(r) => Value::Real(f64::from(r)),
+        AnyValueKind::Double(d) => Value::Real(d),
+        AnyValueKind::Text(t) => Value::Text(t.to_string()),
+        AnyValueKind::TextSlice(t) => Value::Text(t.to_string()),
+        AnyValueKind::Blob(b) => Value::Blob(b.to_vec()),
+        other => return Err(Error::Protocol(format!("unsupported argument {other:?}"))),
+    })
+}
+
+/// A column value as sqlx's SQLite driver hands it to `Any`: by the value's own type.
+fn value(value: ValueRef<'_>) -> Result<AnyValueKind, Error> {
+    Ok(match value {
+        ValueRef::Null => AnyValueKind::Null(AnyTypeInfoKind::Null),
+        ValueRef::Integer(i) => AnyValueKind::BigInt(i),
+        ValueRef::Real(r) => AnyValueKind::Double(r),
+        ValueRef::Text(bytes) => AnyValueKind::Text(Arc::new(
+            std::str::from_utf8(bytes)
+                .map_err(|e| Error::Decode(Box::new(e)))?
+                .to_string(),
+        )),
+        ValueRef::Blob(bytes) => AnyValueKind::Blob(Arc::new(bytes.to_vec())),
+    })
+}
+
+fn kind_of(value: &AnyValueKind) -> AnyTypeInfoKind {
+    match value {
+        AnyValueKind::BigInt(_) => AnyTypeInfoKind::BigInt,
+        AnyValueKind::Double(_) => AnyTypeInfoKind::Double,
+        AnyValueKind::Text(_) => AnyTypeInfoKind::Text,
+        AnyValueKind::Blob(_) => AnyTypeInfoKind::Blob,
+        _ => AnyTypeInfoKind::Null,
+    }
+}
+
+/// A SQLite error as sqlx's driver reports it: the extended code, the message, and the
+/// kind of constraint violated.
+#[derive(Debug)]
+struct NativeError {
+    code: i32,
+    message: String,
+}
+
+impl fmt::Display for NativeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "(code: {}) {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for NativeError {}
+
+impl DatabaseError for NativeError {
+    fn message(&self) -> &str {
+        &self.message
+    }
+
+    fn code(&self) -> Option<Cow<'_, str>> {
+        Some(Cow::Owned(self.code.to_string()))
+    }
+
+    fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+        self
+    }
+
+    fn kind(&self) -> ErrorKind {
+        use rusqlite::ffi;
+        match self.code {
+            ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                ErrorKind::UniqueViolation
+            }
+            ffi::SQLITE_CONSTRAINT_FOREIGNKEY => ErrorKind::ForeignKeyViolation,
+            ffi::SQLITE_CONSTRAINT_NOTNULL => ErrorKind::NotNullViolation,
+            ffi::SQLITE_CONSTRAINT_CHECK => ErrorKind::CheckViolation,
+            _ => ErrorKind::Other,
+        }
+    }
+}
+
+fn to_sqlx(err: rusqlite::Error) -> Error {
+    match err {
+        rusqlite::Error::SqliteFailure(failure, message) => {
+            Error::Database(Box::new(NativeError {
+                code: failure.extended_code,
+                message: message.unwrap_or_else(|| failure.to_string()),
+            }))
+        }
+        other => Error::Protocol(other.to_string()),
+    }
+}
+
+impl<'c> Executor<'c> for &'c mut NativeConnection {
+    type Database = Any;
+
+    fn fetch_many<'e, 'q: 'e, E>(
+        self,
+        mut query: E,
+    ) -> BoxStream<'e, Result<Either<AnyQueryResult, AnyRow>, Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        let answer = query
+            .take_arguments()
+            .map_err(Error::Encode)
+            .and_then(|arguments| self.run(query.sql().as_str(), arguments, None));
+        match answer {
+            Ok(steps) => stream::iter(steps.into_iter().map(Ok)).boxed(),
+            Err(err) => stream::once(future::ready(Err(err))).boxed(),
+        }
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(
+        self,
+        mut query: E,
+    ) -> BoxFuture<'e, Result<Option<AnyRow>, Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        let answer = query
+            .take_arguments()
+            .map_err(Error::Encode)
+            .and_then(|arguments| self.run(query.sql().as_str(), arguments, Some(1)))
+            .map(|steps| {
+                steps.into_iter().find_map(|step| match step {
+                    Either::Right(row) => Some(row),
+                    Either::Left(_) => None,
+                })
+            });
+        Box::pin(future::ready(answer))
+    }
+
+    fn prepare_with<'e>(
+        self,
+        _sql: SqlStr,
+        _parameters: &'e [AnyTypeInfo],
+    ) -> BoxFuture<'e, Result<AnyStatement, Error>>
+    where
+        'c: 'e,
+    {
+        Box::pin(future::ready(Err(Error::Protocol(
+            "the writer's connection does not describe statements".into(),
+        ))))
+    }
+
+    fn describe<'e>(
+        self,
+        _sql: SqlStr,
+    ) -> BoxFuture<'e, Result<sqlx_core::describe::Describe<Any>, Error>>
+    where
+        'c: 'e,
+    {
+        Box::pin(future::ready(Err(Error::Protocol(
+            "the writer's connection does not describe statements".into(),
+        ))))
+    }
+}
