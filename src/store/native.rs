@@ -45,8 +45,17 @@ impl NativeConnection {
     /// Opens the database file (it must exist: the pool created and migrated it) and
     /// applies `setup`, the pragmas every connection of the store runs with.
     pub fn open(path: &Path, setup: &str) -> Result<Self, Error> {
+        Self::open_in(path, setup, None)
+    }
+
+    /// [`NativeConnection::open`] through the named SQLite VFS instead of the default one.
+    fn open_in(path: &Path, setup: &str, vfs: Option<&str>) -> Result<Self, Error> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(to_sqlx)?;
+        let conn = match vfs {
+            Some(vfs) => Connection::open_with_flags_and_vfs(path, flags, vfs),
+            None => Connection::open_with_flags(path, flags),
+        }
+        .map_err(to_sqlx)?;
         conn.execute_batch(setup).map_err(to_sqlx)?;
         conn.set_prepared_statement_cache_capacity(KEPT_STATEMENTS);
         Ok(Self { conn })
@@ -319,5 +328,151 @@ impl<'c> Executor<'c> for &'c mut NativeConnection {
         Box::pin(future::ready(Err(Error::Protocol(
             "the writer's connection does not describe statements".into(),
         ))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Power-loss durability of the writer's commits, shown by counting the syncs SQLite asks
+    //! the operating system for: a VFS that is the default one except that it counts each
+    //! sync of a write-ahead log.
+
+    use std::ffi::{c_char, c_int};
+    use std::ptr;
+    use std::sync::Once;
+    use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+
+    use rusqlite::ffi;
+
+    use super::*;
+    use crate::store::Backend;
+
+    static DEFAULT_VFS: AtomicPtr<ffi::sqlite3_vfs> = AtomicPtr::new(ptr::null_mut());
+    /// The default VFS's methods for a WAL file, which the counting copy calls.
+    static WAL_METHODS: AtomicPtr<ffi::sqlite3_io_methods> = AtomicPtr::new(ptr::null_mut());
+    static COUNTING_METHODS: AtomicPtr<ffi::sqlite3_io_methods> = AtomicPtr::new(ptr::null_mut());
+    static WAL_SYNCS: AtomicUsize = AtomicUsize::new(0);
+    const VFS_NAME: &std::ffi::CStr = c"renfang-counting";
+
+    unsafe extern "C" fn counting_open(
+        _vfs: *mut ffi::sqlite3_vfs,
+        name: ffi::sqlite3_filename,
+        file: *mut ffi::sqlite3_file,
+        flags: c_int,
+        out_flags: *mut c_int,
+    ) -> c_int {
+        // SAFETY: the default VFS outlives the process; its xOpen gets the arguments SQLite
+        // gave this one, for a file of the default VFS's size.
+        unsafe {
+            let default = DEFAULT_VFS.load(Ordering::Acquire);
+            let open = (*default).xOpen.expect("the default VFS opens files");
+            let rc = open(default, name, file, flags, out_flags);
+            if rc == ffi::SQLITE_OK
+                && flags & ffi::SQLITE_OPEN_WAL != 0
+                && !(*file).pMethods.is_null()
+            {
+                let methods = (*file).pMethods as *mut ffi::sqlite3_io_methods;
+                WAL_METHODS.store(methods, Ordering::Release);
+                if COUNTING_METHODS.load(Ordering::Acquire).is_null() {
+                    let mut counting = *methods;
+                    counting.xSync = Some(counting_sync);
+                    COUNTING_METHODS.store(Box::into_raw(Box::new(counting)), Ordering::Release);
+                }
+                (*file).pMethods = COUNTING_METHODS.load(Ordering::Acquire);
+            }
+            rc
+        }
+    }
+
+    unsafe extern "C" fn counting_sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
+        WAL_SYNCS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: the file was opened by the default VFS, whose methods these are.
+        unsafe {
+            let sync = (*WAL_METHODS.load(Ordering::Acquire))
+                .xSync
+                .expect("files sync");
+            sync(file, flags)
+        }
+    }
+
+    fn register_counting_vfs() {
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            // SAFETY: registering a copy of the default VFS with another name and open.
+            unsafe {
+                let default = ffi::sqlite3_vfs_find(ptr::null::<c_char>());
+                assert!(!default.is_null());
+                DEFAULT_VFS.store(default, Ordering::Release);
+                let mut counting = *default;
+                counting.pNext = ptr::null_mut();
+                counting.zName = VFS_NAME.as_ptr();
+                counting.xOpen = Some(counting_open);
+                let counting = Box::into_raw(Box::new(counting));
+                assert_eq!(ffi::sqlite3_vfs_register(counting, 0), ffi::SQLITE_OK);
+            }
+        });
+    }
+
+    async fn run(conn: &mut NativeConnection, sql: &str) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+
+    /// The writer's commit returns only after SQLite has synced the write-ahead log
+    /// (`synchronous = full` in WAL mode: "the WAL file is synchronized before each
+    /// transaction commit"), once per commit however many writes it holds; the same commit
+    /// with `synchronous = normal` would not sync, which shows that the count can fail.
+    #[tokio::test]
+    async fn a_commit_returns_after_the_log_is_synced_once_for_the_whole_batch() {
+        register_counting_vfs();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sync.db");
+        std::fs::File::create(&path).unwrap();
+        let setup = Backend::Sqlite.connection_setup().unwrap();
+        let mut conn =
+            NativeConnection::open_in(&path, setup, Some(VFS_NAME.to_str().unwrap())).unwrap();
+
+        let synchronous: i64 = sqlx::query_scalar("pragma synchronous")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        let journal: String = sqlx::query_scalar("pragma journal_mode")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!((synchronous, journal.as_str()), (2, "wal"), "FULL and WAL");
+
+        run(&mut conn, "create table t (x integer not null)").await;
+        run(&mut conn, "begin immediate").await;
+        for x in 0..100_i64 {
+            sqlx::query("insert into t (x) values ($1)")
+                .bind(x)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        let before = WAL_SYNCS.load(Ordering::SeqCst);
+        run(&mut conn, "commit").await;
+        let synced = WAL_SYNCS.load(Ordering::SeqCst) - before;
+        assert!(synced >= 1, "the commit returned before the log was synced");
+        assert!(
+            synced <= 2,
+            "one commit of 100 writes synced {synced} times"
+        );
+
+        run(&mut conn, "pragma synchronous = normal").await;
+        let before = WAL_SYNCS.load(Ordering::SeqCst);
+        run(
+            &mut conn,
+            "begin immediate; insert into t (x) values (1); commit",
+        )
+        .await;
+        assert_eq!(
+            WAL_SYNCS.load(Ordering::SeqCst),
+            before,
+            "NORMAL does not sync"
+        );
     }
 }
