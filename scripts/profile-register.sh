@@ -58,11 +58,15 @@ echo
 echo "share of all samples by thread name (the server's threads are named by actix,"
 echo "tokio, sqlx and the writer; postgres is the database; wrk the load):"
 perf report -i "$WORK/perf.data" --no-children --sort comm --stdio -g none 2>/dev/null |
-  grep -E '^ +[0-9]' | sed 's/ *$//' | head -14
+  grep -E '^ +[0-9]' | sed 's/ *$//' | head -14 || true
 echo
 echo "hottest symbols of the server (self time, share of all samples):"
 perf report -i "$WORK/perf.data" --pid "$pid" --no-children --sort comm,dso,symbol --stdio \
-  -g none 2>/dev/null | grep -E '^ +[0-9]' | sed 's/[ -]*$//' | head -"$TOP"
+  -g none 2>/dev/null | grep -E '^ +[0-9]' | sed 's/[ -]*$//' | head -"$TOP" || true
 if [[ $BACKEND == postgres ]]; then
+  echo
+  echo "hottest symbols of PostgreSQL (self time, share of all samples):"
+  perf report -i "$WORK/perf.data" --comm postgres --no-children --sort dso,symbol --stdio \
+    -g none 2>/dev/null | grep -E '^ +[0-9]' | sed 's/[ -]*$//' | head -"$TOP" || true
   psql "$PG_ADMIN" -qc "drop database if exists renfang_profile with (force)" >/dev/null 2>&1 || true
 fi
