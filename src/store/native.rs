@@ -61,11 +61,6 @@ impl NativeConnection {
         Ok(Self { conn })
     }
 
-    /// Whether no transaction is open (after a failure, to know whether to roll back).
-    pub fn is_autocommit(&self) -> bool {
-        self.conn.is_autocommit()
-    }
-
     /// Runs one statement with its arguments (`$n` takes the n-th), returning what sqlx's
     /// SQLite driver would: each row, then the count of rows changed. At most `limit` rows
     /// are read. Several statements in one text (no arguments) run one after another.
@@ -148,6 +143,18 @@ impl NativeConnection {
         drop(statement);
         out.push(Either::Left(changed(self.conn.changes())));
         Ok(out)
+    }
+}
+
+impl NativeConnection {
+    /// Runs a sqlx query (its text and arguments) at once; see [`NativeConnection::run`].
+    fn execute_query<'q, E: Execute<'q, Any>>(
+        &mut self,
+        mut query: E,
+        limit: Option<usize>,
+    ) -> Result<Vec<Either<AnyQueryResult, AnyRow>>, Error> {
+        let arguments = query.take_arguments().map_err(Error::Encode)?;
+        self.run(query.sql().as_str(), arguments, limit)
     }
 }
 
@@ -268,40 +275,29 @@ impl<'c> Executor<'c> for &'c mut NativeConnection {
 
     fn fetch_many<'e, 'q: 'e, E>(
         self,
-        mut query: E,
+        query: E,
     ) -> BoxStream<'e, Result<Either<AnyQueryResult, AnyRow>, Error>>
     where
         'c: 'e,
         E: 'q + Execute<'q, Any>,
     {
-        let answer = query
-            .take_arguments()
-            .map_err(Error::Encode)
-            .and_then(|arguments| self.run(query.sql().as_str(), arguments, None));
-        match answer {
+        match self.execute_query(query, None) {
             Ok(steps) => stream::iter(steps.into_iter().map(Ok)).boxed(),
             Err(err) => stream::once(future::ready(Err(err))).boxed(),
         }
     }
 
-    fn fetch_optional<'e, 'q: 'e, E>(
-        self,
-        mut query: E,
-    ) -> BoxFuture<'e, Result<Option<AnyRow>, Error>>
+    fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Option<AnyRow>, Error>>
     where
         'c: 'e,
         E: 'q + Execute<'q, Any>,
     {
-        let answer = query
-            .take_arguments()
-            .map_err(Error::Encode)
-            .and_then(|arguments| self.run(query.sql().as_str(), arguments, Some(1)))
-            .map(|steps| {
-                steps.into_iter().find_map(|step| match step {
-                    Either::Right(row) => Some(row),
-                    Either::Left(_) => None,
-                })
-            });
+        let answer = self.execute_query(query, Some(1)).map(|steps| {
+            steps.into_iter().find_map(|step| match step {
+                Either::Right(row) => Some(row),
+                Either::Left(_) => None,
+            })
+        });
         Box::pin(future::ready(answer))
     }
 
