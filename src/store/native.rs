@@ -61,9 +61,17 @@ impl NativeConnection {
         Ok(Self { conn })
     }
 
+    /// Whether no transaction is open: SQLite rolls a transaction back by itself after
+    /// some failures (a full disk, an I/O error).
+    pub fn is_autocommit(&self) -> bool {
+        self.conn.is_autocommit()
+    }
+
     /// Runs one statement with its arguments (`$n` takes the n-th), returning what sqlx's
     /// SQLite driver would: each row, then the count of rows changed. At most `limit` rows
-    /// are read. Several statements in one text (no arguments) run one after another.
+    /// are read, at once (a stream of them is read from memory). Several statements in one
+    /// text are taken only without arguments, and return no rows. The store binds `$n`
+    /// only, each to an argument it gives; `?` takes its position in the statement.
     fn run(
         &mut self,
         sql: &str,

@@ -97,12 +97,20 @@ impl Writer {
     /// hand-off and a busy runtime never delays the one writer.
     pub fn start(path: PathBuf, setup: &'static str) -> std::io::Result<Self> {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || runtime.block_on(run(path, setup, jobs)))?;
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime.block_on(run(path, setup, jobs)),
+                    // Dropping the queue's receiver fails every write with a clear error.
+                    Err(err) => {
+                        tracing::error!(error = %err, "the database writer could not start")
+                    }
+                }
+            })?;
         Ok(Self { queue })
     }
 
@@ -206,6 +214,11 @@ async fn commit_batch(conn: &mut NativeConnection, batch: Vec<Box<dyn Job>>) -> 
         finishes.push(finish);
         if let Err(err) = undo {
             return abort(conn, finishes, format!("savepoint: {err}")).await;
+        }
+        // Some failures (a full disk, an I/O error) make SQLite roll back the whole
+        // transaction; the jobs after it must not run outside one.
+        if conn.is_autocommit() {
+            return abort(conn, finishes, "SQLite rolled the batch back".into()).await;
         }
     }
     match sqlx::query("commit").execute(&mut *conn).await {
