@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use futures_util::future::{self, BoxFuture};
 use futures_util::stream::{self, BoxStream, StreamExt};
-use rusqlite::types::{Value, ValueRef};
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{Connection, OpenFlags};
 use sqlx::error::{DatabaseError, ErrorKind};
 use sqlx::{Either, Error, Execute, Executor};
@@ -78,15 +78,7 @@ impl NativeConnection {
         arguments: Option<sqlx::any::AnyArguments>,
         limit: Option<usize>,
     ) -> Result<Vec<Either<AnyQueryResult, AnyRow>>, Error> {
-        let values = match arguments {
-            Some(args) => args
-                .values
-                .0
-                .into_iter()
-                .map(argument)
-                .collect::<Result<Vec<_>, _>>()?,
-            None => Vec::new(),
-        };
+        let values = arguments.map(|args| args.values.0).unwrap_or_default();
         let mut statement = match self.conn.prepare_cached(sql) {
             Ok(statement) => statement,
             Err(rusqlite::Error::MultipleStatement) if values.is_empty() => {
@@ -105,43 +97,53 @@ impl NativeConnection {
                 Error::Protocol(format!("no argument bound for parameter {position}"))
             })?;
             statement
-                .raw_bind_parameter(index, value)
+                .raw_bind_parameter(index, argument(value)?)
                 .map_err(to_sqlx)?;
         }
-        let columns: Vec<String> = statement
+        let names: Vec<UStr> = statement
             .column_names()
             .into_iter()
-            .map(str::to_string)
+            .map(UStr::new)
             .collect();
-        let names: Arc<sqlx_core::HashMap<UStr, usize>> = Arc::new(
-            columns
-                .iter()
-                .enumerate()
-                .map(|(i, name)| (UStr::new(name), i))
-                .collect(),
-        );
         let mut out = Vec::new();
+        // The columns and their index by name, made at the first row and shared by the rest.
+        let mut shape: Option<(ColumnIndex, Vec<AnyColumn>)> = None;
         let mut rows = statement.raw_query();
         while limit.is_none_or(|limit| out.len() < limit) {
             let Some(row) = rows.next().map_err(to_sqlx)? else {
                 break;
             };
-            let mut values = Vec::with_capacity(columns.len());
-            let mut any_columns = Vec::with_capacity(columns.len());
-            for (i, name) in columns.iter().enumerate() {
-                let kind = value(row.get_ref(i).map_err(to_sqlx)?)?;
-                any_columns.push(AnyColumn {
-                    ordinal: i,
-                    name: UStr::new(name),
-                    type_info: AnyTypeInfo {
-                        kind: kind_of(&kind),
-                    },
-                });
-                values.push(AnyValue { kind });
-            }
+            let values = (0..names.len())
+                .map(|i| {
+                    Ok(AnyValue {
+                        kind: value(row.get_ref(i).map_err(to_sqlx)?)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
+            let (column_names, columns) = shape.get_or_insert_with(|| {
+                let index = names
+                    .iter()
+                    .cloned()
+                    .enumerate()
+                    .map(|(i, n)| (n, i))
+                    .collect();
+                let columns = names
+                    .iter()
+                    .zip(&values)
+                    .enumerate()
+                    .map(|(ordinal, (name, value))| AnyColumn {
+                        ordinal,
+                        name: name.clone(),
+                        type_info: AnyTypeInfo {
+                            kind: kind_of(&value.kind),
+                        },
+                    })
+                    .collect();
+                (Arc::new(index), columns)
+            });
             out.push(Either::Right(AnyRow {
-                column_names: names.clone(),
-                columns: any_columns,
+                column_names: column_names.clone(),
+                columns: columns.clone(),
                 values,
             }));
         }
@@ -166,6 +168,9 @@ impl NativeConnection {
     }
 }
 
+/// A row's columns by name, shared by every row of a statement.
+type ColumnIndex = Arc<sqlx_core::HashMap<UStr, usize>>;
+
 fn changed(rows: u64) -> AnyQueryResult {
     AnyQueryResult {
         rows_affected: rows,
@@ -173,19 +178,20 @@ fn changed(rows: u64) -> AnyQueryResult {
     }
 }
 
-/// One argument as SQLite takes it, the way sqlx's SQLite driver maps `Any` arguments.
-fn argument(value: AnyValueKind) -> Result<Value, Error> {
+/// One argument as SQLite takes it, the way sqlx's SQLite driver maps `Any` arguments;
+/// text and bytes are bound without a copy.
+fn argument(value: &AnyValueKind) -> Result<ToSqlOutput<'_>, Error> {
     Ok(match value {
-        AnyValueKind::Null(_) => Value::Null,
-        AnyValueKind::Bool(b) => Value::Integer(i64::from(b)),
-        AnyValueKind::SmallInt(i) => Value::Integer(i64::from(i)),
-        AnyValueKind::Integer(i) => Value::Integer(i64::from(i)),
-        AnyValueKind::BigInt(i) => Value::Integer(i),
-        AnyValueKind::Real(r) => Value::Real(f64::from(r)),
-        AnyValueKind::Double(d) => Value::Real(d),
-        AnyValueKind::Text(t) => Value::Text(t.to_string()),
-        AnyValueKind::TextSlice(t) => Value::Text(t.to_string()),
-        AnyValueKind::Blob(b) => Value::Blob(b.to_vec()),
+        AnyValueKind::Null(_) => ToSqlOutput::Owned(Value::Null),
+        AnyValueKind::Bool(b) => ToSqlOutput::Owned(Value::Integer(i64::from(*b))),
+        AnyValueKind::SmallInt(i) => ToSqlOutput::Owned(Value::Integer(i64::from(*i))),
+        AnyValueKind::Integer(i) => ToSqlOutput::Owned(Value::Integer(i64::from(*i))),
+        AnyValueKind::BigInt(i) => ToSqlOutput::Owned(Value::Integer(*i)),
+        AnyValueKind::Real(r) => ToSqlOutput::Owned(Value::Real(f64::from(*r))),
+        AnyValueKind::Double(d) => ToSqlOutput::Owned(Value::Real(*d)),
+        AnyValueKind::Text(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
+        AnyValueKind::TextSlice(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
+        AnyValueKind::Blob(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
         other => return Err(Error::Protocol(format!("unsupported argument {other:?}"))),
     })
 }
