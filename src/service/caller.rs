@@ -65,12 +65,15 @@ impl Caller {
         }
     }
 
-    /// The communities a list shows this caller: all for admins, else their own.
+    /// The communities a list shows this caller: all for admins, else their own. One
+    /// community (most officers have one) is named as such: the same rows, but a list can
+    /// then walk that community's index in its order instead of sorting all the rows of
+    /// `user_communities`' communities.
     pub fn scope(&self) -> Scope {
-        if self.role.sees_all_communities() {
-            Scope::All
-        } else {
-            Scope::UserCommunities(self.user_id)
+        match self.community_ids.as_slice() {
+            _ if self.role.sees_all_communities() => Scope::All,
+            [only] => Scope::Community(*only),
+            _ => Scope::UserCommunities(self.user_id),
         }
     }
 
@@ -97,5 +100,28 @@ impl Caller {
     /// The session token (pages derive their CSRF token from it).
     pub fn session_token(&self) -> &str {
         &self.token
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(role: Role, community_ids: Vec<i64>) -> Caller {
+        Caller {
+            user_id: 7,
+            role,
+            community_ids,
+            token: String::new(),
+        }
+    }
+
+    #[test]
+    fn one_community_is_named_and_several_are_read_from_the_users_communities() {
+        let scope = |role, ids| format!("{:?}", caller(role, ids).scope());
+        assert_eq!(scope(Role::Police, vec![3]), "Community(3)");
+        assert_eq!(scope(Role::Police, vec![3, 4]), "UserCommunities(7)");
+        assert_eq!(scope(Role::Community, vec![]), "UserCommunities(7)");
+        assert_eq!(scope(Role::Admin, vec![3]), "All");
     }
 }

@@ -8,7 +8,7 @@ use super::{Caller, Context, Error, Result};
 use crate::domain::role::Role;
 use crate::export::{About, Columns, Table};
 use crate::store::sublandlords;
-use crate::store::{self, Scope, audit, ledger_person};
+use crate::store::{self, audit, ledger_person};
 
 /// A stored name as shown to others: its first character, then stars.
 pub fn masked_name(name: &str) -> String {
@@ -60,22 +60,11 @@ pub async fn page(
     limit: i64,
 ) -> Result<LedgerPage> {
     caller.require(Role::reads_ledger)?;
-    let scope = ledger_scope(ctx, caller, community).await?;
+    let scope = caller.scope_in(ctx, community).await?;
     let (rows, total) = sublandlords::ledger(&ctx.store, scope, offset, limit).await?;
     Ok(LedgerPage {
         items: rows.into_iter().map(item).collect(),
         total,
-    })
-}
-
-/// The caller's scope of the ledger narrowed to `community`.
-async fn ledger_scope(ctx: &Context, caller: &Caller, community: Option<&str>) -> Result<Scope> {
-    Ok(match caller.scope_in(ctx, community).await? {
-        // One community: its rows are ranked by an index, no sum over communities.
-        Scope::UserCommunities(_) if caller.community_ids.len() == 1 => {
-            Scope::Community(caller.community_ids[0])
-        }
-        scope => scope,
     })
 }
 
@@ -126,7 +115,7 @@ pub const EXPORT_LIMIT: i64 = 100_000;
 /// page: an export never carries full personal data. Audited as an export.
 pub async fn export(ctx: &Context, caller: &Caller, community: Option<&str>) -> Result<Table> {
     caller.require(Role::reads_ledger)?;
-    let scope = ledger_scope(ctx, caller, community).await?;
+    let scope = caller.scope_in(ctx, community).await?;
     let (rows, _) = sublandlords::ledger(&ctx.store, scope, 0, EXPORT_LIMIT).await?;
     let ranked: Vec<(i64, LedgerItem)> = rows
         .into_iter()
