@@ -12,9 +12,7 @@ use crate::domain::case::{
 use crate::domain::role::Role;
 use crate::export::{About, Columns, Table};
 use crate::store::cases::{self, Case, CaseFilter, NewEvidence, Refusal};
-use crate::store::{
-    self, Constraint, StoreError, audit, communities, registrations, sublandlords, units,
-};
+use crate::store::{self, Constraint, StoreError, audit, registrations, sublandlords, units};
 
 /// How the list is asked for, as typed.
 #[derive(Debug, Default)]
@@ -367,23 +365,7 @@ pub async fn export(ctx: &Context, caller: &Caller, q: &CaseQuery<'_>) -> Result
         reason: None,
     };
     audit::append(&ctx.store, entry, now).await?;
-    // The one community the file covers, by its stored name: the one asked for, or a
-    // caller's only community.
-    let one = match filter.scope {
-        store::Scope::Community(id) => Some(id),
-        _ if !caller.role.sees_all_communities() && caller.community_ids.len() == 1 => {
-            Some(caller.community_ids[0])
-        }
-        _ => None,
-    };
-    let community = match one {
-        Some(id) => communities::list(&ctx.store)
-            .await?
-            .into_iter()
-            .find(|c| c.id == id)
-            .map(|c| c.name),
-        None => None,
-    };
+    let community = super::door_checks::scope_name(ctx, &filter.scope).await?;
     let about = About {
         what: "执法案件".into(),
         slug: "cases",

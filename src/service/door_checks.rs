@@ -81,7 +81,7 @@ pub async fn export(ctx: &Context, caller: &Caller, q: &QueueQuery<'_>) -> Resul
     let about = About {
         what: "上门核查".into(),
         slug: "door-checks",
-        community: scope_name(ctx, caller, &filter.scope).await?,
+        community: scope_name(ctx, &filter.scope).await?,
         at: ctx.now(),
     };
     let now = store::instant(now);
@@ -111,18 +111,10 @@ pub async fn export(ctx: &Context, caller: &Caller, q: &QueueQuery<'_>) -> Resul
 }
 
 /// The one community an export covers, by its stored name: the one asked for, or a
-/// caller's only community; `None` for several.
-pub(super) async fn scope_name(
-    ctx: &Context,
-    caller: &Caller,
-    scope: &store::Scope,
-) -> Result<Option<String>> {
-    let id = match scope {
-        store::Scope::Community(id) => *id,
-        _ if !caller.role.sees_all_communities() && caller.community_ids.len() == 1 => {
-            caller.community_ids[0]
-        }
-        _ => return Ok(None),
+/// caller's only community (which [`Caller::scope`] names as such); `None` for several.
+pub(super) async fn scope_name(ctx: &Context, scope: &store::Scope) -> Result<Option<String>> {
+    let store::Scope::Community(id) = *scope else {
+        return Ok(None);
     };
     Ok(communities::list(&ctx.store)
         .await?

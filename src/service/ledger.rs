@@ -135,7 +135,7 @@ pub async fn export(ctx: &Context, caller: &Caller, community: Option<&str>) -> 
     let about = About {
         what: "重点二房东".into(),
         slug: "sublandlord-ledger",
-        community: super::door_checks::scope_name(ctx, caller, &scope).await?,
+        community: super::door_checks::scope_name(ctx, &scope).await?,
         at: ctx.now(),
     };
     let columns = Columns::<(i64, LedgerItem)>::new()

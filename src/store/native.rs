@@ -154,9 +154,7 @@ impl NativeConnection {
         out.push(Either::Left(changed(self.conn.changes())));
         Ok(out)
     }
-}
 
-impl NativeConnection {
     /// Runs a sqlx query (its text and arguments) at once; see [`NativeConnection::run`].
     fn execute_query<'q, E: Execute<'q, Any>>(
         &mut self,

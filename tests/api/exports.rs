@@ -298,3 +298,36 @@ async fn the_door_check_csv_has_local_times_codes_last_and_a_named_file() {
     assert!(local.is_ok(), "{}", row[at]);
     assert!(row.contains(&"待核查") && row.contains(&"open"), "{row:?}");
 }
+
+#[tokio::test]
+async fn an_officers_export_is_named_after_their_only_community_and_a_wider_one_after_none() {
+    let app = spawn_app().await;
+    let admin = app.admin_with(&["影佳", "祥东"]).await;
+    let (unit, _) = app.create_unit(&admin, "影佳", "影佳路 1号 101室").await;
+    app.overdue_check(unit, 0).await;
+    let day = today();
+    let named = |disposition: &str, file: &str| disposition.contains(&rfc5987(file));
+
+    let officer = app.login_as("police", &["影佳"]).await;
+    for (path, file) in [
+        (
+            "/api/v1/door-checks.csv",
+            format!("上门核查_影佳_{day}.csv"),
+        ),
+        ("/api/v1/cases.xlsx", format!("执法案件_影佳_{day}.xlsx")),
+    ] {
+        let res = app.get(path, Some(&officer)).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let disposition = res.headers()["content-disposition"].to_str().unwrap();
+        assert!(named(disposition, &file), "{path}: {disposition}");
+    }
+
+    let wider = app.login_as("police", &["影佳", "祥东"]).await;
+    let res = app.get("/api/v1/door-checks.csv", Some(&wider)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let disposition = res.headers()["content-disposition"].to_str().unwrap();
+    assert!(
+        !disposition.contains(&rfc5987("影佳")) && !disposition.contains(&rfc5987("祥东")),
+        "{disposition}"
+    );
+}
