@@ -108,6 +108,17 @@ impl Backend {
         (self == Backend::Sqlite).then_some("pragma wal_checkpoint(truncate)")
     }
 
+    /// A subquery of the integers in the JSON array bound as `param`: a list of ids as one
+    /// bound value, which neither backend limits in length.
+    pub(crate) fn json_ids(self, param: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("select value from json_each({param})"),
+            Backend::Postgres => format!(
+                "select cast(value as bigint) from jsonb_array_elements_text(cast({param} as jsonb))"
+            ),
+        }
+    }
+
     /// Whether one statement may write to several tables (`with … insert … returning`),
     /// saving a round trip per row: PostgreSQL can, SQLite cannot (and, with its writer in
     /// the same process, has no round trips to save).

@@ -1,9 +1,10 @@
 //! The overdue sweep and the door-check queue.
 
+use futures_util::{StreamExt, TryStreamExt};
 use sqlx::{AssertSqlSafe, FromRow};
 
 use super::clock;
-use super::ledger::{Persons, refresh_ledger};
+use super::ledger::count_opened_checks;
 use super::scope::{Scope, scope_id, scope_sql};
 use super::tx::transaction;
 use super::{Store, StoreResult};
@@ -12,6 +13,11 @@ use crate::domain::door_check::{ClockKind, ClockRules, Reason, Resolution, Statu
 /// Overdue units swept per transaction: keeps each write short so registrations never wait
 /// long behind the sweep of a whole city.
 const SWEEP_CHUNK: i64 = 50_000;
+
+/// Chunks written at once. On PostgreSQL each is a server process of its own, so a city's
+/// sweep uses two cores instead of one (5,000,000 units: BENCHMARKS.md, "A city on
+/// PostgreSQL"); SQLite's single writer takes them in turn.
+const SWEEP_WRITERS: usize = 2;
 
 /// Sweeps as of `at_ms` under `rules`: ends the vacancies that have lapsed, then opens a
 /// `no_upload` check for every active unit with nobody registered whose clock started the
@@ -41,20 +47,18 @@ pub async fn sweep_in_chunks(
         clock::lapse_vacancies(tx, at_ms - confirm_ms, confirm_ms).await
     })
     .await?;
-    let mut created = 0;
+    let mut chunks = Vec::new();
     for (kind, period_ms) in [
         (ClockKind::NoUpload, overdue_ms),
         (ClockKind::Unconfirmed, confirm_ms),
     ] {
-        created += sweep_rule(store, at_ms, kind, period_ms, chunk).await?;
+        chunks.extend(chunks_of_rule(store, at_ms - period_ms, kind, period_ms, chunk).await?);
     }
-    if created > 0 {
-        // The sublandlords of the swept units have new open checks in the ledger.
-        transaction!(store, |tx| {
-            refresh_ledger(tx, Persons::SweptAt(at_ms)).await
-        })
+    let created = futures_util::stream::iter(chunks)
+        .map(|c| sweep_chunk(store, at_ms, c))
+        .buffer_unordered(SWEEP_WRITERS)
+        .try_fold(0, |sum, n| async move { Ok(sum + n) })
         .await?;
-    }
     if created >= 10_000 {
         // Fresh statistics right away: until autovacuum notices, the planner would take a
         // table that grew by a city's worth of checks for an empty one.
@@ -63,18 +67,28 @@ pub async fn sweep_in_chunks(
     Ok(created)
 }
 
-/// Opens the checks of one rule: active units under `kind` whose clock started `period_ms`
-/// or more before `at_ms`, queued by when they became due.
-async fn sweep_rule(
+/// One transaction's share of a rule: its overdue units after `after` up to and with
+/// `upto` in `(clock_from, id)` order.
+#[derive(Debug, Clone, Copy)]
+struct Chunk {
+    kind: ClockKind,
+    period_ms: i64,
+    after: (i64, i64),
+    upto: (i64, i64),
+}
+
+/// Cuts a rule's overdue units (active, under `kind`, clock started at or before
+/// `cutoff_ms`) into chunks of `chunk` units, walking the `units_clock` index. A unit whose
+/// clock moves meanwhile is judged again when its chunk is written; the last chunk is open
+/// at its end, so a unit that falls due meanwhile is not missed either.
+async fn chunks_of_rule(
     store: &Store,
-    at_ms: i64,
+    cutoff_ms: i64,
     kind: ClockKind,
     period_ms: i64,
     chunk: i64,
-) -> StoreResult<u64> {
-    let cutoff_ms = at_ms - period_ms;
-    let reason = ClockRules::reason(kind).as_str();
-    let mut created = 0;
+) -> StoreResult<Vec<Chunk>> {
+    let mut chunks = Vec::new();
     let mut after = (i64::MIN, i64::MIN);
     loop {
         // Where this chunk ends: the CHUNK-th overdue unit after the previous chunk.
@@ -92,40 +106,57 @@ async fn sweep_rule(
         .fetch_optional(store.pool())
         .await?;
         let upto = end.unwrap_or((i64::MAX, i64::MAX));
-        created += transaction!(store, |tx| {
-            // Units already in the queue are skipped by the unique index itself
-            // (`on conflict do nothing`), which also settles a race with a sweep
-            // elsewhere. A `not exists` anti-join was slower on PostgreSQL: planned
-            // against an empty table, it scanned the rows it was inserting.
-            let done = sqlx::query(
-                r"insert into door_checks
-                              (unit_id, community_id, reason, status, opened_at, queue_key)
-                          select id, community_id, $7, 'open', $1, clock_from + $8
-                          from units
-                          where state = 'active' and clock_kind = $9 and clock_from <= $2
-                            and (clock_from, id) > ($3, $4) and (clock_from, id) <= ($5, $6)
-                          on conflict do nothing",
-            )
-            .bind(at_ms)
-            .bind(cutoff_ms)
-            .bind(after.0)
-            .bind(after.1)
-            .bind(upto.0)
-            .bind(upto.1)
-            .bind(reason)
-            .bind(period_ms)
-            .bind(kind.as_str())
-            .execute(tx.conn())
-            .await?;
-            Ok(done.rows_affected())
-        })
-        .await?;
+        chunks.push(Chunk {
+            kind,
+            period_ms,
+            after,
+            upto,
+        });
         match end {
             Some(end) => after = end,
-            None => break,
+            None => return Ok(chunks),
         }
     }
-    Ok(created)
+}
+
+/// Opens the checks of one chunk, queued by when each unit became due, in a transaction of
+/// its own; returns how many it opened.
+async fn sweep_chunk(store: &Store, at_ms: i64, c: Chunk) -> StoreResult<u64> {
+    let reason = ClockRules::reason(c.kind).as_str();
+    transaction!(store, |tx| {
+        // Units already in the queue are skipped by the unique index itself
+        // (`on conflict do nothing`), which also settles a race with a sweep elsewhere.
+        // A `not exists` anti-join was slower on PostgreSQL: planned against an empty
+        // table, it scanned the rows it was inserting.
+        let opened: Vec<i64> = sqlx::query_scalar(
+            r"insert into door_checks
+                          (unit_id, community_id, reason, status, opened_at, queue_key)
+                      select id, community_id, $7, 'open', $1, clock_from + $8
+                      from units
+                      where state = 'active' and clock_kind = $9 and clock_from <= $2
+                        and (clock_from, id) > ($3, $4) and (clock_from, id) <= ($5, $6)
+                      on conflict do nothing
+                      returning unit_id",
+        )
+        .bind(at_ms)
+        .bind(at_ms - c.period_ms)
+        .bind(c.after.0)
+        .bind(c.after.1)
+        .bind(c.upto.0)
+        .bind(c.upto.1)
+        .bind(reason)
+        .bind(c.period_ms)
+        .bind(c.kind.as_str())
+        .fetch_all(tx.conn())
+        .await?;
+        // The sublandlords of these units have new open checks in the ledger: counted from
+        // the rows this statement inserted, so a concurrent or repeated sweep never counts
+        // a check twice, and in this chunk's transaction, so that their ledger rows are
+        // locked for one chunk's time, not the whole sweep's.
+        count_opened_checks(tx, &opened).await?;
+        Ok(opened.len() as u64)
+    })
+    .await
 }
 
 /// How the open queue is ordered.

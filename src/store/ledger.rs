@@ -63,8 +63,6 @@ pub enum Persons {
     One(i64),
     /// The person who lets this unit, if anyone does.
     OfUnit(i64),
-    /// The people whose units got a `no_upload` check opened at this instant (a sweep).
-    SweptAt(i64),
     /// Everyone (a rebuild).
     All,
 }
@@ -76,13 +74,6 @@ impl Persons {
             Persons::One(id) => ("select cast($1 as bigint)", id),
             // `refresh_ledger` resolves it to `One` first; as a subquery it reads the same.
             Persons::OfUnit(unit) => (UNIT_PERSON_SQL, unit),
-            Persons::SweptAt(at) => (
-                r"select s.person_id from door_checks d join units u on u.id = d.unit_id
-                  join sublandlords s on s.id = u.sublandlord_id
-                  where d.status = 'open' and d.reason in ('no_upload', 'unconfirmed')
-                    and d.opened_at = $1",
-                at,
-            ),
             Persons::All => ("select person_id from sublandlords where $1 = $1", 0),
         }
     }
@@ -196,6 +187,49 @@ pub(crate) async fn refresh_ledger(tx: &mut Tx<'_>, persons: Persons) -> StoreRe
           from counted"
     )))
     .bind(id)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Adds one open check to the ledger rows of each listed unit's sublandlord, inside the
+/// transaction that opened those checks (a sweep's chunk). Only `open_checks` and the score
+/// move: nothing else the ledger counts depends on a newly opened check, and recounting
+/// everyone a city's sweep touches ([`refresh_ledger`]) cost more than the sweep itself.
+/// Rows are locked as [`refresh_ledger`] locks them, so the two wait for each other in one
+/// order.
+pub(crate) async fn count_opened_checks(tx: &mut Tx<'_>, unit_ids: &[i64]) -> StoreResult<()> {
+    if unit_ids.is_empty() {
+        return Ok(());
+    }
+    let ids = serde_json::to_string(unit_ids).expect("a list of integers is JSON");
+    let units = tx.backend().json_ids("$1");
+    let people = format!(
+        "select s.person_id from units u join sublandlords s on s.id = u.sublandlord_id
+         where u.id in ({units})"
+    );
+    tx.lock_rows(
+        &format!("select id from sublandlords where id in ({people}) order by id"),
+        ids.clone(),
+    )
+    .await?;
+    let weight = PRIORITY_TERMS
+        .iter()
+        .find(|t| t.column == "open_checks")
+        .map_or(0, |t| t.weight);
+    let opened = format!(
+        "from units u join sublandlords s on s.id = u.sublandlord_id where u.id in ({units})"
+    );
+    sqlx::query(AssertSqlSafe(format!(
+        r"update ledger_rows
+          set open_checks = open_checks + n.k, priority = priority + {weight} * n.k
+          from (select s.person_id, u.community_id, count(*) as k {opened}
+                group by s.person_id, u.community_id
+                union all
+                select s.person_id, 0, count(*) {opened} group by s.person_id) n
+          where ledger_rows.person_id = n.person_id and ledger_rows.community_id = n.community_id"
+    )))
+    .bind(ids)
     .execute(tx.conn())
     .await?;
     Ok(())

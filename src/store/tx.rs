@@ -53,12 +53,15 @@ impl<'c> Tx<'c> {
         }
     }
 
-    /// Locks the rows `select` picks (`$1` bound to `id`) until the transaction ends, on
+    /// Locks the rows `select` picks (`$1` bound to `value`) until the transaction ends, on
     /// PostgreSQL. SQLite needs no lock: its single writer runs one write at a time.
-    pub(crate) async fn lock_rows(&mut self, select: &str, id: i64) -> StoreResult<()> {
+    pub(crate) async fn lock_rows<T>(&mut self, select: &str, value: T) -> StoreResult<()>
+    where
+        T: for<'q> sqlx::Encode<'q, Any> + sqlx::Type<Any> + Send,
+    {
         if let Some(sql) = self.backend.locking(select) {
             sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(id)
+                .bind(value)
                 .fetch_all(self.conn())
                 .await?;
         }

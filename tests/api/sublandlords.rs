@@ -801,6 +801,63 @@ async fn the_ledger_keeps_up_with_concurrent_writes_to_one_persons_units() {
     assert_ledger_is_current(&app).await;
 }
 
+#[tokio::test]
+async fn a_sweep_in_parallel_chunks_counts_each_new_check_once_in_the_ledger() {
+    use renfang::store::door_checks::sweep_in_chunks;
+    let app = spawn_app().await;
+    app.admin_with(&["影佳", "祥东"]).await;
+    let first = sublandlord(&app, 1).await;
+    let second = sublandlord(&app, 2).await;
+    for i in 0..3 {
+        file(
+            &app,
+            &first,
+            &filing("影佳", &format!("影佳路 12弄 {i}号"), 2, 2),
+        )
+        .await;
+        file(
+            &app,
+            &first,
+            &filing("祥东", &format!("祥东路 12弄 {i}号"), 1, 1),
+        )
+        .await;
+        file(
+            &app,
+            &second,
+            &filing("影佳", &format!("影佳路 13弄 {i}号"), 1, 1),
+        )
+        .await;
+    }
+    // Nobody registered anywhere: all nine units are overdue six days on. Two sweeps of the
+    // same instant at once, each in chunks of two units written side by side, then a third.
+    let at_ms = (Utc::now() + Duration::days(6)).timestamp_millis();
+    let rules = crate::helpers::RULES;
+    let (a, b) = tokio::join!(
+        sweep_in_chunks(&app.store, at_ms, rules, 2),
+        sweep_in_chunks(&app.store, at_ms, rules, 2)
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 9, "each unit's check opened once");
+    assert_eq!(
+        sweep_in_chunks(&app.store, at_ms, rules, 1).await.unwrap(),
+        0
+    );
+    // Per person over all communities (community 0): 3 and 6; per person and community:
+    // 3 each (two people in 影佳, one in 祥东).
+    let rows = ledger_rows(&app).await;
+    let open = |overall: bool| {
+        let mut v: Vec<i64> = rows
+            .iter()
+            .filter(|r| (r.1 == 0) == overall)
+            .map(|r| r.5)
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    assert_eq!(open(true), [3, 6]);
+    assert_eq!(open(false), [3, 3, 3]);
+    assert_ledger_is_current(&app).await;
+}
+
 /// What a sublandlord route might change about a unit.
 async fn unit_state(app: &TestApp, unit: i64) -> (String, i64, i64, i64, i64) {
     sqlx::query_as(
