@@ -274,13 +274,21 @@ impl Settings {
     }
 }
 
-/// The file path of a `sqlite://` URL, if it is one (in-memory databases have none).
+/// The file path of a `sqlite://` URL, if it is one (in-memory databases have none): the
+/// file the SQLite driver opens, whose parser decodes percent-escapes (`a%20b` is `a b`), so
+/// that the folder made for it and the key file beside it are where the database is.
 pub fn sqlite_path(url: &str) -> Option<PathBuf> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
-    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    Some(
+        <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(url)
+            .map_or_else(|_| PathBuf::from(path), |o| o.get_filename().to_path_buf()),
+    )
 }
 
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
@@ -324,6 +332,24 @@ mod tests {
         assert_eq!(s.digest_cron, "0 0 8 * * *");
         assert_eq!(s.tz, chrono_tz::Asia::Shanghai);
         assert_eq!(s.sqlite_dir().unwrap(), PathBuf::from("data"));
+    }
+
+    #[test]
+    fn a_sqlite_url_names_the_file_the_driver_opens() {
+        for (url, path) in [
+            ("sqlite://data/renfang.db", Some("data/renfang.db")),
+            ("sqlite:data/renfang.db?mode=rwc", Some("data/renfang.db")),
+            (
+                "sqlite:///srv/a%20b/renfang.db",
+                Some("/srv/a b/renfang.db"),
+            ),
+            ("sqlite://%E4%BA%BA%E6%88%BF/x.db", Some("人房/x.db")),
+            ("sqlite::memory:", None),
+            ("sqlite://", None),
+            ("postgres://x/y", None),
+        ] {
+            assert_eq!(sqlite_path(url), path.map(PathBuf::from), "{url}");
+        }
     }
 
     #[test]
