@@ -216,7 +216,8 @@ pub(crate) async fn count_opened_checks(tx: &mut Tx<'_>, unit_ids: &[i64]) -> St
     let weight = PRIORITY_TERMS
         .iter()
         .find(|t| t.column == "open_checks")
-        .map_or(0, |t| t.weight);
+        .expect("open checks are a term of the score")
+        .weight;
     let opened = format!(
         "from units u join sublandlords s on s.id = u.sublandlord_id where u.id in ({units})"
     );

@@ -67,15 +67,10 @@ impl Store {
             .context("connecting to the database")?;
         let writer = match backend.single_writer() {
             true => {
-                // The file as sqlx reads the URL (percent-decoded), which the pool created.
-                let path = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
-                    .context("parsing the database URL")?
-                    .get_filename()
-                    .to_path_buf();
-                anyhow::ensure!(
-                    path.as_os_str() != ":memory:" && !url.contains("mode=memory"),
-                    "SQLite needs a database file, not an in-memory database"
-                );
+                // The file the pool opened (the URL percent-decoded as the driver does).
+                let path = crate::config::sqlite_path(&url)
+                    .filter(|_| !url.contains("mode=memory"))
+                    .context("SQLite needs a database file, not an in-memory database")?;
                 let setup = backend.connection_setup().unwrap_or_default();
                 Some(Writer::start(path, setup).context("starting the database writer")?)
             }
